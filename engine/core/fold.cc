@@ -1,0 +1,427 @@
+// Applies events to instance state. Deliberately dumb: every decision was
+// taken by Decide() and written into the event; folding only records it, so
+// a history always folds to the same state without the organisation or the
+// expression language.
+#include "core/fold.h"
+
+#include <algorithm>
+
+#include "core/events.h"
+#include "core/record_util.h"
+
+namespace approvald {
+
+std::string_view InstanceStatusName(InstanceStatus s) {
+  switch (s) {
+    case InstanceStatus::kDraft: return "draft";
+    case InstanceStatus::kRunning: return "running";
+    case InstanceStatus::kApproved: return "approved";
+    case InstanceStatus::kRejected: return "rejected";
+    case InstanceStatus::kWithdrawn: return "withdrawn";
+    case InstanceStatus::kCancelled: return "cancelled";
+  }
+  return "running";
+}
+
+std::string_view SignerStateName(SignerState s) {
+  switch (s) {
+    case SignerState::kWaiting: return "waiting";
+    case SignerState::kPending: return "pending";
+    case SignerState::kApproved: return "approved";
+    case SignerState::kRejected: return "rejected";
+    case SignerState::kDelegated: return "delegated";
+    case SignerState::kTransferred: return "transferred";
+    case SignerState::kRemoved: return "removed";
+  }
+  return "pending";
+}
+
+namespace {
+
+std::optional<SignerState> ParseSignerState(const std::string& s) {
+  for (SignerState st :
+       {SignerState::kWaiting, SignerState::kPending, SignerState::kApproved,
+        SignerState::kRejected, SignerState::kDelegated, SignerState::kTransferred,
+        SignerState::kRemoved})
+    if (SignerStateName(st) == s) return st;
+  return std::nullopt;
+}
+
+std::unexpected<Error> Corrupt(const Event& e, const std::string& what) {
+  return MakeError(ErrorCode::kInternal, "corrupt_history",
+                   "event " + std::to_string(e.version) + " (" + e.type +
+                       " on node '" + e.node + "'): " + what);
+}
+
+template <class T>
+bool Contains(const std::vector<T>& v, const T& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+Signer SignerFromRecord(const Value::Record& r) {
+  Signer s;
+  s.person = PersonId(rec::Str(r, "person"));
+  s.state = ParseSignerState(rec::Str(r, "state")).value_or(SignerState::kPending);
+  s.added_by = PersonId(rec::Str(r, "added_by"));
+  s.added_how = rec::Str(r, "how");
+  return s;
+}
+
+// Applies a list of {person, state[, delegate]} updates to `t`.
+Status ApplySet(const Event& e, Token& t, const Value::List& set) {
+  for (const Value& v : set) {
+    if (!v.is_record()) return Corrupt(e, "signer update is not a record");
+    const auto& r = v.as_record();
+    Signer* s = t.FindSigner(PersonId(rec::Str(r, "person")));
+    if (!s) return Corrupt(e, "no signer " + rec::Str(r, "person"));
+    auto st = ParseSignerState(rec::Str(r, "state"));
+    if (!st) return Corrupt(e, "bad signer state " + rec::Str(r, "state"));
+    s->state = *st;
+    if (rec::Find(r, "delegate")) s->delegate = PersonId(rec::Str(r, "delegate"));
+  }
+  return Ok();
+}
+
+bool IsHumanDecision(const std::string& type) {
+  return type == ev::kSigned || type == ev::kReturned || type == ev::kTransferred ||
+         type == ev::kDelegated || type == ev::kDelegateResolved ||
+         type == ev::kSignerAdded || type == ev::kSignerRemoved ||
+         type == ev::kRecused || type == ev::kOpinionStated ||
+         type == ev::kVoted || type == ev::kAgendaDistributed ||
+         type == ev::kMeetingOpened || type == ev::kMeetingClosed;
+}
+
+}  // namespace
+
+bool MeetingState::IsMember(const PersonId& p) const { return Contains(members, p); }
+bool MeetingState::IsPresent(const PersonId& p) const { return Contains(present, p); }
+bool MeetingState::HasSpoken(const PersonId& p) const {
+  for (const auto& o : opinions) if (o.first == p) return true;
+  return false;
+}
+bool MeetingState::HasVoted(const PersonId& p) const {
+  for (const auto& o : votes) if (o.first == p) return true;
+  return false;
+}
+
+const Signer* Token::FindSigner(const PersonId& p) const {
+  // The live entry wins over a transferred/removed earlier entry.
+  const Signer* found = nullptr;
+  for (const auto& s : signers)
+    if (s.person == p) {
+      found = &s;
+      if (s.state != SignerState::kTransferred && s.state != SignerState::kRemoved)
+        return &s;
+    }
+  return found;
+}
+Signer* Token::FindSigner(const PersonId& p) {
+  return const_cast<Signer*>(static_cast<const Token*>(this)->FindSigner(p));
+}
+
+bool operator==(const Signer& a, const Signer& b) {
+  return a.person == b.person && a.state == b.state && a.added_by == b.added_by &&
+         a.added_how == b.added_how && a.delegate == b.delegate &&
+         a.acted_by == b.acted_by && a.comment == b.comment &&
+         a.acted_version == b.acted_version;
+}
+bool operator==(const MeetingState& a, const MeetingState& b) {
+  return a.members == b.members && a.head == b.head &&
+         a.secretaries == b.secretaries && a.distributed == b.distributed &&
+         a.distributed_at == b.distributed_at && a.receipts == b.receipts &&
+         a.present == b.present && a.recused == b.recused && a.opened == b.opened &&
+         a.opened_at == b.opened_at && a.opinions == b.opinions && a.votes == b.votes;
+}
+bool operator==(const Token& a, const Token& b) {
+  return a.node == b.node && a.entered_at == b.entered_at && a.signers == b.signers &&
+         a.deadline == b.deadline && a.reminders == b.reminders &&
+         a.parallel == b.parallel && a.branch == b.branch && a.step == b.step &&
+         a.meeting == b.meeting && a.results == b.results &&
+         a.entered_version == b.entered_version;
+}
+bool operator==(const ParallelState& a, const ParallelState& b) {
+  return a.done == b.done && a.entered_version == b.entered_version;
+}
+bool operator==(const Act& a, const Act& b) {
+  return a.person == b.person && a.actor == b.actor && a.node == b.node &&
+         a.action == b.action && a.version == b.version;
+}
+bool operator==(const LastCompletion& a, const LastCompletion& b) {
+  return a.node == b.node && a.person == b.person && a.version == b.version &&
+         a.token == b.token;
+}
+
+Status Apply(InstanceState& st, const Event& e) {
+  if (e.version != st.version + 1)
+    return Corrupt(e, "expected version " + std::to_string(st.version + 1));
+  if (st.terminal()) return Corrupt(e, "instance already ended");
+  const auto& d = e.data;
+  const PersonId& principal = e.on_behalf_of.empty() ? e.actor : e.on_behalf_of;
+
+  // 拿回 is possible only until someone acts on what the completion led to.
+  if (st.last_completion && IsHumanDecision(e.type) && e.actor != SystemActor()) {
+    auto it = st.active.find(e.node);
+    if (it != st.active.end() &&
+        it->second.entered_version > st.last_completion->version)
+      st.last_completion.reset();
+  }
+  if (IsHumanDecision(e.type) && e.actor != SystemActor() &&
+      principal != st.submitter)
+    st.touched = true;
+
+  auto token = [&]() -> Token* {
+    auto it = st.active.find(e.node);
+    return it == st.active.end() ? nullptr : &it->second;
+  };
+
+  const std::string& t = e.type;
+  if (t == ev::kSubmitted) {
+    if (st.status != InstanceStatus::kDraft) return Corrupt(e, "submitted twice");
+    st.id = e.instance;
+    st.workflow = rec::Str(d, "workflow");
+    st.def_version = static_cast<int>(rec::Int(d, "def_version"));
+    st.def_hash = rec::Str(d, "def_hash");
+    st.submitter = principal;
+    if (!e.on_behalf_of.empty()) st.submitted_by = e.actor;
+    st.created_at = e.at;
+    st.form = rec::Sub(d, "form");
+    st.status = InstanceStatus::kRunning;
+  } else if (t == ev::kResubmitted) {
+    st.form = rec::Sub(d, "form");
+    st.active.erase(e.node);
+  } else if (t == ev::kWithdrawn) {
+    // The tokens were cancelled by preceding events; `completed` ends it.
+  } else if (t == ev::kCompleted) {
+    std::string outcome = rec::Str(d, "outcome");
+    if (outcome == "approved") st.status = InstanceStatus::kApproved;
+    else if (outcome == "rejected") st.status = InstanceStatus::kRejected;
+    else if (outcome == "withdrawn") st.status = InstanceStatus::kWithdrawn;
+    else if (outcome == "cancelled") st.status = InstanceStatus::kCancelled;
+    else return Corrupt(e, "unknown outcome " + outcome);
+    st.end_node = e.node;
+    st.active.clear();
+    st.parallels.clear();
+    st.last_completion.reset();
+  } else if (t == ev::kNodeEntered) {
+    if (rec::Find(d, "branches")) {  // a parallel node
+      ParallelState p;
+      const auto& done = rec::List(d, "done");
+      p.done.assign(static_cast<size_t>(rec::Int(d, "branches")), false);
+      for (size_t i = 0; i < done.size() && i < p.done.size(); ++i)
+        p.done[i] = done[i].is_bool() && done[i].as_bool();
+      p.entered_version = e.version;
+      st.parallels[e.node] = std::move(p);
+    } else {
+      if (st.active.count(e.node)) return Corrupt(e, "node already active");
+      Token tk;
+      tk.node = e.node;
+      tk.entered_at = e.at;
+      tk.entered_version = e.version;
+      for (const Value& v : rec::List(d, "signers"))
+        if (v.is_record()) tk.signers.push_back(SignerFromRecord(v.as_record()));
+      if (const Value* dl = rec::Find(d, "deadline"); dl && dl->is_int())
+        tk.deadline = Timestamp{dl->as_int()};
+      tk.parallel = rec::Str(d, "parallel");
+      tk.branch = static_cast<int>(rec::Int(d, "branch", -1));
+      tk.step = static_cast<int>(rec::Int(d, "step", -1));
+      const auto& m = rec::Sub(d, "meeting");
+      if (!m.empty()) {
+        tk.meeting.members = rec::People(m, "members");
+        tk.meeting.head = PersonId(rec::Str(m, "head"));
+        tk.meeting.secretaries = rec::People(m, "secretaries");
+      }
+      // A re-entered node (after 拿回) brings back earlier decisions.
+      for (const Value& v : rec::List(d, "restore")) {
+        if (!v.is_record()) continue;
+        const auto& r = v.as_record();
+        if (Signer* s = tk.FindSigner(PersonId(rec::Str(r, "person")))) {
+          s->acted_by = PersonId(rec::Str(r, "acted_by"));
+          s->comment = rec::Str(r, "comment");
+          s->acted_version = rec::Int(r, "acted_version");
+        }
+      }
+      st.active[e.node] = std::move(tk);
+    }
+  } else if (t == ev::kNodeCompleted) {
+    if (st.parallels.count(e.node)) {
+      st.parallels.erase(e.node);
+    } else {
+      Token* tk = token();
+      if (!tk) return Corrupt(e, "node not active");
+      PersonId person(rec::Str(d, "person"));
+      if (!person.empty()) {
+        LastCompletion lc;
+        lc.node = e.node;
+        lc.person = person;
+        lc.version = e.version;
+        lc.token = *tk;
+        st.last_completion = std::move(lc);
+      }
+      st.active.erase(e.node);
+    }
+    std::string result = rec::Str(d, "result");
+    if (result == "approved" || result == "completed" || result == "passed")
+      st.completed.push_back(e.node);
+  } else if (t == ev::kNodeCancelled) {
+    if (st.parallels.count(e.node)) st.parallels.erase(e.node);
+    else if (!st.active.erase(e.node)) return Corrupt(e, "node not active");
+  } else if (t == ev::kBranchCompleted || t == ev::kBranchReopened) {
+    auto it = st.parallels.find(e.node);
+    int64_t b = rec::Int(d, "branch", -1);
+    if (it == st.parallels.end() || b < 0 ||
+        b >= static_cast<int64_t>(it->second.done.size()))
+      return Corrupt(e, "no such parallel branch");
+    it->second.done[static_cast<size_t>(b)] = t == ev::kBranchCompleted;
+  } else if (t == ev::kRouted || t == ev::kCheckCompleted || t == ev::kNodeSkipped ||
+             t == ev::kCommented) {
+    if (t == ev::kRouted) st.completed.push_back(e.node);
+  } else if (t == ev::kSigned) {
+    Token* tk = token();
+    if (!tk) return Corrupt(e, "node not active");
+    PersonId person(rec::Str(d, "person"));
+    Signer* s = tk->FindSigner(person);
+    if (!s) return Corrupt(e, "no signer " + person.value);
+    std::string decision = rec::Str(d, "decision");
+    s->state = decision == "reject" ? SignerState::kRejected : SignerState::kApproved;
+    if (e.actor != person) s->acted_by = e.actor;
+    s->comment = e.comment;
+    s->acted_version = e.version;
+    if (auto st2 = ApplySet(e, *tk, rec::List(d, "set")); !st2) return st2;
+    for (const auto& [k, v] : rec::Sub(d, "fields")) st.form[k] = v;
+    st.acts.push_back(Act{person, e.actor, e.node, decision, e.version});
+  } else if (t == ev::kReturned) {
+    std::string to = rec::Str(d, "to");
+    if (to == "start") {
+      st.completed.clear();
+    } else {
+      auto it = std::find(st.completed.rbegin(), st.completed.rend(), to);
+      if (it != st.completed.rend())
+        st.completed.erase(std::prev(it.base()), st.completed.end());
+    }
+    st.last_completion.reset();
+  } else if (t == ev::kTakenBack) {
+    PersonId person(rec::Str(d, "person"));
+    std::string node = rec::Str(d, "from");
+    for (auto it = st.acts.rbegin(); it != st.acts.rend(); ++it)
+      if (it->person == person && it->node == node) {
+        st.acts.erase(std::prev(it.base()));
+        break;
+      }
+    if (Token* tk = token()) {  // taken back inside a node that is still waiting
+      if (auto s2 = ApplySet(e, *tk, rec::List(d, "set")); !s2) return s2;
+      if (Signer* s = tk->FindSigner(person)) {
+        s->acted_by = PersonId();
+        s->comment.clear();
+        s->acted_version = 0;
+      }
+    } else {
+      auto it = std::find(st.completed.rbegin(), st.completed.rend(), node);
+      if (it != st.completed.rend()) st.completed.erase(std::prev(it.base()));
+    }
+    st.last_completion.reset();
+  } else if (t == ev::kTransferred) {
+    Token* tk = token();
+    if (!tk) return Corrupt(e, "node not active");
+    PersonId from(rec::Str(d, "from"));
+    Signer* s = tk->FindSigner(from);
+    if (!s) return Corrupt(e, "no signer " + from.value);
+    SignerState prior = s->state;
+    s->state = SignerState::kTransferred;
+    Signer n;
+    n.person = PersonId(rec::Str(d, "to"));
+    n.state = prior == SignerState::kDelegated ? SignerState::kPending : prior;
+    n.added_by = from;
+    n.added_how = "transfer";
+    auto pos = static_cast<size_t>(s - tk->signers.data()) + 1;
+    tk->signers.insert(tk->signers.begin() + static_cast<long>(pos), std::move(n));
+    if (e.actor == SystemActor()) tk->deadline.reset();  // a deadline's transfer
+  } else if (t == ev::kDelegated || t == ev::kDelegateResolved) {
+    Token* tk = token();
+    if (!tk) return Corrupt(e, "node not active");
+    Signer* s = tk->FindSigner(PersonId(rec::Str(d, "person")));
+    if (!s) return Corrupt(e, "no signer");
+    if (t == ev::kDelegated) {
+      s->state = SignerState::kDelegated;
+      s->delegate = PersonId(rec::Str(d, "to"));
+    } else {
+      s->state = SignerState::kPending;
+      s->delegate = PersonId();
+    }
+  } else if (t == ev::kSignerAdded || t == ev::kEscalated) {
+    Token* tk = token();
+    if (!tk) return Corrupt(e, "node not active");
+    std::vector<Value::Record> adds;
+    if (t == ev::kSignerAdded) {
+      adds.push_back(d);
+    } else {
+      for (const Value& v : rec::List(d, "signers"))
+        if (v.is_record()) adds.push_back(v.as_record());
+    }
+    for (const auto& a : adds) {
+      Signer n = SignerFromRecord(a);
+      int64_t index = rec::Int(a, "index", static_cast<int64_t>(tk->signers.size()));
+      index = std::clamp<int64_t>(index, 0, static_cast<int64_t>(tk->signers.size()));
+      tk->signers.insert(tk->signers.begin() + index, std::move(n));
+    }
+    if (auto s2 = ApplySet(e, *tk, rec::List(d, "set")); !s2) return s2;
+    if (t == ev::kEscalated) tk->deadline.reset();
+  } else if (t == ev::kSignerRemoved) {
+    Token* tk = token();
+    if (!tk) return Corrupt(e, "node not active");
+    if (auto s2 = ApplySet(e, *tk, rec::List(d, "set")); !s2) return s2;
+  } else if (t == ev::kCcAdded) {
+    for (const auto& p : rec::People(d, "people"))
+      if (!Contains(st.cc, p)) st.cc.push_back(p);
+  } else if (t == ev::kUrged) {
+    st.last_urge_ms = e.at.ms;
+  } else if (t == ev::kDeadlineReminded) {
+    Token* tk = token();
+    if (!tk) return Corrupt(e, "node not active");
+    tk->reminders++;
+    tk->deadline.reset();
+  } else if (t == ev::kAutoDecided) {
+    // Followed by node_completed.
+  } else if (t == ev::kAgendaDistributed || t == ev::kReceiptAcknowledged ||
+             t == ev::kAttended || t == ev::kRecused || t == ev::kMeetingOpened ||
+             t == ev::kOpinionStated || t == ev::kVoted || t == ev::kMeetingClosed) {
+    Token* tk = token();
+    if (!tk) return Corrupt(e, "meeting node not active");
+    MeetingState& m = tk->meeting;
+    PersonId person(rec::Str(d, "person"));
+    if (t == ev::kAgendaDistributed) {
+      m.distributed = true;
+      m.distributed_at = e.at;
+    } else if (t == ev::kReceiptAcknowledged) {
+      m.receipts.push_back(person);
+    } else if (t == ev::kAttended) {
+      m.present.push_back(person);
+    } else if (t == ev::kRecused) {
+      m.recused[person.value] = rec::Str(d, "reason");
+    } else if (t == ev::kMeetingOpened) {
+      m.opened = true;
+      m.opened_at = e.at;
+    } else if (t == ev::kOpinionStated) {
+      m.opinions.emplace_back(person, rec::Str(d, "opinion"));
+      st.acts.push_back(Act{person, e.actor, e.node, "opinion", e.version});
+    } else if (t == ev::kVoted) {
+      m.votes.emplace_back(person, rec::Str(d, "option"));
+      st.acts.push_back(Act{person, e.actor, e.node, "vote", e.version});
+    } else {
+      tk->results = d;
+    }
+  } else {
+    return Corrupt(e, "unknown event type");
+  }
+  st.version = e.version;
+  st.updated_at = e.at;
+  return Ok();
+}
+
+Result<InstanceState> Fold(const std::vector<Event>& events) {
+  InstanceState st;
+  for (const Event& e : events)
+    if (auto s = Apply(st, e); !s) return std::unexpected(s.error());
+  return st;
+}
+
+}  // namespace approvald

@@ -1,0 +1,209 @@
+// The Store port: durable, append-only history of instances plus the
+// projections (instance rows, task rows) and the audit log built from it.
+//
+// Implementations: store/memory (tests, dev), store/sqlite (embedded
+// default), store/failing (wraps another, fails its Nth call). A PostgreSQL
+// backend implements the same interface; nothing above the store knows which
+// one runs. All methods are thread-safe.
+#ifndef APPROVALD_STORE_H_
+#define APPROVALD_STORE_H_
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "approvald/event.h"
+#include "approvald/status.h"
+#include "approvald/types.h"
+
+namespace approvald {
+
+using Hash = std::array<uint8_t, 32>;  // SHA-256
+
+// The instance projection, computed by the service from the folded state and
+// written by the store in the same transaction as the events.
+struct InstanceRow {
+  InstanceId id;
+  std::string workflow;         // workflow id
+  int workflow_version = 0;
+  std::string def_hash;         // "sha256:..." of the definition it runs on
+  std::string status;           // "running" | "approved" | "rejected" | "withdrawn" | "cancelled"
+  PersonId submitter;
+  std::string title;            // short summary for lists
+  Money amount;                 // the instance's headline amount, 0 if none
+  std::string current_nodes;    // comma-separated active node ids
+  int64_t version = 0;          // number of events
+  Timestamp created_at;
+  Timestamp updated_at;
+};
+
+// One person's relation to one instance. The service passes the complete set
+// for an instance on every append; the store replaces the previous set.
+struct TaskRow {
+  InstanceId instance;
+  std::string node;
+  PersonId person;
+  std::string kind;             // "pending" | "done" | "cc"
+  Timestamp since;
+};
+
+struct AppendRequest {
+  InstanceId instance;          // 0: a new instance; the store assigns its id,
+                                // fills it into `events` and `row`
+  int64_t expected_version = 0; // events already stored for the instance
+  std::vector<Event> events;    // versions expected_version+1, +2, ...
+  InstanceRow row;
+  std::vector<TaskRow> tasks;
+  // Optional idempotency: a repeated (owner, key) with the same request_hash
+  // returns the first result with `replayed` set and appends nothing; with a
+  // different request_hash it fails kConflict ("idempotency_mismatch").
+  std::string idempotency_key;
+  std::string idempotency_owner;
+  std::string request_hash;
+};
+
+struct AppendResult {
+  InstanceId instance;
+  int64_t version = 0;          // the instance's version after the append
+  int64_t first_leaf = 0;       // audit leaf index of the first event
+  bool replayed = false;
+};
+
+// An audit entry that is not an instance event: logins, failed logins,
+// refused actions, changes to users, the organisation or definitions.
+struct AuditRecord {
+  Timestamp at;
+  std::string type;             // "login", "login_failed", "action_refused", "user_added", ...
+  PersonId actor;               // or the username for failed logins
+  std::string subject;          // what it concerns ("instance:12", "user:li", "workflow:expense@3")
+  Value::Record data;
+};
+
+// One leaf of the audit log as stored.
+struct AuditEntry {
+  int64_t index = 0;            // leaf index, 0-based
+  Timestamp at;
+  std::string kind;             // "event" | "record"
+  InstanceId instance;          // for kind "event"
+  int64_t version = 0;          // for kind "event"
+  std::string type;
+  PersonId actor;
+  std::string def_hash;         // for kind "event": definition the instance runs on
+  std::string leaf_data;        // the exact bytes hashed (see engine/audit/leaf.h)
+  Hash leaf_hash{};
+};
+
+struct AuditQuery {
+  std::optional<InstanceId> instance;
+  std::optional<PersonId> actor;
+  std::optional<std::string> type;
+  std::optional<Timestamp> from;   // inclusive
+  std::optional<Timestamp> to;     // exclusive
+  int64_t after_index = -1;        // pagination: entries with index > after_index
+  int limit = 100;
+};
+
+struct InstanceQuery {
+  std::optional<std::string> workflow;
+  std::optional<std::string> status;
+  std::optional<PersonId> submitter;
+  std::optional<PersonId> involved;  // has any task row (pending, done, cc) or submitted
+  int64_t after_id = 0;              // pagination: ids greater than this
+  int limit = 50;
+};
+
+// A signed tree head as stored.
+struct Checkpoint {
+  int64_t size = 0;
+  Hash root{};
+  Timestamp at;
+  std::string signature;        // raw Ed25519 signature bytes over the checkpoint text
+};
+
+// A workflow definition version as stored, so versions survive restarts and
+// running instances keep the exact text they started with.
+struct StoredDefinition {
+  std::string id;               // workflow id
+  int version = 0;
+  std::string hash;             // "sha256:<hex>" the engine computed for it
+  std::string source;           // the definition file's text
+  bool operator==(const StoredDefinition&) const = default;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Appends `req.events` atomically with the projections, and one audit leaf
+  // per event. Fails kConflict ("version_conflict") if the instance is no
+  // longer at `expected_version`, kUnavailable if storage fails (then nothing
+  // was stored). Returns only after the events are durable.
+  virtual Result<AppendResult> Append(AppendRequest req) = 0;
+
+  // Appends a non-instance audit record as one leaf. Durable on return.
+  virtual Result<int64_t> AppendAudit(const AuditRecord& rec) = 0;
+
+  // All events of an instance in version order; kNotFound if none.
+  virtual Result<std::vector<Event>> LoadEvents(InstanceId id) = 0;
+  virtual Result<InstanceRow> GetInstance(InstanceId id) = 0;
+  virtual Result<std::vector<InstanceRow>> ListInstances(const InstanceQuery& q) = 0;
+  // Task rows of `person` of the given kind ("pending", "done", "cc"), newest first.
+  virtual Result<std::vector<TaskRow>> ListTasks(const PersonId& person,
+                                                 const std::string& kind,
+                                                 int limit) = 0;
+
+  // The audit log.
+  virtual Result<std::vector<AuditEntry>> QueryAudit(const AuditQuery& q) = 0;
+  virtual Result<int64_t> AuditSize() = 0;
+  // Calls `fn` for every audit entry with index >= `from`, in index order,
+  // until it returns false. For verification and export; streams, so memory
+  // stays bounded at any log size.
+  virtual Status ScanAudit(int64_t from,
+                           const std::function<bool(const AuditEntry&)>& fn) = 0;
+  // Root hash of the first `size` leaves. REQUIRES: size <= AuditSize().
+  virtual Result<Hash> RootAt(int64_t size) = 0;
+  // RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves.
+  virtual Result<std::vector<Hash>> InclusionProof(int64_t index, int64_t size) = 0;
+  // RFC 9162 consistency proof from `old_size` to `new_size`.
+  virtual Result<std::vector<Hash>> ConsistencyProof(int64_t old_size,
+                                                     int64_t new_size) = 0;
+  virtual Status SaveCheckpoint(const Checkpoint& cp) = 0;
+  virtual Result<std::vector<Checkpoint>> ListCheckpoints() = 0;
+  virtual Result<std::optional<Checkpoint>> LatestCheckpoint() = 0;
+
+  // Attachments: content-addressed, immutable byte strings.
+  //
+  // Stores `bytes` durably and returns its address "sha256:<64 lowercase
+  // hex>". Storing the same bytes twice is harmless and returns the same
+  // address. Fails kInvalidArgument ("attachment_too_large") if
+  // bytes.size() > max_size, kUnavailable if storage fails.
+  virtual Result<std::string> PutAttachment(std::string_view bytes,
+                                            int64_t max_size) = 0;
+  // The bytes stored under `hash`; kNotFound if none, kInvalidArgument if
+  // `hash` is not of the form "sha256:<64 lowercase hex>".
+  virtual Result<std::string> GetAttachment(const std::string& hash) = 0;
+  // The size in bytes of the attachment stored under `hash`, without reading
+  // it; errors as GetAttachment. Lets callers check that a form's attachment
+  // field names an existing attachment.
+  virtual Result<int64_t> AttachmentSize(const std::string& hash) = 0;
+
+  // Workflow definitions.
+  //
+  // Records version `version` of workflow `id` with its text and hash,
+  // durably. Saving the same (id, version, hash) again is a no-op; the same
+  // (id, version) with a different hash fails kConflict
+  // ("definition_version_exists"): a version, once stored, never changes.
+  virtual Status SaveDefinition(const std::string& id, int version,
+                                const std::string& hash,
+                                const std::string& source_text) = 0;
+  // Every stored definition version, ordered by (id, version).
+  virtual Result<std::vector<StoredDefinition>> ListDefinitions() = 0;
+};
+
+}  // namespace approvald
+
+#endif  // APPROVALD_STORE_H_

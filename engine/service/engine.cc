@@ -1,0 +1,372 @@
+#include "service/engine.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+
+#include "audit/merkle.h"
+#include "core/fold.h"
+#include "core/registry.h"
+
+namespace approvald {
+namespace {
+
+std::shared_ptr<spdlog::logger> EngineLogger() {
+  auto log = spdlog::get("engine");
+  if (!log) {
+    log = spdlog::stderr_color_mt("engine");
+  }
+  return log;
+}
+
+std::string HexOf(const Hash& h) {
+  static const char* kHex = "0123456789abcdef";
+  std::string s;
+  s.reserve(64);
+  for (uint8_t b : h) {
+    s.push_back(kHex[b >> 4]);
+    s.push_back(kHex[b & 15]);
+  }
+  return s;
+}
+
+// A request's fingerprint for idempotency: same key + same fingerprint is a
+// retry; same key + different fingerprint is a client bug.
+std::string Fingerprint(const std::string& what, const Command& cmd) {
+  Value::Record r;
+  r["what"] = Value::Str(what);
+  r["action"] = Value::Str(cmd.action);
+  r["actor"] = Value::Str(cmd.actor.value);
+  r["on_behalf_of"] = Value::Str(cmd.on_behalf_of.value);
+  r["node"] = Value::Str(cmd.node);
+  r["comment"] = Value::Str(cmd.comment);
+  r["data"] = Value::Of(cmd.data);
+  r["args"] = Value::Of(cmd.args);
+  return "sha256:" + HexOf(audit::LeafHash(EncodeValue(Value::Of(std::move(r)))));
+}
+
+std::string TitleOf(const WorkflowDef& def, const FormData& form) {
+  for (const char* key : {"title", "purpose", "topic", "subject", "summary", "name"}) {
+    auto it = form.find(key);
+    if (it != form.end() && it->second.is_string() && !it->second.as_string().empty())
+      return it->second.as_string();
+  }
+  return def.title;
+}
+
+Money AmountOf(const FormData& form) {
+  for (const char* key : {"amount", "total", "budget"}) {
+    auto it = form.find(key);
+    if (it != form.end() && it->second.is_money()) return it->second.as_money();
+  }
+  return Money{};
+}
+
+}  // namespace
+
+Engine::Engine(EngineOptions options, Store& store, const Clock& clock,
+               std::shared_ptr<const Org> org, WorkflowRegistry& registry,
+               Notifier* notifier)
+    : options_(std::move(options)),
+      store_(store),
+      clock_(clock),
+      registry_(registry),
+      notifier_(notifier),
+      org_(std::move(org)),
+      log_(EngineLogger()) {}
+
+Engine::~Engine() = default;
+
+void Engine::SetOrg(std::shared_ptr<const Org> org) {
+  std::unique_lock lock(org_mu_);
+  org_ = std::move(org);
+}
+
+std::shared_ptr<const Org> Engine::org() const {
+  std::shared_lock lock(org_mu_);
+  return org_;
+}
+
+DecideContext Engine::MakeContext(const WorkflowDef& def, const Org& org,
+                                  const CheckFacts* facts) const {
+  DecideContext ctx;
+  ctx.def = &def;
+  ctx.org = &org;
+  ctx.now = clock_.Now();
+  ctx.calendar = &options_.calendar;
+  ctx.checks = &CheckRegistry::Builtin();
+  ctx.facts = facts;
+  ctx.unit_config = &options_.unit_config;
+  return ctx;
+}
+
+Result<const WorkflowDef*> Engine::DefinitionOf(const InstanceState& state) const {
+  const WorkflowDef* def = registry_.Get(state.workflow, state.def_version);
+  if (!def)
+    return MakeError(ErrorCode::kInternal, "definition_missing",
+                     "instance " + std::to_string(state.id.value) + " runs on " +
+                         state.workflow + " version " +
+                         std::to_string(state.def_version) +
+                         ", which is not loaded; keep every version's file");
+  return def;
+}
+
+void Engine::AuditRefusal(const Command& cmd, InstanceId id, const Error& err) {
+  log_->info("refused inst={} on={} actor={} for={} code={} reason={}", id.value,
+             cmd.action, cmd.actor.value, cmd.on_behalf_of.value,
+             ErrorCodeName(err.code), err.reason);
+  if (!options_.audit_refusals || cmd.actor == SystemActor()) return;
+  if (err.code != ErrorCode::kRejected && err.code != ErrorCode::kPermissionDenied)
+    return;
+  AuditRecord rec;
+  rec.at = clock_.Now();
+  rec.type = "action_refused";
+  rec.actor = cmd.actor;
+  rec.subject = id.value ? "instance:" + std::to_string(id.value) : "instance:new";
+  rec.data["action"] = Value::Str(cmd.action);
+  rec.data["node"] = Value::Str(cmd.node);
+  rec.data["reason"] = Value::Str(err.reason);
+  rec.data["message"] = Value::Str(err.message);
+  if (!cmd.on_behalf_of.empty())
+    rec.data["on_behalf_of"] = Value::Str(cmd.on_behalf_of.value);
+  if (auto r = store_.AppendAudit(rec); !r)
+    log_->error("audit append failed for refused action inst={}: {}", id.value,
+                r.error().ToString());
+}
+
+Result<InstanceView> Engine::Submit(const SubmitRequest& req) {
+  const WorkflowDef* def = registry_.Latest(req.workflow);
+  if (!def)
+    return NotFound("unknown_workflow", "no workflow '" + req.workflow + "'");
+  Command cmd;
+  cmd.action = action::kSubmit;
+  cmd.actor = req.actor;
+  cmd.on_behalf_of = req.on_behalf_of;
+  cmd.data = req.data;
+  cmd.comment = req.comment;
+  auto org = this->org();
+  DecideContext ctx = MakeContext(*def, *org, nullptr);
+  InstanceState empty;
+  auto decision = Decide(ctx, empty, cmd);
+  if (!decision) {
+    AuditRefusal(cmd, InstanceId{}, decision.error());
+    return std::unexpected(decision.error());
+  }
+  std::string hash = req.idempotency_key.empty() ? "" : Fingerprint(req.workflow, cmd);
+  return Commit(*def, empty, std::move(*decision), req.idempotency_key,
+                req.actor.value, hash, req.actor);
+}
+
+Result<InstanceView> Engine::Act(const ActRequest& req) {
+  auto events = store_.LoadEvents(req.instance);
+  if (!events) return std::unexpected(events.error());
+  auto state = Fold(*events);
+  if (!state) return std::unexpected(state.error());
+  auto def = DefinitionOf(*state);
+  if (!def) return std::unexpected(def.error());
+  if (req.expected_version && *req.expected_version != state->version)
+    return MakeError(ErrorCode::kConflict, "stale_version",
+                     "the instance is at version " + std::to_string(state->version) +
+                         ", not " + std::to_string(*req.expected_version) +
+                         "; reload it and try again");
+  auto org = this->org();
+  DecideContext ctx = MakeContext(**def, *org, nullptr);
+  auto decision = Decide(ctx, *state, req.command);
+  if (!decision) {
+    AuditRefusal(req.command, req.instance, decision.error());
+    return std::unexpected(decision.error());
+  }
+  const PersonId& viewer = req.command.actor;
+  if (decision->events.empty()) {
+    InstanceView view;
+    auto row = store_.GetInstance(req.instance);
+    if (!row) return std::unexpected(row.error());
+    view.row = *row;
+    view.def = *def;
+    view.state = std::move(*state);
+    view.actions = AvailableActions(ctx, view.state, viewer);
+    return view;
+  }
+  std::string hash = req.idempotency_key.empty()
+                         ? ""
+                         : Fingerprint(std::to_string(req.instance.value), req.command);
+  return Commit(**def, *state, std::move(*decision), req.idempotency_key,
+                req.command.actor.value, hash, viewer);
+}
+
+Result<InstanceView> Engine::Commit(const WorkflowDef& def, const InstanceState& before,
+                                    Decision decision, const std::string& idem_key,
+                                    const std::string& idem_owner,
+                                    const std::string& request_hash,
+                                    const PersonId& viewer) {
+  const InstanceState& st = decision.state;
+  Timestamp now = decision.events.back().at;
+  AppendRequest req;
+  req.instance = before.id;
+  req.expected_version = before.version;
+  req.events = decision.events;
+  req.idempotency_key = idem_key;
+  req.idempotency_owner = idem_owner;
+  req.request_hash = request_hash;
+
+  InstanceRow& row = req.row;
+  row.id = before.id;
+  row.workflow = def.id;
+  row.workflow_version = def.version;
+  row.def_hash = def.hash;
+  row.status = std::string(InstanceStatusName(st.status));
+  row.submitter = st.submitter;
+  row.title = TitleOf(def, st.form);
+  row.amount = AmountOf(st.form);
+  for (const auto& [id, t] : st.active)
+    row.current_nodes += (row.current_nodes.empty() ? "" : ",") + id;
+  row.version = st.version;
+  row.created_at = st.created_at;
+  row.updated_at = st.updated_at;
+
+  // Task projection: who must act, who acted, who is copied.
+  std::set<std::pair<std::string, std::string>> seen;
+  auto add_task = [&](const std::string& node, const PersonId& p, const char* kind) {
+    if (p.empty() || p == SystemActor()) return;
+    if (!seen.insert({std::string(kind) + "/" + node, p.value}).second) return;
+    req.tasks.push_back(TaskRow{before.id, node, p, kind, now});
+  };
+  std::vector<std::pair<std::string, PersonId>> pending;
+  if (!st.terminal()) pending = PendingPeople(def, st);
+  for (const auto& [node, p] : pending) add_task(node, p, "pending");
+  for (const auto& a : st.acts) add_task(a.node, a.person, "done");
+  for (const auto& p : st.cc) add_task("", p, "cc");
+
+  // Who got work they did not have before, for push notifications.
+  std::vector<PersonId> newly_pending;
+  auto before_pending = before.status == InstanceStatus::kDraft
+                            ? std::vector<std::pair<std::string, PersonId>>{}
+                            : PendingPeople(def, before);
+  for (const auto& np : pending)
+    if (std::find(before_pending.begin(), before_pending.end(), np) ==
+            before_pending.end() &&
+        std::find(newly_pending.begin(), newly_pending.end(), np.second) ==
+            newly_pending.end())
+      newly_pending.push_back(np.second);
+
+  auto appended = store_.Append(req);
+  if (!appended) {
+    if (appended.error().code == ErrorCode::kConflict)
+      log_->warn("conflict inst={} wf={} expected={} reason={}", before.id.value,
+                 def.id, before.version, appended.error().reason);
+    else
+      log_->error("append failed inst={} wf={}: {}", before.id.value, def.id,
+                  appended.error().ToString());
+    return std::unexpected(appended.error());
+  }
+  if (appended->replayed) {
+    auto view = Get(appended->instance, viewer);
+    if (view) view->replayed = true;
+    return view;
+  }
+
+  InstanceView view;
+  view.def = &def;
+  view.state = std::move(decision.state);
+  view.state.id = appended->instance;
+  row.id = appended->instance;
+  view.row = row;
+  for (auto& t : req.tasks) t.instance = appended->instance;
+  for (auto& e : req.events) e.instance = appended->instance;
+  for (const auto& e : req.events)
+    log_->info("event inst={} wf={} v={} type={} node={} actor={} for={}",
+               appended->instance.value, def.id, e.version, e.type, e.node,
+               e.actor.value, e.on_behalf_of.value);
+  if (notifier_) {
+    Change change;
+    change.row = row;
+    change.events = req.events;
+    change.tasks = req.tasks;
+    change.newly_pending = std::move(newly_pending);
+    notifier_->OnChange(change);
+  }
+  auto org = this->org();
+  DecideContext ctx = MakeContext(def, *org, nullptr);
+  view.actions = AvailableActions(ctx, view.state, viewer);
+  return view;
+}
+
+Result<InstanceView> Engine::Get(InstanceId id, const PersonId& viewer) {
+  auto events = store_.LoadEvents(id);
+  if (!events) return std::unexpected(events.error());
+  auto state = Fold(*events);
+  if (!state) return std::unexpected(state.error());
+  auto def = DefinitionOf(*state);
+  if (!def) return std::unexpected(def.error());
+  auto row = store_.GetInstance(id);
+  if (!row) return std::unexpected(row.error());
+  InstanceView view;
+  view.row = std::move(*row);
+  view.def = *def;
+  view.state = std::move(*state);
+  auto org = this->org();
+  DecideContext ctx = MakeContext(**def, *org, nullptr);
+  view.actions = AvailableActions(ctx, view.state, viewer);
+  return view;
+}
+
+bool Engine::CanView(const InstanceView& view, const PersonId& viewer) const {
+  const InstanceState& st = view.state;
+  if (viewer.empty()) return false;
+  if (st.submitter == viewer || st.submitted_by == viewer) return true;
+  if (std::find(st.cc.begin(), st.cc.end(), viewer) != st.cc.end()) return true;
+  for (const auto& a : st.acts)
+    if (a.person == viewer || a.actor == viewer) return true;
+  for (const auto& [id, t] : st.active) {
+    for (const auto& s : t.signers)
+      if (s.person == viewer || s.delegate == viewer) return true;
+    const auto& m = t.meeting;
+    if (std::find(m.members.begin(), m.members.end(), viewer) != m.members.end() ||
+        std::find(m.secretaries.begin(), m.secretaries.end(), viewer) !=
+            m.secretaries.end())
+      return true;
+  }
+  return false;
+}
+
+Result<std::vector<Event>> Engine::Trail(InstanceId id) { return store_.LoadEvents(id); }
+
+Result<int> Engine::Tick() {
+  int changed = 0;
+  Timestamp now = clock_.Now();
+  InstanceQuery q;
+  q.status = "running";
+  q.limit = 200;
+  for (;;) {
+    auto rows = store_.ListInstances(q);
+    if (!rows) return std::unexpected(rows.error());
+    for (const auto& row : *rows) {
+      auto events = store_.LoadEvents(row.id);
+      if (!events) return std::unexpected(events.error());
+      auto state = Fold(*events);
+      if (!state) return std::unexpected(state.error());
+      bool due = false;
+      for (const auto& [id, t] : state->active)
+        due |= t.deadline.has_value() && *t.deadline <= now;
+      if (!due) continue;
+      ActRequest req;
+      req.instance = row.id;
+      req.command.action = action::kTick;
+      req.command.actor = SystemActor();
+      req.expected_version = state->version;
+      auto r = Act(req);
+      if (r) {
+        ++changed;
+      } else if (r.error().code != ErrorCode::kConflict) {
+        log_->warn("tick inst={} failed: {}", row.id.value, r.error().ToString());
+      }
+    }
+    if (rows->size() < static_cast<size_t>(q.limit)) break;
+    q.after_id = rows->back().id.value;
+  }
+  return changed;
+}
+
+}  // namespace approvald

@@ -1,0 +1,123 @@
+// The engine service: the shell around the pure core.
+//   load (events from the Store, fold) -> Decide -> Append (with projections)
+//   -> notify (after durable).
+// It owns no business rules; those are in engine/core and the workflow files.
+// Thread-safe: concurrent calls on different instances run in parallel;
+// concurrent calls on one instance are ordered by the store's expected
+// version (the loser gets kConflict).
+#ifndef APPROVALD_SERVICE_ENGINE_H_
+#define APPROVALD_SERVICE_ENGINE_H_
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "approvald/clock.h"
+#include "approvald/command.h"
+#include "approvald/instance.h"
+#include "approvald/notifier.h"
+#include "approvald/org.h"
+#include "approvald/status.h"
+#include "approvald/store.h"
+#include "approvald/workflow.h"
+#include "core/calendar.h"
+#include "core/checks.h"
+#include "core/decide.h"
+
+namespace spdlog { class logger; }
+
+namespace approvald {
+
+class WorkflowRegistry;
+
+struct EngineOptions {
+  // Unit configuration handed to checks (catalogue, thresholds, standards).
+  Value::Record unit_config;
+  Calendar calendar;
+  // Record refused actions of authenticated users in the audit log.
+  bool audit_refusals = true;
+};
+
+struct SubmitRequest {
+  std::string workflow;            // workflow id; runs on its latest version
+  FormData data;
+  PersonId actor;
+  PersonId on_behalf_of;           // submit for someone else (a proxy)
+  std::string idempotency_key;     // optional
+  std::string comment;
+};
+
+struct ActRequest {
+  InstanceId instance;
+  Command command;                 // action, actor, node, comment, args, data
+  std::optional<int64_t> expected_version;  // stale -> kConflict "stale_version"
+  std::string idempotency_key;     // optional
+};
+
+// What a client sees of an instance.
+struct InstanceView {
+  InstanceRow row;
+  InstanceState state;
+  const WorkflowDef* def = nullptr;          // the version it runs on
+  std::vector<AvailableAction> actions;      // for the viewer
+  bool replayed = false;                     // an idempotent repeat
+};
+
+class Engine {
+ public:
+  // `store`, `clock`, `org`, `registry` must outlive the engine; `notifier`
+  // may be null.
+  Engine(EngineOptions options, Store& store, const Clock& clock,
+         std::shared_ptr<const Org> org, WorkflowRegistry& registry,
+         Notifier* notifier);
+  ~Engine();
+
+  Result<InstanceView> Submit(const SubmitRequest& req);
+  Result<InstanceView> Act(const ActRequest& req);
+
+  // The instance as `viewer` sees it (actions computed for the viewer).
+  // kNotFound if it does not exist. Visibility is decided by the caller
+  // (api/) with CanView().
+  Result<InstanceView> Get(InstanceId id, const PersonId& viewer);
+  // True if `viewer` submitted, acts or acted on, or is CC'd on the instance.
+  bool CanView(const InstanceView& view, const PersonId& viewer) const;
+  Result<std::vector<Event>> Trail(InstanceId id);
+
+  // Applies deadlines due at the clock's now to every running instance that
+  // has one. Returns how many instances changed.
+  Result<int> Tick();
+
+  // Replaces the organisation (an administrative change; audited by the caller).
+  void SetOrg(std::shared_ptr<const Org> org);
+  std::shared_ptr<const Org> org() const;
+  const WorkflowRegistry& registry() const { return registry_; }
+  Store& store() { return store_; }
+
+ private:
+  Result<InstanceView> Commit(const WorkflowDef& def, const InstanceState& before,
+                              Decision decision, const std::string& idem_key,
+                              const std::string& idem_owner,
+                              const std::string& request_hash,
+                              const PersonId& viewer);
+  DecideContext MakeContext(const WorkflowDef& def, const Org& org,
+                            const CheckFacts* facts) const;
+  Result<const WorkflowDef*> DefinitionOf(const InstanceState& state) const;
+  void AuditRefusal(const Command& cmd, InstanceId id, const Error& err);
+
+  EngineOptions options_;
+  Store& store_;
+  const Clock& clock_;
+  WorkflowRegistry& registry_;
+  Notifier* notifier_;
+  mutable std::shared_mutex org_mu_;
+  std::shared_ptr<const Org> org_;
+  std::shared_ptr<spdlog::logger> log_;
+};
+
+}  // namespace approvald
+
+#endif  // APPROVALD_SERVICE_ENGINE_H_

@@ -1,0 +1,1 @@
+approval_core_test(approval_decide_tests decide_test.cc)
