@@ -1,1 +1,2 @@
 approval_core_test(approval_decide_tests decide_test.cc)
+approval_core_test(approval_decide_property_tests decide_property_test.cc)
