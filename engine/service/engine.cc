@@ -103,7 +103,7 @@ DecideContext Engine::MakeContext(const WorkflowDef& def, const Org& org,
 }
 
 Result<const WorkflowDef*> Engine::DefinitionOf(const InstanceState& state) const {
-  const WorkflowDef* def = registry_.Get(state.workflow, state.def_version);
+  const WorkflowDef* def = registry_.Get(state.workflow, state.def_version).get();
   if (!def)
     return MakeError(ErrorCode::kInternal, "definition_missing",
                      "instance " + std::to_string(state.id.value) + " runs on " +
@@ -137,7 +137,7 @@ void Engine::AuditRefusal(const Command& cmd, InstanceId id, const Error& err) {
 }
 
 Result<InstanceView> Engine::Submit(const SubmitRequest& req) {
-  const WorkflowDef* def = registry_.Latest(req.workflow);
+  const WorkflowDef* def = registry_.Latest(req.workflow).get();
   if (!def)
     return NotFound("unknown_workflow", "no workflow '" + req.workflow + "'");
   Command cmd;
