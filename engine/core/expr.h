@@ -62,8 +62,8 @@
 // - Compile errors carry the byte offset of the offending token: the unknown
 //   name, the operand of the wrong type (the int beside money, the string
 //   literal that is no enum option), or the operator when neither operand is
-//   more to blame. Trees deeper than 64 levels are refused, so hostile input
-//   cannot exhaust the stack.
+//   more to blame. Trees deeper than 64 levels and sources longer than
+//   64 KiB are refused, so hostile input can exhaust neither stack nor time.
 //
 // Examples (expr_test compiles every line between "Examples" and the blank
 // comment line below against a form with amount: money, category:

@@ -87,12 +87,6 @@ void CivilFromDate(Date date, int* year, unsigned* month, unsigned* day) {
 
 namespace {
 
-int64_t FloorDiv(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
-
 bool ParseDigits(std::string_view s, size_t pos, size_t n, int* out) {
   if (pos + n > s.size()) return false;
   int v = 0;
@@ -135,8 +129,14 @@ std::optional<Date> ParseDate(std::string_view s) {
 // Splits t + offset_ms into whole days and the millisecond of the day
 // without overflowing for any t (offset_ms is less than a day).
 static void SplitDays(Timestamp t, int64_t offset_ms, int64_t* days, int64_t* rem) {
-  *days = FloorDiv(t.ms, kMsPerDay);
-  *rem = t.ms - *days * kMsPerDay + offset_ms;
+  // No days * kMsPerDay: it overflows for the most negative instants.
+  *days = t.ms / kMsPerDay;
+  *rem = t.ms % kMsPerDay;
+  if (*rem < 0) {
+    *rem += kMsPerDay;
+    --*days;
+  }
+  *rem += offset_ms;
   if (*rem >= kMsPerDay) {
     *rem -= kMsPerDay;
     ++*days;

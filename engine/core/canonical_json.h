@@ -1,0 +1,62 @@
+// Internal helpers for the canonical JSON text of values and events
+// (value.cc, event.cc). Not a general JSON library: the reader accepts the
+// subset the writer produces and leaves the final "is this byte-for-byte the
+// canonical text?" check to its callers (they re-encode and compare).
+#ifndef APPROVALD_CORE_CANONICAL_JSON_H_
+#define APPROVALD_CORE_CANONICAL_JSON_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "approvald/value.h"
+
+namespace approvald::canonical {
+
+// Appends `s` as a JSON string literal: '"' and '\' are backslash-escaped,
+// U+0000..U+001F and U+007F become \u00xx (lower-case hex), every other byte
+// of valid UTF-8 is copied. Each byte that is not part of a valid UTF-8
+// sequence is replaced by U+FFFD.
+void AppendString(std::string* out, std::string_view s);
+
+// Appends the canonical encoding of `v` (see value.h).
+void AppendValue(std::string* out, const Value& v);
+
+// A position in text being decoded.
+struct Reader {
+  std::string_view text;
+  size_t pos = 0;
+
+  bool AtEnd() const { return pos >= text.size(); }
+  // Consumes `c` if it is next.
+  bool Consume(char c);
+  // Consumes `word` if it comes next.
+  bool ConsumeWord(std::string_view word);
+  // Reads a JSON string literal (see AppendString for what is accepted;
+  // any \u escape above U+007F is refused because the writer never makes
+  // one). Fails on invalid UTF-8.
+  bool ReadString(std::string* out);
+  // Reads an optionally negative decimal integer that fits in int64_t.
+  bool ReadInt(int64_t* out);
+  // Reads one value; `depth` is the nesting level of the caller (0 at the
+  // top). Fails when lists and records nest beyond kMaxValueDepth.
+  bool ReadValue(Value* out, int depth);
+
+ private:
+  // JSON nesting the raw reader allows: every value level may be a wrapped
+  // record (two JSON objects), plus one object for a tagged scalar.
+  static constexpr int kMaxRawDepth = 2 * kMaxValueDepth + 1;
+
+  // Phase 1: reads JSON into a raw tree (objects become records, nothing is
+  // interpreted), checking syntax, key order and JSON nesting.
+  bool ReadRaw(Value* out, int raw_depth);
+  // Phase 2: turns a raw tree into the value it encodes (tagged scalars,
+  // wrapped records), checking the value nesting limit. `out` may alias
+  // an element of `raw`'s parent: `raw` is taken by value.
+  static bool Interpret(Value raw, int depth, Value* out);
+  static bool InterpretMembers(Value raw_record, int depth, Value* out);
+};
+
+}  // namespace approvald::canonical
+
+#endif  // APPROVALD_CORE_CANONICAL_JSON_H_
