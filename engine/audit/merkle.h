@@ -67,16 +67,28 @@ class TreeAppender {
   std::vector<Hash> range_;  // perfect roots of the compact range, left to right
 };
 
-// The perfect nodes needed to compute the root of the first `size` leaves /
-// an inclusion / a consistency proof, and the functions that assemble them.
+// Roots and proofs for any tree size, assembled from the O(log n) perfect
+// nodes they need, requested from `reader` in ONE Read call each. The nodes
+// must have been written (a reader's error, e.g. "merkle_node_missing", is
+// returned as is).
+//
+// RootAt: MTH of the first `size` leaves; EmptyRoot() for 0.
+//   kInvalidArgument ("bad_tree_size") if size < 0.
+// InclusionProof: RFC 9162 PATH(index, D[0:size]), leaf to root.
+//   kInvalidArgument ("bad_proof_request") unless 0 <= index < size.
+// ConsistencyProof: RFC 9162 PROOF(old_size, D[0:new_size]); empty when
+//   old_size is 0 or equal to new_size. kInvalidArgument
+//   ("bad_proof_request") unless 0 <= old_size <= new_size.
 Result<Hash> RootAt(NodeReader& reader, int64_t size);
-Result<std::vector<Hash>> InclusionProof(NodeReader& reader, int64_t index,
-                                         int64_t size);
+Result<std::vector<Hash>> InclusionProof(NodeReader& reader, int64_t index, int64_t size);
 Result<std::vector<Hash>> ConsistencyProof(NodeReader& reader, int64_t old_size,
                                            int64_t new_size);
 
-// Verifiers (RFC 9162 §2.1.3.2 and §2.1.4.2). Return false on any mismatch,
-// never crash on hostile input.
+// Verifiers (RFC 9162 §2.1.3.2 and §2.1.4.2). Return false on any mismatch
+// and on any hostile input (negative or inconsistent sizes, index >= size,
+// proofs too long or too short); never crash. VerifyConsistency accepts
+// old_size == new_size only with an empty proof and equal roots, and
+// old_size == 0 only with an empty proof and old_root == EmptyRoot().
 bool VerifyInclusion(const Hash& leaf_hash, int64_t index, int64_t size,
                      const std::vector<Hash>& proof, const Hash& root);
 bool VerifyConsistency(int64_t old_size, int64_t new_size, const Hash& old_root,

@@ -193,16 +193,8 @@ void ValidateValue(const std::string& path, const FieldDef& f, const Type& t,
 
 class Decider {
  public:
-  Decider(const DecideContext& ctx, const InstanceState& st, const Command& cmd)
-      : ctx_(ctx), def_(*ctx.def), org_(*ctx.org), cmd_(cmd), st_(st) {
-    for (const auto& n : def_.nodes) {
-      if (n.kind != NodeKind::kParallel) continue;
-      for (size_t b = 0; b < n.branches.size(); ++b)
-        for (size_t s = 0; s < n.branches[b].nodes.size(); ++s)
-          locs_[n.branches[b].nodes[s]] =
-              Loc{n.id, static_cast<int>(b), static_cast<int>(s)};
-    }
-  }
+  Decider(const DecideContext& ctx, InstanceState st, const Command& cmd)
+      : ctx_(ctx), def_(*ctx.def), org_(*ctx.org), cmd_(cmd), st_(std::move(st)) {}
 
   Result<Decision> Run() {
     Status s = Dispatch();
@@ -236,9 +228,17 @@ class Decider {
     return Emit(type, node, std::move(data), false);
   }
 
+  // Workflows have a handful of nodes: a scan beats building an index on
+  // every call.
   Loc LocOf(const std::string& node) const {
-    auto it = locs_.find(node);
-    return it == locs_.end() ? Loc{} : it->second;
+    for (const auto& n : def_.nodes) {
+      if (n.kind != NodeKind::kParallel) continue;
+      for (size_t b = 0; b < n.branches.size(); ++b)
+        for (size_t s = 0; s < n.branches[b].nodes.size(); ++s)
+          if (n.branches[b].nodes[s] == node)
+            return Loc{n.id, static_cast<int>(b), static_cast<int>(s)};
+    }
+    return Loc{};
   }
 
   expr::EvalEnv Env() const {
@@ -1618,7 +1618,6 @@ class Decider {
   std::vector<Event> out_;
   PersonId person_;
   int depth_ = 0;
-  std::map<std::string, Loc> locs_;
 };
 
 }  // namespace
@@ -1635,9 +1634,14 @@ std::string_view OutcomeName(Outcome o) {
 
 Result<Decision> Decide(const DecideContext& ctx, const InstanceState& state,
                         const Command& cmd) {
+  return Decide(ctx, InstanceState(state), cmd);
+}
+
+Result<Decision> Decide(const DecideContext& ctx, InstanceState&& state,
+                        const Command& cmd) {
   if (!ctx.def || !ctx.org)
     return MakeError(ErrorCode::kInternal, "bad_context", "Decide needs a definition and an organisation");
-  return Decider(ctx, state, cmd).Run();
+  return Decider(ctx, std::move(state), cmd).Run();
 }
 
 std::vector<std::pair<std::string, PersonId>> PendingPeople(

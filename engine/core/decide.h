@@ -84,6 +84,10 @@ struct Decision {
 // Decides `cmd` against `state` (an empty InstanceState for "submit").
 Result<Decision> Decide(const DecideContext& ctx, const InstanceState& state,
                         const Command& cmd);
+// The same, consuming `state` (no copy): for callers that fold, decide and
+// keep only the result, as the service does.
+Result<Decision> Decide(const DecideContext& ctx, InstanceState&& state,
+                        const Command& cmd);
 
 // An action a person may take now, for showing exactly the right buttons.
 struct AvailableAction {

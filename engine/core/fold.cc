@@ -5,6 +5,8 @@
 #include "core/fold.h"
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_map>
 
 #include "core/events.h"
 #include "core/record_util.h"
@@ -37,6 +39,87 @@ std::string_view SignerStateName(SignerState s) {
 }
 
 namespace {
+
+// Event types as a closed set, so that folding switches on an integer
+// instead of comparing strings one after another.
+enum class Kind {
+  kUnknown,
+  kSubmitted,
+  kResubmitted,
+  kWithdrawn,
+  kCompleted,
+  kNodeEntered,
+  kNodeCompleted,
+  kNodeCancelled,
+  kNodeSkipped,
+  kBranchCompleted,
+  kBranchReopened,
+  kRouted,
+  kCheckCompleted,
+  kSigned,
+  kReturned,
+  kTakenBack,
+  kTransferred,
+  kDelegated,
+  kDelegateResolved,
+  kSignerAdded,
+  kSignerRemoved,
+  kCcAdded,
+  kUrged,
+  kCommented,
+  kDeadlineReminded,
+  kEscalated,
+  kAutoDecided,
+  kAgendaDistributed,
+  kReceiptAcknowledged,
+  kAttended,
+  kRecused,
+  kMeetingOpened,
+  kOpinionStated,
+  kVoted,
+  kMeetingClosed
+};
+
+Kind KindOf(const std::string& type) {
+  static const std::unordered_map<std::string_view, Kind> kKinds = {
+      {ev::kSubmitted, Kind::kSubmitted},
+      {ev::kResubmitted, Kind::kResubmitted},
+      {ev::kWithdrawn, Kind::kWithdrawn},
+      {ev::kCompleted, Kind::kCompleted},
+      {ev::kNodeEntered, Kind::kNodeEntered},
+      {ev::kNodeCompleted, Kind::kNodeCompleted},
+      {ev::kNodeCancelled, Kind::kNodeCancelled},
+      {ev::kNodeSkipped, Kind::kNodeSkipped},
+      {ev::kBranchCompleted, Kind::kBranchCompleted},
+      {ev::kBranchReopened, Kind::kBranchReopened},
+      {ev::kRouted, Kind::kRouted},
+      {ev::kCheckCompleted, Kind::kCheckCompleted},
+      {ev::kSigned, Kind::kSigned},
+      {ev::kReturned, Kind::kReturned},
+      {ev::kTakenBack, Kind::kTakenBack},
+      {ev::kTransferred, Kind::kTransferred},
+      {ev::kDelegated, Kind::kDelegated},
+      {ev::kDelegateResolved, Kind::kDelegateResolved},
+      {ev::kSignerAdded, Kind::kSignerAdded},
+      {ev::kSignerRemoved, Kind::kSignerRemoved},
+      {ev::kCcAdded, Kind::kCcAdded},
+      {ev::kUrged, Kind::kUrged},
+      {ev::kCommented, Kind::kCommented},
+      {ev::kDeadlineReminded, Kind::kDeadlineReminded},
+      {ev::kEscalated, Kind::kEscalated},
+      {ev::kAutoDecided, Kind::kAutoDecided},
+      {ev::kAgendaDistributed, Kind::kAgendaDistributed},
+      {ev::kReceiptAcknowledged, Kind::kReceiptAcknowledged},
+      {ev::kAttended, Kind::kAttended},
+      {ev::kRecused, Kind::kRecused},
+      {ev::kMeetingOpened, Kind::kMeetingOpened},
+      {ev::kOpinionStated, Kind::kOpinionStated},
+      {ev::kVoted, Kind::kVoted},
+      {ev::kMeetingClosed, Kind::kMeetingClosed},
+  };
+  auto it = kKinds.find(type);
+  return it == kKinds.end() ? Kind::kUnknown : it->second;
+}
 
 std::optional<SignerState> ParseSignerState(const std::string& s) {
   for (SignerState st :
@@ -82,13 +165,17 @@ Status ApplySet(const Event& e, Token& t, const Value::List& set) {
   return Ok();
 }
 
-bool IsHumanDecision(const std::string& type) {
-  return type == ev::kSigned || type == ev::kReturned || type == ev::kTransferred ||
-         type == ev::kDelegated || type == ev::kDelegateResolved ||
-         type == ev::kSignerAdded || type == ev::kSignerRemoved ||
-         type == ev::kRecused || type == ev::kOpinionStated ||
-         type == ev::kVoted || type == ev::kAgendaDistributed ||
-         type == ev::kMeetingOpened || type == ev::kMeetingClosed;
+bool IsHumanDecision(Kind k) {
+  switch (k) {
+    case Kind::kSigned: case Kind::kReturned: case Kind::kTransferred:
+    case Kind::kDelegated: case Kind::kDelegateResolved: case Kind::kSignerAdded:
+    case Kind::kSignerRemoved: case Kind::kRecused: case Kind::kOpinionStated:
+    case Kind::kVoted: case Kind::kAgendaDistributed: case Kind::kMeetingOpened:
+    case Kind::kMeetingClosed:
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace
@@ -156,16 +243,17 @@ Status Apply(InstanceState& st, const Event& e) {
     return Corrupt(e, "expected version " + std::to_string(st.version + 1));
   if (st.terminal()) return Corrupt(e, "instance already ended");
   const auto& d = e.data;
+  const Kind k = KindOf(e.type);
   const PersonId& principal = e.on_behalf_of.empty() ? e.actor : e.on_behalf_of;
 
   // 拿回 is possible only until someone acts on what the completion led to.
-  if (st.last_completion && IsHumanDecision(e.type) && e.actor != SystemActor()) {
+  if (st.last_completion && IsHumanDecision(k) && e.actor != SystemActor()) {
     auto it = st.active.find(e.node);
     if (it != st.active.end() &&
         it->second.entered_version > st.last_completion->version)
       st.last_completion.reset();
   }
-  if (IsHumanDecision(e.type) && e.actor != SystemActor() &&
+  if (IsHumanDecision(k) && e.actor != SystemActor() &&
       principal != st.submitter)
     st.touched = true;
 
@@ -174,8 +262,7 @@ Status Apply(InstanceState& st, const Event& e) {
     return it == st.active.end() ? nullptr : &it->second;
   };
 
-  const std::string& t = e.type;
-  if (t == ev::kSubmitted) {
+  if (k == Kind::kSubmitted) {
     if (st.status != InstanceStatus::kDraft) return Corrupt(e, "submitted twice");
     st.id = e.instance;
     st.workflow = rec::Str(d, "workflow");
@@ -186,12 +273,12 @@ Status Apply(InstanceState& st, const Event& e) {
     st.created_at = e.at;
     st.form = rec::Sub(d, "form");
     st.status = InstanceStatus::kRunning;
-  } else if (t == ev::kResubmitted) {
+  } else if (k == Kind::kResubmitted) {
     st.form = rec::Sub(d, "form");
     st.active.erase(e.node);
-  } else if (t == ev::kWithdrawn) {
+  } else if (k == Kind::kWithdrawn) {
     // The tokens were cancelled by preceding events; `completed` ends it.
-  } else if (t == ev::kCompleted) {
+  } else if (k == Kind::kCompleted) {
     std::string outcome = rec::Str(d, "outcome");
     if (outcome == "approved") st.status = InstanceStatus::kApproved;
     else if (outcome == "rejected") st.status = InstanceStatus::kRejected;
@@ -202,7 +289,7 @@ Status Apply(InstanceState& st, const Event& e) {
     st.active.clear();
     st.parallels.clear();
     st.last_completion.reset();
-  } else if (t == ev::kNodeEntered) {
+  } else if (k == Kind::kNodeEntered) {
     if (rec::Find(d, "branches")) {  // a parallel node
       ParallelState p;
       const auto& done = rec::List(d, "done");
@@ -242,7 +329,7 @@ Status Apply(InstanceState& st, const Event& e) {
       }
       st.active[e.node] = std::move(tk);
     }
-  } else if (t == ev::kNodeCompleted) {
+  } else if (k == Kind::kNodeCompleted) {
     if (st.parallels.count(e.node)) {
       st.parallels.erase(e.node);
     } else {
@@ -262,20 +349,20 @@ Status Apply(InstanceState& st, const Event& e) {
     std::string result = rec::Str(d, "result");
     if (result == "approved" || result == "completed" || result == "passed")
       st.completed.push_back(e.node);
-  } else if (t == ev::kNodeCancelled) {
+  } else if (k == Kind::kNodeCancelled) {
     if (st.parallels.count(e.node)) st.parallels.erase(e.node);
     else if (!st.active.erase(e.node)) return Corrupt(e, "node not active");
-  } else if (t == ev::kBranchCompleted || t == ev::kBranchReopened) {
+  } else if (k == Kind::kBranchCompleted || k == Kind::kBranchReopened) {
     auto it = st.parallels.find(e.node);
     int64_t b = rec::Int(d, "branch", -1);
     if (it == st.parallels.end() || b < 0 ||
         b >= static_cast<int64_t>(it->second.done.size()))
       return Corrupt(e, "no such parallel branch");
-    it->second.done[static_cast<size_t>(b)] = t == ev::kBranchCompleted;
-  } else if (t == ev::kRouted || t == ev::kCheckCompleted || t == ev::kNodeSkipped ||
-             t == ev::kCommented) {
-    if (t == ev::kRouted) st.completed.push_back(e.node);
-  } else if (t == ev::kSigned) {
+    it->second.done[static_cast<size_t>(b)] = k == Kind::kBranchCompleted;
+  } else if (k == Kind::kRouted || k == Kind::kCheckCompleted || k == Kind::kNodeSkipped ||
+             k == Kind::kCommented) {
+    if (k == Kind::kRouted) st.completed.push_back(e.node);
+  } else if (k == Kind::kSigned) {
     Token* tk = token();
     if (!tk) return Corrupt(e, "node not active");
     PersonId person(rec::Str(d, "person"));
@@ -289,7 +376,7 @@ Status Apply(InstanceState& st, const Event& e) {
     if (auto st2 = ApplySet(e, *tk, rec::List(d, "set")); !st2) return st2;
     for (const auto& [k, v] : rec::Sub(d, "fields")) st.form[k] = v;
     st.acts.push_back(Act{person, e.actor, e.node, decision, e.version});
-  } else if (t == ev::kReturned) {
+  } else if (k == Kind::kReturned) {
     std::string to = rec::Str(d, "to");
     if (to == "start") {
       st.completed.clear();
@@ -299,7 +386,7 @@ Status Apply(InstanceState& st, const Event& e) {
         st.completed.erase(std::prev(it.base()), st.completed.end());
     }
     st.last_completion.reset();
-  } else if (t == ev::kTakenBack) {
+  } else if (k == Kind::kTakenBack) {
     PersonId person(rec::Str(d, "person"));
     std::string node = rec::Str(d, "from");
     for (auto it = st.acts.rbegin(); it != st.acts.rend(); ++it)
@@ -319,7 +406,7 @@ Status Apply(InstanceState& st, const Event& e) {
       if (it != st.completed.rend()) st.completed.erase(std::prev(it.base()));
     }
     st.last_completion.reset();
-  } else if (t == ev::kTransferred) {
+  } else if (k == Kind::kTransferred) {
     Token* tk = token();
     if (!tk) return Corrupt(e, "node not active");
     PersonId from(rec::Str(d, "from"));
@@ -335,23 +422,23 @@ Status Apply(InstanceState& st, const Event& e) {
     auto pos = static_cast<size_t>(s - tk->signers.data()) + 1;
     tk->signers.insert(tk->signers.begin() + static_cast<long>(pos), std::move(n));
     if (e.actor == SystemActor()) tk->deadline.reset();  // a deadline's transfer
-  } else if (t == ev::kDelegated || t == ev::kDelegateResolved) {
+  } else if (k == Kind::kDelegated || k == Kind::kDelegateResolved) {
     Token* tk = token();
     if (!tk) return Corrupt(e, "node not active");
     Signer* s = tk->FindSigner(PersonId(rec::Str(d, "person")));
     if (!s) return Corrupt(e, "no signer");
-    if (t == ev::kDelegated) {
+    if (k == Kind::kDelegated) {
       s->state = SignerState::kDelegated;
       s->delegate = PersonId(rec::Str(d, "to"));
     } else {
       s->state = SignerState::kPending;
       s->delegate = PersonId();
     }
-  } else if (t == ev::kSignerAdded || t == ev::kEscalated) {
+  } else if (k == Kind::kSignerAdded || k == Kind::kEscalated) {
     Token* tk = token();
     if (!tk) return Corrupt(e, "node not active");
     std::vector<Value::Record> adds;
-    if (t == ev::kSignerAdded) {
+    if (k == Kind::kSignerAdded) {
       adds.push_back(d);
     } else {
       for (const Value& v : rec::List(d, "signers"))
@@ -364,46 +451,46 @@ Status Apply(InstanceState& st, const Event& e) {
       tk->signers.insert(tk->signers.begin() + index, std::move(n));
     }
     if (auto s2 = ApplySet(e, *tk, rec::List(d, "set")); !s2) return s2;
-    if (t == ev::kEscalated) tk->deadline.reset();
-  } else if (t == ev::kSignerRemoved) {
+    if (k == Kind::kEscalated) tk->deadline.reset();
+  } else if (k == Kind::kSignerRemoved) {
     Token* tk = token();
     if (!tk) return Corrupt(e, "node not active");
     if (auto s2 = ApplySet(e, *tk, rec::List(d, "set")); !s2) return s2;
-  } else if (t == ev::kCcAdded) {
+  } else if (k == Kind::kCcAdded) {
     for (const auto& p : rec::People(d, "people"))
       if (!Contains(st.cc, p)) st.cc.push_back(p);
-  } else if (t == ev::kUrged) {
+  } else if (k == Kind::kUrged) {
     st.last_urge_ms = e.at.ms;
-  } else if (t == ev::kDeadlineReminded) {
+  } else if (k == Kind::kDeadlineReminded) {
     Token* tk = token();
     if (!tk) return Corrupt(e, "node not active");
     tk->reminders++;
     tk->deadline.reset();
-  } else if (t == ev::kAutoDecided) {
+  } else if (k == Kind::kAutoDecided) {
     // Followed by node_completed.
-  } else if (t == ev::kAgendaDistributed || t == ev::kReceiptAcknowledged ||
-             t == ev::kAttended || t == ev::kRecused || t == ev::kMeetingOpened ||
-             t == ev::kOpinionStated || t == ev::kVoted || t == ev::kMeetingClosed) {
+  } else if (k == Kind::kAgendaDistributed || k == Kind::kReceiptAcknowledged ||
+             k == Kind::kAttended || k == Kind::kRecused || k == Kind::kMeetingOpened ||
+             k == Kind::kOpinionStated || k == Kind::kVoted || k == Kind::kMeetingClosed) {
     Token* tk = token();
     if (!tk) return Corrupt(e, "meeting node not active");
     MeetingState& m = tk->meeting;
     PersonId person(rec::Str(d, "person"));
-    if (t == ev::kAgendaDistributed) {
+    if (k == Kind::kAgendaDistributed) {
       m.distributed = true;
       m.distributed_at = e.at;
-    } else if (t == ev::kReceiptAcknowledged) {
+    } else if (k == Kind::kReceiptAcknowledged) {
       m.receipts.push_back(person);
-    } else if (t == ev::kAttended) {
+    } else if (k == Kind::kAttended) {
       m.present.push_back(person);
-    } else if (t == ev::kRecused) {
+    } else if (k == Kind::kRecused) {
       m.recused[person.value] = rec::Str(d, "reason");
-    } else if (t == ev::kMeetingOpened) {
+    } else if (k == Kind::kMeetingOpened) {
       m.opened = true;
       m.opened_at = e.at;
-    } else if (t == ev::kOpinionStated) {
+    } else if (k == Kind::kOpinionStated) {
       m.opinions.emplace_back(person, rec::Str(d, "opinion"));
       st.acts.push_back(Act{person, e.actor, e.node, "opinion", e.version});
-    } else if (t == ev::kVoted) {
+    } else if (k == Kind::kVoted) {
       m.votes.emplace_back(person, rec::Str(d, "option"));
       st.acts.push_back(Act{person, e.actor, e.node, "vote", e.version});
     } else {

@@ -102,7 +102,9 @@ class Driver {
     history_.insert(history_.end(), r->events.begin(), r->events.end());
     auto folded = Fold(history_);
     EXPECT_TRUE(folded.has_value()) << (folded ? "" : folded.error().ToString());
-    if (folded) EXPECT_TRUE(*folded == r->state) << "fold differs after " << c.action;
+    if (folded) {
+      EXPECT_TRUE(*folded == r->state) << "fold differs after " << c.action;
+    }
     state_ = r->state;
     last_ = r->events;
     return r;

@@ -1,0 +1,490 @@
+#include "api/json_codec.h"
+
+#include <openssl/evp.h>
+
+#include <limits>
+
+namespace approvald::api {
+namespace {
+
+std::unexpected<Error> Bad(const std::string& path, const std::string& what) {
+  return InvalidArgument("invalid_field", "field '" + path + "': " + what);
+}
+
+const char* KindName(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "a boolean";
+    case json::kind::int64:
+    case json::kind::uint64:
+      return "an integer";
+    case json::kind::double_:
+      return "a decimal number";
+    case json::kind::string:
+      return "a string";
+    case json::kind::array:
+      return "an array";
+    case json::kind::object:
+      return "an object";
+  }
+  return "a value";
+}
+
+// Reads an integer that fits in int64; refuses floats and huge numbers.
+Result<int64_t> ReadInt(const json::value& v, const std::string& path,
+                        const char* expected) {
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64()) {
+    if (v.get_uint64() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return Bad(path, "number too large (at most 9223372036854775807)");
+    }
+    return static_cast<int64_t>(v.get_uint64());
+  }
+  if (v.is_double()) {
+    return Bad(path, std::string("expected ") + expected +
+                         ", got a decimal or out-of-range number");
+  }
+  return Bad(path, std::string("expected ") + expected + ", got " + KindName(v));
+}
+
+Result<std::string> ReadText(const json::value& v, const std::string& path,
+                             const char* expected) {
+  if (!v.is_string()) {
+    return Bad(path, std::string("expected ") + expected + ", got " + KindName(v));
+  }
+  std::string s(v.get_string());
+  // The parser refuses invalid UTF-8 in the body, but values may come from
+  // elsewhere (tests, query strings); check here too.
+  if (!IsValidUtf8(s)) return Bad(path, "text is not valid UTF-8");
+  return s;
+}
+
+size_t CodePoints(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) {
+    if ((c & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+bool IsAttachmentAddress(std::string_view s) {
+  if (s.size() != 7 + 64 || !s.starts_with("sha256:")) return false;
+  for (char c : s.substr(7)) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+Result<Value> RecordFromJson(const json::value& v, const std::vector<FieldDef>& fields,
+                             const std::string& path, FormMode mode) {
+  if (!v.is_object()) return Bad(path, std::string("expected an object, got ") + KindName(v));
+  const json::object& o = v.get_object();
+  Value::Record out;
+  for (const auto& kv : o) {
+    std::string key(kv.key());
+    std::string sub = path.empty() ? key : path + "." + key;
+    const FieldDef* def = nullptr;
+    for (const auto& f : fields) {
+      if (f.name == key) def = &f;
+    }
+    if (def == nullptr) {
+      std::string known;
+      for (const auto& f : fields) known += (known.empty() ? "" : ", ") + f.name;
+      return Bad(sub, "unknown field (known: " + known + ")");
+    }
+    if (kv.value().is_null()) {
+      if (def->required && mode == FormMode::kComplete) return Bad(sub, "is required");
+      continue;  // an absent optional field
+    }
+    auto value = FieldFromJson(kv.value(), def->type, sub);
+    if (!value) return std::unexpected(value.error());
+    out[key] = std::move(*value);
+  }
+  if (mode == FormMode::kComplete) {
+    for (const auto& f : fields) {
+      if (f.required && !out.count(f.name)) {
+        return Bad(path.empty() ? f.name : path + "." + f.name, "is required");
+      }
+    }
+  }
+  return Value::Of(std::move(out));
+}
+
+Result<Value> AnyFromJson(const json::value& v, const std::string& path, int depth) {
+  if (depth > kMaxJsonDepth) return Bad(path, "nested too deeply");
+  switch (v.kind()) {
+    case json::kind::bool_:
+      return Value::Bool(v.get_bool());
+    case json::kind::int64:
+    case json::kind::uint64:
+    case json::kind::double_: {
+      auto i = ReadInt(v, path, "an integer");
+      if (!i) return std::unexpected(i.error());
+      return Value::Int(*i);
+    }
+    case json::kind::string: {
+      auto s = ReadText(v, path, "a string");
+      if (!s) return std::unexpected(s.error());
+      return Value::Str(std::move(*s));
+    }
+    case json::kind::array: {
+      Value::List list;
+      size_t i = 0;
+      for (const auto& e : v.get_array()) {
+        auto x = AnyFromJson(e, path + "[" + std::to_string(i++) + "]", depth + 1);
+        if (!x) return std::unexpected(x.error());
+        list.push_back(std::move(*x));
+      }
+      return Value::Of(std::move(list));
+    }
+    case json::kind::object: {
+      Value::Record rec;
+      for (const auto& kv : v.get_object()) {
+        std::string key(kv.key());
+        auto x = AnyFromJson(kv.value(), path + "." + key, depth + 1);
+        if (!x) return std::unexpected(x.error());
+        rec[key] = std::move(*x);
+      }
+      return Value::Of(std::move(rec));
+    }
+    case json::kind::null:
+      break;
+  }
+  return Bad(path, "null is not allowed here");
+}
+
+}  // namespace
+
+Result<json::object> ParseJsonObject(std::string_view body) {
+  if (body.empty()) {
+    return InvalidArgument("bad_json", "the request body is empty; send a JSON object");
+  }
+  json::parse_options opts;
+  opts.max_depth = kMaxJsonDepth;
+  opts.allow_invalid_utf8 = false;
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec, {}, opts);
+  if (ec) {
+    std::string what = ec.message();
+    if (ec == json::error::too_deep) {
+      what = "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+    } else if (ec == json::error::syntax && !IsValidUtf8(body)) {
+      what = "the body is not valid UTF-8";
+    }
+    return InvalidArgument("bad_json", "the request body is not valid JSON: " + what);
+  }
+  if (!v.is_object()) {
+    return InvalidArgument("bad_json", std::string("the request body must be a JSON object, got ") +
+                                           KindName(v));
+  }
+  return std::move(v.get_object());
+}
+
+std::string ToText(const json::value& v) { return json::serialize(v); }
+
+void PutTime(json::object& o, std::string_view key, Timestamp t) {
+  o[key] = FormatTimestampUtc(t);
+  o[std::string(key) + "_local"] = FormatTimestampShanghai(t);
+}
+
+json::value ValueToJson(const Value& v) {
+  return std::visit(
+      [](const auto& x) -> json::value {
+        using X = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<X, std::monostate>) {
+          return nullptr;
+        } else if constexpr (std::is_same_v<X, bool>) {
+          return x;
+        } else if constexpr (std::is_same_v<X, int64_t>) {
+          return x;
+        } else if constexpr (std::is_same_v<X, Money>) {
+          return x.fen;
+        } else if constexpr (std::is_same_v<X, Date>) {
+          return json::string(FormatDate(x));
+        } else if constexpr (std::is_same_v<X, Timestamp>) {
+          return json::string(FormatTimestampUtc(x));
+        } else if constexpr (std::is_same_v<X, std::string>) {
+          return json::string(x);
+        } else if constexpr (std::is_same_v<X, Value::List>) {
+          json::array a;
+          for (const auto& e : x) a.push_back(ValueToJson(e));
+          return a;
+        } else {
+          json::object o;
+          for (const auto& [k, e] : x) o[k] = ValueToJson(e);
+          return o;
+        }
+      },
+      v.v);
+}
+
+Result<Value> FieldFromJson(const json::value& v, const Type& type, const std::string& path) {
+  switch (type.kind) {
+    case TypeKind::kNull:
+      if (!v.is_null()) return Bad(path, "expected null");
+      return Value::Null();
+    case TypeKind::kBool:
+      if (!v.is_bool()) return Bad(path, std::string("expected true or false, got ") + KindName(v));
+      return Value::Bool(v.get_bool());
+    case TypeKind::kInt: {
+      auto i = ReadInt(v, path, "an integer");
+      if (!i) return std::unexpected(i.error());
+      return Value::Int(*i);
+    }
+    case TypeKind::kMoney: {
+      auto i = ReadInt(v, path, "money as an integer number of fen (1234.50 yuan = 123450)");
+      if (!i) return std::unexpected(i.error());
+      return Value::Of(Money{*i});
+    }
+    case TypeKind::kDate: {
+      auto s = ReadText(v, path, "a date \"YYYY-MM-DD\"");
+      if (!s) return std::unexpected(s.error());
+      auto d = ParseDate(*s);
+      if (!d) return Bad(path, "'" + *s + "' is not a date YYYY-MM-DD");
+      return Value::Of(*d);
+    }
+    case TypeKind::kDateTime: {
+      auto s = ReadText(v, path, "a time \"YYYY-MM-DDTHH:MM:SSZ\"");
+      if (!s) return std::unexpected(s.error());
+      auto t = ParseTimestamp(*s);
+      if (!t) return Bad(path, "'" + *s + "' is not an ISO 8601 time with a zone");
+      return Value::Of(*t);
+    }
+    case TypeKind::kText: {
+      auto s = ReadText(v, path, "text");
+      if (!s) return std::unexpected(s.error());
+      if (type.max_length > 0 && CodePoints(*s) > static_cast<size_t>(type.max_length)) {
+        return Bad(path, "text longer than " + std::to_string(type.max_length) + " characters");
+      }
+      return Value::Str(std::move(*s));
+    }
+    case TypeKind::kEnum: {
+      auto s = ReadText(v, path, "one of the options");
+      if (!s) return std::unexpected(s.error());
+      for (const auto& o : type.options) {
+        if (o == *s) return Value::Str(std::move(*s));
+      }
+      std::string opts;
+      for (const auto& o : type.options) opts += (opts.empty() ? "" : ", ") + o;
+      return Bad(path, "'" + *s + "' is not one of: " + opts);
+    }
+    case TypeKind::kPerson:
+    case TypeKind::kDept: {
+      auto s = ReadText(v, path, type.kind == TypeKind::kPerson ? "a person id" : "a department id");
+      if (!s) return std::unexpected(s.error());
+      if (s->empty()) return Bad(path, "id must not be empty");
+      return Value::Str(std::move(*s));
+    }
+    case TypeKind::kAttachment: {
+      auto s = ReadText(v, path, "an attachment address \"sha256:<hex>\"");
+      if (!s) return std::unexpected(s.error());
+      if (!IsAttachmentAddress(*s)) {
+        return Bad(path, "'" + *s + "' is not an attachment address sha256:<64 lowercase hex>");
+      }
+      return Value::Str(std::move(*s));
+    }
+    case TypeKind::kList: {
+      if (!v.is_array()) return Bad(path, std::string("expected a list, got ") + KindName(v));
+      Value::List out;
+      size_t i = 0;
+      for (const auto& e : v.get_array()) {
+        std::string sub = path + "[" + std::to_string(i++) + "]";
+        if (!type.element) return Bad(sub, "list has no element type");
+        auto x = FieldFromJson(e, *type.element, sub);
+        if (!x) return std::unexpected(x.error());
+        out.push_back(std::move(*x));
+      }
+      return Value::Of(std::move(out));
+    }
+    case TypeKind::kRecord: {
+      static const std::vector<FieldDef> kNone;
+      return RecordFromJson(v, type.fields ? *type.fields : kNone, path, FormMode::kComplete);
+    }
+  }
+  return Bad(path, "unsupported field type");
+}
+
+Result<FormData> FormFromJson(const json::value& data, const WorkflowDef& def, FormMode mode) {
+  auto rec = RecordFromJson(data, def.form, "", mode);
+  if (!rec) {
+    Error e = rec.error();
+    if (e.message.starts_with("field '': ")) {
+      e.message = "'data' " + e.message.substr(10);
+    }
+    return std::unexpected(e);
+  }
+  return rec->as_record();
+}
+
+Result<Value::Record> ArgsFromJson(const json::object& args, const std::string& path) {
+  Value::Record out;
+  for (const auto& kv : args) {
+    std::string key(kv.key());
+    auto x = AnyFromJson(kv.value(), path.empty() ? key : path + "." + key, 1);
+    if (!x) return std::unexpected(x.error());
+    out[key] = std::move(*x);
+  }
+  return out;
+}
+
+json::value PersonJson(const Org& org, const PersonId& p) {
+  if (p.empty()) return nullptr;
+  json::object o;
+  o["id"] = p.value;
+  const Person* person = org.FindPerson(p);
+  o["name"] = person ? person->name : p.value;
+  o["name_en"] = person ? person->name_en : p.value;
+  return o;
+}
+
+json::object EventToJson(const Event& e, const Org& org) {
+  json::object o;
+  o["instance"] = e.instance.value;
+  o["version"] = e.version;
+  o["type"] = e.type;
+  PutTime(o, "at", e.at);
+  o["actor"] = PersonJson(org, e.actor);
+  o["on_behalf_of"] = PersonJson(org, e.on_behalf_of);
+  o["node"] = e.node;
+  o["comment"] = e.comment;
+  o["data"] = ValueToJson(Value::Of(e.data));
+  return o;
+}
+
+json::object InstanceRowToJson(const InstanceRow& row, const Org& org) {
+  json::object o;
+  o["id"] = row.id.value;
+  o["workflow"] = row.workflow;
+  o["workflow_version"] = row.workflow_version;
+  o["status"] = row.status;
+  o["submitter"] = PersonJson(org, row.submitter);
+  o["title"] = row.title;
+  o["amount"] = row.amount.fen;
+  json::array nodes;
+  std::string_view cur = row.current_nodes;
+  while (!cur.empty()) {
+    auto comma = cur.find(',');
+    std::string_view n = cur.substr(0, comma);
+    if (!n.empty()) nodes.push_back(json::string(n));
+    if (comma == std::string_view::npos) break;
+    cur.remove_prefix(comma + 1);
+  }
+  o["current_nodes"] = std::move(nodes);
+  o["version"] = row.version;
+  PutTime(o, "created_at", row.created_at);
+  PutTime(o, "updated_at", row.updated_at);
+  return o;
+}
+
+json::object TaskRowToJson(const TaskRow& t, const Org& org) {
+  json::object o;
+  o["instance"] = t.instance.value;
+  o["node"] = t.node;
+  o["person"] = PersonJson(org, t.person);
+  o["kind"] = t.kind;
+  PutTime(o, "since", t.since);
+  return o;
+}
+
+json::object AuditEntryToJson(const AuditEntry& e) {
+  json::object o;
+  o["index"] = e.index;
+  PutTime(o, "at", e.at);
+  o["kind"] = e.kind;
+  if (e.kind == "event") {
+    o["instance"] = e.instance.value;
+    o["version"] = e.version;
+    o["def_hash"] = e.def_hash;
+  }
+  o["type"] = e.type;
+  o["actor"] = e.actor.value;
+  o["leaf_data"] = e.leaf_data;
+  o["leaf_hash"] = HashHex(e.leaf_hash);
+  return o;
+}
+
+json::value TypeToJson(const Type& t) {
+  json::object o;
+  o["type"] = t.ToString();
+  switch (t.kind) {
+    case TypeKind::kEnum: {
+      json::array a;
+      for (const auto& x : t.options) a.push_back(json::string(x));
+      o["options"] = std::move(a);
+      break;
+    }
+    case TypeKind::kText:
+      if (t.max_length > 0) o["max_length"] = t.max_length;
+      break;
+    case TypeKind::kList:
+      if (t.element) o["element"] = TypeToJson(*t.element);
+      break;
+    case TypeKind::kRecord: {
+      json::array a;
+      if (t.fields) {
+        for (const auto& f : *t.fields) a.push_back(FieldDefToJson(f));
+      }
+      o["fields"] = std::move(a);
+      break;
+    }
+    default:
+      break;
+  }
+  return o;
+}
+
+json::object FieldDefToJson(const FieldDef& f) {
+  json::object o;
+  o["name"] = f.name;
+  o["label"] = f.label;
+  o["label_en"] = f.label_en;
+  json::value type = TypeToJson(f.type);
+  for (auto& kv : type.as_object()) o[kv.key()] = kv.value();
+  o["required"] = f.required;
+  if (f.min) o["min"] = *f.min;
+  if (f.max) o["max"] = *f.max;
+  if (f.min_items > 0) o["min_items"] = f.min_items;
+  if (f.max_items > 0) o["max_items"] = f.max_items;
+  if (!f.help.empty()) o["help"] = f.help;
+  return o;
+}
+
+std::string HashHex(const Hash& h) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  out.reserve(64);
+  for (uint8_t b : h) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+bool ParseHashHex(std::string_view text, Hash* out) {
+  if (text.size() != 64) return false;
+  auto nib = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < 32; ++i) {
+    int hi = nib(text[2 * i]), lo = nib(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    (*out)[i] = static_cast<uint8_t>(hi * 16 + lo);
+  }
+  return true;
+}
+
+std::string Base64(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(bytes.data()),
+                          static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+}  // namespace approvald::api

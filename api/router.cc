@@ -1,0 +1,1384 @@
+#include "api/router.h"
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "api/http_errors.h"
+#include "api/json_codec.h"
+#include "core/diagram.h"
+#include "core/org_loader.h"
+#include "core/registry.h"
+#include "core/workflow_loader.h"
+
+namespace approvald::api {
+namespace {
+
+using HttpResponse = http::response<http::string_body>;
+
+// Everything a handler needs about the call in progress.
+struct Call {
+  const Request& req;
+  Services& svc;
+  std::vector<std::string> segs;          // decoded path segments
+  std::map<std::string, std::string> query;
+  std::optional<Principal> who;
+  std::string route;                      // template, for metrics
+  int retry_after_s = 0;                  // for 429 answers
+};
+
+std::unexpected<Error> BadRequest(const std::string& msg) {
+  return InvalidArgument(api_reason::kBadRequest, msg);
+}
+
+std::unexpected<Error> Forbidden(const std::string& msg) {
+  return MakeError(ErrorCode::kPermissionDenied, api_reason::kForbiddenRole, msg);
+}
+
+HttpResponse JsonResponse(const Call& c, http::status status, const json::value& body) {
+  HttpResponse res{status, c.req.msg.version()};
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(c.req.msg.keep_alive());
+  res.body() = json::serialize(body);
+  res.prepare_payload();
+  return res;
+}
+
+HttpResponse TextResponse(const Call& c, http::status status, std::string body,
+                          const char* content_type) {
+  HttpResponse res{status, c.req.msg.version()};
+  res.set(http::field::content_type, content_type);
+  res.keep_alive(c.req.msg.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+HttpResponse Fail(const Call& c, const Error& e, int retry_after_s = 0) {
+  auto res = ErrorResponse(e, c.req.msg.version(), c.req.msg.keep_alive(), retry_after_s);
+  if (e.reason == api_reason::kUnauthenticated || e.reason == api_reason::kInvalidCredentials) {
+    res.set(http::field::www_authenticate, "Bearer realm=\"approvald\"");
+  }
+  return res;
+}
+
+// ---- query parameters ----
+
+// Refuses parameters the route does not know, naming them.
+Status AllowOnly(const Call& c, std::initializer_list<const char*> names) {
+  for (const auto& [k, v] : c.query) {
+    bool ok = false;
+    for (const char* n : names) ok = ok || k == n;
+    if (!ok) {
+      std::string known;
+      for (const char* n : names) known += std::string(known.empty() ? "" : ", ") + n;
+      return BadRequest("unknown query parameter '" + k + "'" +
+                        (known.empty() ? "" : " (known: " + known + ")"));
+    }
+  }
+  return Ok();
+}
+
+Result<std::optional<int64_t>> IntParam(const Call& c, const std::string& name, int64_t min,
+                                        int64_t max) {
+  auto it = c.query.find(name);
+  if (it == c.query.end()) return std::optional<int64_t>();
+  int64_t v = 0;
+  const std::string& s = it->second;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) {
+    return BadRequest("query parameter '" + name + "' must be an integer, got '" + s + "'");
+  }
+  if (v < min || v > max) {
+    return BadRequest("query parameter '" + name + "' must be in " + std::to_string(min) +
+                      ".." + std::to_string(max));
+  }
+  return std::optional<int64_t>(v);
+}
+
+std::optional<std::string> StrParam(const Call& c, const std::string& name) {
+  auto it = c.query.find(name);
+  if (it == c.query.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<std::optional<Timestamp>> TimeParam(const Call& c, const std::string& name) {
+  auto s = StrParam(c, name);
+  if (!s) return std::optional<Timestamp>();
+  if (auto t = ParseTimestamp(*s)) return std::optional<Timestamp>(*t);
+  if (auto d = ParseDate(*s)) {
+    // A bare date means the start of that day in Shanghai.
+    return std::optional<Timestamp>(Timestamp{int64_t{d->days} * kMsPerDay - kShanghaiOffsetMs});
+  }
+  return BadRequest("query parameter '" + name +
+                    "' must be an ISO 8601 time (2024-03-05T08:00:00Z) or a date (2024-03-05)");
+}
+
+Result<InstanceId> IdSegment(const std::string& s) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v <= 0) {
+    return BadRequest("instance id must be a positive integer, got '" + s + "'");
+  }
+  return InstanceId{v};
+}
+
+// ---- principals and roles ----
+
+Status NeedRole(const Call& c, std::initializer_list<Role> roles) {
+  for (Role r : roles) {
+    if (c.who->role == r) return Ok();
+  }
+  std::string names;
+  for (Role r : roles) names += std::string(names.empty() ? "" : " or ") + std::string(RoleName(r));
+  return Forbidden("this needs the role " + names + "; you are '" +
+                   std::string(RoleName(c.who->role)) + "'");
+}
+
+Status NeedPerson(const Call& c) {
+  if (!c.who->person.empty()) return Ok();
+  return MakeError(ErrorCode::kPermissionDenied, "no_person",
+                   "login '" + c.who->username +
+                       "' is not linked to a person of the organisation, so it cannot act");
+}
+
+json::object PrincipalJson(const Principal& p, const Org& org) {
+  json::object o;
+  o["username"] = p.username;
+  o["role"] = std::string(RoleName(p.role));
+  o["person"] = PersonJson(org, p.person);
+  const Person* person = p.person.empty() ? nullptr : org.FindPerson(p.person);
+  if (person && !person->dept.empty()) {
+    const Department* d = org.FindDept(person->dept);
+    json::object dept;
+    dept["id"] = person->dept.value;
+    dept["name"] = d ? d->name : person->dept.value;
+    dept["name_en"] = d ? d->name_en : person->dept.value;
+    o["department"] = std::move(dept);
+  } else {
+    o["department"] = nullptr;
+  }
+  if (person) {
+    json::array pos;
+    for (const auto& x : person->positions) pos.push_back(json::string(x));
+    o["positions"] = std::move(pos);
+  }
+  return o;
+}
+
+json::object UserJson(const User& u, const Org& org) {
+  json::object o;
+  o["username"] = u.username;
+  o["role"] = std::string(RoleName(u.role));
+  o["person"] = PersonJson(org, u.person);
+  o["disabled"] = u.disabled;
+  o["has_password"] = !u.password_hash.empty();
+  PutTime(o, "created_at", u.created_at);
+  PutTime(o, "updated_at", u.updated_at);
+  return o;
+}
+
+// ---- instance views ----
+
+json::object SignerJson(const Signer& s, const Org& org) {
+  json::object o;
+  o["person"] = PersonJson(org, s.person);
+  o["state"] = std::string(SignerStateName(s.state));
+  o["added_by"] = PersonJson(org, s.added_by);
+  o["added_how"] = s.added_how;
+  o["delegate"] = PersonJson(org, s.delegate);
+  o["acted_by"] = PersonJson(org, s.acted_by);
+  o["comment"] = s.comment;
+  return o;
+}
+
+json::array People(const std::vector<PersonId>& ps, const Org& org) {
+  json::array a;
+  for (const auto& p : ps) a.push_back(PersonJson(org, p));
+  return a;
+}
+
+json::object MeetingJson(const MeetingState& m, const Org& org) {
+  json::object o;
+  o["members"] = People(m.members, org);
+  o["head"] = PersonJson(org, m.head);
+  o["secretaries"] = People(m.secretaries, org);
+  o["distributed"] = m.distributed;
+  if (m.distributed) PutTime(o, "distributed_at", m.distributed_at);
+  o["receipts"] = People(m.receipts, org);
+  o["present"] = People(m.present, org);
+  json::array recused;
+  for (const auto& [p, reason] : m.recused) {
+    json::object r;
+    r["person"] = PersonJson(org, PersonId(p));
+    r["reason"] = reason;
+    recused.push_back(std::move(r));
+  }
+  o["recused"] = std::move(recused);
+  o["opened"] = m.opened;
+  if (m.opened) PutTime(o, "opened_at", m.opened_at);
+  json::array opinions;
+  for (const auto& [p, text] : m.opinions) {
+    json::object r;
+    r["person"] = PersonJson(org, p);
+    r["opinion"] = text;
+    opinions.push_back(std::move(r));
+  }
+  o["opinions"] = std::move(opinions);
+  json::array votes;
+  for (const auto& [p, option] : m.votes) {
+    json::object r;
+    r["person"] = PersonJson(org, p);
+    r["option"] = option;
+    votes.push_back(std::move(r));
+  }
+  o["votes"] = std::move(votes);
+  return o;
+}
+
+json::object InstanceViewJson(const InstanceView& v, const Org& org) {
+  json::object o = InstanceRowToJson(v.row, org);
+  if (v.def) {
+    o["workflow_title"] = v.def->title;
+    o["workflow_title_en"] = v.def->title_en;
+  }
+  o["submitted_by"] = PersonJson(org, v.state.submitted_by);
+  o["end_node"] = v.state.end_node;
+  o["form"] = ValueToJson(Value::Of(v.state.form));
+  json::array active;
+  for (const auto& [id, t] : v.state.active) {
+    json::object a;
+    a["node"] = id;
+    const NodeDef* nd = v.def ? v.def->FindNode(id) : nullptr;
+    a["title"] = nd ? nd->title : id;
+    a["title_en"] = nd ? nd->title_en : id;
+    a["kind"] = nd ? std::string(NodeKindName(nd->kind)) : "";
+    PutTime(a, "entered_at", t.entered_at);
+    if (t.deadline) {
+      PutTime(a, "deadline", *t.deadline);
+    } else {
+      a["deadline"] = nullptr;
+    }
+    json::array signers;
+    for (const auto& s : t.signers) signers.push_back(SignerJson(s, org));
+    a["signers"] = std::move(signers);
+    if (nd && nd->kind == NodeKind::kMeeting) a["meeting"] = MeetingJson(t.meeting, org);
+    a["results"] = ValueToJson(Value::Of(t.results));
+    active.push_back(std::move(a));
+  }
+  o["active"] = std::move(active);
+  json::array completed;
+  for (const auto& n : v.state.completed) completed.push_back(json::string(n));
+  o["completed"] = std::move(completed);
+  o["cc"] = People(v.state.cc, org);
+  json::array actions;
+  for (const auto& a : v.actions) {
+    json::object x;
+    x["action"] = a.action;
+    x["node"] = a.node;
+    actions.push_back(std::move(x));
+  }
+  o["actions"] = std::move(actions);
+  o["replayed"] = v.replayed;
+  return o;
+}
+
+// Visibility: auditors read everything; everyone else what they are
+// involved in (Engine::CanView).
+bool Visible(const Call& c, const InstanceView& v) {
+  if (c.who->role == Role::kAuditor) return true;
+  if (c.who->person.empty()) return false;
+  return c.svc.engine.CanView(v, c.who->person);
+}
+
+std::unexpected<Error> InstanceNotVisible(InstanceId id) {
+  // The same answer as for a missing instance: existence is not leaked.
+  return NotFound("instance_not_found", "no instance " + std::to_string(id.value) +
+                                            " that you may see");
+}
+
+// ---- workflows ----
+
+json::object WorkflowSummary(const WorkflowDef& d) {
+  json::object o;
+  o["id"] = d.id;
+  o["title"] = d.title;
+  o["title_en"] = d.title_en;
+  o["version"] = d.version;
+  o["hash"] = d.hash;
+  return o;
+}
+
+json::object DiagramJson(const Diagram& g) {
+  json::object o;
+  o["start"] = g.start;
+  json::array nodes;
+  for (const auto& n : g.nodes) {
+    json::object x;
+    x["id"] = n.id;
+    x["kind"] = n.kind;
+    x["title"] = n.title;
+    x["title_en"] = n.title_en;
+    json::array details;
+    for (const auto& d : n.details) details.push_back(json::string(d));
+    x["details"] = std::move(details);
+    x["lane"] = n.lane;
+    x["rank"] = n.rank;
+    nodes.push_back(std::move(x));
+  }
+  o["nodes"] = std::move(nodes);
+  json::array edges;
+  for (const auto& e : g.edges) {
+    json::object x;
+    x["from"] = e.from;
+    x["to"] = e.to;
+    x["kind"] = e.kind;
+    x["label"] = e.label;
+    edges.push_back(std::move(x));
+  }
+  o["edges"] = std::move(edges);
+  json::array lanes;
+  for (const auto& l : g.lanes) {
+    json::object x;
+    x["parallel"] = l.parallel;
+    x["name"] = l.name;
+    x["column"] = l.column;
+    json::array ns;
+    for (const auto& n : l.nodes) ns.push_back(json::string(n));
+    x["nodes"] = std::move(ns);
+    lanes.push_back(std::move(x));
+  }
+  o["lanes"] = std::move(lanes);
+  return o;
+}
+
+Result<HttpResponse> ListWorkflows(Call& c) {
+  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
+  json::array items;
+  for (const auto& d : c.svc.engine.registry().List()) items.push_back(WorkflowSummary(*d));
+  json::object o;
+  o["items"] = std::move(items);
+  return JsonResponse(c, http::status::ok, o);
+}
+
+Result<HttpResponse> GetWorkflow(Call& c, const std::string& id) {
+  if (auto st = AllowOnly(c, {"version"}); !st) return std::unexpected(st.error());
+  auto version = IntParam(c, "version", 1, 1000000);
+  if (!version) return std::unexpected(version.error());
+  const WorkflowRegistry& reg = c.svc.engine.registry();
+  auto def = *version ? reg.Get(id, static_cast<int>(**version)) : reg.Latest(id);
+  if (!def) {
+    return NotFound("workflow_not_found",
+                    "no workflow '" + id + "'" +
+                        (*version ? " version " + std::to_string(**version) : std::string()));
+  }
+  json::object o = WorkflowSummary(*def);
+  json::array versions;
+  for (const auto& v : reg.Versions(id)) {
+    json::object x;
+    x["version"] = v->version;
+    x["hash"] = v->hash;
+    versions.push_back(std::move(x));
+  }
+  o["versions"] = std::move(versions);
+  o["latest_version"] = reg.Latest(id)->version;
+  json::array form;
+  for (const auto& f : def->form) form.push_back(FieldDefToJson(f));
+  o["form"] = std::move(form);
+  o["start"] = def->start;
+  json::array nodes;
+  for (const auto& n : def->nodes) {
+    json::object x;
+    x["id"] = n.id;
+    x["kind"] = std::string(NodeKindName(n.kind));
+    x["title"] = n.title;
+    x["title_en"] = n.title_en;
+    if (n.kind == NodeKind::kApproval) x["mode"] = std::string(ApprovalModeName(n.mode));
+    x["comment_required"] = n.comment_required;
+    nodes.push_back(std::move(x));
+  }
+  o["nodes"] = std::move(nodes);
+  o["diagram"] = DiagramJson(DescribeWorkflow(*def));
+  return JsonResponse(c, http::status::ok, o);
+}
+
+// ---- instances ----
+
+std::string IdempotencyKey(const Call& c, Result<void>* err) {
+  auto it = c.req.msg.find("Idempotency-Key");
+  if (it == c.req.msg.end()) return "";
+  std::string key(it->value());
+  if (key.empty() || key.size() > 128 || !IsValidUtf8(key)) {
+    *err = BadRequest("Idempotency-Key must be 1..128 characters");
+  }
+  return key;
+}
+
+Result<HttpResponse> CreateInstance(Call& c) {
+  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
+  if (auto st = NeedPerson(c); !st) return std::unexpected(st.error());
+  auto body = ParseJsonObject(c.req.msg.body());
+  if (!body) return std::unexpected(body.error());
+  for (const auto& kv : *body) {
+    std::string_view k = kv.key();
+    if (k != "workflow" && k != "data" && k != "comment" && k != "on_behalf_of") {
+      return InvalidArgument("invalid_field", "field '" + std::string(k) +
+                                                  "': unknown field (known: workflow, data, "
+                                                  "comment, on_behalf_of)");
+    }
+  }
+  const json::value* wf = body->if_contains("workflow");
+  if (!wf || !wf->is_string()) {
+    return InvalidArgument("invalid_field", "field 'workflow': required, the workflow id");
+  }
+  std::string workflow(wf->get_string());
+  auto def = c.svc.engine.registry().Latest(workflow);
+  if (!def) return NotFound("workflow_not_found", "no workflow '" + workflow + "'");
+  const json::value* data = body->if_contains("data");
+  json::value empty = json::object();
+  auto form = FormFromJson(data ? *data : empty, *def, FormMode::kComplete);
+  if (!form) return std::unexpected(form.error());
+  SubmitRequest sr;
+  sr.workflow = workflow;
+  sr.data = std::move(*form);
+  sr.actor = c.who->person;
+  if (const json::value* v = body->if_contains("comment")) {
+    if (!v->is_string()) return InvalidArgument("invalid_field", "field 'comment': expected a string");
+    sr.comment = std::string(v->get_string());
+  }
+  if (const json::value* v = body->if_contains("on_behalf_of")) {
+    if (!v->is_string()) {
+      return InvalidArgument("invalid_field", "field 'on_behalf_of': expected a person id");
+    }
+    sr.on_behalf_of = PersonId(std::string(v->get_string()));
+  }
+  Result<void> key_err;
+  sr.idempotency_key = IdempotencyKey(c, &key_err);
+  if (!key_err) return std::unexpected(key_err.error());
+  auto view = c.svc.engine.Submit(sr);
+  if (!view) return std::unexpected(view.error());
+  auto org = c.svc.engine.org();
+  HttpResponse res = JsonResponse(c, http::status::created, InstanceViewJson(*view, *org));
+  res.set(http::field::location, "/api/v1/instances/" + std::to_string(view->row.id.value));
+  if (view->replayed) res.set("Idempotent-Replayed", "true");
+  return res;
+}
+
+Result<HttpResponse> GetInstance(Call& c, InstanceId id) {
+  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
+  auto view = c.svc.engine.Get(id, c.who->person);
+  if (!view) {
+    if (view.error().code == ErrorCode::kNotFound) return InstanceNotVisible(id);
+    return std::unexpected(view.error());
+  }
+  if (!Visible(c, *view)) return InstanceNotVisible(id);
+  auto org = c.svc.engine.org();
+  return JsonResponse(c, http::status::ok, InstanceViewJson(*view, *org));
+}
+
+Result<HttpResponse> GetInstanceEvents(Call& c, InstanceId id) {
+  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
+  auto view = c.svc.engine.Get(id, c.who->person);
+  if (!view) {
+    if (view.error().code == ErrorCode::kNotFound) return InstanceNotVisible(id);
+    return std::unexpected(view.error());
+  }
+  if (!Visible(c, *view)) return InstanceNotVisible(id);
+  auto trail = c.svc.engine.Trail(id);
+  if (!trail) return std::unexpected(trail.error());
+  auto org = c.svc.engine.org();
+  json::array items;
+  for (const auto& e : *trail) items.push_back(EventToJson(e, *org));
+  json::object o;
+  o["items"] = std::move(items);
+  return JsonResponse(c, http::status::ok, o);
+}
+
+Result<HttpResponse> ListInstances(Call& c) {
+  if (auto st = AllowOnly(c, {"workflow", "status", "mine", "after", "limit"}); !st) {
+    return std::unexpected(st.error());
+  }
+  InstanceQuery q;
+  q.workflow = StrParam(c, "workflow");
+  q.status = StrParam(c, "status");
+  if (q.status) {
+    static const std::set<std::string> kStatuses = {"running", "approved", "rejected",
+                                                    "withdrawn", "cancelled"};
+    if (!kStatuses.count(*q.status)) {
+      return BadRequest("query parameter 'status' must be one of running, approved, rejected, "
+                        "withdrawn, cancelled");
+    }
+  }
+  auto after = IntParam(c, "after", 0, INT64_MAX);
+  if (!after) return std::unexpected(after.error());
+  auto limit = IntParam(c, "limit", 1, c.svc.options.max_page);
+  if (!limit) return std::unexpected(limit.error());
+  q.after_id = after->value_or(0);
+  q.limit = static_cast<int>(limit->value_or(50));
+  auto mine = StrParam(c, "mine");
+  if (mine && *mine != "true" && *mine != "false") {
+    return BadRequest("query parameter 'mine' must be true or false");
+  }
+  bool only_mine = mine && *mine == "true";
+  if (c.who->role != Role::kAuditor || only_mine) {
+    if (c.who->person.empty()) {
+      json::object o;
+      o["items"] = json::array();
+      o["next_after"] = nullptr;
+      return JsonResponse(c, http::status::ok, o);
+    }
+    if (only_mine) {
+      q.submitter = c.who->person;
+    } else {
+      q.involved = c.who->person;
+    }
+  }
+  auto rows = c.svc.store.ListInstances(q);
+  if (!rows) return std::unexpected(rows.error());
+  auto org = c.svc.engine.org();
+  json::array items;
+  for (const auto& r : *rows) items.push_back(InstanceRowToJson(r, *org));
+  json::object o;
+  o["items"] = std::move(items);
+  if (static_cast<int>(rows->size()) == q.limit && !rows->empty()) {
+    o["next_after"] = rows->back().id.value;
+  } else {
+    o["next_after"] = nullptr;
+  }
+  return JsonResponse(c, http::status::ok, o);
+}
+
+Result<HttpResponse> Act(Call& c, InstanceId id) {
+  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
+  if (auto st = NeedPerson(c); !st) return std::unexpected(st.error());
+  auto body = ParseJsonObject(c.req.msg.body());
+  if (!body) return std::unexpected(body.error());
+  ActRequest ar;
+  ar.instance = id;
+  ar.command.actor = c.who->person;
+  static const std::set<std::string> kKnown = {"action", "comment", "expected_version", "node",
+                                               "args", "data", "on_behalf_of"};
+  Value::Record inline_args;  // args given at the top level: {"action":"transfer","to":"li"}
+  const json::value* data = nullptr;
+  for (const auto& kv : *body) {
+    std::string k(kv.key());
+    const json::value& v = kv.value();
+    if (k == "action" || k == "comment" || k == "node" || k == "on_behalf_of") {
+      if (!v.is_string()) {
+        return InvalidArgument("invalid_field", "field '" + k + "': expected a string");
+      }
+      std::string s(v.get_string());
+      if (k == "action") ar.command.action = s;
+      if (k == "comment") ar.command.comment = s;
+      if (k == "node") ar.command.node = s;
+      if (k == "on_behalf_of") ar.command.on_behalf_of = PersonId(s);
+    } else if (k == "expected_version") {
+      if (!v.is_int64() || v.get_int64() < 0) {
+        return InvalidArgument("invalid_field",
+                               "field 'expected_version': expected a non-negative integer");
+      }
+      ar.expected_version = v.get_int64();
+    } else if (k == "args") {
+      if (!v.is_object()) return InvalidArgument("invalid_field", "field 'args': expected an object");
+      auto args = ArgsFromJson(v.get_object(), "args");
+      if (!args) return std::unexpected(args.error());
+      for (auto& [ak, av] : *args) ar.command.args[ak] = std::move(av);
+    } else if (k == "data") {
+      data = &v;
+    } else {
+      static const std::set<std::string> kArgNames = {"to", "person", "people", "how",
+                                                      "option", "reason"};
+      if (!kArgNames.count(k)) {
+        return InvalidArgument(
+            "invalid_field",
+            "field '" + k + "': unknown field (known: action, comment, expected_version, node, "
+                            "args, data, on_behalf_of, to, person, people, how, option, reason)");
+      }
+      json::object one;
+      one[k] = v;
+      auto arg = ArgsFromJson(one, "");
+      if (!arg) return std::unexpected(arg.error());
+      inline_args[k] = std::move(arg->at(k));
+    }
+  }
+  for (auto& [k, v] : inline_args) ar.command.args[k] = std::move(v);
+  if (ar.command.action.empty()) {
+    return InvalidArgument("invalid_field", "field 'action': required (approve, reject, ...)");
+  }
+  if (ar.command.action == action::kSubmit || ar.command.action == action::kTick) {
+    return InvalidArgument("invalid_field", "field 'action': '" + ar.command.action +
+                                                "' is not an action on an instance");
+  }
+  if (data) {
+    // The form of the instance's own definition version.
+    auto view = c.svc.engine.Get(id, c.who->person);
+    if (!view) {
+      if (view.error().code == ErrorCode::kNotFound) return InstanceNotVisible(id);
+      return std::unexpected(view.error());
+    }
+    if (!view->def) return MakeError(ErrorCode::kInternal, "no_definition", "definition missing");
+    FormMode mode = ar.command.action == action::kResubmit ? FormMode::kComplete
+                                                            : FormMode::kPartial;
+    auto form = FormFromJson(*data, *view->def, mode);
+    if (!form) return std::unexpected(form.error());
+    ar.command.data = std::move(*form);
+  }
+  Result<void> key_err;
+  ar.idempotency_key = IdempotencyKey(c, &key_err);
+  if (!key_err) return std::unexpected(key_err.error());
+  auto view = c.svc.engine.Act(ar);
+  if (!view) {
+    if (view.error().code == ErrorCode::kNotFound) return InstanceNotVisible(id);
+    return std::unexpected(view.error());
+  }
+  auto org = c.svc.engine.org();
+  HttpResponse res = JsonResponse(c, http::status::ok, InstanceViewJson(*view, *org));
+  if (view->replayed) res.set("Idempotent-Replayed", "true");
+  return res;
+}
+
+// ---- tasks ----
+
+Result<HttpResponse> ListTasks(Call& c) {
+  if (auto st = AllowOnly(c, {"kind", "limit"}); !st) return std::unexpected(st.error());
+  std::string kind = StrParam(c, "kind").value_or("pending");
+  if (kind != "pending" && kind != "done" && kind != "cc") {
+    return BadRequest("query parameter 'kind' must be pending, done or cc");
+  }
+  auto limit = IntParam(c, "limit", 1, c.svc.options.max_page);
+  if (!limit) return std::unexpected(limit.error());
+  json::object o;
+  json::array items;
+  if (!c.who->person.empty()) {
+    auto rows = c.svc.store.ListTasks(c.who->person, kind, static_cast<int>(limit->value_or(100)));
+    if (!rows) return std::unexpected(rows.error());
+    auto org = c.svc.engine.org();
+    std::map<int64_t, json::value> instances;
+    for (const auto& t : *rows) {
+      json::object x = TaskRowToJson(t, *org);
+      auto it = instances.find(t.instance.value);
+      if (it == instances.end()) {
+        auto row = c.svc.store.GetInstance(t.instance);
+        json::value v = row ? json::value(InstanceRowToJson(*row, *org)) : json::value(nullptr);
+        it = instances.emplace(t.instance.value, std::move(v)).first;
+      }
+      x["instance_row"] = it->second;
+      items.push_back(std::move(x));
+    }
+  }
+  o["items"] = std::move(items);
+  o["kind"] = kind;
+  return JsonResponse(c, http::status::ok, o);
+}
+
+// ---- attachments ----
+
+Result<HttpResponse> PutAttachment(Call& c) {
+  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
+  if (c.req.msg.body().empty()) return BadRequest("the attachment is empty");
+  auto addr = c.svc.store.PutAttachment(c.req.msg.body(), c.svc.options.max_attachment_bytes);
+  if (!addr) {
+    if (addr.error().reason == "attachment_too_large") {
+      return InvalidArgument(api_reason::kPayloadTooLarge, addr.error().message);
+    }
+    return std::unexpected(addr.error());
+  }
+  json::object o;
+  o["hash"] = *addr;
+  o["size"] = static_cast<int64_t>(c.req.msg.body().size());
+  return JsonResponse(c, http::status::created, o);
+}
+
+Result<HttpResponse> GetAttachment(Call& c, const std::string& hash) {
+  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
+  auto bytes = c.svc.store.GetAttachment(hash);
+  if (!bytes) return std::unexpected(bytes.error());
+  HttpResponse res = TextResponse(c, http::status::ok, std::move(*bytes),
+                                  "application/octet-stream");
+  res.set(http::field::cache_control, "private, max-age=31536000, immutable");
+  res.set("X-Content-Type-Options", "nosniff");
+  return res;
+}
+
+// ---- audit ----
+
+Status NeedAuditReader(const Call& c) { return NeedRole(c, {Role::kAuditor, Role::kAdmin}); }
+
+Result<HttpResponse> QueryAudit(Call& c) {
+  if (auto st = AllowOnly(c, {"instance", "actor", "action", "from", "to", "after", "limit"});
+      !st) {
+    return std::unexpected(st.error());
+  }
+  AuditQuery q;
+  auto inst = IntParam(c, "instance", 1, INT64_MAX);
+  if (!inst) return std::unexpected(inst.error());
+  if (*inst) q.instance = InstanceId{**inst};
+  if (auto a = StrParam(c, "actor")) q.actor = PersonId(*a);
+  q.type = StrParam(c, "action");
+  auto from = TimeParam(c, "from");
+  if (!from) return std::unexpected(from.error());
+  q.from = *from;
+  auto to = TimeParam(c, "to");
+  if (!to) return std::unexpected(to.error());
+  q.to = *to;
+  auto after = IntParam(c, "after", -1, INT64_MAX);
+  if (!after) return std::unexpected(after.error());
+  q.after_index = after->value_or(-1);
+  auto limit = IntParam(c, "limit", 1, c.svc.options.max_page);
+  if (!limit) return std::unexpected(limit.error());
+  q.limit = static_cast<int>(limit->value_or(100));
+  // Users may read the trail of an instance they may see; the whole log is
+  // for auditors and admins.
+  if (!NeedAuditReader(c)) {
+    if (!q.instance) {
+      return Forbidden("the whole audit log is for auditors; users may query one instance "
+                       "they are involved in with ?instance=ID");
+    }
+    auto view = c.svc.engine.Get(*q.instance, c.who->person);
+    if (!view || !Visible(c, *view)) return InstanceNotVisible(*q.instance);
+  }
+  auto entries = c.svc.store.QueryAudit(q);
+  if (!entries) return std::unexpected(entries.error());
+  json::array items;
+  for (const auto& e : *entries) items.push_back(AuditEntryToJson(e));
+  json::object o;
+  o["items"] = std::move(items);
+  if (static_cast<int>(entries->size()) == q.limit && !entries->empty()) {
+    o["next_after"] = entries->back().index;
+  } else {
+    o["next_after"] = nullptr;
+  }
+  return JsonResponse(c, http::status::ok, o);
+}
+
+Result<HttpResponse> LatestCheckpoint(Call& c) {
+  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
+  auto cp = c.svc.store.LatestCheckpoint();
+  if (!cp) return std::unexpected(cp.error());
+  if (!*cp) return NotFound("no_checkpoint", "no checkpoint has been signed yet");
+  const Checkpoint& k = **cp;
+  json::object o;
+  o["size"] = k.size;
+  o["root"] = HashHex(k.root);
+  PutTime(o, "at", k.at);
+  o["signature"] = Base64(k.signature);
+  if (c.svc.options.log_key) {
+    o["origin"] = c.svc.options.log_key->origin;
+    o["verifier_key"] = audit::VerifierKey(*c.svc.options.log_key);
+    o["public_key_pem"] = c.svc.options.log_key->key.Pem();
+    o["note"] = audit::FormatSignedCheckpoint(*c.svc.options.log_key, k);
+  }
+  return JsonResponse(c, http::status::ok, o);
+}
+
+json::array HashList(const std::vector<Hash>& hs) {
+  json::array a;
+  for (const auto& h : hs) a.push_back(json::string(HashHex(h)));
+  return a;
+}
+
+Result<HttpResponse> InclusionProof(Call& c) {
+  if (auto st = AllowOnly(c, {"index", "size"}); !st) return std::unexpected(st.error());
+  auto index = IntParam(c, "index", 0, INT64_MAX);
+  if (!index) return std::unexpected(index.error());
+  auto size = IntParam(c, "size", 1, INT64_MAX);
+  if (!size) return std::unexpected(size.error());
+  if (!*index) return BadRequest("query parameter 'index' is required");
+  auto total = c.svc.store.AuditSize();
+  if (!total) return std::unexpected(total.error());
+  int64_t n = size->value_or(*total);
+  if (n > *total || **index >= n) {
+    return BadRequest("need index < size <= " + std::to_string(*total) +
+                      " (the log's current size)");
+  }
+  auto proof = c.svc.store.InclusionProof(**index, n);
+  if (!proof) return std::unexpected(proof.error());
+  auto root = c.svc.store.RootAt(n);
+  if (!root) return std::unexpected(root.error());
+  AuditQuery q;
+  q.after_index = **index - 1;
+  q.limit = 1;
+  auto entry = c.svc.store.QueryAudit(q);
+  if (!entry) return std::unexpected(entry.error());
+  json::object o;
+  o["index"] = **index;
+  o["size"] = n;
+  if (!entry->empty()) o["leaf_hash"] = HashHex(entry->front().leaf_hash);
+  o["root"] = HashHex(*root);
+  o["proof"] = HashList(*proof);
+  return JsonResponse(c, http::status::ok, o);
+}
+
+Result<HttpResponse> ConsistencyProof(Call& c) {
+  if (auto st = AllowOnly(c, {"old", "new"}); !st) return std::unexpected(st.error());
+  auto old_size = IntParam(c, "old", 1, INT64_MAX);
+  if (!old_size) return std::unexpected(old_size.error());
+  auto new_size = IntParam(c, "new", 1, INT64_MAX);
+  if (!new_size) return std::unexpected(new_size.error());
+  if (!*old_size) return BadRequest("query parameter 'old' is required");
+  auto total = c.svc.store.AuditSize();
+  if (!total) return std::unexpected(total.error());
+  int64_t n = new_size->value_or(*total);
+  if (**old_size > n || n > *total) {
+    return BadRequest("need 1 <= old <= new <= " + std::to_string(*total) +
+                      " (the log's current size)");
+  }
+  auto proof = c.svc.store.ConsistencyProof(**old_size, n);
+  if (!proof) return std::unexpected(proof.error());
+  auto old_root = c.svc.store.RootAt(**old_size);
+  if (!old_root) return std::unexpected(old_root.error());
+  auto new_root = c.svc.store.RootAt(n);
+  if (!new_root) return std::unexpected(new_root.error());
+  json::object o;
+  o["old"] = **old_size;
+  o["new"] = n;
+  o["old_root"] = HashHex(*old_root);
+  o["new_root"] = HashHex(*new_root);
+  o["proof"] = HashList(*proof);
+  return JsonResponse(c, http::status::ok, o);
+}
+
+// ---- auth, me, org, users ----
+
+Result<HttpResponse> Login(Call& c) {
+  auto body = ParseJsonObject(c.req.msg.body());
+  if (!body) return std::unexpected(body.error());
+  std::string username, password;
+  for (const auto& kv : *body) {
+    std::string k(kv.key());
+    if (k != "username" && k != "password") {
+      return InvalidArgument("invalid_field",
+                             "field '" + k + "': unknown field (known: username, password)");
+    }
+    if (!kv.value().is_string()) {
+      return InvalidArgument("invalid_field", "field '" + k + "': expected a string");
+    }
+    (k == "username" ? username : password) = std::string(kv.value().get_string());
+  }
+  if (username.empty() || password.empty()) {
+    return InvalidArgument("invalid_field", "fields 'username' and 'password' are required");
+  }
+  auto r = c.svc.auth.Login(username, password, c.req.remote, &c.retry_after_s);
+  if (!r) return std::unexpected(r.error());
+  c.who = r->principal;
+  auto org = c.svc.engine.org();
+  json::object o;
+  o["token"] = r->token;
+  PutTime(o, "expires_at", r->expires_at);
+  o["user"] = PrincipalJson(r->principal, *org);
+  return JsonResponse(c, http::status::ok, o);
+}
+
+json::object OrgJson(const Org& org) {
+  json::object o;
+  json::object unit;
+  unit["name"] = org.unit_name;
+  unit["name_en"] = org.unit_name_en;
+  o["unit"] = std::move(unit);
+  json::array depts;
+  for (const auto& d : org.departments) {
+    json::object x;
+    x["id"] = d.id.value;
+    x["name"] = d.name;
+    x["name_en"] = d.name_en;
+    x["head"] = PersonJson(org, d.head);
+    x["supervisor"] = PersonJson(org, d.supervisor);
+    x["purchasing"] = d.purchasing;
+    depts.push_back(std::move(x));
+  }
+  o["departments"] = std::move(depts);
+  json::array people;
+  for (const auto& p : org.people) {
+    json::object x;
+    x["id"] = p.id.value;
+    x["name"] = p.name;
+    x["name_en"] = p.name_en;
+    x["dept"] = p.dept.value;
+    json::array pos;
+    for (const auto& s : p.positions) pos.push_back(json::string(s));
+    x["positions"] = std::move(pos);
+    people.push_back(std::move(x));
+  }
+  o["people"] = std::move(people);
+  json::array positions;
+  for (const auto& p : org.positions) {
+    json::object x;
+    x["id"] = p.id;
+    x["name"] = p.name;
+    x["name_en"] = p.name_en;
+    positions.push_back(std::move(x));
+  }
+  o["positions"] = std::move(positions);
+  json::array groups;
+  for (const auto& g : org.groups) {
+    json::object x;
+    x["id"] = g.id;
+    x["name"] = g.name;
+    x["name_en"] = g.name_en;
+    x["members"] = People(g.members, org);
+    groups.push_back(std::move(x));
+  }
+  o["groups"] = std::move(groups);
+  return o;
+}
+
+Result<HttpResponse> PutOrg(Call& c) {
+  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
+  if (auto st = NeedRole(c, {Role::kAdmin}); !st) return std::unexpected(st.error());
+  const std::string& text = c.req.msg.body();
+  if (!IsValidUtf8(text)) return BadRequest("the organisation must be UTF-8 YAML text");
+  OrgLoad load = LoadOrg(text, "request body");
+  if (!load.errors.empty() || !load.org) {
+    std::string msg = "the organisation is not valid:";
+    for (const auto& e : load.errors) msg += "\n" + e.ToString();
+    return InvalidArgument("invalid_org", msg);
+  }
+  // Persist first (atomically), so a restart keeps what was acknowledged.
+  const std::string& path = c.svc.options.org_file;
+  if (!path.empty()) {
+    std::string tmp = path + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out << text;
+      out.flush();
+      if (!out) return Unavailable("org_write_failed", "cannot write " + tmp);
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) return Unavailable("org_write_failed", "cannot replace " + path + ": " + ec.message());
+  }
+  auto org = std::make_shared<const Org>(std::move(*load.org));
+  c.svc.engine.SetOrg(org);
+  AuditRecord rec;
+  rec.type = "org_changed";
+  rec.actor = c.who->person.empty() ? PersonId(c.who->username) : c.who->person;
+  rec.subject = "org";
+  rec.data["username"] = Value::Str(c.who->username);
+  rec.data["people"] = Value::Int(static_cast<int64_t>(org->people.size()));
+  rec.data["departments"] = Value::Int(static_cast<int64_t>(org->departments.size()));
+  rec.data["sha256"] = Value::Str(TokenHash(text));
+  rec.at = c.svc.clock.Now();
+  if (auto st = c.svc.store.AppendAudit(rec); !st) return std::unexpected(st.error());
+  return JsonResponse(c, http::status::ok, OrgJson(*org));
+}
+
+Result<HttpResponse> ListUsers(Call& c) {
+  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
+  if (auto st = NeedRole(c, {Role::kAdmin}); !st) return std::unexpected(st.error());
+  auto users = c.svc.auth.users().ListUsers();
+  if (!users) return std::unexpected(users.error());
+  auto org = c.svc.engine.org();
+  json::array items;
+  for (const auto& u : *users) items.push_back(UserJson(u, *org));
+  json::object o;
+  o["items"] = std::move(items);
+  return JsonResponse(c, http::status::ok, o);
+}
+
+Result<std::optional<Role>> RoleField(const json::object& body) {
+  const json::value* v = body.if_contains("role");
+  if (!v) return std::optional<Role>();
+  if (!v->is_string()) return InvalidArgument("invalid_field", "field 'role': expected a string");
+  auto role = ParseRole(std::string(v->get_string()));
+  if (!role) {
+    return InvalidArgument("invalid_field", "field 'role': must be user, admin or auditor");
+  }
+  return std::optional<Role>(*role);
+}
+
+Result<std::optional<PersonId>> PersonField(const json::object& body, const Org& org) {
+  const json::value* v = body.if_contains("person");
+  if (!v || v->is_null()) return std::optional<PersonId>();
+  if (!v->is_string()) return InvalidArgument("invalid_field", "field 'person': expected a person id");
+  PersonId p(std::string(v->get_string()));
+  if (!p.empty() && !org.FindPerson(p)) {
+    return InvalidArgument("invalid_field",
+                           "field 'person': no person '" + p.value + "' in the organisation");
+  }
+  return std::optional<PersonId>(p);
+}
+
+Status OnlyFields(const json::object& body, std::initializer_list<const char*> names) {
+  for (const auto& kv : body) {
+    bool ok = false;
+    for (const char* n : names) ok = ok || kv.key() == n;
+    if (!ok) {
+      std::string known;
+      for (const char* n : names) known += std::string(known.empty() ? "" : ", ") + n;
+      return InvalidArgument("invalid_field", "field '" + std::string(kv.key()) +
+                                                  "': unknown field (known: " + known + ")");
+    }
+  }
+  return Ok();
+}
+
+Result<HttpResponse> AddUser(Call& c) {
+  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
+  if (auto st = NeedRole(c, {Role::kAdmin}); !st) return std::unexpected(st.error());
+  auto body = ParseJsonObject(c.req.msg.body());
+  if (!body) return std::unexpected(body.error());
+  if (auto st = OnlyFields(*body, {"username", "role", "person", "password"}); !st) {
+    return std::unexpected(st.error());
+  }
+  const json::value* name = body->if_contains("username");
+  if (!name || !name->is_string()) {
+    return InvalidArgument("invalid_field", "field 'username': required string");
+  }
+  auto role = RoleField(*body);
+  if (!role) return std::unexpected(role.error());
+  auto org = c.svc.engine.org();
+  auto person = PersonField(*body, *org);
+  if (!person) return std::unexpected(person.error());
+  std::string password;
+  if (const json::value* p = body->if_contains("password")) {
+    if (!p->is_string()) return InvalidArgument("invalid_field", "field 'password': expected a string");
+    password = std::string(p->get_string());
+    if (password.size() < 8) {
+      return InvalidArgument("weak_password", "a password needs at least 8 characters");
+    }
+  }
+  auto user = c.svc.auth.AddUser(std::string(name->get_string()), role->value_or(Role::kUser),
+                                 person->value_or(PersonId()), password, c.who->username);
+  if (!user) return std::unexpected(user.error());
+  return JsonResponse(c, http::status::created, UserJson(*user, *org));
+}
+
+Result<HttpResponse> PatchUser(Call& c, const std::string& username) {
+  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
+  if (auto st = NeedRole(c, {Role::kAdmin}); !st) return std::unexpected(st.error());
+  auto body = ParseJsonObject(c.req.msg.body());
+  if (!body) return std::unexpected(body.error());
+  if (auto st = OnlyFields(*body, {"role", "person", "disabled", "password"}); !st) {
+    return std::unexpected(st.error());
+  }
+  auto role = RoleField(*body);
+  if (!role) return std::unexpected(role.error());
+  auto org = c.svc.engine.org();
+  auto person = PersonField(*body, *org);
+  if (!person) return std::unexpected(person.error());
+  std::optional<bool> disabled;
+  if (const json::value* d = body->if_contains("disabled")) {
+    if (!d->is_bool()) return InvalidArgument("invalid_field", "field 'disabled': expected true or false");
+    disabled = d->get_bool();
+  }
+  if (const json::value* p = body->if_contains("password")) {
+    if (!p->is_string()) return InvalidArgument("invalid_field", "field 'password': expected a string");
+    if (auto st = c.svc.auth.SetPassword(username, std::string(p->get_string()), c.who->username);
+        !st) {
+      return std::unexpected(st.error());
+    }
+  }
+  auto user = c.svc.auth.UpdateUser(username, *role, *person, disabled, c.who->username);
+  if (!user) return std::unexpected(user.error());
+  return JsonResponse(c, http::status::ok, UserJson(*user, *org));
+}
+
+// ---- the table ----
+
+bool IsMutating(http::verb v) {
+  return v != http::verb::get && v != http::verb::head && v != http::verb::options;
+}
+
+// The token of a request: "Authorization: Bearer X"; for the WebSocket
+// upgrade also "Sec-WebSocket-Protocol: approvald, X" or "?token=X"
+// (browsers cannot set headers on a WebSocket).
+std::string TokenOf(const Call& c, bool websocket, std::string* subprotocol) {
+  auto auth = c.req.msg.find(http::field::authorization);
+  if (auth != c.req.msg.end()) {
+    std::string_view v = auth->value();
+    if (v.size() > 7 && (v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer ")) {
+      return std::string(v.substr(7));
+    }
+  }
+  if (websocket) {
+    auto proto = c.req.msg.find(http::field::sec_websocket_protocol);
+    if (proto != c.req.msg.end()) {
+      std::string_view v = proto->value();
+      auto comma = v.find(',');
+      if (comma != std::string_view::npos && v.substr(0, comma) == "approvald") {
+        std::string_view t = v.substr(comma + 1);
+        while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+        *subprotocol = "approvald";
+        return std::string(t);
+      }
+    }
+    auto q = c.query.find("token");
+    if (q != c.query.end()) return q->second;
+  }
+  return "";
+}
+
+Result<HttpResponse> Dispatch(Call& c, Response* out) {
+  const auto& s = c.segs;
+  http::verb m = c.req.msg.method();
+  auto method_not_allowed = [&](const char* allow) -> Result<HttpResponse> {
+    auto res = Fail(c, Error{ErrorCode::kInvalidArgument, api_reason::kMethodNotAllowed,
+                             std::string("this path allows ") + allow});
+    res.set(http::field::allow, allow);
+    return res;
+  };
+
+  // Public routes.
+  if (s.size() == 1 && s[0] == "healthz") {
+    c.route = "/healthz";
+    if (m != http::verb::get) return method_not_allowed("GET");
+    json::object o;
+    bool draining = c.svc.draining && c.svc.draining->load();
+    o["status"] = draining ? "draining" : "ok";
+    return JsonResponse(c, draining ? http::status::service_unavailable : http::status::ok, o);
+  }
+  if (s.size() == 1 && s[0] == "metrics") {
+    c.route = "/metrics";
+    if (m != http::verb::get) return method_not_allowed("GET");
+    return TextResponse(c, http::status::ok, c.svc.metrics.Render(),
+                        "text/plain; version=0.0.4; charset=utf-8");
+  }
+  if (s.size() < 2 || s[0] != "api" || s[1] != "v1") {
+    c.route = "(unknown)";
+    return NotFound(api_reason::kRouteNotFound, "no such path; the API is under /api/v1 "
+                                                "(see /api/v1/openapi.json)");
+  }
+  std::vector<std::string> p(s.begin() + 2, s.end());
+  if (p.size() == 1 && p[0] == "openapi.json") {
+    c.route = "/api/v1/openapi.json";
+    if (m != http::verb::get) return method_not_allowed("GET");
+    return TextResponse(c, http::status::ok, std::string(OpenApiDocument()), "application/json");
+  }
+  if (p.size() == 2 && p[0] == "auth" && p[1] == "login") {
+    c.route = "/api/v1/auth/login";
+    if (m != http::verb::post) return method_not_allowed("POST");
+    return Login(c);
+  }
+
+  // Everything else needs a session.
+  bool websocket = p.size() == 1 && p[0] == "ws";
+  std::string subprotocol;
+  std::string token = TokenOf(c, websocket, &subprotocol);
+  auto who = c.svc.auth.Authenticate(token);
+  if (!who) {
+    c.route = websocket ? "/api/v1/ws" : "/api/v1/(authenticated)";
+    return std::unexpected(who.error());
+  }
+  c.who = *who;
+  int64_t retry_ms = 0;
+  if (!c.svc.limiter.Allow("user:" + c.who->username, c.svc.monotonic_ms(), &retry_ms)) {
+    c.route = "/api/v1/(rate limited)";
+    c.retry_after_s = static_cast<int>((retry_ms + 999) / 1000);
+    return std::unexpected(Error{ErrorCode::kUnavailable, api_reason::kRateLimited,
+                                 "too many requests; slow down and retry in " +
+                                     std::to_string(c.retry_after_s) + " s"});
+  }
+  bool logout = p.size() == 2 && p[0] == "auth" && p[1] == "logout";
+  if (c.who->role == Role::kAuditor && IsMutating(m) && !logout) {
+    c.route = "/api/v1/(auditor write)";
+    return Forbidden("auditors read everything and change nothing");
+  }
+
+  if (logout) {
+    c.route = "/api/v1/auth/logout";
+    if (m != http::verb::post) return method_not_allowed("POST");
+    if (auto st = c.svc.auth.Logout(*c.who); !st) return std::unexpected(st.error());
+    HttpResponse res{http::status::no_content, c.req.msg.version()};
+    res.keep_alive(c.req.msg.keep_alive());
+    res.prepare_payload();
+    return res;
+  }
+  if (websocket) {
+    c.route = "/api/v1/ws";
+    if (m != http::verb::get) return method_not_allowed("GET");
+    if (!boost::beast::websocket::is_upgrade(c.req.msg)) {
+      return BadRequest("this path is a WebSocket; connect with an Upgrade: websocket request");
+    }
+    out->upgrade_websocket = true;
+    out->ws_subprotocol = subprotocol;
+    HttpResponse res{http::status::switching_protocols, c.req.msg.version()};
+    return res;
+  }
+  if (p.size() == 1 && p[0] == "me") {
+    c.route = "/api/v1/me";
+    if (m != http::verb::get) return method_not_allowed("GET");
+    auto org = c.svc.engine.org();
+    return JsonResponse(c, http::status::ok, PrincipalJson(*c.who, *org));
+  }
+  if (p.size() == 1 && p[0] == "org") {
+    c.route = "/api/v1/org";
+    if (m == http::verb::get) {
+      auto org = c.svc.engine.org();
+      return JsonResponse(c, http::status::ok, OrgJson(*org));
+    }
+    if (m == http::verb::put) return PutOrg(c);
+    return method_not_allowed("GET, PUT");
+  }
+  if (p.size() == 1 && p[0] == "users") {
+    c.route = "/api/v1/users";
+    if (m == http::verb::get) return ListUsers(c);
+    if (m == http::verb::post) return AddUser(c);
+    return method_not_allowed("GET, POST");
+  }
+  if (p.size() == 2 && p[0] == "users") {
+    c.route = "/api/v1/users/{username}";
+    if (m == http::verb::patch) return PatchUser(c, p[1]);
+    return method_not_allowed("PATCH");
+  }
+  if (p.size() == 1 && p[0] == "workflows") {
+    c.route = "/api/v1/workflows";
+    if (m != http::verb::get) return method_not_allowed("GET");
+    return ListWorkflows(c);
+  }
+  if (p.size() == 2 && p[0] == "workflows") {
+    c.route = "/api/v1/workflows/{id}";
+    if (m != http::verb::get) return method_not_allowed("GET");
+    return GetWorkflow(c, p[1]);
+  }
+  if (p.size() == 1 && p[0] == "instances") {
+    c.route = "/api/v1/instances";
+    if (m == http::verb::get) return ListInstances(c);
+    if (m == http::verb::post) return CreateInstance(c);
+    return method_not_allowed("GET, POST");
+  }
+  if (p.size() >= 2 && p.size() <= 3 && p[0] == "instances") {
+    bool actions = p.size() == 3 && p[2] == "actions";
+    bool events = p.size() == 3 && p[2] == "events";
+    if (p.size() == 3 && !actions && !events) {
+      c.route = "(unknown)";
+      return NotFound(api_reason::kRouteNotFound, "no such path");
+    }
+    c.route = actions  ? "/api/v1/instances/{id}/actions"
+              : events ? "/api/v1/instances/{id}/events"
+                       : "/api/v1/instances/{id}";
+    auto id = IdSegment(p[1]);
+    if (!id) return std::unexpected(id.error());
+    if (actions) {
+      if (m != http::verb::post) return method_not_allowed("POST");
+      return Act(c, *id);
+    }
+    if (m != http::verb::get) return method_not_allowed("GET");
+    return events ? GetInstanceEvents(c, *id) : GetInstance(c, *id);
+  }
+  if (p.size() == 1 && p[0] == "tasks") {
+    c.route = "/api/v1/tasks";
+    if (m != http::verb::get) return method_not_allowed("GET");
+    return ListTasks(c);
+  }
+  if (p.size() == 1 && p[0] == "attachments") {
+    c.route = "/api/v1/attachments";
+    if (m != http::verb::post) return method_not_allowed("POST");
+    return PutAttachment(c);
+  }
+  if (p.size() == 2 && p[0] == "attachments") {
+    c.route = "/api/v1/attachments/{hash}";
+    if (m != http::verb::get) return method_not_allowed("GET");
+    return GetAttachment(c, p[1]);
+  }
+  if (!p.empty() && p[0] == "audit") {
+    if (p.size() == 1) {
+      c.route = "/api/v1/audit";
+      if (m != http::verb::get) return method_not_allowed("GET");
+      return QueryAudit(c);
+    }
+    if (p.size() == 2 && p[1] == "checkpoint") {
+      c.route = "/api/v1/audit/checkpoint";
+      if (m != http::verb::get) return method_not_allowed("GET");
+      return LatestCheckpoint(c);
+    }
+    if (p.size() == 3 && p[1] == "proof" && (p[2] == "inclusion" || p[2] == "consistency")) {
+      c.route = "/api/v1/audit/proof/" + p[2];
+      if (m != http::verb::get) return method_not_allowed("GET");
+      return p[2] == "inclusion" ? InclusionProof(c) : ConsistencyProof(c);
+    }
+  }
+  c.route = "(unknown)";
+  return NotFound(api_reason::kRouteNotFound,
+                  "no such path under /api/v1 (see /api/v1/openapi.json)");
+}
+
+// Splits and decodes the target; refuses "." and ".." segments, empty
+// segments inside the path and duplicate query parameters.
+Status ParseTarget(Call& c) {
+  std::string_view target = c.req.msg.target();
+  auto parsed = boost::urls::parse_origin_form(target);
+  if (!parsed) return BadRequest("the request target is not a valid path");
+  boost::urls::url_view u = *parsed;
+  for (auto seg : u.segments()) {
+    std::string s(seg);
+    if (s == "." || s == "..") return BadRequest("the path must not contain '.' or '..' segments");
+    if (!IsValidUtf8(s)) return BadRequest("the path is not valid UTF-8");
+    c.segs.push_back(std::move(s));
+  }
+  // A trailing slash yields an empty last segment; treat "/x/" as "/x".
+  if (!c.segs.empty() && c.segs.back().empty()) c.segs.pop_back();
+  for (const auto& seg : c.segs) {
+    if (seg.empty()) return BadRequest("the path has an empty segment ('//')");
+  }
+  for (auto param : u.params()) {
+    std::string key(param.key), value(param.value);
+    if (!IsValidUtf8(key) || !IsValidUtf8(value)) {
+      return BadRequest("query parameters must be valid UTF-8");
+    }
+    if (!c.query.emplace(key, value).second) {
+      return BadRequest("query parameter '" + key + "' is given twice");
+    }
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Status CheckVisible(Services& services, const Principal& who, InstanceId id) {
+  Request dummy;
+  Call c{dummy, services, {}, {}, who, "/api/v1/ws", 0};
+  auto view = services.engine.Get(id, who.person);
+  if (!view) {
+    if (view.error().code == ErrorCode::kNotFound) return InstanceNotVisible(id);
+    return std::unexpected(view.error());
+  }
+  if (!Visible(c, *view)) return InstanceNotVisible(id);
+  return Ok();
+}
+
+Response Route(const Request& req, Services& svc) {
+  Call c{req, svc, {}, {}, std::nullopt, "(unknown)"};
+  Response out;
+  try {
+    Result<HttpResponse> res;
+    if (auto st = ParseTarget(c); !st) {
+      res = std::unexpected(st.error());
+    } else {
+      res = Dispatch(c, &out);
+    }
+    if (res) {
+      out.msg = std::move(*res);
+    } else {
+      const Error& e = res.error();
+      int retry_after_s = 0;
+      if (HttpStatusOf(e) == http::status::too_many_requests) {
+        retry_after_s = std::max(1, c.retry_after_s);
+      }
+      if (HttpStatusOf(e) == http::status::internal_server_error ||
+          HttpStatusOf(e) == http::status::service_unavailable) {
+        spdlog::error("req={} route={} error={}", req.request_id, c.route, e.ToString());
+      }
+      out.msg = Fail(c, e, retry_after_s);
+    }
+  } catch (const std::exception& ex) {
+    spdlog::error("req={} route={} exception={}", req.request_id, c.route, ex.what());
+    out.msg = Fail(c, Error{ErrorCode::kInternal, "internal", "internal error; see the server log"});
+  }
+  out.route = c.route;
+  out.user = c.who ? c.who->username : "";
+  if (c.who) out.principal = std::make_shared<const Principal>(*c.who);
+  if (!req.request_id.empty()) out.msg.set("X-Request-Id", req.request_id);
+  return out;
+}
+
+}  // namespace approvald::api

@@ -1,0 +1,365 @@
+// `approvald serve`: reads the config once, turns it into each layer's
+// options, wires store -> engine -> router -> server, and runs until a
+// signal. Destruction order is the shutdown order: the server drains first,
+// the engine goes next, the store last, so its group commit is flushed and
+// nothing acknowledged is lost.
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "api/auth.h"
+#include "api/bootstrap.h"
+#include "api/commands.h"
+#include "api/limits.h"
+#include "api/metrics.h"
+#include "api/router.h"
+#include "api/server.h"
+#include "api/ws_hub.h"
+#include "audit/checkpoint.h"
+#include "config/config.h"
+#include "core/registry.h"
+#include "service/engine.h"
+#include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/user_store.h"
+
+namespace approvald::api {
+
+namespace fs = std::filesystem;
+
+// The password demo mode gives every demo login. Printed at start-up.
+inline constexpr const char* kDemoPassword = "approvald-demo";
+
+namespace {
+
+void SetUpLogging(const Config& c) {
+  spdlog::sink_ptr sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  // Times in logs are UTC, like every timestamp inside the daemon.
+  const char* pattern =
+      c.log_format == "json"
+          ? R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":"%v"})"
+          : "%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %n: %v";
+  sink->set_formatter(
+      std::make_unique<spdlog::pattern_formatter>(pattern, spdlog::pattern_time_type::utc));
+  auto level = spdlog::level::from_str(c.log_level);
+  for (const char* name : {"api", "engine", "store"}) {
+    spdlog::drop(name);
+    auto logger = std::make_shared<spdlog::logger>(name, sink);
+    logger->set_level(level);
+    spdlog::register_logger(logger);
+  }
+  auto def = std::make_shared<spdlog::logger>("approvald", sink);
+  def->set_level(level);
+  spdlog::set_default_logger(def);
+}
+
+int ConfigError(const std::string& msg) {
+  std::fprintf(stderr, "approvald: %s\n", msg.c_str());
+  return 2;
+}
+
+// Signs a checkpoint when enough entries accumulated or enough time passed.
+class Checkpointer {
+ public:
+  Checkpointer(Store& store, const audit::SigningKey& key, std::string origin,
+               const Clock& clock, int every_events, int every_seconds)
+      : store_(store),
+        key_(key),
+        origin_(std::move(origin)),
+        clock_(clock),
+        every_events_(every_events),
+        every_ms_(int64_t{every_seconds} * 1000) {
+    if (auto cp = store_.LatestCheckpoint(); cp && *cp) {
+      last_size_ = (*cp)->size;
+      last_ms_ = (*cp)->at.ms;
+    }
+  }
+
+  // Checks the thresholds; `force` signs whenever the log grew.
+  void MaybeSign(bool force) {
+    auto size = store_.AuditSize();
+    if (!size || *size == 0 || *size <= last_size_) return;
+    Timestamp now = clock_.Now();
+    if (!force && *size - last_size_ < every_events_ && now.ms - last_ms_ < every_ms_) return;
+    auto root = store_.RootAt(*size);
+    if (!root) {
+      spdlog::get("api")->error("checkpoint failed err={}", root.error().ToString());
+      return;
+    }
+    auto cp = audit::SignCheckpoint(key_, origin_, *size, *root, now);
+    if (!cp) {
+      spdlog::get("api")->error("checkpoint signing failed err={}", cp.error().ToString());
+      return;
+    }
+    if (auto st = store_.SaveCheckpoint(*cp); !st) {
+      spdlog::get("api")->error("checkpoint save failed err={}", st.error().ToString());
+      return;
+    }
+    last_size_ = *size;
+    last_ms_ = now.ms;
+    spdlog::get("api")->info("checkpoint signed size={}", *size);
+  }
+
+ private:
+  Store& store_;
+  const audit::SigningKey& key_;
+  std::string origin_;
+  const Clock& clock_;
+  int64_t every_events_;
+  int64_t every_ms_;
+  int64_t last_size_ = 0;
+  int64_t last_ms_ = 0;
+};
+
+// Creates the demo logins that do not exist yet: one per person (username =
+// person id; people holding the `auditor` position get the auditor role),
+// plus `admin`. Returns false on a storage error.
+bool CreateDemoUsers(AuthService& auth, const Org& org) {
+  std::vector<std::pair<std::string, std::string>> shown;
+  auto ensure = [&](const std::string& username, Role role, const PersonId& person,
+                    const std::string& label) {
+    auto existing = auth.users().GetUser(username);
+    if (existing) {
+      if (existing->password_hash.empty()) {
+        (void)auth.SetPassword(username, kDemoPassword, "demo");
+      }
+    } else {
+      auto u = auth.AddUser(username, role, person, kDemoPassword, "demo");
+      if (!u) {
+        spdlog::get("api")->error("demo user {} not created: {}", username, u.error().ToString());
+        return false;
+      }
+    }
+    shown.emplace_back(username, label);
+    return true;
+  };
+  if (!ensure("admin", Role::kAdmin, PersonId(), "administrator (users, organisation)")) {
+    return false;
+  }
+  for (const auto& p : org.people) {
+    bool auditor = std::find(p.positions.begin(), p.positions.end(), "auditor") != p.positions.end();
+    std::string label = p.name + " " + p.name_en;
+    if (!p.positions.empty()) label += " (" + p.positions.front() + ")";
+    if (!ensure(p.id.value, auditor ? Role::kAuditor : Role::kUser, p.id, label)) return false;
+  }
+  if (org.Holders("auditor").empty()) {
+    if (!ensure("auditor", Role::kAuditor, PersonId(), "auditor (reads everything)")) return false;
+  }
+  std::printf("\nDemo mode: every login below has the password \"%s\"\n", kDemoPassword);
+  for (const auto& [u, label] : shown) std::printf("  %-16s %s\n", u.c_str(), label.c_str());
+  std::fflush(stdout);
+  return true;
+}
+
+}  // namespace
+
+int RunServe(const ServeArgs& args) {
+  // Many worker threads would otherwise each get a malloc arena, and the
+  // resident set grows with fragmentation instead of with load.
+  mallopt(M_ARENA_MAX, 2);
+  // 1. The configuration, read once.
+  Result<Config> loaded =
+      args.config_file.empty() ? Result<Config>(DefaultConfig()) : LoadConfigFile(args.config_file);
+  if (!loaded) return ConfigError(loaded.error().message);
+  Config cfg = *loaded;
+  if (!args.listen.empty()) {
+    if (auto st = SetConfigValue(&cfg, "listen", args.listen); !st) {
+      return ConfigError("--listen: " + st.error().message);
+    }
+  }
+  if (!args.data_dir.empty()) cfg.data_dir = args.data_dir;
+  if (args.demo) cfg.demo = true;
+  std::string host;
+  uint16_t port = 0;
+  SplitListen(cfg.listen, &host, &port);
+  if (cfg.demo && !IsLoopbackHost(host)) {
+    return ConfigError("demo mode sets known passwords, so it only listens on loopback "
+                       "(127.0.0.1, ::1, localhost); refusing listen=" + cfg.listen);
+  }
+  SetUpLogging(cfg);
+  auto log = spdlog::get("api");
+
+  // 2. Storage.
+  std::error_code ec;
+  fs::create_directories(cfg.data_dir, ec);
+  if (ec) return ConfigError("data_dir " + cfg.data_dir + ": " + ec.message());
+  SqliteOptions store_opts;
+  store_opts.path = (fs::path(cfg.data_dir) / "approvald.db").string();
+  // Reads are short and WAL lets them run beside the writer; a handful of
+  // connections (each with its own page cache) serve many workers.
+  store_opts.read_connections = std::clamp(cfg.worker_threads, 2, 8);
+  auto store = SqliteStore::Open(store_opts);
+  if (!store) return ConfigError(store.error().message);
+  auto users = SqliteUserStore::Open(store_opts.path);
+  if (!users) return ConfigError(users.error().message);
+
+  // 3. Organisation, workflows, calendar, unit configuration.
+  auto org = LoadOrgFile(cfg.org_file);
+  if (!org) return ConfigError(org.error().message);
+  WorkflowRegistry registry;
+  auto created = LoadWorkflows(cfg.workflows_dir, **org, **store, registry);
+  if (!created) return ConfigError(created.error().message);
+  auto calendar = LoadCalendarFile(cfg.holidays_file);
+  if (!calendar) return ConfigError(calendar.error().message);
+  auto unit = LoadUnitConfigFile(cfg.unit_config_file);
+  if (!unit) return ConfigError(unit.error().message);
+  log->info("loaded workflows={} new_versions={} people={}", registry.List().size(), *created,
+            (*org)->people.size());
+
+  // 4. The audit signing key.
+  std::string key_path = cfg.audit_key_file.empty()
+                             ? (fs::path(cfg.data_dir) / "audit_ed25519.pem").string()
+                             : cfg.audit_key_file;
+  bool key_created = false;
+  auto key = audit::SigningKey::LoadOrCreate(key_path, &key_created);
+  if (!key) return ConfigError(key_path + ": " + key.error().message);
+  if (auto st = audit::ValidateOrigin(cfg.audit_origin); !st) {
+    return ConfigError("audit.origin: " + st.error().message);
+  }
+  if (key_created) log->info("audit key created path={}", key_path);
+
+  // 5. Engine, auth, router services.
+  SystemClock clock;
+  Metrics metrics;
+  Engine* engine_ptr = nullptr;
+  std::shared_ptr<const Org> initial_org = *org;
+  WsHub hub([&engine_ptr, initial_org] {
+    return engine_ptr ? engine_ptr->org() : initial_org;
+  });
+  EngineOptions engine_opts;
+  engine_opts.unit_config = std::move(*unit);
+  engine_opts.calendar = std::move(*calendar);
+  auto engine = std::make_unique<Engine>(std::move(engine_opts), **store, clock, *org, registry,
+                                         &hub);
+  engine_ptr = engine.get();
+
+  AuthOptions auth_opts;
+  auth_opts.session_ttl_seconds = cfg.session_ttl_seconds;
+  auth_opts.login_free_failures = cfg.login_free_failures;
+  auth_opts.login_backoff_base_ms = cfg.login_backoff_base_ms;
+  auth_opts.login_backoff_max_ms = cfg.login_backoff_max_ms;
+  AuthService auth(auth_opts, **users, **store, clock);
+  if (cfg.demo && !CreateDemoUsers(auth, **org)) return 1;
+
+  RateLimiter limiter(cfg.requests_per_second, cfg.request_burst);
+  SqliteStore* sqlite = store->get();
+  metrics.AddCollector([sqlite](std::string* out) {
+    GroupCommitStats s = sqlite->BatchStats();
+    *out += "# HELP approvald_store_commit_batch_size Requests per group-commit transaction.\n";
+    *out += "# TYPE approvald_store_commit_batch_size histogram\n";
+    int64_t cumulative = 0;
+    for (int i = 0; i < GroupCommitStats::kBuckets; ++i) {
+      cumulative += s.histogram[i];
+      int64_t le = GroupCommitStats::BucketUpperBound(i);
+      *out += "approvald_store_commit_batch_size_bucket{le=\"" +
+              (le == INT64_MAX ? std::string("+Inf") : std::to_string(le)) + "\"} " +
+              std::to_string(cumulative) + "\n";
+    }
+    if (GroupCommitStats::BucketUpperBound(GroupCommitStats::kBuckets - 1) != INT64_MAX) {
+      *out += "approvald_store_commit_batch_size_bucket{le=\"+Inf\"} " +
+              std::to_string(cumulative) + "\n";
+    }
+    *out += "approvald_store_commit_batch_size_sum " + std::to_string(s.requests) + "\n";
+    *out += "approvald_store_commit_batch_size_count " + std::to_string(s.batches) + "\n";
+    *out += "# HELP approvald_store_failed_batches_total Group commits whose transaction failed.\n";
+    *out += "# TYPE approvald_store_failed_batches_total counter\n";
+    *out += "approvald_store_failed_batches_total " + std::to_string(s.failed_batches) + "\n";
+  });
+
+  ApiOptions api_opts;
+  api_opts.org_file = cfg.org_file;
+  api_opts.max_attachment_bytes = cfg.max_body_bytes;
+  api_opts.log_key = audit::LogKey{cfg.audit_origin, key->public_key()};
+
+  ServerOptions server_opts;
+  server_opts.host = host;
+  server_opts.port = port;
+  server_opts.io_threads = cfg.io_threads;
+  server_opts.worker_threads = cfg.worker_threads;
+  server_opts.max_body_bytes = cfg.max_body_bytes;
+  server_opts.max_header_bytes = cfg.max_header_bytes;
+  server_opts.max_connections = cfg.max_connections;
+  server_opts.read_timeout = std::chrono::milliseconds(cfg.read_timeout_ms);
+  server_opts.write_timeout = std::chrono::milliseconds(cfg.write_timeout_ms);
+  server_opts.idle_timeout = std::chrono::milliseconds(cfg.idle_timeout_ms);
+  server_opts.ws_max_message_bytes = cfg.ws_max_message_bytes;
+  server_opts.ws_send_queue = static_cast<size_t>(cfg.ws_send_queue);
+  server_opts.tls_cert_file = cfg.tls_cert_file;
+  server_opts.tls_key_file = cfg.tls_key_file;
+  server_opts.shutdown_grace = std::chrono::milliseconds(cfg.shutdown_grace_ms);
+
+  auto start = std::chrono::steady_clock::now();
+  std::atomic<bool> draining{false};
+  Services services{*engine,
+                    **store,
+                    auth,
+                    limiter,
+                    metrics,
+                    clock,
+                    api_opts,
+                    [start] {
+                      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - start)
+                          .count();
+                    },
+                    nullptr};
+  Server server(server_opts, services, hub);
+  services.draining = &server.draining_flag();
+  if (auto st = server.Start(); !st) return ConfigError(st.error().message);
+
+  // 6. Background duties: deadlines (Tick), checkpoints, expired sessions.
+  Checkpointer checkpointer(**store, *key, cfg.audit_origin, clock, cfg.checkpoint_every_events,
+                            cfg.checkpoint_every_seconds);
+  std::mutex bg_mu;
+  std::condition_variable bg_cv;
+  bool bg_stop = false;
+  std::thread background([&] {
+    int64_t ticks = 0;
+    std::unique_lock lock(bg_mu);
+    while (!bg_cv.wait_for(lock, std::chrono::seconds(1), [&] { return bg_stop; })) {
+      lock.unlock();
+      if (auto n = engine->Tick(); !n) {
+        log->warn("tick failed err={}", n.error().ToString());
+      } else if (*n > 0) {
+        log->info("tick changed={}", *n);
+      }
+      checkpointer.MaybeSign(false);
+      if (++ticks % 600 == 0) (void)(*users)->PurgeExpiredSessions(clock.Now());
+      lock.lock();
+    }
+  });
+
+  std::string scheme = cfg.tls_cert_file.empty() ? "http" : "https";
+  std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  std::printf("approvald listening on %s://%s:%u\n", scheme.c_str(), shown_host.c_str(),
+              server.port());
+  std::fflush(stdout);
+  log->info("listening addr={}:{} tls={} io_threads={} workers={} demo={}", host, server.port(),
+            !cfg.tls_cert_file.empty(), cfg.io_threads, cfg.worker_threads, cfg.demo);
+
+  server.Run();  // until SIGTERM/SIGINT and the drain
+
+  {
+    std::lock_guard lock(bg_mu);
+    bg_stop = true;
+  }
+  bg_cv.notify_all();
+  background.join();
+  checkpointer.MaybeSign(true);  // the log as it stands at shutdown
+  log->info("stopped");
+  engine_ptr = nullptr;
+  engine.reset();
+  // The store is destroyed last (it answers every queued write first).
+  return 0;
+}
+
+}  // namespace approvald::api

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# The API benchmark (issue 4), in one run on this machine:
+#   1. baseline: a minimal Beast server (api_bench baseline) answering a fixed
+#      JSON body — the same bytes approvald returns for the instance below —
+#      with 64 keep-alive connections;
+#   2. approvald: GET /api/v1/instances/{id} with 64 keep-alive connections;
+#   3. approvald: durable approve actions spread over many instances, each
+#      acknowledged only after its synchronous=FULL commit: actions/s, p99;
+#   4. approvald's peak resident memory over 1-3;
+#   5. 10,000 idle authenticated WebSockets: resident memory per connection.
+# Results: bench/results/api-<stamp>.jsonl and a summary on stdout.
+#
+#   bench/run-api-bench.sh [BUILD_DIR]      (default: build-bench)
+# Environment: SECONDS_PER_RUN (10), INSTANCES (25000), WS_COUNT (10000).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${1:-build-bench}"
+case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$ROOT/$BUILD_DIR" ;; esac
+BIN="$BUILD_DIR/approvald"
+LOAD="$BUILD_DIR/bench/api_bench"
+RESULTS_DIR="${RESULTS_DIR:-$ROOT/bench/results}"
+SECS="${SECONDS_PER_RUN:-10}"
+INSTANCES="${INSTANCES:-25000}"
+WS_COUNT="${WS_COUNT:-10000}"
+CONNS=64
+for f in "$BIN" "$LOAD"; do
+  [[ -x "$f" ]] || { echo "run-api-bench: $f not built" >&2; exit 1; }
+done
+mkdir -p "$RESULTS_DIR"
+OUT="$RESULTS_DIR/api-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+WORK="$(mktemp -d)"
+ulimit -n "$(ulimit -Hn)"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+record() { echo "$1" | tee -a "$OUT"; }
+
+# --- approvald with benchmark limits -----------------------------------------
+PORT="$(free_port)"
+cat > "$WORK/bench.yaml" <<EOF
+org_file: "$ROOT/config/org.yaml"
+workflows_dir: "$ROOT/workflows"
+worker_threads: 64          # one per in-flight request: 64 connections, 64 commits to batch
+limits:
+  max_connections: 15000
+  requests_per_second: 1000000
+  request_burst: 1000000
+log:
+  level: warn
+EOF
+"$BIN" serve --config "$WORK/bench.yaml" --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --demo \
+  > "$WORK/serve.out" 2> "$WORK/serve.err" &
+SERVER=$!
+PIDS+=("$SERVER")
+for _ in $(seq 1 300); do grep -q "listening on" "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
+grep -q "listening on" "$WORK/serve.out" || { cat "$WORK/serve.err"; exit 1; }
+echo "== approvald pid $SERVER on 127.0.0.1:$PORT ($(nproc) cores, build $(basename "$BUILD_DIR"))"
+record "{\"bench\":\"rss_idle\",\"rss_kb\":$(rss_kb "$SERVER")}"
+
+token() {
+  curl -s -X POST "http://127.0.0.1:$PORT/api/v1/auth/login" \
+    -d "{\"username\":\"$1\",\"password\":\"approvald-demo\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
+}
+# Clerks of five departments and their department heads (line 1); the finance
+# office head approves line 2 of every request (with the comment it requires).
+declare -A HEAD=([zhang_min]=lin_xiaoyan [xu_lei]=yang_fan [hu_bin]=zhu_qiang
+                 [song_jia]=luo_jun [feng_tao]=han_xue)
+declare -A TOKEN
+for clerk in "${!HEAD[@]}"; do
+  TOKEN[$clerk]="$(token "$clerk")"
+  TOKEN[${HEAD[$clerk]}]="$(token "${HEAD[$clerk]}")"
+  echo "$clerk ${TOKEN[$clerk]}" >> "$WORK/clerks.txt"
+done
+TOKEN[zheng_li]="$(token zheng_li)"
+
+# --- data: instances to read and to approve ----------------------------------
+"$LOAD" submit "$PORT" "$WORK/clerks.txt" "$INSTANCES" "$CONNS" "$WORK/instances.txt" | tee -a "$OUT"
+FIRST_ID="$(head -1 "$WORK/instances.txt" | cut -d' ' -f1)"
+FIRST_CLERK="$(head -1 "$WORK/instances.txt" | cut -d' ' -f2)"
+curl -s "http://127.0.0.1:$PORT/api/v1/instances/$FIRST_ID" \
+  -H "Authorization: Bearer ${TOKEN[$FIRST_CLERK]}" > "$WORK/instance.json"
+echo "== instance body: $(wc -c < "$WORK/instance.json") bytes"
+
+# --- 1. baseline --------------------------------------------------------------
+BPORT="$(free_port)"
+"$LOAD" baseline "$BPORT" "$WORK/instance.json" > "$WORK/baseline.out" &
+BASE=$!
+PIDS+=("$BASE")
+sleep 0.5
+"$LOAD" get "$BPORT" "/api/v1/instances/$FIRST_ID" - "$CONNS" "$SECS" | sed 's/"bench":"get/"bench":"baseline get/' | tee -a "$OUT"
+kill "$BASE"
+
+# --- 2. GET /api/v1/instances/{id} -------------------------------------------
+"$LOAD" get "$PORT" "/api/v1/instances/$FIRST_ID" "${TOKEN[$FIRST_CLERK]}" "$CONNS" "$SECS" | tee -a "$OUT"
+
+# --- 3. durable approve actions ----------------------------------------------
+# Line 1 of every instance first, then line 2: two actions per instance, never
+# two at once on the same instance.
+while read -r id clerk; do
+  echo "$id ${TOKEN[${HEAD[$clerk]}]} dept_head_review"
+done < "$WORK/instances.txt" > "$WORK/plan.txt"
+while read -r id clerk; do
+  echo "$id ${TOKEN[zheng_li]} finance_review"
+done < "$WORK/instances.txt" >> "$WORK/plan.txt"
+"$LOAD" approve "$PORT" "$WORK/plan.txt" "$CONNS" | tee -a "$OUT"
+record "{\"bench\":\"rss_peak_after_http\",\"hwm_kb\":$(hwm_kb "$SERVER"),\"rss_kb\":$(rss_kb "$SERVER")}"
+curl -s "http://127.0.0.1:$PORT/metrics" | grep -E "^approvald_store_commit_batch_size_(sum|count)" \
+  | tr '\n' ' ' | awk '{printf "{\"bench\":\"group_commit\",\"requests\":%s,\"batches\":%s}\n", $2, $4}' | tee -a "$OUT"
+
+kill -TERM "$SERVER"
+wait "$SERVER" || true
+
+# --- 5. idle WebSockets, on a fresh daemon (same data) so freed heap from the
+# HTTP runs does not hide what the sockets cost ------------------------------
+"$BIN" serve --config "$WORK/bench.yaml" --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" \
+  > "$WORK/serve2.out" 2> "$WORK/serve2.err" &
+SERVER=$!
+PIDS+=("$SERVER")
+for _ in $(seq 1 300); do grep -q "listening on" "$WORK/serve2.out" 2>/dev/null && break; sleep 0.1; done
+WS_TOKEN="$(token zhang_min)"
+sleep 1
+BEFORE="$(rss_kb "$SERVER")"
+"$LOAD" ws "$PORT" "$WS_TOKEN" "$WS_COUNT" 8 > "$WORK/ws.out" &
+WSP=$!
+PIDS+=("$WSP")
+for _ in $(seq 1 1200); do grep -q "holding" "$WORK/ws.out" 2>/dev/null && break; sleep 0.1; done
+sleep 2
+AFTER="$(rss_kb "$SERVER")"
+grep '^{' "$WORK/ws.out" | tee -a "$OUT"
+OPEN="$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^approvald_open_websockets / {print $2}')"
+wait "$WSP" || true
+record "{\"bench\":\"ws_idle\",\"websockets\":$OPEN,\"rss_before_kb\":$BEFORE,\"rss_after_kb\":$AFTER,\"bytes_per_ws\":$(( (AFTER - BEFORE) * 1024 / (OPEN > 0 ? OPEN : 1) ))}"
+kill -TERM "$SERVER"
+wait "$SERVER" || true
+echo "== results in $OUT"

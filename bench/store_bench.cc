@@ -1,0 +1,342 @@
+// store_bench: the SQLite store's durability and scale figures (issue 3).
+//
+//   (a) durable appends per second from 64 writer threads through group
+//       commit, against the same store with group commit off (max_batch 1:
+//       one transaction, one fsync per append of one event: plain SQLite
+//       with synchronous=FULL, same schema), alternating, several runs,
+//       medians;
+//   (b) the instance trail query (all events of one instance, LoadEvents)
+//       and the durable append rate as the history grows from 0 to 10
+//       million events, measured at every million. The history is built
+//       with BulkAppendForTesting (big transactions, synchronous=OFF), the
+//       same code path and schema as Append, only not fsynced per request.
+//
+// Not a Google Benchmark binary: bench/run-store-bench.sh runs it. Every
+// figure is printed as measured on this machine, on the disk under --dir.
+//
+//   store_bench [--dir D] [--events N] [--step N] [--runs N]
+//               [--point-runs N] [--seconds S] [--threads N] [--queries N]
+//               [--skip-history]
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/sqlite/sqlite_store.h"
+
+// Queries name only the fields they set.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace approvald {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string dir = "/tmp/approvald-store-bench";
+  int64_t events = 10'000'000;
+  int64_t step = 1'000'000;
+  int runs = 7;
+  int point_runs = 3;
+  double seconds = 3;
+  int threads = 64;
+  int queries = 10000;
+  bool history = true;
+};
+
+constexpr char kDefHash[] =
+    "sha256:5c1f0b1e0c6f1c5d8e4a7b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e";
+
+Event MakeEvent(int64_t version, int64_t at_ms) {
+  Event e;
+  e.version = version;
+  e.at = Timestamp{at_ms};
+  e.type = version == 1 ? "submitted" : "approved";
+  e.actor = PersonId(version == 1 ? "zhang.wei" : "li.na");
+  e.node = version == 1 ? "" : "line1_review";
+  e.data["amount"] = Value::Of(Money{1234550 + version});
+  e.data["invoice"] = Value::Str("44031900110012345678");
+  e.comment = version == 1 ? "差旅费报销：广州—北京，3 天" : "同意";
+  return e;
+}
+
+AppendRequest Request(InstanceId id, int64_t expected, int n, int64_t at_ms) {
+  AppendRequest r;
+  r.instance = id;
+  r.expected_version = expected;
+  for (int i = 1; i <= n; ++i) r.events.push_back(MakeEvent(expected + i, at_ms + i));
+  int64_t v = expected + n;
+  r.row.workflow = "expense";
+  r.row.workflow_version = 3;
+  r.row.def_hash = kDefHash;
+  r.row.status = v >= 10 ? "approved" : "running";
+  r.row.submitter = PersonId("zhang.wei");
+  r.row.title = "差旅费报销 1234.55 元";
+  r.row.amount = Money{123455};
+  r.row.current_nodes = "line1_review,line2_review";
+  r.row.created_at = Timestamp{at_ms};
+  r.row.updated_at = Timestamp{at_ms + n};
+  r.tasks.push_back(TaskRow{id, "line1_review", PersonId("li.na"), "pending",
+                            Timestamp{at_ms}});
+  r.tasks.push_back(TaskRow{id, "", PersonId("zhang.wei"), "cc", Timestamp{at_ms}});
+  return r;
+}
+
+std::unique_ptr<SqliteStore> OpenOrDie(const std::string& path, int max_batch) {
+  SqliteOptions o;
+  o.path = path;
+  o.max_batch = max_batch;
+  auto s = SqliteStore::Open(o);
+  if (!s) {
+    std::fprintf(stderr, "store_bench: %s\n", s.error().ToString().c_str());
+    std::exit(1);
+  }
+  return std::move(*s);
+}
+
+void RemoveDb(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm"})
+    std::filesystem::remove(path + suffix);
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  size_t i = std::min(v.size() - 1, static_cast<size_t>(p * v.size()));
+  return v[i];
+}
+
+struct Rate {
+  double per_second = 0;
+  int64_t appends = 0;
+  double mean_batch = 0;
+};
+
+// `threads` writers append one event at a time (a submission, then nine
+// continuations, then a new instance) for `seconds`; each Append returns
+// only after its COMMIT was fsynced.
+Rate MeasureAppends(SqliteStore& store, int threads, double seconds) {
+  GroupCommitStats before = store.BatchStats();
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> done{0};
+  std::atomic<int64_t> failed{0};
+  std::vector<std::thread> workers;
+  auto start = Clock::now();
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&] {
+      while (!stop) {
+        auto a = store.Append(Request(InstanceId{0}, 0, 1, 1700000000000));
+        if (!a) {
+          ++failed;
+          continue;
+        }
+        ++done;
+        for (int64_t v = 1; v < 10 && !stop; ++v) {
+          if (store.Append(Request(a->instance, v, 1, 1700000000000 + v)))
+            ++done;
+          else
+            ++failed;
+        }
+      }
+    });
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& w : workers) w.join();
+  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  if (failed > 0) {
+    std::fprintf(stderr, "store_bench: %lld appends failed\n",
+                 static_cast<long long>(failed.load()));
+    std::exit(1);
+  }
+  GroupCommitStats after = store.BatchStats();
+  Rate r;
+  r.appends = done;
+  r.per_second = done / elapsed;
+  int64_t batches = after.batches - before.batches;
+  r.mean_batch = batches ? double(after.requests - before.requests) / batches : 0;
+  return r;
+}
+
+void GroupCommitVersusBaseline(const Options& opt) {
+  std::printf("\n## (a) durable appends/s, %d writer threads, %d runs of %.0f s\n\n",
+              opt.threads, opt.runs, opt.seconds);
+  std::printf("| run | group commit | mean batch | one txn per event | ratio |\n");
+  std::printf("|---|---:|---:|---:|---:|\n");
+  std::vector<double> group, plain, ratios;
+  std::string path = opt.dir + "/commit.db";
+  for (int run = 1; run <= opt.runs; ++run) {
+    // Alternate, each on a fresh database, so disk drift hits both alike.
+    RemoveDb(path);
+    Rate g;
+    {
+      auto store = OpenOrDie(path, 1024);
+      g = MeasureAppends(*store, opt.threads, opt.seconds);
+    }
+    RemoveDb(path);
+    Rate p;
+    {
+      auto store = OpenOrDie(path, 1);
+      p = MeasureAppends(*store, opt.threads, opt.seconds);
+    }
+    RemoveDb(path);
+    group.push_back(g.per_second);
+    plain.push_back(p.per_second);
+    ratios.push_back(g.per_second / p.per_second);
+    std::printf("| %d | %.0f | %.1f | %.0f | %.1f× |\n", run, g.per_second,
+                g.mean_batch, p.per_second, g.per_second / p.per_second);
+    std::fflush(stdout);
+  }
+  std::printf("| **median** | **%.0f** | | **%.0f** | **%.1f×** |\n",
+              Median(group), Median(plain), Median(ratios));
+}
+
+struct TrailLatency {
+  double median_us = 0, p99_us = 0;
+};
+
+TrailLatency MeasureTrail(SqliteStore& store, int64_t instances, int queries,
+                          std::mt19937_64& rng) {
+  std::uniform_int_distribution<int64_t> pick(1, instances);
+  std::vector<double> us;
+  us.reserve(queries);
+  for (int i = 0; i < queries; ++i) {
+    InstanceId id{pick(rng)};
+    auto t0 = Clock::now();
+    auto events = store.LoadEvents(id);
+    auto t1 = Clock::now();
+    if (!events || events->empty()) {
+      std::fprintf(stderr, "store_bench: trail of instance %lld failed\n",
+                   static_cast<long long>(id.value));
+      std::exit(1);
+    }
+    us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  }
+  return {Median(us), Percentile(us, 0.99)};
+}
+
+void HistoryGrowth(const Options& opt) {
+  std::printf("\n## (b) as the history grows: durable appends/s (%d threads, "
+              "median of %d runs of %.0f s) and the instance trail query (%d "
+              "random instances of 10 events)\n\n",
+              opt.threads, opt.point_runs, opt.seconds, opt.queries);
+  std::printf("| events stored | appends/s | trail median | trail p99 | "
+              "database size | bulk load to here |\n");
+  std::printf("|---:|---:|---:|---:|---:|---:|\n");
+  std::string path = opt.dir + "/history.db";
+  RemoveDb(path);
+  auto store = OpenOrDie(path, 1024);
+  std::mt19937_64 rng(42);
+  int64_t stored = 0;
+  int64_t max_id = 0;
+  double load_seconds = 0;
+  constexpr int kEventsPerInstance = 10;
+  constexpr int kInstancesPerCall = 5000;
+  for (int64_t target = 0; target <= opt.events; target += opt.step) {
+    auto t0 = Clock::now();
+    while (stored < target) {
+      std::vector<AppendRequest> reqs;
+      int64_t n = std::min<int64_t>(kInstancesPerCall,
+                                    (target - stored) / kEventsPerInstance);
+      if (n <= 0) break;
+      reqs.reserve(n);
+      for (int64_t i = 0; i < n; ++i)
+        reqs.push_back(Request(InstanceId{0}, 0, kEventsPerInstance,
+                               1700000000000 + stored + i * kEventsPerInstance));
+      auto r = store->BulkAppendForTesting(std::move(reqs));
+      if (!r) {
+        std::fprintf(stderr, "store_bench: bulk load: %s\n",
+                     r.error().ToString().c_str());
+        std::exit(1);
+      }
+      stored += n * kEventsPerInstance;
+    }
+    load_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+    // Let the bulk load settle: one durable append waits for the writer to
+    // checkpoint the big WAL the load left, then the checkpoint thread gets
+    // a moment, so the measurement sees the steady state, not the load.
+    if (!store->Append(Request(InstanceId{0}, 0, 1, 1700000000000))) std::exit(1);
+    ++stored;
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    std::vector<double> rates;
+    for (int rep = 0; rep < opt.point_runs; ++rep) {
+      Rate r = MeasureAppends(*store, opt.threads, opt.seconds);
+      stored += r.appends;
+      rates.push_back(r.per_second);
+    }
+    Rate rate{Median(rates), 0, 0};
+    // Instance ids are 1..n without gaps; most hold 10 events (bulk), the
+    // rest were created by the append measurement (1..10 events).
+    auto last = store->ListInstances(InstanceQuery{.after_id = max_id});
+    while (last && !last->empty()) {
+      max_id = last->back().id.value;
+      last = store->ListInstances(InstanceQuery{.after_id = max_id, .limit = 10000});
+    }
+    TrailLatency trail = MeasureTrail(*store, max_id, opt.queries, rng);
+    double mb = 0;
+    for (const char* suffix : {"", "-wal"}) {
+      std::error_code ec;
+      auto size = std::filesystem::file_size(path + suffix, ec);
+      if (!ec) mb += size / 1e6;
+    }
+    std::printf("| %lld | %.0f | %.0f µs | %.0f µs | %.0f MB | %.0f s |\n",
+                static_cast<long long>(stored), rate.per_second,
+                trail.median_us, trail.p99_us, mb, load_seconds);
+    std::fflush(stdout);
+  }
+  auto check = store->AuditSize();
+  std::printf("\naudit log: %lld leaves\n",
+              static_cast<long long>(check.value_or(-1)));
+}
+
+int Main(int argc, char** argv) {
+  Options opt;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "store_bench: %s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--dir") opt.dir = next();
+    else if (a == "--events") opt.events = std::stoll(next());
+    else if (a == "--step") opt.step = std::stoll(next());
+    else if (a == "--runs") opt.runs = std::stoi(next());
+    else if (a == "--point-runs") opt.point_runs = std::stoi(next());
+    else if (a == "--seconds") opt.seconds = std::stod(next());
+    else if (a == "--threads") opt.threads = std::stoi(next());
+    else if (a == "--queries") opt.queries = std::stoi(next());
+    else if (a == "--skip-history") opt.history = false;
+    else {
+      std::fprintf(stderr,
+                   "usage: store_bench [--dir D] [--events N] [--step N] "
+                   "[--runs N] [--point-runs N] [--seconds S] [--threads N] "
+                   "[--queries N] "
+                   "[--skip-history]\n");
+      return 2;
+    }
+  }
+  std::filesystem::create_directories(opt.dir);
+  std::printf("# store_bench: SQLite store, WAL, synchronous=FULL, files in %s\n",
+              opt.dir.c_str());
+  GroupCommitVersusBaseline(opt);
+  if (opt.history) HistoryGrowth(opt);
+  return 0;
+}
+
+}  // namespace
+}  // namespace approvald
+
+int main(int argc, char** argv) { return approvald::Main(argc, argv); }

@@ -1,0 +1,652 @@
+// VerifyLog (verify.h). One streaming pass over the log; per leaf the hot
+// path is one SHA-256 of the leaf, about one node hash for the tree, a prefix
+// compare and a hash-map update, with no allocation. Everything that is only
+// needed to *name* a failure (bisection, re-reading a block) runs after a
+// failure has been detected.
+#include "audit/verify.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+#include <vector>
+
+#include "audit/encoding.h"
+#include "audit/leaf.h"
+#include "audit/merkle.h"
+
+namespace approvald::audit {
+namespace {
+
+// Recomputed nodes at this level and above are kept (2 per 2^kSparseLevel
+// leaves) so that a root mismatch can be bisected down to one block, which
+// is then re-read and replayed leaf by leaf.
+constexpr int kSparseLevel = 8;
+constexpr int64_t kBlock = int64_t{1} << kSparseLevel;
+
+constexpr std::string_view kEventDefHashPrefix = R"({"kind":"event","v":1,"def_hash":)";
+
+std::string Sha256Id(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  return "sha256:" + HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
+}
+
+// The definition hash inside an event leaf, without decoding the leaf. The
+// hash is a plain "sha256:<hex>" string, so it has no escapes; anything else
+// yields an empty view (and the caller treats the leaf as naming no
+// definition that could be found).
+std::string_view DefHashOf(std::string_view leaf) {
+  if (!leaf.starts_with(kEventDefHashPrefix)) return {};
+  std::string_view rest = leaf.substr(kEventDefHashPrefix.size());
+  if (rest.empty() || rest[0] != '"') return {};
+  size_t end = rest.find('"', 1);
+  if (end == std::string_view::npos) return {};
+  std::string_view hash = rest.substr(1, end - 1);
+  if (hash.find('\\') != std::string_view::npos) return {};
+  return hash;
+}
+
+std::string Describe(const AuditEntry& e) {
+  std::string s = "leaf " + std::to_string(e.index) + " (" + e.kind;
+  if (e.kind == kEventLeafKind) {
+    s += ": instance " + std::to_string(e.instance.value) + " version " +
+         std::to_string(e.version);
+  } else if (!e.kind.empty()) {
+    s += ":";
+  }
+  if (!e.type.empty()) s += " \"" + e.type + "\"";
+  if (!e.actor.empty()) s += " by " + e.actor.value;
+  s += " at " + FormatTimestampShanghai(e.at) + " UTC+8)";
+  return s;
+}
+
+// What the scan knows about one instance. `expected` holds the leaf hashes
+// re-derived from the stored events (version v at [v - 1]) while some of
+// them are still to be seen; it is dropped once all are, so memory follows
+// the number of instances with events still ahead in the log.
+struct InstanceTrack {
+  int64_t last_version = 0;
+  bool loaded = false;
+  std::vector<Hash> expected;
+  // The store could not read this instance's events back (a row altered or
+  // removed outside approvald): the first version it could not vouch for,
+  // and what the store said.
+  int64_t corrupt_version = 0;
+  std::string corrupt_message;
+};
+
+// The version a store's "corrupt_history" error is about. Stores name it as
+// "stored event version N ..." and, for a gap, "... follows version M" (then
+// version M + 1 is the one missing). 0 if the message names none.
+int64_t CorruptVersionOf(const std::string& message) {
+  auto number_after = [&](std::string_view word) -> int64_t {
+    size_t at = message.find(word);
+    if (at == std::string::npos) return 0;
+    int64_t v = 0;
+    for (size_t i = at + word.size();
+         i < message.size() && message[i] >= '0' && message[i] <= '9'; ++i) {
+      v = v * 10 + (message[i] - '0');
+      if (v > (int64_t{1} << 50)) return 0;
+    }
+    return v;
+  };
+  if (int64_t m = number_after(" follows version "); m > 0) return m + 1;
+  return number_after("version ");
+}
+
+class Verifier {
+ public:
+  Verifier(Store& store, const LogKey& key, const VerifyOptions& options)
+      : store_(store), key_(key), options_(options) {}
+
+  Result<VerifyReport> Run();
+
+ private:
+  // Returns false to stop the scan (a failure was recorded or an error hit).
+  bool OnEntry(const AuditEntry& e);
+  bool CheckEvent(const AuditEntry& e, const Hash& leaf, InstanceTrack& track);
+  Status CheckNotLogged();
+  Status CheckDefinitions();
+  Status OnRootMismatch(int64_t size, const std::string& code, const std::string& what);
+  // The first leaf whose recomputed hash disagrees with the store's tree
+  // among leaves [0, hi); -1 if the store's tree agrees with the recomputed
+  // one at every size up to hi.
+  Result<int64_t> FirstDifferenceWithStore(int64_t hi);
+  Result<bool> AgreesWithStore(int64_t size, const Hash& recomputed);
+  Result<AuditEntry> ReadEntry(int64_t index);
+  // If the store's tree shows that a leaf in [last good checkpoint, hi) is
+  // not the one originally logged, replaces the failure with
+  // "leaf_replaced" naming it (adding `then`) and returns true.
+  Result<bool> ReportReplacedLeaf(int64_t hi, const std::string& then);
+
+  void Fail(std::string code, const AuditEntry* e, std::string message) {
+    if (report_.failure) return;
+    VerifyFailure f;
+    f.code = std::move(code);
+    if (e) {
+      f.index = e->index;
+      f.kind = e->kind;
+      f.instance = e->instance;
+      f.version = e->version;
+      f.message = Describe(*e) + ": " + message;
+    } else {
+      f.message = std::move(message);
+    }
+    report_.failure = std::move(f);
+  }
+
+  Store& store_;
+  const LogKey& key_;
+  const VerifyOptions& options_;
+  VerifyReport report_;
+  std::optional<Error> error_;
+
+  int64_t size_ = 0;                     // leaves to verify
+  std::vector<Checkpoint> checkpoints_;  // sorted by size
+  size_t next_checkpoint_ = 0;
+  int64_t last_good_checkpoint_ = 0;
+
+  TreeAppender tree_;
+  std::vector<NodeWrite> writes_;
+  MemoryNodeReader sparse_;
+  int64_t next_index_ = 0;
+
+  std::unordered_map<int64_t, InstanceTrack> instances_;
+  std::map<std::string, AuditEntry, std::less<>> definitions_;  // first user
+  std::string last_def_hash_;
+  bool entry_failure_ = false;  // the failure came from a per-leaf check
+};
+
+Result<VerifyReport> Verifier::Run() {
+  auto size = store_.AuditSize();
+  if (!size) return std::unexpected(size.error());
+  size_ = *size;
+  auto cps = store_.ListCheckpoints();
+  if (!cps) return std::unexpected(cps.error());
+  checkpoints_ = std::move(*cps);
+  std::stable_sort(
+      checkpoints_.begin(), checkpoints_.end(),
+      [](const Checkpoint& a, const Checkpoint& b) { return a.size < b.size; });
+
+  for (const Checkpoint& cp : checkpoints_) {
+    if (!VerifyCheckpoint(key_, cp)) {
+      Fail("checkpoint_signature", nullptr,
+           "the checkpoint of size " + std::to_string(cp.size) + " signed at " +
+               FormatTimestampUtc(cp.at) + " does not carry a valid signature by " +
+               VerifierKey(key_) + ": it was altered, or signed by another key");
+      return report_;
+    }
+    if (cp.size > size_) {
+      Fail("checkpoint_beyond_log", nullptr,
+           "a signed checkpoint covers " + std::to_string(cp.size) +
+               " leaves but the log holds only " + std::to_string(size_) + ": leaves " +
+               std::to_string(size_) + ".." + std::to_string(cp.size - 1) +
+               " were removed");
+      report_.failure->index = size_;
+      return report_;
+    }
+  }
+  // Checkpoints of size 0 need no leaves.
+  while (next_checkpoint_ < checkpoints_.size() &&
+         checkpoints_[next_checkpoint_].size == 0) {
+    if (checkpoints_[next_checkpoint_].root != EmptyRoot()) {
+      Fail("checkpoint_mismatch", nullptr,
+           "the checkpoint of size 0 does not have the empty tree's root");
+      return report_;
+    }
+    ++report_.checkpoints_checked;
+    ++next_checkpoint_;
+  }
+
+  writes_.reserve(64);
+  if (size_ > 0) {
+    Status s = store_.ScanAudit(0, [this](const AuditEntry& e) { return OnEntry(e); });
+    if (error_) return std::unexpected(*error_);
+    if (!s) return std::unexpected(s.error());
+  }
+  if (report_.failure && entry_failure_) {
+    // A leaf failed its own checks. An earlier leaf may have been swapped or
+    // replaced in a way no per-leaf check sees (its hash and event still
+    // consistent); the store's tree tells, so the first bad leaf is named.
+    std::string then = "later, " + report_.failure->message;
+    auto named = ReportReplacedLeaf(next_index_, then);
+    if (!named) return std::unexpected(named.error());
+  }
+  if (report_.failure) return report_;
+  if (next_index_ < size_) {
+    Fail("leaf_missing", nullptr,
+         "the log should hold " + std::to_string(size_) +
+             " leaves but reading stopped after " + std::to_string(next_index_) +
+             ": leaf " + std::to_string(next_index_) + " and later are missing");
+    report_.failure->index = next_index_;
+    return report_;
+  }
+
+  report_.tree_size = size_;
+  report_.root = tree_.Root();
+  // The tree the store serves proofs from must be the one the leaves make.
+  auto agrees = AgreesWithStore(size_, report_.root);
+  if (!agrees) return std::unexpected(agrees.error());
+  if (!*agrees) {
+    if (auto s = OnRootMismatch(size_, "tree_mismatch", "the store's Merkle tree nodes");
+        !s) {
+      return std::unexpected(s.error());
+    }
+    return report_;
+  }
+  if (options_.check_events) {
+    if (auto s = CheckNotLogged(); !s) return std::unexpected(s.error());
+    if (report_.failure) return report_;
+  }
+  if (options_.check_definitions) {
+    if (auto s = CheckDefinitions(); !s) return std::unexpected(s.error());
+    if (report_.failure) return report_;
+  }
+  report_.ok = true;
+  return report_;
+}
+
+bool Verifier::OnEntry(const AuditEntry& e) {
+  if (next_index_ >= size_) return false;  // appended after we started
+  entry_failure_ = true;                   // any Fail() until the leaf is accepted
+  if (e.index != next_index_) {
+    if (e.index > next_index_) {
+      Fail("leaf_missing", nullptr,
+           "leaf " + std::to_string(next_index_) +
+               " is missing: the next stored leaf has index " + std::to_string(e.index) +
+               " (rows were deleted)");
+      report_.failure->index = next_index_;
+    } else {
+      Fail("leaf_out_of_order", &e,
+           "stored where leaf " + std::to_string(next_index_) +
+               " belongs (rows were duplicated or renumbered)");
+      report_.failure->index = next_index_;
+    }
+    return false;
+  }
+  const Hash leaf = LeafHash(e.leaf_data);
+  if (leaf != e.leaf_hash) {
+    Fail("leaf_hash_mismatch", &e,
+         "its stored data does not hash to its stored leaf hash: the data "
+         "was changed after it was logged");
+    return false;
+  }
+  std::string_view kind = LeafKindOf(e.leaf_data);
+  if (kind.empty() || kind != e.kind) {
+    Fail("leaf_malformed", &e,
+         "its data is not a " + e.kind +
+             " leaf (it starts: " + e.leaf_data.substr(0, 40) + ")");
+    return false;
+  }
+  if (kind == kEventLeafKind) {
+    InstanceTrack& track = instances_[e.instance.value];
+    if (e.version != track.last_version + 1) {
+      Fail("event_out_of_order", &e,
+           "instance " + std::to_string(e.instance.value) + " has version " +
+               std::to_string(e.version) + " logged after version " +
+               std::to_string(track.last_version) +
+               ": leaves were reordered, removed or duplicated");
+      return false;
+    }
+    track.last_version = e.version;
+    if (options_.check_events && !CheckEvent(e, leaf, track)) return false;
+    if (options_.check_definitions) {
+      std::string_view def = DefHashOf(e.leaf_data);
+      if (def != last_def_hash_) {  // consecutive events mostly share one
+        last_def_hash_.assign(def);
+        if (definitions_.find(def) == definitions_.end()) {
+          definitions_.emplace(std::string(def), e);
+        }
+      }
+    }
+  }
+
+  entry_failure_ = false;
+  tree_.Append(leaf, &writes_);
+  for (const NodeWrite& w : writes_) {
+    if (w.ref.level >= kSparseLevel) sparse_.Put(w);
+  }
+  ++next_index_;
+  ++report_.entries_checked;
+  if (options_.progress && options_.progress_every > 0 &&
+      next_index_ % options_.progress_every == 0) {
+    options_.progress(next_index_, size_);
+  }
+
+  while (next_checkpoint_ < checkpoints_.size() &&
+         checkpoints_[next_checkpoint_].size == next_index_) {
+    const Checkpoint& cp = checkpoints_[next_checkpoint_];
+    if (tree_.Root() != cp.root) {
+      if (auto s =
+              OnRootMismatch(cp.size, "checkpoint_mismatch",
+                             "the signed checkpoint of size " + std::to_string(cp.size));
+          !s) {
+        error_ = s.error();
+      }
+      return false;
+    }
+    last_good_checkpoint_ = cp.size;
+    ++report_.checkpoints_checked;
+    ++next_checkpoint_;
+  }
+  return true;
+}
+
+bool Verifier::CheckEvent(const AuditEntry& e, const Hash& leaf, InstanceTrack& track) {
+  if (track.corrupt_version > 0) {
+    if (e.version < track.corrupt_version) return true;
+    Fail("event_mismatch", &e,
+         "the stored events of this instance cannot be read back from version " +
+             std::to_string(track.corrupt_version) + " on (" + track.corrupt_message +
+             ")");
+    return false;
+  }
+  if (!track.loaded) {
+    track.loaded = true;
+    auto events = store_.LoadEvents(e.instance);
+    if (!events && events.error().code == ErrorCode::kInternal) {
+      // The store found its own rows unreadable (e.g. a byte changed so an
+      // event no longer decodes, or a version missing). Name the version it
+      // complains about when its leaf comes; earlier versions pass.
+      track.loaded = false;
+      track.corrupt_message = events.error().message;
+      track.corrupt_version =
+          std::max<int64_t>(CorruptVersionOf(events.error().message), 1);
+      return CheckEvent(e, leaf, track);
+    }
+    if (!events) {
+      if (events.error().code != ErrorCode::kNotFound) {
+        error_ = events.error();
+        return false;
+      }
+      Fail("event_missing", &e,
+           "the store has no events for instance " + std::to_string(e.instance.value) +
+               " although the audit log records this one");
+      return false;
+    }
+    auto row = store_.GetInstance(e.instance);
+    if (!row) {
+      if (row.error().code != ErrorCode::kNotFound) {
+        error_ = row.error();
+        return false;
+      }
+      Fail("event_missing", &e,
+           "the store has no instance row for instance " +
+               std::to_string(e.instance.value));
+      return false;
+    }
+    track.expected.reserve(events->size());
+    for (const Event& ev : *events) {
+      track.expected.push_back(LeafHash(EventLeafData(ev, row->def_hash)));
+    }
+  }
+  if (e.version < 1 || e.version > static_cast<int64_t>(track.expected.size())) {
+    Fail("event_missing", &e,
+         "the store holds only " + std::to_string(track.expected.size()) +
+             " events for this instance: the logged event was deleted");
+    return false;
+  }
+  if (track.expected[e.version - 1] != leaf) {
+    Fail("event_mismatch", &e,
+         "the stored event (instance " + std::to_string(e.instance.value) + ", version " +
+             std::to_string(e.version) +
+             ") no longer matches its audit leaf: the event, its instance's "
+             "definition hash or the leaf was changed after it was logged");
+    return false;
+  }
+  ++report_.events_checked;
+  if (e.version == static_cast<int64_t>(track.expected.size())) {
+    // Every stored event of this instance is accounted for; keep only the
+    // version counter. Should a later leaf of it follow (events appended
+    // while we scan), its events are loaded afresh.
+    std::vector<Hash>().swap(track.expected);
+    track.loaded = false;
+  }
+  return true;
+}
+
+Status Verifier::CheckNotLogged() {
+  // Instances whose stored events outnumber their logged ones. Events
+  // appended after the scan began have leaves beyond size_; only events
+  // with no leaf anywhere are reported.
+  std::vector<int64_t> ids;
+  std::vector<int64_t> corrupt;
+  for (const auto& [id, track] : instances_) {
+    if (track.corrupt_version > 0) corrupt.push_back(id);
+    if (track.loaded &&
+        static_cast<int64_t>(track.expected.size()) > track.last_version) {
+      ids.push_back(id);
+    }
+  }
+  // Damage beyond the last logged version: an unreadable event row that no
+  // leaf covers.
+  std::sort(corrupt.begin(), corrupt.end());
+  for (int64_t id : corrupt) {
+    const InstanceTrack& track = instances_[id];
+    Fail("event_not_logged", nullptr,
+         "instance " + std::to_string(id) + " has stored event rows from version " +
+             std::to_string(track.corrupt_version) +
+             " on that no audit leaf covers and that cannot be read back (" +
+             track.corrupt_message + ")");
+    report_.failure->kind = std::string(kEventLeafKind);
+    report_.failure->instance = InstanceId{id};
+    report_.failure->version = track.corrupt_version;
+    return Ok();
+  }
+  std::sort(ids.begin(), ids.end());
+  for (int64_t id : ids) {
+    const InstanceTrack& track = instances_[id];
+    for (int64_t v = track.last_version + 1;
+         v <= static_cast<int64_t>(track.expected.size()); ++v) {
+      AuditQuery q;
+      q.instance = InstanceId{id};
+      q.after_index = size_ - 1;
+      q.limit = 1000;
+      auto later = store_.QueryAudit(q);
+      if (!later) return std::unexpected(later.error());
+      bool found = false;
+      for (const AuditEntry& e : *later) {
+        if (e.kind == kEventLeafKind && e.version == v &&
+            e.leaf_hash == track.expected[v - 1]) {
+          found = true;
+        }
+      }
+      if (!found) {
+        Fail("event_not_logged", nullptr,
+             "instance " + std::to_string(id) + " has a stored event version " +
+                 std::to_string(v) +
+                 " that no audit leaf records: it was added behind the "
+                 "log's back");
+        report_.failure->kind = std::string(kEventLeafKind);
+        report_.failure->instance = InstanceId{id};
+        report_.failure->version = v;
+        return Ok();
+      }
+    }
+  }
+  return Ok();
+}
+
+Status Verifier::CheckDefinitions() {
+  if (definitions_.empty()) return Ok();
+  auto stored = store_.ListDefinitions();
+  if (!stored) return std::unexpected(stored.error());
+  std::map<std::string, const StoredDefinition*, std::less<>> by_hash;
+  for (const StoredDefinition& d : *stored) by_hash.emplace(d.hash, &d);
+  // Report the definition whose first use comes earliest in the log.
+  std::vector<std::pair<int64_t, std::string_view>> order;
+  for (const auto& [hash, first] : definitions_) {
+    order.emplace_back(first.index, hash);
+  }
+  std::sort(order.begin(), order.end());
+  for (const auto& [index, hash] : order) {
+    const AuditEntry& first = definitions_.find(hash)->second;
+    auto it = by_hash.find(hash);
+    if (it == by_hash.end()) {
+      Fail("definition_missing", &first,
+           "it runs on definition " + std::string(hash) +
+               ", which the store does not hold: which rules applied cannot "
+               "be shown");
+      return Ok();
+    }
+    if (Sha256Id(it->second->source) != hash) {
+      Fail("definition_mismatch", &first,
+           "the stored text of definition " + it->second->id + " version " +
+               std::to_string(it->second->version) + " no longer hashes to " +
+               std::string(hash) + ": the definition was changed");
+      return Ok();
+    }
+    ++report_.definitions_checked;
+  }
+  return Ok();
+}
+
+Result<bool> Verifier::AgreesWithStore(int64_t size, const Hash& recomputed) {
+  auto stored = store_.RootAt(size);
+  if (!stored) return std::unexpected(stored.error());
+  return *stored == recomputed;
+}
+
+Result<AuditEntry> Verifier::ReadEntry(int64_t index) {
+  AuditEntry named;
+  named.index = -1;
+  Status s = store_.ScanAudit(index, [&](const AuditEntry& e) {
+    named = e;
+    return false;
+  });
+  if (!s) return std::unexpected(s.error());
+  return named;
+}
+
+Result<bool> Verifier::ReportReplacedLeaf(int64_t hi, const std::string& then) {
+  auto first = FirstDifferenceWithStore(hi);
+  if (!first) return std::unexpected(first.error());
+  // Leaves below the last matching checkpoint are authenticated by its
+  // signature; a disagreement there is the store's tree being wrong, which
+  // says nothing about which leaf was replaced.
+  if (*first < last_good_checkpoint_) return false;
+  auto named = ReadEntry(*first);
+  if (!named) return std::unexpected(named.error());
+  report_.failure.reset();
+  Fail("leaf_replaced", named->index == *first ? &*named : nullptr,
+       "this is not the leaf that was logged at position " + std::to_string(*first) +
+           ": the tree the store recorded at append time disagrees from "
+           "here on (rows were swapped, replaced, or rewritten together "
+           "with a fresh hash)" +
+           (then.empty() ? "" : "; " + then));
+  report_.failure->index = *first;
+  return true;
+}
+
+Status Verifier::OnRootMismatch(int64_t size, const std::string& code,
+                                const std::string& what) {
+  if (code == "checkpoint_mismatch") {
+    auto named =
+        ReportReplacedLeaf(size, "so " + what + " does not match the recomputed root");
+    if (!named) return std::unexpected(named.error());
+    if (*named) return Ok();
+    // The store's tree agrees with the altered leaves: leaves and nodes were
+    // rewritten together, and only the signed checkpoint shows it.
+    Fail(code, nullptr,
+         what +
+             " does not match the root recomputed from the leaves, and "
+             "the store's tree was rewritten to match them: some leaf in " +
+             std::to_string(last_good_checkpoint_) + ".." + std::to_string(size - 1) +
+             " was altered after it was signed");
+    report_.failure->index = -1;
+    return Ok();
+  }
+  // tree_mismatch: every checkpoint matched the leaves, but the nodes the
+  // store serves proofs from do not.
+  auto first = FirstDifferenceWithStore(size);
+  if (!first) return std::unexpected(first.error());
+  auto named = ReadEntry(std::max<int64_t>(*first, 0));
+  if (!named) return std::unexpected(named.error());
+  Fail(code, named->index == *first ? &*named : nullptr,
+       what + " disagree with the leaves from this leaf on: " +
+           (*first < last_good_checkpoint_
+                ? std::string("the leaves are covered by a valid signed "
+                              "checkpoint, so the stored tree nodes were "
+                              "altered and would serve wrong proofs")
+                : std::string("either this leaf was replaced after the last "
+                              "checkpoint or the stored tree nodes were "
+                              "altered")));
+  report_.failure->index = *first;
+  return Ok();
+}
+
+Result<int64_t> Verifier::FirstDifferenceWithStore(int64_t hi) {
+  // P(k): the recomputed root of k leaves equals the store's. P holds up to
+  // the first differing leaf and fails from there on, so bisect over block
+  // boundaries (recomputed roots there come from the sparse nodes), then
+  // replay the one block leaf by leaf.
+  auto holds_at_block = [&](int64_t j) -> Result<bool> {
+    auto mine = RootAt(sparse_, j * kBlock);
+    if (!mine) return std::unexpected(mine.error());
+    return AgreesWithStore(j * kBlock, *mine);
+  };
+  int64_t good = 0;  // P(0): both are the empty root
+  int64_t top = hi / kBlock;
+  auto top_holds = holds_at_block(top);
+  if (!top_holds) return std::unexpected(top_holds.error());
+  if (*top_holds) {
+    good = top;
+  } else {
+    int64_t bad = top;
+    while (bad - good > 1) {
+      int64_t mid = good + (bad - good) / 2;
+      auto h = holds_at_block(mid);
+      if (!h) return std::unexpected(h.error());
+      (*h ? good : bad) = mid;
+    }
+  }
+  // Replay the block after the last agreeing boundary leaf by leaf.
+  int64_t start = good * kBlock;
+  int64_t end = std::min(hi, start + kBlock);
+  auto replay = TreeAppender::Restore(start, sparse_);
+  if (!replay) return std::unexpected(replay.error());
+  int64_t found = -1;
+  std::optional<Error> err;
+  Status s = store_.ScanAudit(start, [&](const AuditEntry& e) {
+    if (e.index >= end) return false;
+    replay->Append(LeafHash(e.leaf_data), &writes_);
+    auto agrees = AgreesWithStore(replay->size(), replay->Root());
+    if (!agrees) {
+      err = agrees.error();
+      return false;
+    }
+    if (!*agrees) {
+      found = e.index;
+      return false;
+    }
+    return true;
+  });
+  if (err) return std::unexpected(*err);
+  if (!s) return std::unexpected(s.error());
+  return found;
+}
+
+}  // namespace
+
+std::string VerifyReport::Summary() const {
+  if (ok) {
+    return "ok: " + std::to_string(entries_checked) + " leaves, " +
+           std::to_string(events_checked) + " events re-derived, " +
+           std::to_string(checkpoints_checked) + " checkpoints, " +
+           std::to_string(definitions_checked) + " definitions verified; root " +
+           HashHex(root) + " at size " + std::to_string(tree_size);
+  }
+  if (!failure) return "FAILED";
+  return "FAILED [" + failure->code + "] " + failure->message;
+}
+
+Result<VerifyReport> VerifyLog(Store& store, const LogKey& key,
+                               const VerifyOptions& options) {
+  Verifier v(store, key, options);
+  return v.Run();
+}
+
+}  // namespace approvald::audit

@@ -1,0 +1,254 @@
+#include "store/sqlite/migrations.h"
+
+#include <string>
+
+namespace approvald::sqlite {
+namespace {
+
+// Migration 1: events, projections, the audit log and its Merkle nodes,
+// checkpoints, idempotency keys, attachments, definitions.
+//
+// Times are integer milliseconds since 1970 UTC; money is integer fen.
+// History tables (events, audit_log, merkle_nodes, checkpoints, attachments,
+// definitions) refuse UPDATE and DELETE with a trigger: they only grow.
+// instances and tasks are projections the store rewrites on each append.
+constexpr const char kInitialSchema[] = R"sql(
+CREATE TABLE events (
+  instance     INTEGER NOT NULL,
+  version      INTEGER NOT NULL CHECK (version >= 1),
+  at           INTEGER NOT NULL,
+  type         TEXT    NOT NULL,
+  actor        TEXT    NOT NULL,
+  on_behalf_of TEXT    NOT NULL,
+  node         TEXT    NOT NULL,
+  body         TEXT    NOT NULL,   -- EncodeEvent(): the canonical bytes, the truth
+  PRIMARY KEY (instance, version)
+) WITHOUT ROWID;
+
+CREATE TABLE instances (
+  id               INTEGER PRIMARY KEY,
+  workflow         TEXT    NOT NULL,
+  workflow_version INTEGER NOT NULL,
+  def_hash         TEXT    NOT NULL,
+  status           TEXT    NOT NULL,
+  submitter        TEXT    NOT NULL,
+  title            TEXT    NOT NULL,
+  amount_fen       INTEGER NOT NULL,
+  current_nodes    TEXT    NOT NULL,
+  version          INTEGER NOT NULL,
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL
+);
+CREATE INDEX instances_by_workflow  ON instances (workflow, id);
+CREATE INDEX instances_by_status    ON instances (status, id);
+CREATE INDEX instances_by_submitter ON instances (submitter, id);
+
+CREATE TABLE tasks (
+  instance INTEGER NOT NULL REFERENCES instances (id),
+  node     TEXT    NOT NULL,
+  person   TEXT    NOT NULL,
+  kind     TEXT    NOT NULL,
+  since    INTEGER NOT NULL
+);
+CREATE INDEX tasks_by_instance ON tasks (instance);
+CREATE INDEX tasks_by_person   ON tasks (person, kind, since DESC, instance DESC, node);
+
+CREATE TABLE audit_log (
+  idx       INTEGER PRIMARY KEY,   -- leaf index, 0-based, no gaps
+  kind      TEXT    NOT NULL CHECK (kind IN ('event', 'record')),
+  at        INTEGER NOT NULL,
+  instance  INTEGER,               -- kind 'event' only
+  version   INTEGER,               -- kind 'event' only
+  type      TEXT    NOT NULL,
+  actor     TEXT    NOT NULL,
+  def_hash  TEXT    NOT NULL,      -- kind 'event': the definition it ran on
+  leaf_data BLOB    NOT NULL,      -- the exact bytes hashed (audit/leaf.h)
+  leaf_hash BLOB    NOT NULL CHECK (length(leaf_hash) = 32),
+  CHECK ((kind = 'event') = (instance IS NOT NULL AND version IS NOT NULL))
+);
+CREATE UNIQUE INDEX audit_by_instance ON audit_log (instance, version);
+CREATE INDEX audit_by_actor ON audit_log (actor, idx);
+CREATE INDEX audit_by_type  ON audit_log (type, idx);
+CREATE INDEX audit_by_time  ON audit_log (at);
+
+-- Perfect subtree roots of the Merkle tree (audit/merkle.h): level 0 holds
+-- the leaf hashes; (level, idx) covers leaves [idx << level, (idx+1) << level).
+CREATE TABLE merkle_nodes (
+  level INTEGER NOT NULL,
+  idx   INTEGER NOT NULL,
+  hash  BLOB    NOT NULL CHECK (length(hash) = 32),
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+
+CREATE TABLE checkpoints (
+  seq       INTEGER PRIMARY KEY,
+  size      INTEGER NOT NULL,
+  root      BLOB    NOT NULL CHECK (length(root) = 32),
+  at        INTEGER NOT NULL,
+  signature BLOB    NOT NULL
+);
+
+CREATE TABLE idempotency (
+  owner        TEXT    NOT NULL,
+  idem_key     TEXT    NOT NULL,
+  request_hash TEXT    NOT NULL,
+  instance     INTEGER NOT NULL,
+  version      INTEGER NOT NULL,
+  first_leaf   INTEGER NOT NULL,
+  PRIMARY KEY (owner, idem_key)
+) WITHOUT ROWID;
+
+CREATE TABLE attachments (
+  hash  TEXT    NOT NULL PRIMARY KEY,   -- "sha256:<hex>" of bytes
+  size  INTEGER NOT NULL,
+  bytes BLOB    NOT NULL
+);
+
+CREATE TABLE definitions (
+  workflow TEXT    NOT NULL,
+  version  INTEGER NOT NULL,
+  hash     TEXT    NOT NULL,
+  source   TEXT    NOT NULL,
+  PRIMARY KEY (workflow, version)
+);
+
+CREATE TRIGGER events_append_only_u BEFORE UPDATE ON events
+  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER events_append_only_d BEFORE DELETE ON events
+  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER audit_log_append_only_u BEFORE UPDATE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_append_only_d BEFORE DELETE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER merkle_nodes_append_only_u BEFORE UPDATE ON merkle_nodes
+  BEGIN SELECT RAISE(ABORT, 'merkle_nodes is append-only'); END;
+CREATE TRIGGER merkle_nodes_append_only_d BEFORE DELETE ON merkle_nodes
+  BEGIN SELECT RAISE(ABORT, 'merkle_nodes is append-only'); END;
+CREATE TRIGGER checkpoints_append_only_u BEFORE UPDATE ON checkpoints
+  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+CREATE TRIGGER checkpoints_append_only_d BEFORE DELETE ON checkpoints
+  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+CREATE TRIGGER attachments_append_only_u BEFORE UPDATE ON attachments
+  BEGIN SELECT RAISE(ABORT, 'attachments are append-only'); END;
+CREATE TRIGGER attachments_append_only_d BEFORE DELETE ON attachments
+  BEGIN SELECT RAISE(ABORT, 'attachments are append-only'); END;
+CREATE TRIGGER definitions_append_only_u BEFORE UPDATE ON definitions
+  BEGIN SELECT RAISE(ABORT, 'definitions are append-only'); END;
+CREATE TRIGGER definitions_append_only_d BEFORE DELETE ON definitions
+  BEGIN SELECT RAISE(ABORT, 'definitions are append-only'); END;
+)sql";
+
+// Migration 2: the daemon's logins (store/sqlite/user_store.h). Mutable, unlike
+// the history tables: passwords change and sessions expire. Tokens are kept
+// only as SHA-256 hashes, passwords only as Argon2id encodings.
+constexpr const char kUsersAndSessions[] = R"sql(
+CREATE TABLE users (
+  username      TEXT    PRIMARY KEY,
+  role          TEXT    NOT NULL CHECK (role IN ('user', 'admin', 'auditor')),
+  person        TEXT    NOT NULL DEFAULT '',
+  password_hash TEXT    NOT NULL DEFAULT '',
+  disabled      INTEGER NOT NULL DEFAULT 0,
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+  token_hash TEXT    PRIMARY KEY,
+  username   TEXT    NOT NULL REFERENCES users (username),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX sessions_by_user   ON sessions (username);
+CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+)sql";
+
+// Append new migrations at the end; never edit or reorder released ones.
+constexpr Migration kMigrations[] = {
+    {1, "initial_schema", kInitialSchema},
+    {2, "users_and_sessions", kUsersAndSessions},
+};
+
+constexpr const char kCreateMigrationsTable[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " applied_at INTEGER NOT NULL)";
+constexpr const char kSelectApplied[] =
+    "SELECT version, name FROM schema_migrations ORDER BY version";
+constexpr const char kInsertApplied[] =
+    "INSERT INTO schema_migrations (version, name, applied_at)"
+    " VALUES (?1, ?2, unixepoch())";
+
+std::unexpected<Error> Mismatch(const Db& db, std::string what) {
+  return MakeError(ErrorCode::kInternal, "schema_mismatch",
+                   db.path() + ": " + what +
+                       "; this database was written by another version of "
+                       "approvald; use a matching binary");
+}
+
+Result<int> ApplyLocked(Db& db) {
+  if (auto s = db.Exec(kCreateMigrationsTable, "creating schema_migrations");
+      !s)
+    return std::unexpected(s.error());
+  std::span<const Migration> known = Migrations();
+  size_t applied = 0;
+  {
+    auto st = db.Prepare(kSelectApplied);
+    if (!st) return std::unexpected(st.error());
+    for (;;) {
+      auto row = (*st)->Step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;
+      int64_t version = (*st)->Int(0);
+      std::string name = (*st)->Text(1);
+      if (applied >= known.size() ||
+          version != known[applied].version)
+        return Mismatch(db, "it records schema migration " +
+                                std::to_string(version) + " (" + name +
+                                "), which this binary does not have at that "
+                                "position");
+      if (name != known[applied].name)
+        return Mismatch(db, "schema migration " + std::to_string(version) +
+                                " is recorded as \"" + name +
+                                "\" but this binary calls it \"" +
+                                known[applied].name + "\"");
+      ++applied;
+    }
+  }
+  int count = 0;
+  for (size_t i = applied; i < known.size(); ++i) {
+    const Migration& m = known[i];
+    if (auto s = db.Exec(m.sql, "applying schema migration " +
+                                    std::to_string(m.version) + " (" +
+                                    m.name + ")");
+        !s)
+      return std::unexpected(s.error());
+    auto st = db.Prepare(kInsertApplied);
+    if (!st) return std::unexpected(st.error());
+    (*st)->Bind(1, int64_t{m.version}).Bind(2, std::string_view(m.name));
+    if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
+    ++count;
+  }
+  return count;
+}
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+Result<int> ApplyMigrations(Db& db) {
+  if (auto s = db.Exec("BEGIN IMMEDIATE", "starting the migration transaction");
+      !s)
+    return std::unexpected(s.error());
+  auto r = ApplyLocked(db);
+  if (!r) {
+    (void)db.Exec("ROLLBACK", "rolling back migrations");
+    return r;
+  }
+  if (auto s = db.Exec("COMMIT", "committing migrations"); !s) {
+    if (db.InTransaction()) (void)db.Exec("ROLLBACK", "rolling back migrations");
+    return std::unexpected(s.error());
+  }
+  return r;
+}
+
+}  // namespace approvald::sqlite

@@ -1,0 +1,204 @@
+#include "store/sqlite/sqlite_db.h"
+
+#include <sqlite3.h>
+
+#include <cstring>
+#include <string>
+
+namespace approvald::sqlite {
+
+Error SqliteError(sqlite3* db, int rc, std::string_view doing) {
+  std::string message(doing);
+  const char* file = db ? sqlite3_db_filename(db, "main") : nullptr;
+  if (file && *file) {
+    message += " in ";
+    message += file;
+  }
+  message += ": ";
+  message += db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  message += " (" + std::string(sqlite3_errstr(rc)) + ", SQLite code " +
+             std::to_string(rc) + ")";
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_NOMEM:
+    case SQLITE_READONLY:
+    case SQLITE_PROTOCOL:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_NOLFS:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+    case SQLITE_INTERRUPT:
+      return Error{ErrorCode::kUnavailable, "storage_failed",
+                   std::move(message)};
+    default:
+      return Error{ErrorCode::kInternal, "storage_error", std::move(message)};
+  }
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement& Statement::Bind(int i, int64_t v) {
+  int rc = sqlite3_bind_int64(stmt_, i, v);
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  return *this;
+}
+
+Statement& Statement::Bind(int i, std::string_view text) {
+  int rc = sqlite3_bind_text64(stmt_, i, text.data(), text.size(),
+                               SQLITE_TRANSIENT, SQLITE_UTF8);
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  return *this;
+}
+
+Statement& Statement::BindBlob(int i, std::string_view bytes) {
+  // A zero-length blob must still be a blob, not NULL: pass a non-null
+  // pointer.
+  static const char kEmpty = 0;
+  int rc = sqlite3_bind_blob64(stmt_, i, bytes.empty() ? &kEmpty : bytes.data(),
+                               bytes.size(), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  return *this;
+}
+
+Statement& Statement::BindBlob(int i, const Hash& h) {
+  return BindBlob(
+      i, std::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
+}
+
+Statement& Statement::BindNull(int i) {
+  int rc = sqlite3_bind_null(stmt_, i);
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  return *this;
+}
+
+Result<bool> Statement::Step() {
+  if (bind_rc_ != SQLITE_OK)
+    return std::unexpected(SqliteError(db_, bind_rc_, "binding parameters"));
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  // Keep the statement text short in the message: the first line suffices.
+  std::string what = "running \"";
+  what.append(sql_, strnlen(sql_, 60));
+  what += "...\"";
+  return std::unexpected(SqliteError(db_, rc, what));
+}
+
+Status Statement::Run() {
+  for (;;) {
+    auto r = Step();
+    if (!r) return std::unexpected(r.error());
+    if (!*r) return Ok();
+  }
+}
+
+bool Statement::IsNull(int col) const {
+  return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+}
+
+int64_t Statement::Int(int col) const {
+  return sqlite3_column_int64(stmt_, col);
+}
+
+std::string Statement::Text(int col) const { return std::string(TextView(col)); }
+
+std::string_view Statement::TextView(int col) const {
+  const unsigned char* p = sqlite3_column_text(stmt_, col);
+  int n = sqlite3_column_bytes(stmt_, col);
+  if (!p) return {};
+  return std::string_view(reinterpret_cast<const char*>(p), n);
+}
+
+std::string_view Statement::BlobView(int col) const {
+  const void* p = sqlite3_column_blob(stmt_, col);
+  int n = sqlite3_column_bytes(stmt_, col);
+  if (!p) return {};
+  return std::string_view(static_cast<const char*>(p), n);
+}
+
+bool Statement::HashAt(int col, Hash* out) const {
+  std::string_view b = BlobView(col);
+  if (b.size() != out->size()) return false;
+  std::memcpy(out->data(), b.data(), b.size());
+  return true;
+}
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  bind_rc_ = SQLITE_OK;
+}
+
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create,
+                                     std::string_view role) {
+  sqlite3* raw = nullptr;
+  // NOMUTEX: each connection is used by one thread at a time (the writer,
+  // the checkpointer, or a reader holding a lease), so SQLite's per-
+  // connection mutex is pure overhead.
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+              (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    Error e = SqliteError(raw, rc,
+                          "opening " + std::string(role) + " connection to " +
+                              path);
+    sqlite3_close_v2(raw);
+    e.code = ErrorCode::kUnavailable;
+    e.reason = "storage_failed";
+    return std::unexpected(std::move(e));
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  return std::unique_ptr<Db>(new Db(raw, path, std::string(role)));
+}
+
+Db::~Db() {
+  cache_.clear();
+  sqlite3_close_v2(db_);
+}
+
+Status Db::Exec(const char* sql, std::string_view doing) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+  sqlite3_free(err);
+  if (rc != SQLITE_OK)
+    return std::unexpected(SqliteError(db_, rc, doing));
+  return Ok();
+}
+
+Result<Stmt> Db::Prepare(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &raw,
+                                nullptr);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(raw);
+      std::string what = "preparing \"";
+      what.append(sql, strnlen(sql, 60));
+      what += "...\" on the " + role_ + " connection";
+      return std::unexpected(SqliteError(db_, rc, what));
+    }
+    it = cache_.emplace(sql, std::make_unique<Statement>(db_, raw, sql)).first;
+  }
+  return Stmt(it->second.get());
+}
+
+Result<std::string> Db::PragmaValue(const char* sql) {
+  auto st = Prepare(sql);
+  if (!st) return std::unexpected(st.error());
+  auto row = (*st)->Step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::string();
+  return (*st)->Text(0);
+}
+
+bool Db::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+void Db::ClearCache() { cache_.clear(); }
+
+}  // namespace approvald::sqlite

@@ -1,0 +1,1641 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <bit>
+#include <chrono>
+#include <cerrno>
+#include <climits>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <thread>
+#include <utility>
+
+#include "audit/leaf.h"
+#include "audit/merkle.h"
+#include "store/common/store_common.h"
+#include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace approvald {
+namespace {
+
+using sqlite::Db;
+using sqlite::SqliteError;
+using sqlite::Stmt;
+
+// ---------------------------------------------------------------------------
+// SQL. Every statement is a constant; values are always bound parameters.
+
+constexpr char kBegin[] = "BEGIN";
+constexpr char kBeginImmediate[] = "BEGIN IMMEDIATE";
+constexpr char kCommit[] = "COMMIT";
+constexpr char kRollback[] = "ROLLBACK";
+constexpr char kSavepoint[] = "SAVEPOINT op";
+constexpr char kRelease[] = "RELEASE op";
+constexpr char kRollbackTo[] = "ROLLBACK TO op";
+
+constexpr char kMaxVersion[] =
+    "SELECT max(version) FROM events WHERE instance = ?1";
+constexpr char kNextInstance[] =
+    "SELECT coalesce(max(instance), 0) + 1 FROM events";
+constexpr char kInsertEvent[] =
+    "INSERT INTO events (instance, version, at, type, actor, on_behalf_of,"
+    " node, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr char kInsertLeaf[] =
+    "INSERT INTO audit_log (idx, kind, at, instance, version, type, actor,"
+    " def_hash, leaf_data, leaf_hash)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+constexpr char kInsertNode[] =
+    "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?1, ?2, ?3)";
+constexpr char kUpsertInstance[] =
+    "INSERT INTO instances (id, workflow, workflow_version, def_hash, status,"
+    " submitter, title, amount_fen, current_nodes, version, created_at,"
+    " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    " ON CONFLICT (id) DO UPDATE SET workflow = excluded.workflow,"
+    " workflow_version = excluded.workflow_version,"
+    " def_hash = excluded.def_hash, status = excluded.status,"
+    " submitter = excluded.submitter, title = excluded.title,"
+    " amount_fen = excluded.amount_fen,"
+    " current_nodes = excluded.current_nodes, version = excluded.version,"
+    " created_at = excluded.created_at, updated_at = excluded.updated_at";
+constexpr char kDeleteTasks[] = "DELETE FROM tasks WHERE instance = ?1";
+constexpr char kInsertTask[] =
+    "INSERT INTO tasks (instance, node, person, kind, since)"
+    " VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr char kSelectIdempotency[] =
+    "SELECT request_hash, instance, version, first_leaf FROM idempotency"
+    " WHERE owner = ?1 AND idem_key = ?2";
+constexpr char kInsertIdempotency[] =
+    "INSERT INTO idempotency (owner, idem_key, request_hash, instance,"
+    " version, first_leaf) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr char kAuditSize[] = "SELECT coalesce(max(idx) + 1, 0) FROM audit_log";
+constexpr char kSelectNode[] =
+    "SELECT hash FROM merkle_nodes WHERE level = ?1 AND idx = ?2";
+constexpr char kCountNodes[] = "SELECT count(*) FROM merkle_nodes";
+constexpr char kSelectUpperNodes[] =
+    "SELECT level, idx, hash FROM merkle_nodes WHERE level >= ?1"
+    " ORDER BY level, idx";
+constexpr char kInsertCheckpoint[] =
+    "INSERT INTO checkpoints (size, root, at, signature)"
+    " VALUES (?1, ?2, ?3, ?4)";
+constexpr char kLatestCheckpoint[] =
+    "SELECT size, root, at, signature FROM checkpoints"
+    " ORDER BY seq DESC LIMIT 1";
+constexpr char kListCheckpoints[] =
+    "SELECT size, root, at, signature FROM checkpoints ORDER BY seq";
+constexpr char kInsertAttachment[] =
+    "INSERT INTO attachments (hash, size, bytes) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT (hash) DO NOTHING";
+constexpr char kSelectAttachment[] =
+    "SELECT bytes FROM attachments WHERE hash = ?1";
+constexpr char kSelectAttachmentSize[] =
+    "SELECT size FROM attachments WHERE hash = ?1";
+constexpr char kSelectDefinition[] =
+    "SELECT hash FROM definitions WHERE workflow = ?1 AND version = ?2";
+constexpr char kInsertDefinition[] =
+    "INSERT INTO definitions (workflow, version, hash, source)"
+    " VALUES (?1, ?2, ?3, ?4)";
+constexpr char kListDefinitions[] =
+    "SELECT workflow, version, hash, source FROM definitions"
+    " ORDER BY workflow, version";
+constexpr char kLoadEvents[] =
+    "SELECT version, body FROM events WHERE instance = ?1 ORDER BY version";
+#define INSTANCE_COLUMNS                                                   \
+  "id, workflow, workflow_version, def_hash, status, submitter, title,"    \
+  " amount_fen, current_nodes, version, created_at, updated_at"
+constexpr char kGetInstance[] =
+    "SELECT " INSTANCE_COLUMNS " FROM instances WHERE id = ?1";
+constexpr char kListTasks[] =
+    "SELECT instance, node, person, kind, since FROM tasks"
+    " WHERE person = ?1 AND kind = ?2"
+    " ORDER BY since DESC, instance DESC, node LIMIT ?3";
+#define AUDIT_COLUMNS                                                      \
+  "a.idx, a.kind, a.at, a.instance, a.version, a.type, a.actor,"           \
+  " a.def_hash, a.leaf_data, a.leaf_hash"
+// The audit leaves from index ?1 on, as stored.
+constexpr char kScanLog[] =
+    "SELECT " AUDIT_COLUMNS " FROM audit_log a WHERE a.idx >= ?1"
+    " ORDER BY a.idx LIMIT ?2";
+// The same, each with the event row it records (for CheckIntegrity).
+constexpr char kScanAudit[] =
+    "SELECT " AUDIT_COLUMNS ", e.body FROM audit_log a"
+    " LEFT JOIN events e ON e.instance = a.instance AND e.version = a.version"
+    " WHERE a.idx >= ?1 ORDER BY a.idx LIMIT ?2";
+constexpr char kCountEvents[] = "SELECT count(*) FROM events";
+constexpr char kEventWithoutLeaf[] =
+    "SELECT e.instance, e.version FROM events e WHERE NOT EXISTS"
+    " (SELECT 1 FROM audit_log a WHERE a.instance = e.instance"
+    " AND a.version = e.version) LIMIT 1";
+constexpr char kProjectionMismatch[] =
+    "SELECT i.id, i.version, count(e.version), max(e.version)"
+    " FROM instances i LEFT JOIN events e ON e.instance = i.id"
+    " GROUP BY i.id HAVING i.version IS NOT count(e.version)"
+    " OR i.version IS NOT max(e.version) LIMIT 1";
+constexpr char kEventsWithoutInstance[] =
+    "SELECT e.instance FROM events e WHERE NOT EXISTS"
+    " (SELECT 1 FROM instances i WHERE i.id = e.instance) LIMIT 1";
+
+// ListInstances: one statement per combination of filters, built once from
+// constant fragments. Parameters: ?1 after_id, ?2 workflow, ?3 status,
+// ?4 submitter, ?5 involved, ?6 limit.
+constexpr unsigned kByWorkflow = 1;
+constexpr unsigned kByStatus = 2;
+constexpr unsigned kBySubmitter = 4;
+constexpr unsigned kByInvolved = 8;
+const char* ListInstancesSql(unsigned mask) {
+  static const std::array<std::string, 16> kSql = [] {
+    std::array<std::string, 16> out;
+    for (unsigned m = 0; m < 16; ++m) {
+      std::string s = "SELECT " INSTANCE_COLUMNS " FROM instances WHERE id > ?1";
+      if (m & kByWorkflow) s += " AND workflow = ?2";
+      if (m & kByStatus) s += " AND status = ?3";
+      if (m & kBySubmitter) s += " AND submitter = ?4";
+      if (m & kByInvolved)
+        s += " AND (submitter = ?5 OR id IN"
+             " (SELECT instance FROM tasks WHERE person = ?5))";
+      s += " ORDER BY id LIMIT ?6";
+      out[m] = std::move(s);
+    }
+    return out;
+  }();
+  return kSql[mask].c_str();
+}
+
+// QueryAudit: likewise. ?1 after_index, ?2 instance, ?3 actor, ?4 type,
+// ?5 from, ?6 to, ?7 limit.
+constexpr unsigned kByInstance = 1;
+constexpr unsigned kByActor = 2;
+constexpr unsigned kByType = 4;
+constexpr unsigned kFrom = 8;
+constexpr unsigned kTo = 16;
+const char* QueryAuditSql(unsigned mask) {
+  static const std::array<std::string, 32> kSql = [] {
+    std::array<std::string, 32> out;
+    for (unsigned m = 0; m < 32; ++m) {
+      std::string s = "SELECT " AUDIT_COLUMNS " FROM audit_log a WHERE a.idx > ?1";
+      if (m & kByInstance) s += " AND a.instance = ?2";
+      if (m & kByActor) s += " AND a.actor = ?3";
+      if (m & kByType) s += " AND a.type = ?4";
+      if (m & kFrom) s += " AND a.at >= ?5";
+      if (m & kTo) s += " AND a.at < ?6";
+      s += " ORDER BY a.idx LIMIT ?7";
+      out[m] = std::move(s);
+    }
+    return out;
+  }();
+  return kSql[mask].c_str();
+}
+
+// ---------------------------------------------------------------------------
+// Row decoding.
+
+InstanceRow ReadInstance(const sqlite::Statement& st) {
+  InstanceRow r;
+  r.id = InstanceId{st.Int(0)};
+  r.workflow = st.Text(1);
+  r.workflow_version = static_cast<int>(st.Int(2));
+  r.def_hash = st.Text(3);
+  r.status = st.Text(4);
+  r.submitter = PersonId(st.Text(5));
+  r.title = st.Text(6);
+  r.amount = Money{st.Int(7)};
+  r.current_nodes = st.Text(8);
+  r.version = st.Int(9);
+  r.created_at = Timestamp{st.Int(10)};
+  r.updated_at = Timestamp{st.Int(11)};
+  return r;
+}
+
+// Reads AUDIT_COLUMNS starting at column 0.
+AuditEntry ReadAuditEntry(const sqlite::Statement& st) {
+  AuditEntry a;
+  a.index = st.Int(0);
+  a.kind = st.Text(1);
+  a.at = Timestamp{st.Int(2)};
+  a.instance = InstanceId{st.IsNull(3) ? 0 : st.Int(3)};
+  a.version = st.IsNull(4) ? 0 : st.Int(4);
+  a.type = st.Text(5);
+  a.actor = PersonId(st.Text(6));
+  a.def_hash = st.Text(7);
+  a.leaf_data = std::string(st.BlobView(8));
+  // A malformed hash (only possible by editing the file) stays zero; the
+  // verifier then reports the leaf.
+  st.HashAt(9, &a.leaf_hash);
+  return a;
+}
+
+Checkpoint ReadCheckpoint(const sqlite::Statement& st) {
+  Checkpoint cp;
+  cp.size = st.Int(0);
+  st.HashAt(1, &cp.root);
+  cp.at = Timestamp{st.Int(2)};
+  cp.signature = std::string(st.BlobView(3));
+  return cp;
+}
+
+std::string Num(int64_t n) { return std::to_string(n); }
+
+std::string LeafName(const AuditEntry& a) {
+  std::string s = "audit leaf " + Num(a.index);
+  if (a.kind == "event")
+    s += " (instance " + Num(a.instance.value) + " version " +
+         Num(a.version) + ")";
+  else
+    s += " (" + a.kind + " " + a.type + ")";
+  return s;
+}
+
+// Checks that the event row `body` (nullptr if missing) is the event leaf
+// `a` records. Returns the problem, or an empty string.
+std::string EventLeafProblem(const AuditEntry& a, const std::string_view* body) {
+  if (!body)
+    return LeafName(a) +
+           " records an event that is missing from the events table";
+  // DecodeEvent accepts only canonical bytes, so any edit that keeps the
+  // JSON valid but changes its spelling is caught here too.
+  std::optional<Event> ev = DecodeEvent(*body);
+  if (!ev)
+    return LeafName(a) +
+           ": the stored event is not a valid canonical event any more";
+  if (ev->instance != a.instance || ev->version != a.version)
+    return LeafName(a) + ": the events table holds instance " +
+           Num(ev->instance.value) + " version " + Num(ev->version) +
+           " in its place (rows were moved)";
+  if (ev->type != a.type || ev->actor != a.actor || ev->at != a.at ||
+      audit::EventLeafData(*ev, a.def_hash) != a.leaf_data)
+    return LeafName(a) +
+           ": the stored event differs from the one the audit log recorded "
+           "(the events table was changed after the event was logged)";
+  return {};
+}
+
+std::unexpected<Error> Violation(std::string what) {
+  return MakeError(ErrorCode::kInternal, "integrity_violation",
+                   std::move(what));
+}
+
+// The committed perfect Merkle nodes at levels >= min_level, in memory.
+// Nodes never change once written, and upper levels are few (n / 2^level),
+// so a proof reads most of its ~2 log2(n) nodes here and only the lowest
+// levels from SQLite. The writer publishes a batch's nodes after its COMMIT;
+// readers look up under a shared lock.
+class NodeCache {
+ public:
+  explicit NodeCache(int min_level) : min_level_(min_level) {}
+
+  // Appends committed nodes in the order they were written. A node that is
+  // not the next of its level (only possible if a failed COMMIT was in fact
+  // durable) stops that level from growing; Load() repairs it.
+  void Publish(const std::vector<audit::NodeWrite>& writes) {
+    if (writes.empty()) return;
+    std::unique_lock lock(mu_);
+    for (const audit::NodeWrite& w : writes) Add(w.ref, w.hash);
+  }
+
+  bool Get(const audit::NodeRef& ref, Hash* out) const {
+    if (ref.level < min_level_) return false;
+    std::shared_lock lock(mu_);
+    size_t l = static_cast<size_t>(ref.level - min_level_);
+    if (l >= levels_.size() || ref.index < 0 ||
+        static_cast<size_t>(ref.index) >= levels_[l].size())
+      return false;
+    *out = levels_[l][ref.index];
+    return true;
+  }
+
+  // Replaces the contents with the nodes stored in `db`.
+  Status Load(Db& db) {
+    std::unique_lock lock(mu_);
+    levels_.clear();
+    auto st = db.Prepare(kSelectUpperNodes);
+    if (!st) return std::unexpected(st.error());
+    (*st)->Bind(1, int64_t{min_level_});
+    for (;;) {
+      auto row = (*st)->Step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) return Ok();
+      Hash h{};
+      if (!(*st)->HashAt(2, &h)) continue;  // malformed: leave it to SQL reads
+      Add(audit::NodeRef{static_cast<int>((*st)->Int(0)), (*st)->Int(1)}, h);
+    }
+  }
+
+  int min_level() const { return min_level_; }
+
+ private:
+  void Add(const audit::NodeRef& ref, const Hash& h) {
+    if (ref.level < min_level_) return;
+    size_t l = static_cast<size_t>(ref.level - min_level_);
+    if (levels_.size() <= l) levels_.resize(l + 1);
+    if (static_cast<size_t>(ref.index) == levels_[l].size())
+      levels_[l].push_back(h);
+  }
+
+  const int min_level_;
+  mutable std::shared_mutex mu_;
+  std::vector<std::vector<Hash>> levels_;  // levels_[level - min_level_]
+};
+
+// Reads perfect Merkle nodes: from `cache` when it has them (readers),
+// else from merkle_nodes on one connection.
+class DbNodeReader final : public audit::NodeReader {
+ public:
+  explicit DbNodeReader(Db& db, const NodeCache* cache = nullptr)
+      : db_(db), cache_(cache) {}
+  Result<std::vector<Hash>> Read(
+      const std::vector<audit::NodeRef>& refs) override {
+    std::vector<Hash> out(refs.size());
+    std::optional<Stmt> st;
+    for (size_t i = 0; i < refs.size(); ++i) {
+      if (cache_ && cache_->Get(refs[i], &out[i])) continue;
+      if (!st) {
+        auto prepared = db_.Prepare(kSelectNode);
+        if (!prepared) return std::unexpected(prepared.error());
+        st.emplace(std::move(*prepared));
+      }
+      (*st)->Bind(1, int64_t{refs[i].level}).Bind(2, refs[i].index);
+      auto row = (*st)->Step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row || !(*st)->HashAt(0, &out[i]))
+        return MakeError(ErrorCode::kInternal, "merkle_node_missing",
+                         "Merkle node (level " + Num(refs[i].level) +
+                             ", index " + Num(refs[i].index) +
+                             ") is missing or malformed in " + db_.path());
+      (*st)->Reset();
+    }
+    return out;
+  }
+
+ private:
+  Db& db_;
+  const NodeCache* cache_;
+};
+
+Status ConfigureConnection(Db& db, const SqliteOptions& opt, bool reader) {
+  sqlite3_busy_timeout(db.get(), opt.busy_timeout_ms);
+  auto mode = db.PragmaValue("PRAGMA journal_mode = WAL");
+  if (!mode) return std::unexpected(mode.error());
+  if (*mode != "wal")
+    return Unavailable("storage_failed",
+                       db.path() + ": cannot switch to WAL journal mode (got \"" +
+                           *mode + "\"); is the file on a local filesystem?");
+  if (auto s = db.Exec("PRAGMA synchronous = FULL", "setting synchronous"); !s)
+    return s;
+  if (auto s = db.Exec("PRAGMA foreign_keys = ON", "enabling foreign keys"); !s)
+    return s;
+  if (reader) {
+    if (auto s = db.Exec("PRAGMA query_only = ON", "setting query_only"); !s)
+      return s;
+  }
+  return Ok();
+}
+
+// An operation for the writer thread.
+struct WriteOp {
+  bool bulk = false;
+  std::function<Status()> apply;  // runs inside the batch transaction
+  std::promise<Status> done;
+};
+
+// The prepared parts of an append: the canonical bytes of each event and
+// its audit leaf. Computed on the caller's thread when the instance id is
+// known, so the writer (the serial bottleneck) only does SQL.
+struct PreparedAppend {
+  AppendRequest req;
+  std::vector<std::string> bodies;
+  std::vector<AuditEntry> leaves;
+
+  void Compute() {
+    bodies.clear();
+    leaves.clear();
+    for (const Event& e : req.events) {
+      bodies.push_back(EncodeEvent(e));
+      leaves.push_back(store_internal::EventEntry(e, req.row.def_hash));
+    }
+  }
+};
+
+}  // namespace
+
+int64_t GroupCommitStats::BucketUpperBound(int i) {
+  if (i >= kBuckets - 1) return INT64_MAX;
+  return int64_t{1} << i;
+}
+
+// ---------------------------------------------------------------------------
+
+struct SqliteStore::Impl {
+  explicit Impl(SqliteOptions o) : opt(std::move(o)) {}
+  ~Impl() { Shutdown(); }
+
+  SqliteOptions opt;
+
+  // Writer: the thread, its connection and the Merkle appender it owns.
+  std::unique_ptr<Db> writer_db;
+  std::unique_ptr<DbNodeReader> writer_nodes;
+  audit::TreeAppender appender;
+  // Nodes written by the current batch at cached levels, published to
+  // `node_cache` once it committed.
+  std::vector<audit::NodeWrite> batch_nodes;
+  std::unique_ptr<NodeCache> node_cache;
+  bool writer_state_stale = false;
+  std::thread writer;
+  std::mutex q_mu;
+  std::condition_variable q_cv;
+  std::deque<WriteOp*> queue;
+  bool stopping = false;
+  bool paused = false;  // PauseWriterForTesting
+  std::atomic<int> fail_commits{0};
+
+  // WAL checkpoints.
+  std::unique_ptr<Db> checkpoint_db;
+  std::thread checkpointer;
+  std::mutex cp_mu;
+  std::condition_variable cp_cv;
+  bool cp_stop = false;
+  std::atomic<int> wal_pages{0};
+
+  // Read pool.
+  std::mutex r_mu;
+  std::condition_variable r_cv;
+  std::vector<std::unique_ptr<Db>> readers;
+
+  mutable std::mutex stats_mu;
+  GroupCommitStats stats;
+
+  bool shut_down = false;
+
+  // -- lifecycle ------------------------------------------------------------
+
+  void Shutdown() {
+    if (shut_down) return;
+    shut_down = true;
+    {
+      std::lock_guard lock(q_mu);
+      stopping = true;
+    }
+    q_cv.notify_all();
+    if (writer.joinable()) writer.join();
+    {
+      std::lock_guard lock(cp_mu);
+      cp_stop = true;
+    }
+    cp_cv.notify_all();
+    if (checkpointer.joinable()) checkpointer.join();
+    readers.clear();
+    checkpoint_db.reset();
+    writer_nodes.reset();
+    writer_db.reset();  // the last connection: SQLite checkpoints the WAL
+  }
+
+  // -- reads ----------------------------------------------------------------
+
+  class Lease {
+   public:
+    Lease(Impl* impl, std::unique_ptr<Db> db) : impl_(impl), db_(std::move(db)) {}
+    ~Lease() {
+      {
+        std::lock_guard lock(impl_->r_mu);
+        impl_->readers.push_back(std::move(db_));
+      }
+      impl_->r_cv.notify_one();
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Db& db() { return *db_; }
+
+   private:
+    Impl* impl_;
+    std::unique_ptr<Db> db_;
+  };
+
+  std::unique_ptr<Lease> AcquireReader() {
+    std::unique_lock lock(r_mu);
+    r_cv.wait(lock, [&] { return !readers.empty(); });
+    auto db = std::move(readers.back());
+    readers.pop_back();
+    return std::make_unique<Lease>(this, std::move(db));
+  }
+
+  // A read transaction: one snapshot for several statements.
+  class ReadTxn {
+   public:
+    explicit ReadTxn(Db& db) : db_(db) {}
+    ~ReadTxn() {
+      if (open_) {
+        if (auto st = db_.Prepare(kCommit); st) (void)(*st)->Run();
+      }
+    }
+    Status Begin() {
+      auto st = db_.Prepare(kBegin);
+      if (!st) return std::unexpected(st.error());
+      if (auto s = (*st)->Run(); !s) return s;
+      open_ = true;
+      return Ok();
+    }
+
+   private:
+    Db& db_;
+    bool open_ = false;
+  };
+
+  static Result<int64_t> QueryAuditSize(Db& db) {
+    auto st = db.Prepare(kAuditSize);
+    if (!st) return std::unexpected(st.error());
+    auto row = (*st)->Step();
+    if (!row) return std::unexpected(row.error());
+    return (*st)->Int(0);
+  }
+
+  static Result<std::optional<Checkpoint>> QueryLatestCheckpoint(Db& db) {
+    auto st = db.Prepare(kLatestCheckpoint);
+    if (!st) return std::unexpected(st.error());
+    auto row = (*st)->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return std::optional<Checkpoint>();
+    return std::optional<Checkpoint>(ReadCheckpoint(**st));
+  }
+
+  // -- the writer -----------------------------------------------------------
+
+  // Queues `op` and waits until the writer answered it.
+  Status Submit(WriteOp& op) {
+    std::future<Status> f = op.done.get_future();
+    {
+      std::lock_guard lock(q_mu);
+      if (stopping)
+        return Unavailable("store_closed",
+                           "the SQLite store at " + opt.path +
+                               " is shutting down; nothing was written");
+      queue.push_back(&op);
+    }
+    q_cv.notify_one();
+    return f.get();
+  }
+
+  void WriterLoop() {
+    std::vector<WriteOp*> batch;
+    for (;;) {
+      batch.clear();
+      MaybeRestartWal();
+      {
+        std::unique_lock lock(q_mu);
+        q_cv.wait(lock,
+                  [&] { return (!queue.empty() && !paused) || stopping; });
+        if (queue.empty()) return;  // stopping, and every request answered
+        if (queue.front()->bulk) {
+          batch.push_back(queue.front());
+          queue.pop_front();
+        } else {
+          while (!queue.empty() && !queue.front()->bulk &&
+                 batch.size() < static_cast<size_t>(opt.max_batch)) {
+            batch.push_back(queue.front());
+            queue.pop_front();
+          }
+        }
+      }
+      if (batch.front()->bulk)
+        RunBulk(*batch.front());
+      else
+        RunBatch(batch);
+    }
+  }
+
+  Status Exec(const char* sql) {
+    auto st = writer_db->Prepare(sql);
+    if (!st) return std::unexpected(st.error());
+    return (*st)->Run();
+  }
+
+  // Re-reads the Merkle tree state after a failed transaction, in case the
+  // failure left the database in a state other than the one we expect.
+  Status ReloadWriterState() {
+    auto size = QueryAuditSize(*writer_db);
+    if (!size) return std::unexpected(size.error());
+    auto restored = audit::TreeAppender::Restore(*size, *writer_nodes);
+    if (!restored) return std::unexpected(restored.error());
+    appender = std::move(*restored);
+    if (auto s = node_cache->Load(*writer_db); !s) return s;
+    writer_state_stale = false;
+    return Ok();
+  }
+
+  void FailAll(const std::vector<WriteOp*>& batch, const Error& why) {
+    {
+      std::lock_guard lock(stats_mu);
+      ++stats.failed_batches;
+      stats.failed_requests += static_cast<int64_t>(batch.size());
+    }
+    for (WriteOp* op : batch) op->done.set_value(std::unexpected(why));
+  }
+
+  // Abandons the open transaction of a failed batch.
+  void AbortBatch(const std::vector<WriteOp*>& batch, const Error& why) {
+    if (writer_db->InTransaction()) (void)writer_db->Exec(kRollback, "rollback");
+    writer_state_stale = true;
+    if (ReloadWriterState()) writer_state_stale = false;
+    FailAll(batch, why);
+  }
+
+  static Error BatchError(size_t n, const Error& cause) {
+    return Error{ErrorCode::kUnavailable, "commit_failed",
+                 "a batch of " + Num(static_cast<int64_t>(n)) +
+                     " writes could not be committed, none of it was "
+                     "stored; retry: " +
+                     cause.message};
+  }
+
+  void RunBatch(const std::vector<WriteOp*>& batch) {
+    if (writer_state_stale) {
+      if (auto s = ReloadWriterState(); !s)
+        return FailAll(batch, BatchError(batch.size(), s.error()));
+    }
+    if (auto s = Exec(kBeginImmediate); !s)
+      return AbortBatch(batch, BatchError(batch.size(), s.error()));
+    std::vector<Status> results;
+    results.reserve(batch.size());
+    batch_nodes.clear();
+    for (WriteOp* op : batch) {
+      audit::TreeAppender before = appender;
+      size_t nodes_before = batch_nodes.size();
+      if (auto s = Exec(kSavepoint); !s)
+        return AbortBatch(batch, BatchError(batch.size(), s.error()));
+      Status r = op->apply();
+      if (r) {
+        if (auto s = Exec(kRelease); !s)
+          return AbortBatch(batch, BatchError(batch.size(), s.error()));
+      } else {
+        appender = std::move(before);
+        batch_nodes.resize(nodes_before);
+        // Some errors (I/O, full disk) make SQLite roll the whole
+        // transaction back: then nothing of the batch survives.
+        if (!writer_db->InTransaction())
+          return AbortBatch(batch, BatchError(batch.size(), r.error()));
+        if (auto s = Exec(kRollbackTo); !s)
+          return AbortBatch(batch, BatchError(batch.size(), s.error()));
+        if (auto s = Exec(kRelease); !s)
+          return AbortBatch(batch, BatchError(batch.size(), s.error()));
+      }
+      results.push_back(std::move(r));
+    }
+    Status commit = Ok();
+    if (fail_commits.load() > 0 && fail_commits.fetch_sub(1) > 0) {
+      commit = Unavailable("storage_failed",
+                           "COMMIT refused by FailCommitsForTesting");
+    } else {
+      commit = Exec(kCommit);
+    }
+    if (!commit)
+      return AbortBatch(batch, BatchError(batch.size(), commit.error()));
+    node_cache->Publish(batch_nodes);
+    {
+      std::lock_guard lock(stats_mu);
+      int64_t n = static_cast<int64_t>(batch.size());
+      ++stats.batches;
+      stats.requests += n;
+      stats.max_batch = std::max(stats.max_batch, n);
+      int bucket = std::min<int>(std::bit_width(static_cast<uint64_t>(n - 1)),
+                                 GroupCommitStats::kBuckets - 1);
+      ++stats.histogram[bucket];
+    }
+    for (size_t i = 0; i < batch.size(); ++i)
+      batch[i]->done.set_value(std::move(results[i]));
+  }
+
+  void RunBulk(WriteOp& op) {
+    std::vector<WriteOp*> one{&op};
+    if (writer_state_stale) {
+      if (auto s = ReloadWriterState(); !s)
+        return FailAll(one, BatchError(1, s.error()));
+    }
+    (void)writer_db->Exec("PRAGMA synchronous = OFF", "bulk load");
+    audit::TreeAppender before = appender;
+    batch_nodes.clear();
+    Status s = Exec(kBeginImmediate);
+    if (s) s = op.apply();
+    if (s) s = Exec(kCommit);
+    if (s) node_cache->Publish(batch_nodes);
+    if (!s) {
+      if (writer_db->InTransaction()) (void)writer_db->Exec(kRollback, "rollback");
+      appender = std::move(before);
+      (void)ReloadWriterState();
+    }
+    (void)writer_db->Exec("PRAGMA synchronous = FULL", "bulk load");
+    op.done.set_value(std::move(s));
+  }
+
+  // Adds one leaf to audit_log and its completed nodes to merkle_nodes.
+  // Writer thread only.
+  Status WriteLeaf(AuditEntry& e) {
+    e.index = appender.size();
+    {
+      auto st = writer_db->Prepare(kInsertLeaf);
+      if (!st) return std::unexpected(st.error());
+      (*st)->Bind(1, e.index).Bind(2, e.kind).Bind(3, e.at.ms);
+      if (e.kind == "event")
+        (*st)->Bind(4, e.instance.value).Bind(5, e.version);
+      else
+        (*st)->BindNull(4).BindNull(5);
+      (*st)->Bind(6, e.type).Bind(7, e.actor.value).Bind(8, e.def_hash);
+      (*st)->BindBlob(9, e.leaf_data).BindBlob(10, e.leaf_hash);
+      if (auto s = (*st)->Run(); !s) return s;
+    }
+    auto st = writer_db->Prepare(kInsertNode);
+    if (!st) return std::unexpected(st.error());
+    for (const audit::NodeWrite& w : appender.Append(e.leaf_hash)) {
+      (*st)->Bind(1, int64_t{w.ref.level}).Bind(2, w.ref.index).BindBlob(3, w.hash);
+      if (auto s = (*st)->Run(); !s) return s;
+      (*st)->Reset();
+      if (w.ref.level >= node_cache->min_level()) batch_nodes.push_back(w);
+    }
+    return Ok();
+  }
+
+  Result<AppendResult> WriteAppend(PreparedAppend& p) {
+    AppendRequest& req = p.req;
+    if (!req.idempotency_key.empty()) {
+      auto st = writer_db->Prepare(kSelectIdempotency);
+      if (!st) return std::unexpected(st.error());
+      (*st)->Bind(1, req.idempotency_owner).Bind(2, req.idempotency_key);
+      auto row = (*st)->Step();
+      if (!row) return std::unexpected(row.error());
+      if (*row) {
+        if ((*st)->TextView(0) != req.request_hash)
+          return store_internal::IdempotencyMismatch(req);
+        AppendResult r;
+        r.instance = InstanceId{(*st)->Int(1)};
+        r.version = (*st)->Int(2);
+        r.first_leaf = (*st)->Int(3);
+        r.replayed = true;
+        return r;
+      }
+    }
+    InstanceId id = req.instance;
+    if (id.value == 0) {
+      auto st = writer_db->Prepare(kNextInstance);
+      if (!st) return std::unexpected(st.error());
+      auto row = (*st)->Step();
+      if (!row) return std::unexpected(row.error());
+      id = InstanceId{(*st)->Int(0)};
+      store_internal::StampInstance(req, id);
+      p.Compute();
+    } else {
+      auto st = writer_db->Prepare(kMaxVersion);
+      if (!st) return std::unexpected(st.error());
+      (*st)->Bind(1, id.value);
+      auto row = (*st)->Step();
+      if (!row) return std::unexpected(row.error());
+      if ((*st)->IsNull(0)) return store_internal::InstanceNotFound(id);
+      int64_t actual = (*st)->Int(0);
+      if (actual != req.expected_version)
+        return store_internal::VersionConflict(id, req.expected_version,
+                                               actual);
+    }
+
+    AppendResult result;
+    result.instance = id;
+    result.version = req.row.version;
+    result.first_leaf = appender.size();
+    {
+      auto st = writer_db->Prepare(kInsertEvent);
+      if (!st) return std::unexpected(st.error());
+      for (size_t i = 0; i < req.events.size(); ++i) {
+        const Event& e = req.events[i];
+        (*st)->Bind(1, id.value).Bind(2, e.version).Bind(3, e.at.ms);
+        (*st)->Bind(4, e.type).Bind(5, e.actor.value);
+        (*st)->Bind(6, e.on_behalf_of.value).Bind(7, e.node).Bind(8, p.bodies[i]);
+        if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
+        (*st)->Reset();
+      }
+    }
+    for (AuditEntry& leaf : p.leaves)
+      if (auto s = WriteLeaf(leaf); !s) return std::unexpected(s.error());
+    {
+      const InstanceRow& r = req.row;
+      auto st = writer_db->Prepare(kUpsertInstance);
+      if (!st) return std::unexpected(st.error());
+      (*st)->Bind(1, id.value).Bind(2, r.workflow)
+          .Bind(3, int64_t{r.workflow_version}).Bind(4, r.def_hash)
+          .Bind(5, r.status).Bind(6, r.submitter.value).Bind(7, r.title)
+          .Bind(8, r.amount.fen).Bind(9, r.current_nodes).Bind(10, r.version)
+          .Bind(11, r.created_at.ms).Bind(12, r.updated_at.ms);
+      if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
+    }
+    {
+      auto st = writer_db->Prepare(kDeleteTasks);
+      if (!st) return std::unexpected(st.error());
+      (*st)->Bind(1, id.value);
+      if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
+    }
+    {
+      auto st = writer_db->Prepare(kInsertTask);
+      if (!st) return std::unexpected(st.error());
+      for (const TaskRow& t : req.tasks) {
+        (*st)->Bind(1, id.value).Bind(2, t.node).Bind(3, t.person.value);
+        (*st)->Bind(4, t.kind).Bind(5, t.since.ms);
+        if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
+        (*st)->Reset();
+      }
+    }
+    if (!req.idempotency_key.empty()) {
+      auto st = writer_db->Prepare(kInsertIdempotency);
+      if (!st) return std::unexpected(st.error());
+      (*st)->Bind(1, req.idempotency_owner).Bind(2, req.idempotency_key);
+      (*st)->Bind(3, req.request_hash).Bind(4, id.value);
+      (*st)->Bind(5, result.version).Bind(6, result.first_leaf);
+      if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
+    }
+    return result;
+  }
+
+  Status WriteCheckpoint(const Checkpoint& cp) {
+    auto latest = QueryLatestCheckpoint(*writer_db);
+    if (!latest) return std::unexpected(latest.error());
+    Hash root{};
+    if (cp.size == appender.size()) {
+      root = appender.Root();
+    } else if (cp.size >= 0 && cp.size < appender.size()) {
+      auto r = audit::RootAt(*writer_nodes, cp.size);
+      if (!r) return std::unexpected(r.error());
+      root = *r;
+    }
+    if (auto s = store_internal::ValidateCheckpoint(cp, appender.size(),
+                                                    *latest, root);
+        !s)
+      return s;
+    auto st = writer_db->Prepare(kInsertCheckpoint);
+    if (!st) return std::unexpected(st.error());
+    (*st)->Bind(1, cp.size).BindBlob(2, cp.root).Bind(3, cp.at.ms);
+    (*st)->BindBlob(4, cp.signature);
+    return (*st)->Run();
+  }
+
+  // -- WAL checkpoints ------------------------------------------------------
+
+  static int WalHook(void* arg, sqlite3*, const char*, int pages) {
+    auto* self = static_cast<Impl*>(arg);
+    self->wal_pages.store(pages, std::memory_order_relaxed);
+    if (pages >= self->opt.checkpoint_wal_pages) self->cp_cv.notify_one();
+    return SQLITE_OK;
+  }
+
+  // Runs PASSIVE checkpoints on its own connection whenever the WAL has
+  // grown by checkpoint_wal_pages frames since the last one, or every
+  // checkpoint_interval_ms if it grew at all. PASSIVE never waits for the
+  // writer or readers, so commits never wait for it.
+  void CheckpointLoop() {
+    int64_t backfilled = 0;  // WAL frames our last checkpoint copied
+    auto pending = [&] {
+      int64_t pages = wal_pages.load();
+      if (pages < backfilled) backfilled = 0;  // the WAL restarted
+      return pages - backfilled;
+    };
+    std::unique_lock lock(cp_mu);
+    for (;;) {
+      cp_cv.wait_for(lock, std::chrono::milliseconds(opt.checkpoint_interval_ms),
+                     [&] {
+                       return cp_stop || pending() >= opt.checkpoint_wal_pages;
+                     });
+      if (cp_stop) return;
+      if (pending() <= 0) continue;
+      lock.unlock();
+      int log = 0, copied = 0;
+      int rc = sqlite3_wal_checkpoint_v2(checkpoint_db->get(), nullptr,
+                                         SQLITE_CHECKPOINT_PASSIVE, &log,
+                                         &copied);
+      {
+        std::lock_guard s(stats_mu);
+        ++stats.wal_checkpoints;
+        if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+          ++stats.wal_checkpoint_errors;
+      }
+      lock.lock();
+      if (rc == SQLITE_OK) backfilled = copied;
+    }
+  }
+
+  // Under continuous load the checkpoint thread never quite catches up at
+  // the moment a write transaction starts, and SQLite restarts the WAL from
+  // its beginning only then: the WAL would grow without bound. So once it
+  // holds wal_restart_pages frames, the writer itself checkpoints between
+  // two batches (nothing is being written then, so the checkpoint can copy
+  // every frame) and the next transaction restarts the WAL.
+  void MaybeRestartWal() {
+    if (wal_pages.load() < opt.wal_restart_pages) return;
+    int rc = sqlite3_wal_checkpoint_v2(writer_db->get(), nullptr,
+                                       SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                       nullptr);
+    // BUSY: the checkpoint thread was at it; try again after the next batch.
+    if (rc == SQLITE_OK) wal_pages.store(0);
+    std::lock_guard s(stats_mu);
+    ++stats.wal_restarts;
+    if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+      ++stats.wal_checkpoint_errors;
+  }
+};
+
+// ---------------------------------------------------------------------------
+
+SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SqliteStore::~SqliteStore() = default;
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(
+    const SqliteOptions& options) {
+  if (options.path.empty())
+    return InvalidArgument("bad_store_options",
+                           "the SQLite store needs a database path");
+  if (options.read_connections < 1 || options.max_batch < 1 ||
+      options.busy_timeout_ms < 0 || options.checkpoint_wal_pages < 1 ||
+      options.checkpoint_interval_ms < 1 ||
+      options.wal_restart_pages < options.checkpoint_wal_pages ||
+      options.cached_node_level < 0)
+    return InvalidArgument("bad_store_options",
+                           "read_connections, max_batch, checkpoint_wal_pages "
+                           "and checkpoint_interval_ms must be >= 1, "
+                           "wal_restart_pages >= checkpoint_wal_pages");
+  auto impl = std::make_unique<Impl>(options);
+  auto writer = Db::Open(options.path, /*create=*/true, "writer");
+  if (!writer) return std::unexpected(writer.error());
+  impl->writer_db = std::move(*writer);
+  if (auto s = ConfigureConnection(*impl->writer_db, options, false); !s)
+    return std::unexpected(s.error());
+  if (auto s = sqlite::ApplyMigrations(*impl->writer_db); !s)
+    return std::unexpected(s.error());
+  impl->writer_nodes = std::make_unique<DbNodeReader>(*impl->writer_db);
+  impl->node_cache = std::make_unique<NodeCache>(options.cached_node_level);
+  if (auto s = impl->ReloadWriterState(); !s) return std::unexpected(s.error());
+
+  for (int i = 0; i < options.read_connections; ++i) {
+    auto r = Db::Open(options.path, false, "reader");
+    if (!r) return std::unexpected(r.error());
+    if (auto s = ConfigureConnection(**r, options, true); !s)
+      return std::unexpected(s.error());
+    impl->readers.push_back(std::move(*r));
+  }
+  auto cp = Db::Open(options.path, false, "checkpoint");
+  if (!cp) return std::unexpected(cp.error());
+  if (auto s = ConfigureConnection(**cp, options, false); !s)
+    return std::unexpected(s.error());
+  impl->checkpoint_db = std::move(*cp);
+
+  // Our hook replaces SQLite's automatic checkpoint (which would run inside
+  // COMMIT on the writer): it only records the WAL size and wakes the
+  // checkpoint thread.
+  sqlite3_wal_hook(impl->writer_db->get(), &Impl::WalHook, impl.get());
+  Impl* raw = impl.get();
+  impl->writer = std::thread([raw] { raw->WriterLoop(); });
+  impl->checkpointer = std::thread([raw] { raw->CheckpointLoop(); });
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
+}
+
+const std::string& SqliteStore::path() const { return impl_->opt.path; }
+
+GroupCommitStats SqliteStore::BatchStats() const {
+  std::lock_guard lock(impl_->stats_mu);
+  return impl_->stats;
+}
+
+void SqliteStore::FailCommitsForTesting(int n) { impl_->fail_commits.store(n); }
+
+void SqliteStore::PauseWriterForTesting() {
+  std::lock_guard lock(impl_->q_mu);
+  impl_->paused = true;
+}
+
+void SqliteStore::ResumeWriterForTesting() {
+  {
+    std::lock_guard lock(impl_->q_mu);
+    impl_->paused = false;
+  }
+  impl_->q_cv.notify_all();
+}
+
+size_t SqliteStore::QueuedWritesForTesting() const {
+  std::lock_guard lock(impl_->q_mu);
+  return impl_->queue.size();
+}
+
+namespace {
+
+Result<SqliteStore::ConnectionSettings> ReadSettings(Db& db) {
+  SqliteStore::ConnectionSettings out;
+  auto get = [&](const char* sql) -> Result<std::string> {
+    return db.PragmaValue(sql);
+  };
+  auto mode = get("PRAGMA journal_mode");
+  auto sync = get("PRAGMA synchronous");
+  auto fk = get("PRAGMA foreign_keys");
+  auto busy = get("PRAGMA busy_timeout");
+  auto qo = get("PRAGMA query_only");
+  for (auto* r : {&mode, &sync, &fk, &busy, &qo})
+    if (!*r) return std::unexpected(r->error());
+  out.journal_mode = *mode;
+  out.synchronous = std::stoll(*sync);
+  out.foreign_keys = std::stoll(*fk);
+  out.busy_timeout = std::stoll(*busy);
+  out.query_only = std::stoll(*qo);
+  return out;
+}
+
+}  // namespace
+
+Result<SqliteStore::ConnectionSettings> SqliteStore::WriterSettingsForTesting() {
+  ConnectionSettings out;
+  WriteOp op;
+  op.apply = [&]() -> Status {
+    auto r = ReadSettings(*impl_->writer_db);
+    if (!r) return std::unexpected(r.error());
+    out = *r;
+    return Ok();
+  };
+  if (auto s = impl_->Submit(op); !s) return std::unexpected(s.error());
+  return out;
+}
+
+Result<SqliteStore::ConnectionSettings> SqliteStore::ReaderSettingsForTesting() {
+  auto lease = impl_->AcquireReader();
+  return ReadSettings(lease->db());
+}
+
+// -- writes -----------------------------------------------------------------
+
+Result<AppendResult> SqliteStore::Append(AppendRequest req) {
+  if (auto s = store_internal::ValidateAppend(req); !s)
+    return std::unexpected(s.error());
+  PreparedAppend p{std::move(req), {}, {}};
+  if (p.req.instance.value != 0) {
+    store_internal::StampInstance(p.req, p.req.instance);
+    p.Compute();
+  }
+  AppendResult out;
+  WriteOp op;
+  op.apply = [&]() -> Status {
+    auto r = impl_->WriteAppend(p);
+    if (!r) return std::unexpected(r.error());
+    out = *r;
+    return Ok();
+  };
+  if (auto s = impl_->Submit(op); !s) return std::unexpected(s.error());
+  return out;
+}
+
+Result<std::vector<AppendResult>> SqliteStore::BulkAppendForTesting(
+    std::vector<AppendRequest> reqs) {
+  std::vector<PreparedAppend> prepared;
+  prepared.reserve(reqs.size());
+  for (AppendRequest& r : reqs) {
+    if (auto s = store_internal::ValidateAppend(r); !s)
+      return std::unexpected(s.error());
+    prepared.push_back(PreparedAppend{std::move(r), {}, {}});
+    if (prepared.back().req.instance.value != 0) {
+      store_internal::StampInstance(prepared.back().req,
+                                    prepared.back().req.instance);
+      prepared.back().Compute();
+    }
+  }
+  std::vector<AppendResult> out;
+  WriteOp op;
+  op.bulk = true;
+  op.apply = [&]() -> Status {
+    for (PreparedAppend& p : prepared) {
+      auto r = impl_->WriteAppend(p);
+      if (!r) return std::unexpected(r.error());
+      out.push_back(*r);
+    }
+    return Ok();
+  };
+  if (auto s = impl_->Submit(op); !s) return std::unexpected(s.error());
+  return out;
+}
+
+Result<int64_t> SqliteStore::AppendAudit(const AuditRecord& rec) {
+  AuditEntry entry = store_internal::RecordEntry(rec);
+  WriteOp op;
+  op.apply = [&]() -> Status { return impl_->WriteLeaf(entry); };
+  if (auto s = impl_->Submit(op); !s) return std::unexpected(s.error());
+  return entry.index;
+}
+
+Status SqliteStore::SaveCheckpoint(const Checkpoint& cp) {
+  WriteOp op;
+  op.apply = [&]() -> Status { return impl_->WriteCheckpoint(cp); };
+  return impl_->Submit(op);
+}
+
+Result<std::string> SqliteStore::PutAttachment(std::string_view bytes,
+                                               int64_t max_size) {
+  if (auto s = store_internal::CheckAttachmentSize(bytes.size(), max_size); !s)
+    return std::unexpected(s.error());
+  std::string address = store_internal::Sha256Address(bytes);
+  WriteOp op;
+  op.apply = [&]() -> Status {
+    auto st = impl_->writer_db->Prepare(kInsertAttachment);
+    if (!st) return std::unexpected(st.error());
+    (*st)->Bind(1, address).Bind(2, static_cast<int64_t>(bytes.size()));
+    (*st)->BindBlob(3, bytes);
+    return (*st)->Run();
+  };
+  if (auto s = impl_->Submit(op); !s) return std::unexpected(s.error());
+  return address;
+}
+
+Status SqliteStore::SaveDefinition(const std::string& id, int version,
+                                   const std::string& hash,
+                                   const std::string& source_text) {
+  WriteOp op;
+  op.apply = [&]() -> Status {
+    Db& db = *impl_->writer_db;
+    {
+      auto st = db.Prepare(kSelectDefinition);
+      if (!st) return std::unexpected(st.error());
+      (*st)->Bind(1, id).Bind(2, int64_t{version});
+      auto row = (*st)->Step();
+      if (!row) return std::unexpected(row.error());
+      if (*row) {
+        if ((*st)->TextView(0) == hash) return Ok();
+        return MakeError(ErrorCode::kConflict, "definition_version_exists",
+                         "workflow " + id + " version " + Num(version) +
+                             " is already stored with hash " +
+                             (*st)->Text(0) +
+                             "; a changed definition needs a new version");
+      }
+    }
+    auto st = db.Prepare(kInsertDefinition);
+    if (!st) return std::unexpected(st.error());
+    (*st)->Bind(1, id).Bind(2, int64_t{version}).Bind(3, hash);
+    (*st)->Bind(4, source_text);
+    return (*st)->Run();
+  };
+  return impl_->Submit(op);
+}
+
+// -- reads ------------------------------------------------------------------
+
+Result<std::vector<Event>> SqliteStore::LoadEvents(InstanceId id) {
+  auto lease = impl_->AcquireReader();
+  auto st = lease->db().Prepare(kLoadEvents);
+  if (!st) return std::unexpected(st.error());
+  (*st)->Bind(1, id.value);
+  std::vector<Event> out;
+  for (;;) {
+    auto row = (*st)->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    int64_t version = (*st)->Int(0);
+    std::optional<Event> e = DecodeEvent((*st)->TextView(1));
+    int64_t want = static_cast<int64_t>(out.size()) + 1;
+    if (!e || version != want || e->version != version || e->instance != id)
+      return MakeError(
+          ErrorCode::kInternal, "corrupt_history",
+          "instance " + Num(id.value) + ": stored event version " +
+              Num(version) +
+              (!e ? " is not a valid canonical event"
+                  : version != want ? " follows version " + Num(want - 1)
+                                    : " names another instance or version") +
+              "; the database was modified outside approvald");
+    out.push_back(std::move(*e));
+  }
+  if (out.empty()) return store_internal::InstanceNotFound(id);
+  return out;
+}
+
+Result<InstanceRow> SqliteStore::GetInstance(InstanceId id) {
+  auto lease = impl_->AcquireReader();
+  auto st = lease->db().Prepare(kGetInstance);
+  if (!st) return std::unexpected(st.error());
+  (*st)->Bind(1, id.value);
+  auto row = (*st)->Step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return store_internal::InstanceNotFound(id);
+  return ReadInstance(**st);
+}
+
+Result<std::vector<InstanceRow>> SqliteStore::ListInstances(
+    const InstanceQuery& q) {
+  if (auto s = store_internal::ValidateLimit(q.limit, "ListInstances"); !s)
+    return std::unexpected(s.error());
+  unsigned mask = (q.workflow ? kByWorkflow : 0) | (q.status ? kByStatus : 0) |
+                  (q.submitter ? kBySubmitter : 0) |
+                  (q.involved ? kByInvolved : 0);
+  auto lease = impl_->AcquireReader();
+  auto st = lease->db().Prepare(ListInstancesSql(mask));
+  if (!st) return std::unexpected(st.error());
+  (*st)->Bind(1, q.after_id);
+  if (q.workflow) (*st)->Bind(2, *q.workflow);
+  if (q.status) (*st)->Bind(3, *q.status);
+  if (q.submitter) (*st)->Bind(4, q.submitter->value);
+  if (q.involved) (*st)->Bind(5, q.involved->value);
+  (*st)->Bind(6, int64_t{q.limit});
+  std::vector<InstanceRow> out;
+  for (;;) {
+    auto row = (*st)->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back(ReadInstance(**st));
+  }
+  return out;
+}
+
+Result<std::vector<TaskRow>> SqliteStore::ListTasks(const PersonId& person,
+                                                    const std::string& kind,
+                                                    int limit) {
+  if (auto s = store_internal::ValidateLimit(limit, "ListTasks"); !s)
+    return std::unexpected(s.error());
+  auto lease = impl_->AcquireReader();
+  auto st = lease->db().Prepare(kListTasks);
+  if (!st) return std::unexpected(st.error());
+  (*st)->Bind(1, person.value).Bind(2, kind).Bind(3, int64_t{limit});
+  std::vector<TaskRow> out;
+  for (;;) {
+    auto row = (*st)->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    TaskRow t;
+    t.instance = InstanceId{(*st)->Int(0)};
+    t.node = (*st)->Text(1);
+    t.person = PersonId((*st)->Text(2));
+    t.kind = (*st)->Text(3);
+    t.since = Timestamp{(*st)->Int(4)};
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Result<std::vector<AuditEntry>> SqliteStore::QueryAudit(const AuditQuery& q) {
+  if (auto s = store_internal::ValidateLimit(q.limit, "QueryAudit"); !s)
+    return std::unexpected(s.error());
+  unsigned mask = (q.instance ? kByInstance : 0) | (q.actor ? kByActor : 0) |
+                  (q.type ? kByType : 0) | (q.from ? kFrom : 0) |
+                  (q.to ? kTo : 0);
+  auto lease = impl_->AcquireReader();
+  auto st = lease->db().Prepare(QueryAuditSql(mask));
+  if (!st) return std::unexpected(st.error());
+  (*st)->Bind(1, q.after_index);
+  if (q.instance) (*st)->Bind(2, q.instance->value);
+  if (q.actor) (*st)->Bind(3, q.actor->value);
+  if (q.type) (*st)->Bind(4, *q.type);
+  if (q.from) (*st)->Bind(5, q.from->ms);
+  if (q.to) (*st)->Bind(6, q.to->ms);
+  (*st)->Bind(7, int64_t{q.limit});
+  std::vector<AuditEntry> out;
+  for (;;) {
+    auto row = (*st)->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back(ReadAuditEntry(**st));
+  }
+  return out;
+}
+
+Result<int64_t> SqliteStore::AuditSize() {
+  auto lease = impl_->AcquireReader();
+  return Impl::QueryAuditSize(lease->db());
+}
+
+Status SqliteStore::ScanAudit(
+    int64_t from, const std::function<bool(const AuditEntry&)>& fn) {
+  // Reads a chunk, releases the connection, then calls `fn`: memory stays
+  // bounded, no snapshot is held while `fn` runs, and `fn` may call back
+  // into the store. Rows are yielded as stored, gaps and all: judging them
+  // is the verifier's job (audit/verify.h, CheckIntegrity).
+  constexpr int64_t kChunk = 4096;
+  int64_t next = std::max<int64_t>(from, 0);
+  std::vector<AuditEntry> chunk;
+  for (;;) {
+    chunk.clear();
+    {
+      auto lease = impl_->AcquireReader();
+      auto st = lease->db().Prepare(kScanLog);
+      if (!st) return std::unexpected(st.error());
+      (*st)->Bind(1, next).Bind(2, kChunk);
+      for (;;) {
+        auto row = (*st)->Step();
+        if (!row) return std::unexpected(row.error());
+        if (!*row) break;
+        chunk.push_back(ReadAuditEntry(**st));
+      }
+    }
+    for (const AuditEntry& e : chunk)
+      if (!fn(e)) return Ok();
+    if (static_cast<int64_t>(chunk.size()) < kChunk) return Ok();
+    next = chunk.back().index + 1;
+  }
+}
+
+Result<Hash> SqliteStore::RootAt(int64_t size) {
+  auto lease = impl_->AcquireReader();
+  Impl::ReadTxn txn(lease->db());
+  if (auto s = txn.Begin(); !s) return std::unexpected(s.error());
+  auto log_size = Impl::QueryAuditSize(lease->db());
+  if (!log_size) return std::unexpected(log_size.error());
+  if (auto s = store_internal::ValidateRootAt(size, *log_size); !s)
+    return std::unexpected(s.error());
+  DbNodeReader nodes(lease->db(), impl_->node_cache.get());
+  return audit::RootAt(nodes, size);
+}
+
+Result<std::vector<Hash>> SqliteStore::InclusionProof(int64_t index,
+                                                      int64_t size) {
+  auto lease = impl_->AcquireReader();
+  Impl::ReadTxn txn(lease->db());
+  if (auto s = txn.Begin(); !s) return std::unexpected(s.error());
+  auto log_size = Impl::QueryAuditSize(lease->db());
+  if (!log_size) return std::unexpected(log_size.error());
+  if (auto s = store_internal::ValidateInclusion(index, size, *log_size); !s)
+    return std::unexpected(s.error());
+  DbNodeReader nodes(lease->db(), impl_->node_cache.get());
+  return audit::InclusionProof(nodes, index, size);
+}
+
+Result<std::vector<Hash>> SqliteStore::ConsistencyProof(int64_t old_size,
+                                                        int64_t new_size) {
+  auto lease = impl_->AcquireReader();
+  Impl::ReadTxn txn(lease->db());
+  if (auto s = txn.Begin(); !s) return std::unexpected(s.error());
+  auto log_size = Impl::QueryAuditSize(lease->db());
+  if (!log_size) return std::unexpected(log_size.error());
+  if (auto s = store_internal::ValidateConsistency(old_size, new_size,
+                                                   *log_size);
+      !s)
+    return std::unexpected(s.error());
+  DbNodeReader nodes(lease->db(), impl_->node_cache.get());
+  return audit::ConsistencyProof(nodes, old_size, new_size);
+}
+
+Result<std::vector<Checkpoint>> SqliteStore::ListCheckpoints() {
+  auto lease = impl_->AcquireReader();
+  auto st = lease->db().Prepare(kListCheckpoints);
+  if (!st) return std::unexpected(st.error());
+  std::vector<Checkpoint> out;
+  for (;;) {
+    auto row = (*st)->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back(ReadCheckpoint(**st));
+  }
+  return out;
+}
+
+Result<std::optional<Checkpoint>> SqliteStore::LatestCheckpoint() {
+  auto lease = impl_->AcquireReader();
+  return Impl::QueryLatestCheckpoint(lease->db());
+}
+
+Result<std::string> SqliteStore::GetAttachment(const std::string& hash) {
+  if (auto s = store_internal::ValidateAttachmentAddress(hash); !s)
+    return std::unexpected(s.error());
+  std::string bytes;
+  {
+    auto lease = impl_->AcquireReader();
+    auto st = lease->db().Prepare(kSelectAttachment);
+    if (!st) return std::unexpected(st.error());
+    (*st)->Bind(1, hash);
+    auto row = (*st)->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return NotFound("attachment_not_found", "no attachment " + hash);
+    bytes = std::string((*st)->BlobView(0));
+  }
+  if (store_internal::Sha256Address(bytes) != hash)
+    return MakeError(ErrorCode::kInternal, "attachment_corrupt",
+                     "attachment " + hash +
+                         " no longer has the content its hash names; the "
+                         "database was modified outside approvald");
+  return bytes;
+}
+
+Result<int64_t> SqliteStore::AttachmentSize(const std::string& hash) {
+  if (auto s = store_internal::ValidateAttachmentAddress(hash); !s)
+    return std::unexpected(s.error());
+  auto lease = impl_->AcquireReader();
+  auto st = lease->db().Prepare(kSelectAttachmentSize);
+  if (!st) return std::unexpected(st.error());
+  (*st)->Bind(1, hash);
+  auto row = (*st)->Step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return NotFound("attachment_not_found", "no attachment " + hash);
+  return (*st)->Int(0);
+}
+
+Result<std::vector<StoredDefinition>> SqliteStore::ListDefinitions() {
+  auto lease = impl_->AcquireReader();
+  auto st = lease->db().Prepare(kListDefinitions);
+  if (!st) return std::unexpected(st.error());
+  std::vector<StoredDefinition> out;
+  for (;;) {
+    auto row = (*st)->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back(StoredDefinition{(*st)->Text(0),
+                                   static_cast<int>((*st)->Int(1)),
+                                   (*st)->Text(2), (*st)->Text(3)});
+  }
+  return out;
+}
+
+// -- integrity --------------------------------------------------------------
+
+Status SqliteStore::CheckIntegrity() {
+  auto lease = impl_->AcquireReader();
+  Db& db = lease->db();
+  Impl::ReadTxn txn(db);
+  if (auto s = txn.Begin(); !s) return s;
+
+  std::vector<Checkpoint> checkpoints;
+  {
+    auto st = db.Prepare(kListCheckpoints);
+    if (!st) return std::unexpected(st.error());
+    for (;;) {
+      auto row = (*st)->Step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;
+      checkpoints.push_back(ReadCheckpoint(**st));
+    }
+  }
+  std::stable_sort(checkpoints.begin(), checkpoints.end(),
+                   [](const Checkpoint& a, const Checkpoint& b) {
+                     return a.size < b.size;
+                   });
+  size_t next_cp = 0;
+  audit::TreeAppender tree;
+  auto check_checkpoints = [&]() -> Status {
+    while (next_cp < checkpoints.size() &&
+           checkpoints[next_cp].size == tree.size()) {
+      if (checkpoints[next_cp].root != tree.Root())
+        return Violation("checkpoint at size " + Num(tree.size()) +
+                         " has root " +
+                         store_internal::HexOf(checkpoints[next_cp].root) +
+                         " but the leaves give " +
+                         store_internal::HexOf(tree.Root()));
+      ++next_cp;
+    }
+    return Ok();
+  };
+  if (auto s = check_checkpoints(); !s) return s;
+
+  int64_t event_leaves = 0;
+  int64_t node_count = 0;
+  {
+    auto st = db.Prepare(kScanAudit);
+    if (!st) return std::unexpected(st.error());
+    auto node = db.Prepare(kSelectNode);
+    if (!node) return std::unexpected(node.error());
+    (*st)->Bind(1, int64_t{0}).Bind(2, INT64_MAX);
+    for (;;) {
+      auto row = (*st)->Step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;
+      AuditEntry a = ReadAuditEntry(**st);
+      if (a.index != tree.size())
+        return Violation("audit leaf " + Num(tree.size()) +
+                         " is missing (the next stored leaf is " +
+                         Num(a.index) + ")");
+      if (audit::LeafHash(a.leaf_data) != a.leaf_hash)
+        return Violation(LeafName(a) +
+                         ": the stored leaf hash is not the hash of the "
+                         "stored leaf bytes");
+      if (a.kind == "event") {
+        ++event_leaves;
+        std::string_view body = (*st)->TextView(10);
+        std::string problem =
+            EventLeafProblem(a, (*st)->IsNull(10) ? nullptr : &body);
+        if (!problem.empty()) return Violation(std::move(problem));
+      }
+      for (const audit::NodeWrite& w : tree.Append(a.leaf_hash)) {
+        ++node_count;
+        (*node)->Bind(1, int64_t{w.ref.level}).Bind(2, w.ref.index);
+        auto nrow = (*node)->Step();
+        if (!nrow) return std::unexpected(nrow.error());
+        Hash stored{};
+        bool present = *nrow && (*node)->HashAt(0, &stored);
+        (*node)->Reset();
+        if (!present || stored != w.hash)
+          return Violation(
+              "Merkle node (level " + Num(w.ref.level) + ", index " +
+              Num(w.ref.index) + ") over leaves " +
+              Num(w.ref.index << w.ref.level) + ".." +
+              Num(((w.ref.index + 1) << w.ref.level) - 1) +
+              (present ? " differs from the one recomputed from the leaves"
+                       : " is missing") +
+              " (checked when adding " + LeafName(a) + ")");
+      }
+      if (auto s = check_checkpoints(); !s) return s;
+    }
+  }
+  if (next_cp < checkpoints.size())
+    return Violation("checkpoint at size " + Num(checkpoints[next_cp].size) +
+                     " is beyond the audit log's " + Num(tree.size()) +
+                     " leaves");
+  auto count = [&](const char* sql) -> Result<int64_t> {
+    auto st = db.Prepare(sql);
+    if (!st) return std::unexpected(st.error());
+    auto row = (*st)->Step();
+    if (!row) return std::unexpected(row.error());
+    return (*st)->Int(0);
+  };
+  auto nodes = count(kCountNodes);
+  if (!nodes) return std::unexpected(nodes.error());
+  if (*nodes != node_count)
+    return Violation("merkle_nodes holds " + Num(*nodes) + " nodes, but " +
+                     Num(tree.size()) + " leaves make " + Num(node_count));
+  auto events = count(kCountEvents);
+  if (!events) return std::unexpected(events.error());
+  if (*events != event_leaves) {
+    auto st = db.Prepare(kEventWithoutLeaf);
+    if (!st) return std::unexpected(st.error());
+    auto row = (*st)->Step();
+    if (!row) return std::unexpected(row.error());
+    if (*row)
+      return Violation("event instance " + Num((*st)->Int(0)) + " version " +
+                       Num((*st)->Int(1)) + " has no audit leaf");
+    return Violation("the events table holds " + Num(*events) +
+                     " events but the audit log " + Num(event_leaves));
+  }
+  {
+    auto st = db.Prepare(kProjectionMismatch);
+    if (!st) return std::unexpected(st.error());
+    auto row = (*st)->Step();
+    if (!row) return std::unexpected(row.error());
+    if (*row)
+      return Violation("instance " + Num((*st)->Int(0)) +
+                       ": its row says version " + Num((*st)->Int(1)) +
+                       " but it has " + Num((*st)->Int(2)) +
+                       " events up to version " + Num((*st)->Int(3)));
+  }
+  {
+    auto st = db.Prepare(kEventsWithoutInstance);
+    if (!st) return std::unexpected(st.error());
+    auto row = (*st)->Step();
+    if (!row) return std::unexpected(row.error());
+    if (*row)
+      return Violation("instance " + Num((*st)->Int(0)) +
+                       " has events but no instance row");
+  }
+  return Ok();
+}
+
+// -- backup -----------------------------------------------------------------
+
+Status SqliteStore::Backup(const std::string& to_path) {
+  return BackupSqliteDatabase(impl_->opt.path, to_path);
+}
+
+Status BackupSqliteDatabase(const std::string& db_path,
+                            const std::string& to_path) {
+  auto fail = [&](std::string what) {
+    return Unavailable("backup_failed", "backing up " + db_path + " to " +
+                                            to_path + ": " + std::move(what));
+  };
+  auto src = Db::Open(db_path, /*create=*/false, "backup source");
+  if (!src) return std::unexpected(src.error());
+  sqlite3_busy_timeout((*src)->get(), 5000);
+  std::string tmp = to_path + ".tmp";
+  std::remove(tmp.c_str());
+  {
+    auto dst = Db::Open(tmp, /*create=*/true, "backup target");
+    if (!dst) return std::unexpected(dst.error());
+    sqlite3_backup* b =
+        sqlite3_backup_init((*dst)->get(), "main", (*src)->get(), "main");
+    if (!b) return fail(sqlite3_errmsg((*dst)->get()));
+    // One step copies every page within one read transaction on the
+    // source: a consistent snapshot, while WAL lets the daemon keep
+    // committing beside it.
+    int rc = sqlite3_backup_step(b, -1);
+    int fin = sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE)
+      return fail(std::string(sqlite3_errstr(rc)));
+    if (fin != SQLITE_OK) return fail(sqlite3_errmsg((*dst)->get()));
+  }
+  // Closing the target wrote and synced it (synchronous defaults to FULL);
+  // sync once more through the file itself, then publish it atomically.
+  int fd = ::open(tmp.c_str(), O_RDONLY);
+  if (fd < 0) return fail("cannot reopen " + tmp + ": " + std::strerror(errno));
+  bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced) return fail("fsync " + tmp + ": " + std::strerror(errno));
+  if (std::rename(tmp.c_str(), to_path.c_str()) != 0)
+    return fail("rename " + tmp + ": " + std::strerror(errno));
+  std::string dir = to_path.substr(0, to_path.find_last_of('/') + 1);
+  if (dir.empty()) dir = ".";
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Ok();
+}
+
+}  // namespace approvald

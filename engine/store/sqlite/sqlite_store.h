@@ -1,0 +1,195 @@
+// SqliteStore: the embedded default Store, on one SQLite database file.
+//
+// Durability: WAL journal, synchronous=FULL; a call that writes returns only
+// after the COMMIT of the transaction holding its rows returned OK, so an
+// acknowledged write survives a crash or power loss.
+//
+// Group commit: one writer thread owns the only write connection. Writing
+// calls (Append, AppendAudit, SaveCheckpoint, PutAttachment, SaveDefinition)
+// queue a request and block; the writer takes every queued request (up to
+// `max_batch`), runs them in ONE transaction, each inside its own SAVEPOINT so
+// a refused request (version conflict, idempotency mismatch, ...) is rolled
+// back alone, then COMMITs and answers them all. If the COMMIT fails, every
+// request of the batch fails kUnavailable and none of it is stored.
+//
+// Reads use a pool of read connections that WAL lets run beside the writer.
+// WAL checkpoints (PASSIVE) run on a separate thread and connection, never in
+// the commit path.
+//
+// Schema: numbered forward-only migrations (migrations.h) applied at open.
+// History tables refuse UPDATE and DELETE by trigger.
+//
+// Thread-safe: every public method may be called from any thread.
+#ifndef APPROVALD_STORE_SQLITE_SQLITE_STORE_H_
+#define APPROVALD_STORE_SQLITE_SQLITE_STORE_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "approvald/store.h"
+
+namespace approvald {
+
+struct SqliteOptions {
+  // The database file; created (with its schema) if missing.
+  std::string path;
+  // Read connections in the pool; at most this many reads run at once.
+  int read_connections = 4;
+  // How long a connection waits for a lock held by another process (e.g. a
+  // backup or `audit verify` running beside the daemon) before failing.
+  int busy_timeout_ms = 5000;
+  // Most requests one group-commit transaction takes. 1 disables group
+  // commit: one transaction (and one fsync) per request.
+  int max_batch = 1024;
+  // Start a WAL checkpoint once the WAL holds this many pages ...
+  int checkpoint_wal_pages = 1000;
+  // ... or, if it holds any, after this many milliseconds.
+  int checkpoint_interval_ms = 1000;
+  // Under continuous writes the WAL cannot restart from its beginning while
+  // checkpoints run beside the writer; once it holds this many pages the
+  // writer checkpoints it between two batches so that it can (about 40 MB
+  // with 4 KB pages).
+  int wal_restart_pages = 10000;
+  // Merkle nodes at this level and above are kept in memory: 32 bytes per
+  // 2^(level-1) leaves, 20 MB at 10 million events with the default. A proof
+  // then reads only the `level` lowest of its nodes from SQLite.
+  int cached_node_level = 5;
+};
+
+// Group-commit statistics, for /metrics.
+struct GroupCommitStats {
+  // histogram[i] counts committed batches of size in (2^(i-1), 2^i]:
+  // bucket 0 = 1, bucket 1 = 2, bucket 2 = 3..4, ..., the last bucket is
+  // everything larger than 2^(kBuckets-2).
+  static constexpr int kBuckets = 12;
+  // The upper bound of bucket i (inclusive); INT64_MAX for the last.
+  static int64_t BucketUpperBound(int i);
+
+  int64_t batches = 0;          // committed batches
+  int64_t requests = 0;         // requests in committed batches
+  int64_t failed_batches = 0;   // batches whose transaction failed
+  int64_t failed_requests = 0;  // requests answered kUnavailable by those
+  int64_t max_batch = 0;        // largest committed batch
+  std::array<int64_t, kBuckets> histogram{};
+  int64_t wal_checkpoints = 0;        // PASSIVE checkpoints, checkpoint thread
+  int64_t wal_restarts = 0;           // checkpoints by the writer between batches
+  int64_t wal_checkpoint_errors = 0;  // checkpoints that failed
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating if needed) the database at options.path: sets WAL,
+  // synchronous=FULL, foreign_keys=ON and busy_timeout on every connection,
+  // applies pending migrations in one transaction, restores the Merkle tree
+  // state, starts the writer and checkpoint threads. kUnavailable if the
+  // file cannot be opened or is not a database, kInternal
+  // ("schema_mismatch") if it was written by an incompatible approvald.
+  static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options);
+
+  // Answers every queued write, stops the threads and closes the database.
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  Result<AppendResult> Append(AppendRequest req) override;
+  Result<int64_t> AppendAudit(const AuditRecord& rec) override;
+  Result<std::vector<Event>> LoadEvents(InstanceId id) override;
+  Result<InstanceRow> GetInstance(InstanceId id) override;
+  Result<std::vector<InstanceRow>> ListInstances(
+      const InstanceQuery& q) override;
+  Result<std::vector<TaskRow>> ListTasks(const PersonId& person,
+                                         const std::string& kind,
+                                         int limit) override;
+  Result<std::vector<AuditEntry>> QueryAudit(const AuditQuery& q) override;
+  Result<int64_t> AuditSize() override;
+  // Yields the rows as stored, without judging them: a row deleted or
+  // edited behind the triggers' back shows as a gap or a bad hash for the
+  // verifier (audit/verify.h) to name.
+  Status ScanAudit(int64_t from,
+                   const std::function<bool(const AuditEntry&)>& fn) override;
+  Result<Hash> RootAt(int64_t size) override;
+  Result<std::vector<Hash>> InclusionProof(int64_t index,
+                                           int64_t size) override;
+  Result<std::vector<Hash>> ConsistencyProof(int64_t old_size,
+                                             int64_t new_size) override;
+  Status SaveCheckpoint(const Checkpoint& cp) override;
+  Result<std::vector<Checkpoint>> ListCheckpoints() override;
+  Result<std::optional<Checkpoint>> LatestCheckpoint() override;
+  Result<std::string> PutAttachment(std::string_view bytes,
+                                    int64_t max_size) override;
+  Result<std::string> GetAttachment(const std::string& hash) override;
+  Result<int64_t> AttachmentSize(const std::string& hash) override;
+  Status SaveDefinition(const std::string& id, int version,
+                        const std::string& hash,
+                        const std::string& source_text) override;
+  Result<std::vector<StoredDefinition>> ListDefinitions() override;
+
+  // Writes a consistent copy of the database to `to_path` while the store
+  // keeps serving (SQLite online backup API; see BackupSqliteDatabase).
+  Status Backup(const std::string& to_path);
+
+  // Checks the whole database against itself in one read snapshot, like an
+  // fsck: leaf indexes 0..n-1 without gaps; every leaf hash is the hash of
+  // its bytes; every event has exactly one leaf and yields its bytes; every
+  // stored Merkle node equals the node recomputed from the leaves and none
+  // is missing or extra; every checkpoint root is the recomputed root at its
+  // size; every instance row's version is its number of events, which are
+  // 1..n. Returns kInternal ("integrity_violation") naming the first
+  // problem (leaf index, instance and version). O(log size) memory.
+  Status CheckIntegrity();
+
+  GroupCommitStats BatchStats() const;
+  const std::string& path() const;
+
+  // Test hooks.
+  //
+  // The next `n` batch COMMITs fail as a refused disk write would: the
+  // writer rolls the batch back and answers all its requests kUnavailable.
+  void FailCommitsForTesting(int n);
+  // Holds the writer between batches so queued writes pile up; Resume lets
+  // it take them (all in one batch, up to max_batch).
+  void PauseWriterForTesting();
+  void ResumeWriterForTesting();
+  // Writes queued and not yet taken by the writer.
+  size_t QueuedWritesForTesting() const;
+  // The settings SQLite reports (PRAGMA queries) on the writer's connection
+  // and on a reader's.
+  struct ConnectionSettings {
+    std::string journal_mode;
+    int64_t synchronous = -1;   // 2 = FULL
+    int64_t foreign_keys = -1;
+    int64_t busy_timeout = -1;  // ms
+    int64_t query_only = -1;
+  };
+  Result<ConnectionSettings> WriterSettingsForTesting();
+  Result<ConnectionSettings> ReaderSettingsForTesting();
+  // Appends `reqs` in one big transaction with synchronous=OFF (not durable
+  // until the next normal commit or close): only for building benchmark
+  // fixtures fast. Fails as a whole if any request fails.
+  Result<std::vector<AppendResult>> BulkAppendForTesting(
+      std::vector<AppendRequest> reqs);
+
+ private:
+  struct Impl;
+  explicit SqliteStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Writes a consistent snapshot of the SQLite database at `db_path` to
+// `to_path` with the online backup API, while other connections (a running
+// daemon) keep reading and writing it. The copy is written to
+// `to_path + ".tmp"`, synced, then renamed over `to_path`, so `to_path` is
+// either the old file or a complete backup. kUnavailable on failure.
+//
+// Restore: stop approvald, copy the backup file to the database path in the
+// data directory and delete any stale "<path>-wal" and "<path>-shm" beside
+// it, then start approvald; the copy is a complete database on its own.
+Status BackupSqliteDatabase(const std::string& db_path,
+                            const std::string& to_path);
+
+}  // namespace approvald
+
+#endif  // APPROVALD_STORE_SQLITE_SQLITE_STORE_H_

@@ -1,0 +1,461 @@
+// The router over memory stores and the real engine, without sockets: every
+// behaviour of the API that does not need a network.
+#include "api/router.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "api/bootstrap.h"
+#include "api/http_errors.h"
+#include "api/json_codec.h"
+#include "core/registry.h"
+#include "store/memory/memory_store.h"
+#include "store/memory/user_store.h"
+
+namespace approvald::api {
+namespace {
+
+using ::testing::HasSubstr;
+namespace json = boost::json;
+
+class RouterTest : public ::testing::Test {
+ protected:
+  RouterTest()
+      : clock_(Timestamp{1'764'300'000'000}),  // 2025-11-28, a Friday
+        auth_(FastAuth(), users_, store_, clock_),
+        limiter_(1000, 1000) {
+    auto org = LoadOrgFile(APPROVAL_SOURCE_DIR "/config/org.yaml");
+    EXPECT_TRUE(org.has_value()) << org.error().message;
+    org_ = *org;
+    auto n = LoadWorkflows(APPROVAL_SOURCE_DIR "/workflows", *org_, store_, registry_);
+    EXPECT_TRUE(n.has_value()) << n.error().message;
+    engine_ = std::make_unique<Engine>(EngineOptions{}, store_, clock_, org_, registry_, nullptr);
+    services_ = std::make_unique<Services>(Services{*engine_, store_, auth_, limiter_, metrics_,
+                                                    clock_, options_, [this] { return mono_ms_; },
+                                                    nullptr});
+    for (const char* p : {"zhang_min", "lin_xiaoyan", "zheng_li", "li_jianhua", "wang_haiyan",
+                          "sun_yue", "xu_lei"}) {
+      EXPECT_TRUE(auth_.AddUser(p, Role::kUser, PersonId(p), "password-1", "test").has_value());
+    }
+    EXPECT_TRUE(auth_.AddUser("audit", Role::kAuditor, PersonId(), "password-1", "t").has_value());
+    EXPECT_TRUE(auth_.AddUser("root", Role::kAdmin, PersonId(), "password-1", "t").has_value());
+  }
+
+  static AuthOptions FastAuth() {
+    AuthOptions o;
+    o.argon2_memory_kib = 64;
+    o.argon2_iterations = 1;
+    o.session_cache_ms = 0;
+    return o;
+  }
+
+  Response Call(http::verb method, std::string target, std::string body = "",
+                const std::string& token = "",
+                std::vector<std::pair<std::string, std::string>> headers = {}) {
+    Request req;
+    req.msg.method(method);
+    req.msg.target(target);
+    req.msg.version(11);
+    req.msg.body() = std::move(body);
+    if (!token.empty()) req.msg.set(http::field::authorization, "Bearer " + token);
+    for (auto& [k, v] : headers) req.msg.set(k, v);
+    req.msg.prepare_payload();
+    req.remote = "127.0.0.1";
+    req.request_id = "t";
+    return Route(req, *services_);
+  }
+
+  static json::value Body(const Response& r) { return json::parse(r.msg.body()); }
+  static std::string Code(const Response& r) {
+    return std::string(Body(r).at("error").at("code").as_string());
+  }
+
+  std::string Login(const std::string& user, const std::string& password = "password-1") {
+    auto r = Call(http::verb::post, "/api/v1/auth/login",
+                  R"({"username":")" + user + R"(","password":")" + password + R"("})");
+    EXPECT_EQ(r.msg.result(), http::status::ok) << r.msg.body();
+    return std::string(Body(r).at("token").as_string());
+  }
+
+  static std::string ExpenseBody(int64_t fen = 12000) {
+    return R"({"workflow":"expense","data":{"purpose":"差旅","category":"travel","amount":)" +
+           std::to_string(fen) +
+           R"(,"spent_on":"2025-11-20","invoices":[{"number":"FP-)" + std::to_string(fen) +
+           R"(","amount":)" + std::to_string(fen) + "}]}}";
+  }
+
+  int64_t Submit(const std::string& token) {
+    auto r = Call(http::verb::post, "/api/v1/instances", ExpenseBody(), token);
+    EXPECT_EQ(r.msg.result(), http::status::created) << r.msg.body();
+    return Body(r).at("id").as_int64();
+  }
+
+  FakeClock clock_;
+  MemoryStore store_;
+  MemoryUserStore users_;
+  AuthService auth_;
+  RateLimiter limiter_;
+  Metrics metrics_;
+  ApiOptions options_;
+  WorkflowRegistry registry_;
+  std::shared_ptr<const Org> org_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Services> services_;
+  int64_t mono_ms_ = 0;
+};
+
+TEST_F(RouterTest, HealthAndOpenApiArePublic) {
+  auto h = Call(http::verb::get, "/healthz");
+  EXPECT_EQ(h.msg.result(), http::status::ok);
+  EXPECT_EQ(h.msg.body(), R"({"status":"ok"})");
+  auto doc = Call(http::verb::get, "/api/v1/openapi.json");
+  ASSERT_EQ(doc.msg.result(), http::status::ok);
+  EXPECT_EQ(Body(doc).at("openapi").as_string(), "3.1.0");
+}
+
+TEST_F(RouterTest, DrainingHealthIs503) {
+  std::atomic<bool> draining{true};
+  services_->draining = &draining;
+  EXPECT_EQ(Call(http::verb::get, "/healthz").msg.result(), http::status::service_unavailable);
+}
+
+TEST_F(RouterTest, LoginReturnsTokenAndMe) {
+  std::string t = Login("zhang_min");
+  auto me = Call(http::verb::get, "/api/v1/me", "", t);
+  ASSERT_EQ(me.msg.result(), http::status::ok);
+  EXPECT_EQ(Body(me).at("person").at("name").as_string(), "张敏");
+  EXPECT_EQ(Body(me).at("department").at("id").as_string(), "office");
+  EXPECT_EQ(me.user, "zhang_min");
+}
+
+TEST_F(RouterTest, WrongPasswordIs401AndThenThrottled429) {
+  for (int i = 0; i < 3; ++i) {
+    auto r = Call(http::verb::post, "/api/v1/auth/login",
+                  R"({"username":"zhang_min","password":"nope"})");
+    EXPECT_EQ(r.msg.result(), http::status::unauthorized);
+    EXPECT_EQ(Code(r), "invalid_credentials");
+  }
+  auto r = Call(http::verb::post, "/api/v1/auth/login",
+                R"({"username":"zhang_min","password":"nope"})");
+  EXPECT_EQ(r.msg.result(), http::status::unauthorized);
+  auto t = Call(http::verb::post, "/api/v1/auth/login",
+                R"({"username":"zhang_min","password":"password-1"})");
+  EXPECT_EQ(t.msg.result(), http::status::too_many_requests);
+  EXPECT_EQ(Code(t), "login_throttled");
+  EXPECT_EQ(t.msg[http::field::retry_after], "1");
+}
+
+TEST_F(RouterTest, MissingOrBadTokenIs401WithChallenge) {
+  auto r = Call(http::verb::get, "/api/v1/instances");
+  EXPECT_EQ(r.msg.result(), http::status::unauthorized);
+  EXPECT_EQ(Code(r), "unauthenticated");
+  EXPECT_EQ(r.msg[http::field::www_authenticate], "Bearer realm=\"approvald\"");
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/me", "", "forged").msg.result(),
+            http::status::unauthorized);
+}
+
+TEST_F(RouterTest, LogoutEndsTheSession) {
+  std::string t = Login("zhang_min");
+  EXPECT_EQ(Call(http::verb::post, "/api/v1/auth/logout", "", t).msg.result(),
+            http::status::no_content);
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/me", "", t).msg.result(), http::status::unauthorized);
+}
+
+TEST_F(RouterTest, SubmitIs201WithLocationAndIdempotent) {
+  std::string t = Login("zhang_min");
+  auto a = Call(http::verb::post, "/api/v1/instances", ExpenseBody(), t,
+                {{"Idempotency-Key", "once"}});
+  ASSERT_EQ(a.msg.result(), http::status::created) << a.msg.body();
+  int64_t id = Body(a).at("id").as_int64();
+  EXPECT_EQ(a.msg[http::field::location], "/api/v1/instances/" + std::to_string(id));
+  EXPECT_EQ(Body(a).at("status").as_string(), "running");
+  EXPECT_EQ(Body(a).at("amount").as_int64(), 12000);
+  auto b = Call(http::verb::post, "/api/v1/instances", ExpenseBody(), t,
+                {{"Idempotency-Key", "once"}});
+  ASSERT_EQ(b.msg.result(), http::status::created);
+  EXPECT_EQ(Body(b).at("id").as_int64(), id);
+  EXPECT_EQ(b.msg["Idempotent-Replayed"], "true");
+  auto list = Call(http::verb::get, "/api/v1/instances?mine=true", "", t);
+  EXPECT_EQ(Body(list).at("items").as_array().size(), 1u);
+  // The same key with another request is a conflict.
+  auto c = Call(http::verb::post, "/api/v1/instances", ExpenseBody(5000), t,
+                {{"Idempotency-Key", "once"}});
+  EXPECT_EQ(c.msg.result(), http::status::conflict);
+}
+
+TEST_F(RouterTest, InvalidFormsAre400NamingTheField) {
+  std::string t = Login("zhang_min");
+  auto r = Call(http::verb::post, "/api/v1/instances",
+                R"({"workflow":"expense","data":{"purpose":"x","category":"travel","amount":1.5,
+                    "spent_on":"2025-11-20","invoices":[{"number":"a","amount":1}]}})",
+                t);
+  EXPECT_EQ(r.msg.result(), http::status::bad_request);
+  EXPECT_THAT(r.msg.body(), HasSubstr("field 'amount'"));
+  auto u = Call(http::verb::post, "/api/v1/instances",
+                R"({"workflow":"expense","data":{"colour":"red"}})", t);
+  EXPECT_EQ(u.msg.result(), http::status::bad_request);
+  EXPECT_THAT(u.msg.body(), HasSubstr("field 'colour': unknown field"));
+  auto j = Call(http::verb::post, "/api/v1/instances", "{not json", t);
+  EXPECT_EQ(j.msg.result(), http::status::bad_request);
+  EXPECT_EQ(Code(j), "bad_json");
+  auto w = Call(http::verb::post, "/api/v1/instances", R"({"workflow":"nope","data":{}})", t);
+  EXPECT_EQ(w.msg.result(), http::status::not_found);
+  // Nothing was created by any of them.
+  EXPECT_EQ(store_.ListInstances(InstanceQuery{})->size(), 0u);
+}
+
+TEST_F(RouterTest, DualLineReviewThroughTheApi) {
+  int64_t id = Submit(Login("zhang_min"));
+  std::string path = "/api/v1/instances/" + std::to_string(id);
+  auto approve = [&](const std::string& who, const std::string& node, int64_t version) {
+    return Call(http::verb::post, path + "/actions",
+                R"({"action":"approve","node":")" + node + R"(","comment":"同意","expected_version":)" +
+                    std::to_string(version) + "}",
+                Login(who));
+  };
+  int64_t v = Body(Call(http::verb::get, path, "", Login("zhang_min"))).at("version").as_int64();
+  // The department head sees the task and the action.
+  std::string lin = Login("lin_xiaoyan");
+  auto tasks = Call(http::verb::get, "/api/v1/tasks?kind=pending", "", lin);
+  ASSERT_EQ(Body(tasks).at("items").as_array().size(), 1u);
+  EXPECT_EQ(Body(tasks).at("items").at(0).at("instance_row").at("id").as_int64(), id);
+  auto r1 = approve("lin_xiaoyan", "dept_head_review", v);
+  ASSERT_EQ(r1.msg.result(), http::status::ok) << r1.msg.body();
+  // A stale version is a conflict, not a lost update.
+  auto stale = approve("zheng_li", "finance_review", v);
+  EXPECT_EQ(stale.msg.result(), http::status::conflict);
+  EXPECT_EQ(Code(stale), "stale_version");
+  v = Body(r1).at("version").as_int64();
+  ASSERT_EQ(approve("zheng_li", "finance_review", v).msg.result(), http::status::ok);
+  v = Body(Call(http::verb::get, path, "", lin)).at("version").as_int64();
+  ASSERT_EQ(approve("li_jianhua", "dept_deputy_review", v).msg.result(), http::status::ok);
+  v = Body(Call(http::verb::get, path, "", lin)).at("version").as_int64();
+  auto last = approve("wang_haiyan", "finance_deputy_review", v);
+  ASSERT_EQ(last.msg.result(), http::status::ok) << last.msg.body();
+  json::array cur = Body(last).at("current_nodes").as_array();
+  ASSERT_EQ(cur.size(), 1u);
+  EXPECT_EQ(cur.at(0).as_string(), "pay");
+  auto paid = Call(http::verb::post, path + "/actions",
+                   R"({"action":"complete","node":"pay","data":{"voucher_no":"V-1"}})",
+                   Login("sun_yue"));
+  ASSERT_EQ(paid.msg.result(), http::status::ok) << paid.msg.body();
+  EXPECT_EQ(Body(paid).at("status").as_string(), "approved");
+  auto events = Call(http::verb::get, path + "/events", "", lin);
+  ASSERT_EQ(events.msg.result(), http::status::ok);
+  EXPECT_GT(Body(events).at("items").as_array().size(), 8u);
+}
+
+TEST_F(RouterTest, RuleRefusalsCarryTheReasonCode) {
+  int64_t id = Submit(Login("zhang_min"));
+  // Someone who is not the assignee tries to approve.
+  auto r = Call(http::verb::post, "/api/v1/instances/" + std::to_string(id) + "/actions",
+                R"({"action":"approve","node":"dept_head_review"})", Login("xu_lei"));
+  EXPECT_TRUE(r.msg.result() == http::status::forbidden ||
+              r.msg.result() == http::status::unprocessable_entity ||
+              r.msg.result() == http::status::not_found)
+      << r.msg.body();
+  EXPECT_FALSE(Code(r).empty());
+  auto bad = Call(http::verb::post, "/api/v1/instances/" + std::to_string(id) + "/actions",
+                  R"({"action":"approve","sparkle":true})", Login("lin_xiaoyan"));
+  EXPECT_EQ(bad.msg.result(), http::status::bad_request);
+  EXPECT_THAT(bad.msg.body(), HasSubstr("field 'sparkle'"));
+}
+
+TEST_F(RouterTest, UsersSeeOnlyWhatTheyAreInvolvedIn) {
+  int64_t id = Submit(Login("zhang_min"));
+  std::string path = "/api/v1/instances/" + std::to_string(id);
+  EXPECT_EQ(Call(http::verb::get, path, "", Login("xu_lei")).msg.result(), http::status::not_found);
+  EXPECT_EQ(Body(Call(http::verb::get, "/api/v1/instances", "", Login("xu_lei")))
+                .at("items").as_array().size(), 0u);
+  EXPECT_EQ(Call(http::verb::get, path, "", Login("lin_xiaoyan")).msg.result(), http::status::ok);
+  EXPECT_EQ(Call(http::verb::get, path, "", Login("audit")).msg.result(), http::status::ok);
+  EXPECT_EQ(Body(Call(http::verb::get, "/api/v1/instances", "", Login("audit")))
+                .at("items").as_array().size(), 1u);
+}
+
+TEST_F(RouterTest, AuditorsChangeNothing) {
+  std::string a = Login("audit");
+  auto r = Call(http::verb::post, "/api/v1/instances", ExpenseBody(), a);
+  EXPECT_EQ(r.msg.result(), http::status::forbidden);
+  EXPECT_EQ(Code(r), "forbidden_for_role");
+  EXPECT_EQ(Call(http::verb::post, "/api/v1/attachments", "x", a).msg.result(),
+            http::status::forbidden);
+  EXPECT_EQ(Call(http::verb::put, "/api/v1/org", "x", a).msg.result(), http::status::forbidden);
+  // Reading is fine, and so is logging out.
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/audit", "", a).msg.result(), http::status::ok);
+  EXPECT_EQ(Call(http::verb::post, "/api/v1/auth/logout", "", a).msg.result(),
+            http::status::no_content);
+}
+
+TEST_F(RouterTest, AuditQueriesAndProofs) {
+  std::string z = Login("zhang_min");
+  int64_t id = Submit(z);
+  std::string a = Login("audit");
+  auto all = Call(http::verb::get, "/api/v1/audit?limit=500", "", a);
+  ASSERT_EQ(all.msg.result(), http::status::ok);
+  auto items = Body(all).at("items").as_array();
+  bool saw_login = false, saw_submit = false;
+  for (const auto& e : items) {
+    saw_login |= e.at("type").as_string() == "login";
+    saw_submit |= e.at("type").as_string() == "submitted";
+  }
+  EXPECT_TRUE(saw_login);
+  EXPECT_TRUE(saw_submit);
+  json::value logins = Body(Call(http::verb::get, "/api/v1/audit?action=login", "", a));
+  ASSERT_FALSE(logins.at("items").as_array().empty());
+  for (const auto& e : logins.at("items").as_array()) {
+    EXPECT_EQ(e.at("type").as_string(), "login");
+  }
+  // A user may read the trail of their own instance, not the whole log.
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/audit", "", z).msg.result(), http::status::forbidden);
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/audit?instance=" + std::to_string(id), "", z)
+                .msg.result(),
+            http::status::ok);
+  int64_t size = *store_.AuditSize();
+  auto inc = Call(http::verb::get,
+                  "/api/v1/audit/proof/inclusion?index=0&size=" + std::to_string(size), "", a);
+  ASSERT_EQ(inc.msg.result(), http::status::ok) << inc.msg.body();
+  EXPECT_EQ(Body(inc).at("root").as_string(), HashHex(*store_.RootAt(size)));
+  auto cons = Call(http::verb::get,
+                   "/api/v1/audit/proof/consistency?old=1&new=" + std::to_string(size), "", a);
+  ASSERT_EQ(cons.msg.result(), http::status::ok) << cons.msg.body();
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/audit/proof/inclusion?index=" + std::to_string(size),
+                 "", a).msg.result(),
+            http::status::bad_request);
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/audit/checkpoint", "", a).msg.result(),
+            http::status::not_found);
+}
+
+TEST_F(RouterTest, BadPathsAndParameters) {
+  std::string t = Login("zhang_min");
+  auto dots = Call(http::verb::get, "/api/v1/instances/../users", "", t);
+  EXPECT_EQ(dots.msg.result(), http::status::bad_request);
+  EXPECT_THAT(dots.msg.body(), HasSubstr(".."));
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/%2e%2e/x", "", t).msg.result(),
+            http::status::bad_request);
+  auto unknown = Call(http::verb::get, "/api/v1/instances?colour=red", "", t);
+  EXPECT_EQ(unknown.msg.result(), http::status::bad_request);
+  EXPECT_THAT(unknown.msg.body(), HasSubstr("'colour'"));
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/instances?limit=0", "", t).msg.result(),
+            http::status::bad_request);
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/instances/abc", "", t).msg.result(),
+            http::status::bad_request);
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/nothing", "", t).msg.result(), http::status::not_found);
+  auto m = Call(http::verb::delete_, "/api/v1/instances", "", t);
+  EXPECT_EQ(m.msg.result(), http::status::method_not_allowed);
+  EXPECT_EQ(m.msg[http::field::allow], "GET, POST");
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/ws", "", t).msg.result(), http::status::bad_request);
+}
+
+TEST_F(RouterTest, PerUserRateLimitIs429) {
+  RateLimiter tight(1, 2);
+  Services s = *services_;
+  Services limited{s.engine, s.store, s.auth, tight, s.metrics, s.clock, s.options,
+                   s.monotonic_ms, nullptr};
+  std::string t = Login("zhang_min");
+  Request req;
+  req.msg.method(http::verb::get);
+  req.msg.target("/api/v1/me");
+  req.msg.version(11);
+  req.msg.set(http::field::authorization, "Bearer " + t);
+  EXPECT_EQ(Route(req, limited).msg.result(), http::status::ok);
+  EXPECT_EQ(Route(req, limited).msg.result(), http::status::ok);
+  auto r = Route(req, limited);
+  EXPECT_EQ(r.msg.result(), http::status::too_many_requests);
+  EXPECT_EQ(r.msg[http::field::retry_after], "1");
+  mono_ms_ += 1000;
+  EXPECT_EQ(Route(req, limited).msg.result(), http::status::ok);
+}
+
+TEST_F(RouterTest, WorkflowsCarryFormVersionsAndDiagram) {
+  std::string t = Login("zhang_min");
+  auto list = Call(http::verb::get, "/api/v1/workflows", "", t);
+  ASSERT_EQ(list.msg.result(), http::status::ok);
+  EXPECT_GE(Body(list).at("items").as_array().size(), 1u);
+  auto wf = Call(http::verb::get, "/api/v1/workflows/expense", "", t);
+  ASSERT_EQ(wf.msg.result(), http::status::ok);
+  auto b = Body(wf);
+  EXPECT_EQ(b.at("version").as_int64(), 1);
+  EXPECT_EQ(b.at("versions").as_array().size(), 1u);
+  EXPECT_GT(b.at("form").as_array().size(), 3u);
+  EXPECT_GT(b.at("diagram").at("edges").as_array().size(), 3u);
+  EXPECT_EQ(b.at("diagram").at("lanes").as_array().size(), 2u);
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/workflows/expense?version=9", "", t).msg.result(),
+            http::status::not_found);
+}
+
+TEST_F(RouterTest, AdminsManageUsersAudited) {
+  std::string root = Login("root");
+  auto add = Call(http::verb::post, "/api/v1/users",
+                  R"({"username":"ma_li","role":"user","person":"ma_li","password":"long-enough"})",
+                  root);
+  ASSERT_EQ(add.msg.result(), http::status::created) << add.msg.body();
+  EXPECT_EQ(Body(add).at("person").at("id").as_string(), "ma_li");
+  EXPECT_EQ(Call(http::verb::post, "/api/v1/users", R"({"username":"x","person":"ghost"})", root)
+                .msg.result(),
+            http::status::bad_request);
+  auto dup = Call(http::verb::post, "/api/v1/users", R"({"username":"ma_li","person":"ma_li"})",
+                  root);
+  EXPECT_EQ(dup.msg.result(), http::status::conflict);
+  std::string ma = Login("ma_li", "long-enough");
+  auto off = Call(http::verb::patch, "/api/v1/users/ma_li", R"({"disabled":true})", root);
+  ASSERT_EQ(off.msg.result(), http::status::ok);
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/me", "", ma).msg.result(), http::status::unauthorized);
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/users", "", Login("zhang_min")).msg.result(),
+            http::status::forbidden);
+  auto users = Call(http::verb::get, "/api/v1/users", "", root);
+  EXPECT_EQ(Body(users).at("items").as_array().size(), 10u);
+  bool audited = false;
+  store_.ScanAudit(0, [&](const AuditEntry& e) {
+    audited |= e.type == "user_added" && e.actor == PersonId("root");
+    return true;
+  });
+  EXPECT_TRUE(audited);
+}
+
+TEST_F(RouterTest, AdminsReplaceTheOrganisation) {
+  std::string root = Login("root");
+  auto bad = Call(http::verb::put, "/api/v1/org", "people: 3\n", root);
+  EXPECT_EQ(bad.msg.result(), http::status::bad_request);
+  EXPECT_EQ(Code(bad), "invalid_org");
+  auto text = ReadTextFile(APPROVAL_SOURCE_DIR "/config/org.yaml");
+  ASSERT_TRUE(text.has_value());
+  auto ok = Call(http::verb::put, "/api/v1/org", *text, root);
+  ASSERT_EQ(ok.msg.result(), http::status::ok) << ok.msg.body();
+  EXPECT_EQ(Body(ok).at("people").as_array().size(), org_->people.size());
+  EXPECT_NE(engine_->org().get(), org_.get());  // the engine got the new value
+  EXPECT_EQ(Call(http::verb::put, "/api/v1/org", *text, Login("zhang_min")).msg.result(),
+            http::status::forbidden);
+  bool audited = false;
+  store_.ScanAudit(0, [&](const AuditEntry& e) {
+    audited |= e.type == "org_changed";
+    return true;
+  });
+  EXPECT_TRUE(audited);
+}
+
+TEST_F(RouterTest, AttachmentsRoundTrip) {
+  std::string t = Login("zhang_min");
+  auto put = Call(http::verb::post, "/api/v1/attachments", "invoice-scan-bytes", t);
+  ASSERT_EQ(put.msg.result(), http::status::created) << put.msg.body();
+  std::string hash(Body(put).at("hash").as_string());
+  auto get = Call(http::verb::get, "/api/v1/attachments/" + hash, "", t);
+  ASSERT_EQ(get.msg.result(), http::status::ok);
+  EXPECT_EQ(get.msg.body(), "invoice-scan-bytes");
+  options_.max_attachment_bytes = 4;
+  EXPECT_EQ(Call(http::verb::post, "/api/v1/attachments", "too large", t).msg.result(),
+            http::status::payload_too_large);
+}
+
+TEST_F(RouterTest, MetricsCountRequestsByRoute) {
+  auto m = Call(http::verb::get, "/metrics");
+  ASSERT_EQ(m.msg.result(), http::status::ok);
+  EXPECT_THAT(std::string(m.msg[http::field::content_type]), HasSubstr("text/plain"));
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/instances/7", "", Login("zhang_min")).route,
+            "/api/v1/instances/{id}");
+}
+
+}  // namespace
+}  // namespace approvald::api

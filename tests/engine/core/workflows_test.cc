@@ -1,0 +1,259 @@
+// Every file shipped in workflows/ loads against config/org.yaml and the real
+// built-in checks; together they use every node kind, approval mode, join
+// mode and deadline action; and the key rules of the seed are really in them
+// (evaluated against the seed organisation, not just present as text).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+
+#include "core/expr.h"
+#include "loader_test_util.h"
+
+namespace approvald {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using testing::ErrorLines;
+using testing::SeedOrg;
+
+// Every workflows/*.yaml, loaded once: file stem -> definition.
+const std::map<std::string, WorkflowDef>& Shipped() {
+  static const auto* defs = [] {
+    auto* out = new std::map<std::string, WorkflowDef>;
+    for (const auto& entry : fs::directory_iterator(testing::SourceDir() / "workflows")) {
+      if (entry.path().extension() != ".yaml") continue;
+      const std::string rel = "workflows/" + entry.path().filename().string();
+      WorkflowLoad load = LoadWorkflow(testing::ReadTextFile(entry.path()), rel,
+                                       SeedOrg(), CheckRegistry::Builtin());
+      if (!load.def) {
+        ADD_FAILURE() << rel << " does not load:\n"
+                      << ::testing::PrintToString(ErrorLines(load.errors));
+        continue;
+      }
+      out->emplace(entry.path().stem().string(), std::move(*load.def));
+    }
+    return out;
+  }();
+  return *defs;
+}
+
+const WorkflowDef& Get(const std::string& stem) {
+  auto it = Shipped().find(stem);
+  if (it == Shipped().end()) throw std::runtime_error("no workflows/" + stem + ".yaml");
+  return it->second;
+}
+
+TEST(ShippedWorkflowsTest, EveryFileLoadsAndItsIdIsItsName) {
+  size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(testing::SourceDir() / "workflows")) {
+    files += entry.path().extension() == ".yaml";
+  }
+  EXPECT_GE(files, 5u);
+  EXPECT_EQ(Shipped().size(), files);
+  for (const auto& [stem, def] : Shipped()) {
+    EXPECT_EQ(def.id, stem);
+    EXPECT_FALSE(def.title.empty()) << stem;
+    EXPECT_FALSE(def.title_en.empty()) << stem;
+    for (const NodeDef& n : def.nodes) {
+      if (n.kind != NodeKind::kChoice) {
+        EXPECT_FALSE(n.title.empty()) << stem << "/" << n.id;
+      }
+    }
+  }
+  for (const char* required :
+       {"expense", "sanzhong-yida", "publication", "secondment", "union-appropriation"}) {
+    EXPECT_TRUE(Shipped().count(required)) << required;
+  }
+}
+
+TEST(ShippedWorkflowsTest, TogetherTheyUseEveryKindModeJoinAndDeadlineAction) {
+  std::set<NodeKind> kinds;
+  std::set<ApprovalMode> modes;
+  std::set<JoinMode> joins;
+  std::set<DeadlineAction> actions;
+  for (const auto& [stem, def] : Shipped()) {
+    for (const NodeDef& n : def.nodes) {
+      kinds.insert(n.kind);
+      if (n.kind == NodeKind::kApproval) modes.insert(n.mode);
+      if (n.kind == NodeKind::kParallel) joins.insert(n.join);
+      if (n.deadline) actions.insert(n.deadline->action);
+    }
+  }
+  EXPECT_EQ(kinds,
+            (std::set<NodeKind>{NodeKind::kApproval, NodeKind::kTask, NodeKind::kParallel,
+                                NodeKind::kChoice, NodeKind::kCheck, NodeKind::kMeeting,
+                                NodeKind::kEnd}));
+  EXPECT_EQ(modes, (std::set<ApprovalMode>{ApprovalMode::kSingle, ApprovalMode::kAll,
+                                           ApprovalMode::kAny, ApprovalMode::kSequence,
+                                           ApprovalMode::kVote}));
+  EXPECT_EQ(joins, (std::set<JoinMode>{JoinMode::kAll, JoinMode::kAny}));
+  EXPECT_EQ(actions, (std::set<DeadlineAction>{
+                         DeadlineAction::kRemind, DeadlineAction::kEscalate,
+                         DeadlineAction::kAutoApprove, DeadlineAction::kAutoReject,
+                         DeadlineAction::kTransfer}));
+}
+
+// Evaluates a node's assignees for `submitter` with `form`.
+std::vector<PersonId> People(const ExprPtr& e, const std::string& submitter,
+                             const FormData& form = {}) {
+  expr::EvalEnv env;
+  env.form = &form;
+  env.org = &SeedOrg();
+  env.submitter = PersonId(submitter);
+  auto people = expr::EvaluatePeople(*e, env);
+  EXPECT_TRUE(people) << e->source << ": " << people.error().ToString();
+  return people ? *people : std::vector<PersonId>{};
+}
+
+TEST(ShippedWorkflowsTest, ExpenseRunsTwoLinesThatBothMustPass) {
+  const WorkflowDef& def = Get("expense");
+  EXPECT_EQ(def.start, "dual_review");
+  const NodeDef* dual = def.FindNode("dual_review");
+  ASSERT_NE(dual, nullptr);
+  EXPECT_EQ(dual->kind, NodeKind::kParallel);
+  EXPECT_EQ(dual->join, JoinMode::kAll);
+  ASSERT_EQ(dual->branches.size(), 2u);
+  EXPECT_THAT(dual->branches[0].nodes,
+              ElementsAre("dept_head_review", "dept_deputy_review"));
+  EXPECT_THAT(dual->branches[1].nodes,
+              ElementsAre("invoice_check", "finance_review", "finance_deputy_review"));
+  EXPECT_EQ(def.FindNode("invoice_check")->check, "duplicate_invoice");
+
+  // For a 园林室 clerk the four signers are four different people: the
+  // department head, its deputy, the 计财室 head and finance's deputy.
+  const char* lines[] = {"dept_head_review", "dept_deputy_review", "finance_review",
+                         "finance_deputy_review"};
+  std::vector<PersonId> signers;
+  for (const char* id : lines) {
+    std::vector<PersonId> p = People(def.FindNode(id)->assignees, "xu_lei");
+    ASSERT_EQ(p.size(), 1u) << id;
+    signers.push_back(p[0]);
+  }
+  EXPECT_THAT(signers, ElementsAre(PersonId("yang_fan"), PersonId("liu_guoqiang"),
+                                   PersonId("zheng_li"), PersonId("wang_haiyan")));
+  // And the business line may not be signed by a finance-line signer.
+  EXPECT_THAT(def.FindNode("dept_head_review")->distinct_from,
+              ElementsAre("finance_review", "finance_deputy_review"));
+  EXPECT_THAT(def.FindNode("finance_review")->distinct_from,
+              ElementsAre("dept_head_review", "dept_deputy_review"));
+}
+
+TEST(ShippedWorkflowsTest, ExpenseLargeAmountsNeedADecisionAndTheHead) {
+  const WorkflowDef& def = Get("expense");
+  const NodeDef* route = def.FindNode("amount_route");
+  ASSERT_NE(route, nullptr);
+  auto route_for = [&](const FormData& form) -> std::string {
+    expr::EvalEnv env;
+    env.form = &form;
+    env.org = &SeedOrg();
+    env.submitter = PersonId("xu_lei");
+    for (const ChoiceArm& arm : route->arms) {
+      if (!arm.when) return arm.to;
+      auto taken = expr::EvaluateCondition(*arm.when, env);
+      EXPECT_TRUE(taken) << arm.when->source;
+      if (taken && *taken) return arm.to;
+    }
+    return "";
+  };
+  FormData small{{"amount", Value::Of(*ParseYuan("99999.99"))}};
+  FormData big{{"amount", Value::Of(*ParseYuan("100000"))}};
+  FormData linked = big;
+  linked["decision_ref"] = Value::Str("园林〔2024〕3号");
+  EXPECT_EQ(route_for(small), "pay");
+  EXPECT_EQ(route_for(big), "link_decision");
+  EXPECT_EQ(route_for(linked), "head_review");
+  EXPECT_THAT(def.FindNode("link_decision")->task_fields, ElementsAre("decision_ref"));
+  EXPECT_THAT(People(def.FindNode("head_review")->assignees, "xu_lei"),
+              ElementsAre(PersonId("chen_zhiyuan")));
+  EXPECT_THAT(People(def.FindNode("pay")->assignees, "xu_lei"),
+              ElementsAre(PersonId("sun_yue")));
+  EXPECT_EQ(def.FindNode("pay")->kind, NodeKind::kTask);
+  // Over the standard: one more approval.
+  EXPECT_EQ(def.FindNode("standard_check")->on_flag, "over_standard_review");
+}
+
+TEST(ShippedWorkflowsTest, SanzhongYidaIsACollectiveDecision) {
+  const WorkflowDef& def = Get("sanzhong-yida");
+  ASSERT_NE(def.submitters, nullptr);
+  EXPECT_THAT(People(def.submitters, "li_jianhua"),
+              ElementsAre(PersonId("li_jianhua"), PersonId("wang_haiyan"),
+                          PersonId("liu_guoqiang"), PersonId("zhao_min")));
+  std::vector<std::string> path;
+  for (std::string id = def.start; !id.empty();) {
+    path.push_back(id);
+    const NodeDef* n = def.FindNode(id);
+    if (n == nullptr || n->kind == NodeKind::kEnd) break;
+    id = n->kind == NodeKind::kMeeting ? n->meeting.on_pass : n->next;
+  }
+  EXPECT_THAT(
+      path, ElementsAre("compile_agenda", "meeting", "minutes", "follow_up", "approved"));
+  const NodeDef* meeting = def.FindNode("meeting");
+  const MeetingDef& m = meeting->meeting;
+  EXPECT_EQ(People(m.members, "li_jianhua").size(), 6u);
+  EXPECT_THAT(People(m.head, "li_jianhua"), ElementsAre(PersonId("chen_zhiyuan")));
+  EXPECT_THAT(People(m.secretary, "li_jianhua"), ElementsAre(PersonId("lin_xiaoyan")));
+  ASSERT_EQ(m.quorum.size(), 2u);
+  // Personnel: two thirds or more; otherwise more than half.
+  EXPECT_FALSE(m.quorum[0].ratio.strict);
+  EXPECT_TRUE(m.quorum[0].ratio.Satisfied(4, 6));
+  EXPECT_FALSE(m.quorum[0].ratio.Satisfied(3, 6));
+  EXPECT_TRUE(m.quorum[1].ratio.strict);
+  EXPECT_FALSE(m.quorum[1].ratio.Satisfied(3, 6));
+  EXPECT_TRUE(m.quorum[1].ratio.Satisfied(4, 6));
+  EXPECT_FALSE(m.pass.Satisfied(3, 6));
+  EXPECT_EQ(m.deliberation_working_days, 2);
+  EXPECT_TRUE(m.read_receipts_required);
+  EXPECT_EQ(m.on_defer, "compile_agenda");
+  EXPECT_THAT(def.FindNode("minutes")->task_fields,
+              ElementsAre("minutes_ref", "decision_no"));
+}
+
+TEST(ShippedWorkflowsTest, PublicationHasThreeReviewsAndThreeProofreads) {
+  const WorkflowDef& def = Get("publication");
+  const NodeDef* reviews = def.FindNode("reviews");
+  EXPECT_EQ(reviews->mode, ApprovalMode::kSequence);
+  // 一审 then 二审, in that order, for a 科研室 author.
+  EXPECT_THAT(People(reviews->assignees, "tang_ning"),
+              ElementsAre(PersonId("han_xue"), PersonId("zhao_min")));
+  EXPECT_THAT(People(def.FindNode("secrecy_review")->assignees, "tang_ning"),
+              ElementsAre(PersonId("wu_ting")));
+  for (const char* proof : {"proof_1", "proof_2", "proof_3"}) {
+    const NodeDef* n = def.FindNode(proof);
+    ASSERT_NE(n, nullptr) << proof;
+    EXPECT_EQ(n->kind, NodeKind::kTask) << proof;
+    EXPECT_EQ(n->task_fields.size(), 1u) << proof;
+  }
+}
+
+TEST(ShippedWorkflowsTest, SecondmentNeedsBothDepartmentHeads) {
+  const WorkflowDef& def = Get("secondment");
+  const NodeDef* heads = def.FindNode("heads_review");
+  EXPECT_EQ(heads->mode, ApprovalMode::kAll);
+  FormData form{{"secondee", Value::Str("liang_wei")}};
+  EXPECT_THAT(People(heads->assignees, "zhang_min", form),
+              ElementsAre(PersonId("luo_jun"), PersonId("lin_xiaoyan")));
+}
+
+TEST(ShippedWorkflowsTest, UnionAppropriationVotesAndChecksEitherWay) {
+  const WorkflowDef& def = Get("union-appropriation");
+  const NodeDef* vote = def.FindNode("committee_vote");
+  EXPECT_EQ(vote->mode, ApprovalMode::kVote);
+  EXPECT_TRUE(vote->pass.strict);
+  EXPECT_EQ(People(vote->assignees, "cao_ying").size(), 5u);
+  const NodeDef* funds = def.FindNode("funds_check");
+  EXPECT_EQ(funds->join, JoinMode::kAny);
+  EXPECT_EQ(def.FindNode("audit_review")->mode, ApprovalMode::kAny);
+  EXPECT_THAT(People(def.FindNode("audit_review")->assignees, "cao_ying"),
+              ElementsAre(PersonId("ma_li"), PersonId("tang_ning")));
+  ASSERT_TRUE(def.FindNode("deputy_filing")->deadline);
+  EXPECT_EQ(def.FindNode("deputy_filing")->deadline->action,
+            DeadlineAction::kAutoApprove);
+}
+
+}  // namespace
+}  // namespace approvald

@@ -1,0 +1,862 @@
+// SQLite specifics: migrations, pragmas, append-only triggers, durability
+// across reopen, group commit, failing commits, backup and restore, and
+// tampering with the file behind the store's back (sqlite3 C API, triggers
+// dropped) — which CheckIntegrity and audit::VerifyLog must catch and name.
+#include "store/sqlite/sqlite_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <thread>
+
+#include "audit/checkpoint.h"
+#include "audit/leaf.h"
+#include "audit/merkle.h"
+#include "audit/verify.h"
+#include "store/common/store_common.h"
+#include "store/sqlite/migrations.h"
+#include "store_test_util.h"
+
+namespace approvald {
+namespace {
+
+using storetest::Continue;
+using storetest::Submit;
+using storetest::TempDir;
+using ::testing::HasSubstr;
+
+constexpr char kOrigin[] = "approvald/store-test";
+constexpr char kDefSource[] = "id: expense\nversion: 1\n";
+
+std::unique_ptr<SqliteStore> MustOpen(const std::string& path,
+                                      SqliteOptions opt = {}) {
+  opt.path = path;
+  auto s = SqliteStore::Open(opt);
+  EXPECT_TRUE(s.has_value()) << s.error().ToString();
+  return s ? std::move(*s) : nullptr;
+}
+
+// A raw connection to the database file, as an operator with the sqlite3
+// shell would have.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
+    sqlite3_busy_timeout(db_, 5000);
+  }
+  ~RawDb() { sqlite3_close(db_); }
+  // Runs `sql`; returns the SQLite result code and sets last_error().
+  int Exec(const std::string& sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+    last_error_ = err ? err : "";
+    sqlite3_free(err);
+    return rc;
+  }
+  int64_t Int(const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db_);
+    int64_t v = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+  }
+  std::string Text(const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db_);
+    std::string v;
+    if (sqlite3_step(st) == SQLITE_ROW)
+      v.assign(reinterpret_cast<const char*>(sqlite3_column_blob(st, 0)),
+               sqlite3_column_bytes(st, 0));
+    sqlite3_finalize(st);
+    return v;
+  }
+  // Runs `sql` with one text/blob parameter.
+  void ExecWith(const std::string& sql, const std::string& param, bool blob = false) {
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db_);
+    if (blob)
+      sqlite3_bind_blob(st, 1, param.data(), param.size(), SQLITE_TRANSIENT);
+    else
+      sqlite3_bind_text(st, 1, param.data(), param.size(), SQLITE_TRANSIENT);
+    EXPECT_EQ(sqlite3_step(st), SQLITE_DONE) << sqlite3_errmsg(db_);
+    sqlite3_finalize(st);
+  }
+  void DropTriggers() {
+    for (const char* t : {"events", "audit_log", "merkle_nodes", "checkpoints",
+                          "attachments", "definitions"})
+      for (const char* suffix : {"_u", "_d"})
+        ASSERT_EQ(Exec(std::string("DROP TRIGGER ") + t + "_append_only" +
+                       suffix),
+                  SQLITE_OK)
+            << last_error_;
+  }
+  const std::string& last_error() const { return last_error_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::string last_error_;
+};
+
+// --- schema -----------------------------------------------------------------
+
+TEST(SqliteStoreTest, MigrationsAreAppliedOnceAndRecorded) {
+  TempDir dir;
+  std::string path = dir.File("a.db");
+  {
+    auto store = MustOpen(path);
+    ASSERT_TRUE(store->Append(Submit()));
+  }
+  for (int reopen = 0; reopen < 2; ++reopen) {
+    auto store = MustOpen(path);
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->LoadEvents(InstanceId{1})->size(), 1u);
+  }
+  RawDb raw(path);
+  auto known = sqlite::Migrations();
+  ASSERT_GE(known.size(), 1u);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM schema_migrations"),
+            static_cast<int64_t>(known.size()));
+  EXPECT_EQ(raw.Int("SELECT max(version) FROM schema_migrations"),
+            known.back().version);
+  EXPECT_EQ(raw.Text("SELECT name FROM schema_migrations WHERE version = 1"),
+            "initial_schema");
+  EXPECT_GT(raw.Int("SELECT applied_at FROM schema_migrations WHERE version = 1"),
+            1700000000);
+  for (size_t i = 0; i < known.size(); ++i)
+    EXPECT_EQ(known[i].version, static_cast<int>(i) + 1) << "versions without gaps";
+}
+
+TEST(SqliteStoreTest, RefusesDatabaseFromAnotherApprovald) {
+  TempDir dir;
+  std::string path = dir.File("a.db");
+  MustOpen(path).reset();
+  {
+    RawDb raw(path);
+    ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (99, 'future', 0)"),
+              SQLITE_OK);
+  }
+  auto newer = SqliteStore::Open(SqliteOptions{.path = path});
+  ASSERT_FALSE(newer.has_value());
+  EXPECT_EQ(newer.error().code, ErrorCode::kInternal);
+  EXPECT_EQ(newer.error().reason, "schema_mismatch");
+  EXPECT_THAT(newer.error().message, HasSubstr("99"));
+  {
+    RawDb raw(path);
+    ASSERT_EQ(raw.Exec("DELETE FROM schema_migrations WHERE version = 99"), SQLITE_OK);
+    ASSERT_EQ(raw.Exec("UPDATE schema_migrations SET name = 'other' WHERE version = 1"),
+              SQLITE_OK);
+  }
+  auto renamed = SqliteStore::Open(SqliteOptions{.path = path});
+  ASSERT_FALSE(renamed.has_value());
+  EXPECT_THAT(renamed.error().message, HasSubstr("\"other\""));
+}
+
+TEST(SqliteStoreTest, NotADatabaseIsUnavailable) {
+  TempDir dir;
+  std::string path = dir.File("junk.db");
+  {
+    FILE* f = fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    fputs("this is not an SQLite database, just some text long enough......"
+          "................................................................",
+          f);
+    fclose(f);
+  }
+  auto s = SqliteStore::Open(SqliteOptions{.path = path});
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(s.error().message, HasSubstr("junk.db"));
+  auto missing_dir =
+      SqliteStore::Open(SqliteOptions{.path = dir.File("no/such/dir/x.db")});
+  ASSERT_FALSE(missing_dir.has_value());
+  EXPECT_EQ(missing_dir.error().code, ErrorCode::kUnavailable);
+}
+
+TEST(SqliteStoreTest, PragmasAreInForceOnEveryConnection) {
+  TempDir dir;
+  SqliteOptions opt;
+  opt.busy_timeout_ms = 4321;
+  auto store = MustOpen(dir.File("a.db"), opt);
+  auto w = store->WriterSettingsForTesting();
+  ASSERT_TRUE(w.has_value()) << w.error().ToString();
+  EXPECT_EQ(w->journal_mode, "wal");
+  EXPECT_EQ(w->synchronous, 2);  // FULL
+  EXPECT_EQ(w->foreign_keys, 1);
+  EXPECT_EQ(w->busy_timeout, 4321);
+  EXPECT_EQ(w->query_only, 0);
+  auto r = store->ReaderSettingsForTesting();
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(r->journal_mode, "wal");
+  EXPECT_EQ(r->synchronous, 2);
+  EXPECT_EQ(r->foreign_keys, 1);
+  EXPECT_EQ(r->busy_timeout, 4321);
+  EXPECT_EQ(r->query_only, 1);
+}
+
+TEST(SqliteStoreTest, HistoryTablesRefuseUpdateAndDelete) {
+  TempDir dir;
+  std::string path = dir.File("a.db");
+  {
+    auto store = MustOpen(path);
+    ASSERT_TRUE(store->Append(Submit()));
+    ASSERT_TRUE(store->SaveCheckpoint(Checkpoint{1, *store->RootAt(1), {}, "s"}));
+    ASSERT_TRUE(store->PutAttachment("bytes", 100));
+    ASSERT_TRUE(store->SaveDefinition("expense", 1, "sha256:x", "text"));
+  }
+  RawDb raw(path);
+  const char* statements[] = {
+      "UPDATE events SET type = 'rejected'",
+      "DELETE FROM events",
+      "UPDATE audit_log SET actor = 'someone'",
+      "DELETE FROM audit_log",
+      "UPDATE merkle_nodes SET hash = zeroblob(32)",
+      "DELETE FROM merkle_nodes",
+      "UPDATE checkpoints SET size = 0",
+      "DELETE FROM checkpoints",
+      "UPDATE attachments SET bytes = x'00'",
+      "DELETE FROM attachments",
+      "UPDATE definitions SET source = 'edited'",
+      "DELETE FROM definitions",
+  };
+  for (const char* sql : statements) {
+    EXPECT_EQ(raw.Exec(sql), SQLITE_CONSTRAINT) << sql;
+    EXPECT_THAT(raw.last_error(), HasSubstr("append-only")) << sql;
+  }
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM events"), 1);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM audit_log"), 1);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM checkpoints"), 1);
+  // Projections stay writable (the store rewrites them on every append).
+  EXPECT_EQ(raw.Exec("UPDATE instances SET title = 'x'"), SQLITE_OK);
+}
+
+// --- durability -------------------------------------------------------------
+
+TEST(SqliteStoreTest, EverythingSurvivesCloseAndReopen) {
+  TempDir dir;
+  std::string path = dir.File("a.db");
+  Hash root;
+  std::string attachment;
+  {
+    auto store = MustOpen(path);
+    auto a = store->Append(Submit("expense", "zhang", 2));
+    ASSERT_TRUE(a);
+    AppendRequest keyed = Continue(a->instance, 2);
+    keyed.idempotency_owner = "zhang";
+    keyed.idempotency_key = "k";
+    keyed.request_hash = "h";
+    ASSERT_TRUE(store->Append(keyed));
+    ASSERT_TRUE(store->AppendAudit(AuditRecord{Timestamp{5}, "login", PersonId("li"), "user:li", {}}));
+    root = *store->RootAt(4);
+    ASSERT_TRUE(store->SaveCheckpoint(Checkpoint{4, root, Timestamp{9}, "sig"}));
+    attachment = *store->PutAttachment("invoice", 100);
+    ASSERT_TRUE(store->SaveDefinition("expense", 1, "sha256:x", "text"));
+  }
+  auto store = MustOpen(path);
+  EXPECT_EQ(store->LoadEvents(InstanceId{1})->size(), 3u);
+  EXPECT_EQ(store->GetInstance(InstanceId{1})->version, 3);
+  EXPECT_EQ(store->AuditSize().value(), 4);
+  EXPECT_EQ(store->RootAt(4).value(), root);
+  EXPECT_EQ(store->LatestCheckpoint().value()->root, root);
+  EXPECT_EQ(store->GetAttachment(attachment).value(), "invoice");
+  EXPECT_EQ(store->ListDefinitions()->size(), 1u);
+  EXPECT_EQ(store->ListTasks(PersonId("wang"), "pending", 10)->size(), 1u);
+  // The idempotency key survived too.
+  AppendRequest retry = Continue(InstanceId{1}, 2);
+  retry.idempotency_owner = "zhang";
+  retry.idempotency_key = "k";
+  retry.request_hash = "h";
+  auto replay = store->Append(retry);
+  ASSERT_TRUE(replay);
+  EXPECT_TRUE(replay->replayed);
+  // The tree continues where it stopped: ids and leaf indexes go on.
+  auto next = store->Append(Submit());
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->instance.value, 2);
+  EXPECT_EQ(next->first_leaf, 4);
+  auto proof = store->ConsistencyProof(4, 5);
+  ASSERT_TRUE(proof);
+  EXPECT_TRUE(audit::VerifyConsistency(4, 5, root, *store->RootAt(5), *proof));
+  EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+}
+
+// --- group commit -----------------------------------------------------------
+
+TEST(SqliteStoreTest, GroupCommitBatchesConcurrentWriters) {
+  TempDir dir;
+  std::string path = dir.File("a.db");
+  constexpr int kThreads = 32;
+  constexpr int kAppends = 20;
+  {
+    auto store = MustOpen(path);
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+      threads.emplace_back([&] {
+        auto a = store->Append(Submit());
+        if (!a) {
+          ++failures;
+          return;
+        }
+        for (int i = 1; i < kAppends; ++i)
+          if (!store->Append(Continue(a->instance, i))) ++failures;
+      });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(failures.load(), 0);
+    GroupCommitStats st = store->BatchStats();
+    EXPECT_EQ(st.requests, kThreads * kAppends);
+    EXPECT_GT(st.max_batch, 1) << "concurrent appends were never batched";
+    EXPECT_LT(st.batches, st.requests);
+    int64_t sum = 0;
+    for (int64_t n : st.histogram) sum += n;
+    EXPECT_EQ(sum, st.batches);
+    EXPECT_EQ(st.failed_batches, 0);
+  }
+  auto store = MustOpen(path);
+  for (int i = 1; i <= kThreads; ++i)
+    EXPECT_EQ(store->LoadEvents(InstanceId{i})->size(), size_t{kAppends});
+  EXPECT_EQ(store->AuditSize().value(), kThreads * kAppends);
+  EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+}
+
+TEST(SqliteStoreTest, MaxBatchOfOneCommitsEachRequestAlone) {
+  TempDir dir;
+  SqliteOptions opt;
+  opt.max_batch = 1;
+  auto store = MustOpen(dir.File("a.db"), opt);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5; ++i) EXPECT_TRUE(store->Append(Submit()));
+    });
+  for (auto& t : threads) t.join();
+  GroupCommitStats st = store->BatchStats();
+  EXPECT_EQ(st.requests, 40);
+  EXPECT_EQ(st.batches, 40);
+  EXPECT_EQ(st.max_batch, 1);
+  EXPECT_EQ(st.histogram[0], 40);
+}
+
+TEST(GroupCommitStatsTest, BucketsDoubleAndTheLastIsOpen) {
+  EXPECT_EQ(GroupCommitStats::BucketUpperBound(0), 1);
+  EXPECT_EQ(GroupCommitStats::BucketUpperBound(1), 2);
+  EXPECT_EQ(GroupCommitStats::BucketUpperBound(2), 4);
+  EXPECT_EQ(GroupCommitStats::BucketUpperBound(GroupCommitStats::kBuckets - 2),
+            1024);
+  EXPECT_EQ(GroupCommitStats::BucketUpperBound(GroupCommitStats::kBuckets - 1),
+            INT64_MAX);
+}
+
+// Runs `fns` on threads while the writer is paused, so they land in one
+// batch; returns once all have answered.
+void RunInOneBatch(SqliteStore& store, std::vector<std::function<void()>> fns) {
+  store.PauseWriterForTesting();
+  std::vector<std::thread> threads;
+  for (auto& fn : fns) threads.emplace_back(std::move(fn));
+  while (store.QueuedWritesForTesting() < fns.size())
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  store.ResumeWriterForTesting();
+  for (auto& t : threads) t.join();
+}
+
+TEST(SqliteStoreTest, RefusedRequestsDoNotFailTheirBatchMates) {
+  TempDir dir;
+  auto store = MustOpen(dir.File("a.db"));
+  auto a = store->Append(Submit());
+  AppendRequest keyed = Submit();
+  keyed.idempotency_owner = "zhang";
+  keyed.idempotency_key = "k";
+  keyed.request_hash = "h1";
+  ASSERT_TRUE(store->Append(keyed));
+  GroupCommitStats before = store->BatchStats();
+
+  Result<AppendResult> good1, stale, mismatch, good2, fresh;
+  keyed.request_hash = "h2";
+  RunInOneBatch(
+      *store, {[&] { good1 = store->Append(Continue(a->instance, 1)); },
+      [&] { stale = store->Append(Continue(a->instance, 1)); },
+      [&] { mismatch = store->Append(keyed); },
+      [&] { fresh = store->Append(Submit()); },
+      [&] { good2 = store->Append(Continue(InstanceId{2}, 1)); }});
+  GroupCommitStats after = store->BatchStats();
+  EXPECT_EQ(after.batches, before.batches + 1);
+  EXPECT_EQ(after.max_batch, 5);
+  // Exactly one of the two appends at version 1 of instance 1 wins.
+  ASSERT_NE(good1.has_value(), stale.has_value());
+  Result<AppendResult>& loser = good1 ? stale : good1;
+  EXPECT_EQ(loser.error().reason, "version_conflict");
+  ASSERT_FALSE(mismatch.has_value());
+  EXPECT_EQ(mismatch.error().reason, "idempotency_mismatch");
+  ASSERT_TRUE(fresh.has_value()) << fresh.error().ToString();
+  EXPECT_EQ(fresh->instance.value, 3);
+  ASSERT_TRUE(good2.has_value()) << good2.error().ToString();
+  EXPECT_EQ(good2->version, 2);
+  EXPECT_EQ(store->AuditSize().value(), 5);
+  EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+}
+
+TEST(SqliteStoreTest, FailedCommitAnswersTheWholeBatchUnavailable) {
+  TempDir dir;
+  std::string path = dir.File("a.db");
+  {
+    auto store = MustOpen(path);
+    ASSERT_TRUE(store->Append(Submit()));
+    Hash root1 = *store->RootAt(1);
+    store->FailCommitsForTesting(1);
+    Result<AppendResult> r1, r2, r3;
+    Result<int64_t> rec;
+    Status cp;
+    RunInOneBatch(
+        *store, {[&] { r1 = store->Append(Continue(InstanceId{1}, 1)); },
+        [&] { r2 = store->Append(Submit()); },
+        [&] { r3 = store->Append(Submit()); },
+        [&] {
+          rec = store->AppendAudit(
+              AuditRecord{Timestamp{1}, "login", PersonId("li"), "user:li", {}});
+        },
+        [&] { cp = store->SaveCheckpoint(Checkpoint{1, root1, {}, "s"}); }});
+    ASSERT_FALSE(r1.has_value());
+    ASSERT_FALSE(r2.has_value());
+    ASSERT_FALSE(r3.has_value());
+    ASSERT_FALSE(rec.has_value());
+    ASSERT_FALSE(cp.has_value());
+    for (const Error* e : {&r1.error(), &r2.error(), &r3.error(), &rec.error(),
+                           &cp.error()}) {
+      EXPECT_EQ(e->code, ErrorCode::kUnavailable);
+      EXPECT_EQ(e->reason, "commit_failed");
+      EXPECT_THAT(e->message, HasSubstr("none of it was stored"));
+    }
+    EXPECT_EQ(store->BatchStats().failed_batches, 1);
+    EXPECT_EQ(store->BatchStats().failed_requests, 5);
+    // Nothing of the batch is visible, and the next writes carry on from
+    // the state before it: same ids, same leaf indexes.
+    EXPECT_EQ(store->AuditSize().value(), 1);
+    EXPECT_EQ(store->LoadEvents(InstanceId{1})->size(), 1u);
+    EXPECT_FALSE(store->GetInstance(InstanceId{2}).has_value());
+    EXPECT_TRUE(store->ListCheckpoints()->empty());
+    auto again = store->Append(Submit());
+    ASSERT_TRUE(again) << again.error().ToString();
+    EXPECT_EQ(again->instance.value, 2);
+    EXPECT_EQ(again->first_leaf, 1);
+  }
+  auto store = MustOpen(path);
+  EXPECT_EQ(store->AuditSize().value(), 2);
+  EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+}
+
+TEST(SqliteStoreTest, ReadsDoNotWaitForTheWriter) {
+  TempDir dir;
+  auto store = MustOpen(dir.File("a.db"));
+  ASSERT_TRUE(store->Append(Submit()));
+  store->PauseWriterForTesting();
+  std::thread writer([&] { EXPECT_TRUE(store->Append(Continue(InstanceId{1}, 1))); });
+  while (store->QueuedWritesForTesting() < 1)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // The write is pending; reads answer from the last committed state.
+  EXPECT_EQ(store->LoadEvents(InstanceId{1})->size(), 1u);
+  EXPECT_EQ(store->AuditSize().value(), 1);
+  EXPECT_TRUE(store->InclusionProof(0, 1).has_value());
+  store->ResumeWriterForTesting();
+  writer.join();
+  EXPECT_EQ(store->LoadEvents(InstanceId{1})->size(), 2u);
+}
+
+TEST(SqliteStoreTest, WalIsCheckpointedOffTheCommitPathAndStaysBounded) {
+  TempDir dir;
+  std::string path = dir.File("a.db");
+  SqliteOptions opt;
+  opt.checkpoint_wal_pages = 16;
+  opt.checkpoint_interval_ms = 5;
+  opt.wal_restart_pages = 200;
+  auto store = MustOpen(path, opt);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 40; ++i) EXPECT_TRUE(store->Append(Submit()));
+    });
+  for (auto& t : threads) t.join();
+  GroupCommitStats st = store->BatchStats();
+  EXPECT_GT(st.wal_checkpoints, 0);
+  EXPECT_GT(st.wal_restarts, 0);
+  EXPECT_EQ(st.wal_checkpoint_errors, 0);
+  // Restarted from its beginning, the WAL is reused instead of growing:
+  // a few hundred pages plus one batch, not the ~10 k pages 320
+  // unrestarted commits would write.
+  EXPECT_LT(std::filesystem::file_size(path + "-wal"), 4'000'000u);
+}
+
+TEST(SqliteStoreTest, OptionsAreValidated) {
+  TempDir dir;
+  SqliteOptions opt;
+  opt.path = dir.File("a.db");
+  opt.max_batch = 0;
+  auto s = SqliteStore::Open(opt);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().reason, "bad_store_options");
+  auto no_path = SqliteStore::Open(SqliteOptions{});
+  ASSERT_FALSE(no_path.has_value());
+  EXPECT_EQ(no_path.error().code, ErrorCode::kInvalidArgument);
+}
+
+// Recomputes every root from the leaves and checks the store's roots and
+// proofs against them.
+void ExpectTreeMatchesLeaves(SqliteStore& store) {
+  std::vector<Hash> leaves, roots{audit::EmptyRoot()};
+  audit::TreeAppender tree;
+  ASSERT_TRUE(store.ScanAudit(0, [&](const AuditEntry& e) {
+    leaves.push_back(e.leaf_hash);
+    tree.Append(e.leaf_hash);
+    roots.push_back(tree.Root());
+    return true;
+  }));
+  int64_t n = static_cast<int64_t>(leaves.size());
+  for (int64_t size = 0; size <= n; ++size)
+    ASSERT_EQ(store.RootAt(size).value(), roots[size]) << "size " << size;
+  for (int64_t i = 0; i < n; ++i) {
+    auto proof = store.InclusionProof(i, n);
+    ASSERT_TRUE(proof.has_value());
+    EXPECT_TRUE(audit::VerifyInclusion(leaves[i], i, n, *proof, roots[n])) << i;
+  }
+  for (int64_t m = 1; m < n; m += 7) {
+    auto proof = store.ConsistencyProof(m, n);
+    ASSERT_TRUE(proof.has_value());
+    EXPECT_TRUE(audit::VerifyConsistency(m, n, roots[m], roots[n], *proof)) << m;
+  }
+}
+
+TEST(SqliteStoreTest, CachedUpperNodesStayRightAcrossFailedCommitsAndReopen) {
+  TempDir dir;
+  std::string path = dir.File("a.db");
+  SqliteOptions opt;
+  opt.cached_node_level = 1;  // cache nearly the whole tree
+  {
+    auto store = MustOpen(path, opt);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(store->Append(Submit("expense", "zhang", 7)));
+    // A batch that writes leaves 35.. and their nodes, then fails to commit:
+    // none of its nodes may reach the cache.
+    store->FailCommitsForTesting(1);
+    RunInOneBatch(*store, {[&] { EXPECT_FALSE(store->Append(Submit("x", "a", 9))); },
+                           [&] { EXPECT_FALSE(store->Append(Submit("y", "b", 9))); }});
+    // Different leaves at the same indexes.
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE(store->Append(Submit("expense", "li", 5)));
+    ExpectTreeMatchesLeaves(*store);
+  }
+  auto store = MustOpen(path, opt);
+  ExpectTreeMatchesLeaves(*store);
+  auto uncached = MustOpen(path);  // default cache level, second connection set
+  ExpectTreeMatchesLeaves(*uncached);
+}
+
+// --- backup -----------------------------------------------------------------
+
+TEST(SqliteStoreTest, BackupWhileWritingIsConsistentAndRestores) {
+  TempDir dir;
+  std::string path = dir.File("live.db");
+  std::string backup = dir.File("backup.db");
+  auto store = MustOpen(path);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(store->Append(Submit()));
+  int64_t acked_before = *store->AuditSize();
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t)
+    writers.emplace_back([&] {
+      while (!stop) {
+        if (store->Append(Submit("expense", "zhang", 3))) ++written;
+      }
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto s = store->Backup(backup);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  stop = true;
+  for (auto& t : writers) t.join();
+  ASSERT_TRUE(s) << s.error().ToString();
+  EXPECT_GT(written.load(), 0);
+  EXPECT_FALSE(std::filesystem::exists(backup + ".tmp"));
+
+  // Restore: copy the backup into a fresh data directory and open it.
+  TempDir restored_dir;
+  std::string restored = restored_dir.File("approvald.db");
+  std::filesystem::copy_file(backup, restored);
+  auto copy = MustOpen(restored);
+  ASSERT_NE(copy, nullptr);
+  EXPECT_TRUE(copy->CheckIntegrity()) << copy->CheckIntegrity().error().ToString();
+  int64_t size = *copy->AuditSize();
+  EXPECT_GE(size, acked_before);
+  EXPECT_LE(size, *store->AuditSize());
+  // The copy is a prefix of the live log: same root at its size.
+  EXPECT_EQ(copy->RootAt(size).value(), store->RootAt(size).value());
+  EXPECT_EQ(copy->LoadEvents(InstanceId{20})->size(), 1u);
+}
+
+TEST(SqliteStoreTest, BackupToUnwritablePlaceIsUnavailable) {
+  TempDir dir;
+  auto store = MustOpen(dir.File("live.db"));
+  auto s = store->Backup(dir.File("no/such/dir/backup.db"));
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code, ErrorCode::kUnavailable);
+  auto missing = BackupSqliteDatabase(dir.File("absent.db"), dir.File("b.db"));
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, ErrorCode::kUnavailable);
+}
+
+// --- tampering --------------------------------------------------------------
+
+// A log with signed checkpoints: instances 1..4 with 3 events each,
+// interleaved with login records; checkpoints at 8 and at the end.
+class SqliteTamperTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = dir_.File("audit.db");
+    key_ = *audit::SigningKey::Generate();
+    def_hash_ = store_internal::Sha256Address(kDefSource);
+    auto store = MustOpen(path_);
+    ASSERT_TRUE(store->SaveDefinition("expense", 1, def_hash_, kDefSource));
+    for (int v = 1; v <= 3; ++v) {
+      for (int i = 1; i <= 4; ++i) {
+        AppendRequest r = v == 1 ? Submit() : Continue(InstanceId{i}, v - 1);
+        r.row.def_hash = def_hash_;
+        ASSERT_TRUE(store->Append(r));
+      }
+      ASSERT_TRUE(store->AppendAudit(AuditRecord{
+          Timestamp{1700000000000 + v}, "login", PersonId("li"), "user:li", {}}));
+      if (v == 2) Sign(*store, 8);
+    }
+    Sign(*store, *store->AuditSize());  // 15
+    ASSERT_TRUE(store->CheckIntegrity());
+    auto report = Verify(*store);
+    ASSERT_EQ(report, "ok") << "the untouched log must verify";
+  }
+
+  void Sign(SqliteStore& store, int64_t size) {
+    auto cp = audit::SignCheckpoint(key_, kOrigin, size, *store.RootAt(size),
+                                    Timestamp{1700000100000 + size});
+    ASSERT_TRUE(cp.has_value());
+    ASSERT_TRUE(store.SaveCheckpoint(*cp));
+  }
+
+  // h4's verifier: "ok", "FAILED <code> leaf <i> instance <n> version <v>:
+  // <message>", or "ERROR <reason>: <message>" if it could not read.
+  std::string Verify(SqliteStore& store) {
+    auto r = audit::VerifyLog(store, audit::LogKey{kOrigin, key_.public_key()});
+    if (!r) return "ERROR " + r.error().reason + ": " + r.error().message;
+    if (r->ok) return "ok";
+    const audit::VerifyFailure& f = *r->failure;
+    return "FAILED " + f.code + " leaf " + std::to_string(f.index) +
+           " instance " + std::to_string(f.instance.value) + " version " +
+           std::to_string(f.version) + ": " + f.message;
+  }
+
+  std::string Integrity(SqliteStore& store) {
+    auto s = store.CheckIntegrity();
+    return s ? "ok" : s.error().reason + ": " + s.error().message;
+  }
+
+  // Closes nothing (the store is closed between tests' steps); gives a raw
+  // connection with the triggers dropped.
+  std::unique_ptr<RawDb> Tamper() {
+    auto raw = std::make_unique<RawDb>(path_);
+    raw->DropTriggers();
+    return raw;
+  }
+
+  TempDir dir_;
+  std::string path_;
+  audit::SigningKey key_;
+  std::string def_hash_;
+};
+
+// Leaf layout: round v (1..3) holds events (i, v) for i = 1..4 at leaves
+// 5(v-1) .. 5(v-1)+3 and a login record at 5(v-1)+4.
+
+TEST_F(SqliteTamperTest, ChangingOneByteOfAnEventIsNamed) {
+  {
+    auto raw = Tamper();
+    std::string body =
+        raw->Text("SELECT body FROM events WHERE instance = 2 AND version = 2");
+    size_t pos = body.find("123452");  // the amount in fen
+    ASSERT_NE(pos, std::string::npos) << body;
+    body[pos] = '9';
+    raw->ExecWith("UPDATE events SET body = ?1 WHERE instance = 2 AND version = 2",
+                  body);
+  }
+  auto store = MustOpen(path_);
+  // The engine would now read 9234.52 yuan: still valid, so only the audit
+  // log shows that it changed.
+  EXPECT_EQ(store->LoadEvents(InstanceId{2})->at(1).data.at("amount").as_money(),
+            Money{923452});
+  EXPECT_THAT(Verify(*store),
+              HasSubstr("FAILED event_mismatch leaf 6 instance 2 version 2"));
+  EXPECT_THAT(Integrity(*store), HasSubstr("audit leaf 6 (instance 2 version 2)"));
+}
+
+TEST_F(SqliteTamperTest, DeletingTheLastEventOfAnInstanceIsNamed) {
+  Tamper()->Exec("DELETE FROM events WHERE instance = 3 AND version = 3");
+  auto store = MustOpen(path_);
+  EXPECT_THAT(Verify(*store),
+              HasSubstr("FAILED event_missing leaf 12 instance 3 version 3"));
+  EXPECT_THAT(Integrity(*store), HasSubstr("instance 3 version 3"));
+}
+
+TEST_F(SqliteTamperTest, DeletingAMiddleEventBreaksTheHistoryAndIsNamed) {
+  Tamper()->Exec("DELETE FROM events WHERE instance = 3 AND version = 2");
+  auto store = MustOpen(path_);
+  auto events = store->LoadEvents(InstanceId{3});
+  ASSERT_FALSE(events.has_value());
+  EXPECT_EQ(events.error().code, ErrorCode::kInternal);
+  EXPECT_EQ(events.error().reason, "corrupt_history");
+  EXPECT_THAT(events.error().message, HasSubstr("instance 3"));
+  EXPECT_NE(Verify(*store), "ok");
+  EXPECT_THAT(Verify(*store), HasSubstr("instance 3"));
+  EXPECT_THAT(Integrity(*store), HasSubstr("audit leaf 7 (instance 3 version 2)"));
+}
+
+TEST_F(SqliteTamperTest, SwappingTwoEventsIsNamed) {
+  {
+    auto raw = Tamper();
+    std::string v1 = raw->Text("SELECT body FROM events WHERE instance = 4 AND version = 1");
+    std::string v2 = raw->Text("SELECT body FROM events WHERE instance = 4 AND version = 2");
+    raw->ExecWith("UPDATE events SET body = ?1 WHERE instance = 4 AND version = 1", v2);
+    raw->ExecWith("UPDATE events SET body = ?1 WHERE instance = 4 AND version = 2", v1);
+  }
+  auto store = MustOpen(path_);
+  EXPECT_FALSE(store->LoadEvents(InstanceId{4}).has_value());
+  std::string v = Verify(*store);
+  EXPECT_NE(v, "ok");
+  EXPECT_THAT(v, HasSubstr("instance 4"));
+  EXPECT_THAT(Integrity(*store), HasSubstr("audit leaf 3 (instance 4 version 1)"));
+}
+
+TEST_F(SqliteTamperTest, DeletingAnAuditRowIsNamed) {
+  Tamper()->Exec("DELETE FROM audit_log WHERE idx = 9");
+  auto store = MustOpen(path_);
+  EXPECT_THAT(Verify(*store), HasSubstr("FAILED leaf_missing leaf 9"));
+  EXPECT_THAT(Integrity(*store), HasSubstr("audit leaf 9 is missing"));
+}
+
+TEST_F(SqliteTamperTest, ReorderingTwoAuditRowsIsNamed) {
+  {
+    auto raw = Tamper();
+    // Leaves 10 and 11: events (1, 3) and (2, 3).
+    ASSERT_EQ(raw->Exec("UPDATE audit_log SET idx = -1 WHERE idx = 10"), SQLITE_OK);
+    ASSERT_EQ(raw->Exec("UPDATE audit_log SET idx = 10 WHERE idx = 11"), SQLITE_OK);
+    ASSERT_EQ(raw->Exec("UPDATE audit_log SET idx = 11 WHERE idx = -1"), SQLITE_OK);
+  }
+  auto store = MustOpen(path_);
+  EXPECT_THAT(Verify(*store), HasSubstr("leaf 10 instance 2 version 3"));
+  EXPECT_THAT(Integrity(*store),
+              HasSubstr("Merkle node (level 0, index 10) over leaves 10..10 "
+                        "differs"));
+}
+
+TEST_F(SqliteTamperTest, RewritingEventLeafAndTreeTogetherIsCaughtBySignedCheckpoint) {
+  {
+    // The operator changes event (1, 1), its leaf and hash, and recomputes
+    // every Merkle node: only the signed checkpoints still disagree.
+    auto raw = Tamper();
+    std::string body =
+        raw->Text("SELECT body FROM events WHERE instance = 1 AND version = 1");
+    size_t pos = body.find("123451");
+    ASSERT_NE(pos, std::string::npos);
+    body[pos] = '9';
+    auto ev = DecodeEvent(body);
+    ASSERT_TRUE(ev.has_value());
+    std::string leaf = audit::EventLeafData(*ev, def_hash_);
+    Hash h = audit::LeafHash(leaf);
+    raw->ExecWith("UPDATE events SET body = ?1 WHERE instance = 1 AND version = 1", body);
+    raw->ExecWith("UPDATE audit_log SET leaf_data = ?1 WHERE idx = 0", leaf, true);
+    raw->ExecWith("UPDATE audit_log SET leaf_hash = ?1 WHERE idx = 0",
+                  std::string(reinterpret_cast<char*>(h.data()), 32), true);
+    ASSERT_EQ(raw->Exec("DELETE FROM merkle_nodes"), SQLITE_OK);
+    audit::TreeAppender tree;
+    for (int64_t i = 0; i < 15; ++i) {
+      std::string lh = raw->Text("SELECT leaf_hash FROM audit_log WHERE idx = " +
+                                 std::to_string(i));
+      Hash leaf_hash;
+      std::memcpy(leaf_hash.data(), lh.data(), 32);
+      for (const audit::NodeWrite& w : tree.Append(leaf_hash))
+        raw->ExecWith("INSERT INTO merkle_nodes VALUES (" +
+                          std::to_string(w.ref.level) + ", " +
+                          std::to_string(w.ref.index) + ", ?1)",
+                      std::string(reinterpret_cast<const char*>(w.hash.data()), 32),
+                      true);
+    }
+  }
+  auto store = MustOpen(path_);
+  // The signed checkpoint at 8 no longer matches; with the tree rewritten
+  // too, the verifier can only say which checkpoint's range was altered.
+  EXPECT_THAT(Verify(*store), HasSubstr("FAILED checkpoint_mismatch"));
+  EXPECT_THAT(Verify(*store), HasSubstr("some leaf in 0..7"));
+  EXPECT_THAT(Integrity(*store), HasSubstr("checkpoint at size 8 has root"));
+}
+
+TEST_F(SqliteTamperTest, AlteredMerkleNodeOnTheRootPathIsNamed) {
+  // Node (3, 0) covers leaves 0..7 and is part of the root at size 15.
+  Tamper()->Exec("UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 3 AND idx = 0");
+  auto store = MustOpen(path_);
+  EXPECT_THAT(Verify(*store), HasSubstr("tree_mismatch"));
+  EXPECT_THAT(Integrity(*store), HasSubstr("Merkle node (level 3, index 0)"));
+}
+
+TEST_F(SqliteTamperTest, AlteredInteriorMerkleNodeIsNamed) {
+  // Node (1, 2) covers leaves 4..5. No root at a size >= 8 uses it, only
+  // proofs do: the proofs it yields fail against the signed checkpoint, and
+  // CheckIntegrity names it.
+  Tamper()->Exec("UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 2");
+  auto store = MustOpen(path_);
+  EXPECT_THAT(Integrity(*store), HasSubstr("Merkle node (level 1, index 2)"));
+  auto cp = store->LatestCheckpoint().value().value();
+  auto leaves = store->QueryAudit(AuditQuery{});
+  auto proof = store->InclusionProof(6, cp.size);
+  ASSERT_TRUE(proof.has_value());
+  EXPECT_FALSE(audit::VerifyInclusion((*leaves)[6].leaf_hash, 6, cp.size, *proof,
+                                      cp.root));
+}
+
+TEST_F(SqliteTamperTest, EventAddedBehindTheLogsBackIsNamed) {
+  {
+    auto raw = Tamper();
+    Event e = storetest::MakeEvent(4);
+    e.instance = InstanceId{2};
+    raw->ExecWith("INSERT INTO events VALUES (2, 4, 0, 'approved', 'li', '', "
+                  "'line1', ?1)",
+                  EncodeEvent(e));
+    ASSERT_EQ(raw->Exec("UPDATE instances SET version = 4 WHERE id = 2"), SQLITE_OK);
+  }
+  auto store = MustOpen(path_);
+  EXPECT_THAT(Verify(*store), HasSubstr("event_not_logged"));
+  EXPECT_THAT(Integrity(*store), HasSubstr("event instance 2 version 4 has no audit leaf"));
+}
+
+TEST_F(SqliteTamperTest, ProjectionOutOfStepWithEventsIsNamed) {
+  Tamper()->Exec("UPDATE instances SET version = 7 WHERE id = 1");
+  auto store = MustOpen(path_);
+  EXPECT_THAT(Integrity(*store),
+              HasSubstr("instance 1: its row says version 7 but it has 3 events"));
+}
+
+TEST_F(SqliteTamperTest, CorruptedAttachmentIsRefused) {
+  std::string addr;
+  {
+    auto store = MustOpen(path_);
+    addr = *store->PutAttachment("original invoice", 1000);
+  }
+  Tamper()->ExecWith("UPDATE attachments SET bytes = ?1", "forged invoice!!", true);
+  auto store = MustOpen(path_);
+  auto got = store->GetAttachment(addr);
+  ASSERT_FALSE(got.has_value());
+  EXPECT_EQ(got.error().code, ErrorCode::kInternal);
+  EXPECT_EQ(got.error().reason, "attachment_corrupt");
+}
+
+}  // namespace
+}  // namespace approvald
