@@ -268,7 +268,9 @@ const Fixture& GetFixture() {
 inline void RunFlow(const Fixture& fx, const Flow& flow) {
   InstanceState state;
   for (const Command& c : flow.steps) {
-    auto r = Decide(fx.ctx, state, c);
+    // The state is consumed, as the service does with a state it has just
+    // folded: the engine moves it instead of copying it.
+    auto r = Decide(fx.ctx, std::move(state), c);
     if (!r) [[unlikely]] {
       std::fprintf(stderr, "engine_bench: %s refused: %s\n", flow.name,
                    r.error().ToString().c_str());
