@@ -73,11 +73,11 @@ class Server::Impl {
         services(s),
         hub(h),
         draining(draining),
-        ioc(std::max(1, opts.io_threads)),
-        acceptor(net::make_strand(ioc)),
-        workers(static_cast<size_t>(std::max(1, opts.worker_threads))),
         ssl_ctx(ssl::context::tls_server),
-        conn_limit(opts.max_connections) {}
+        conn_limit(opts.max_connections),
+        workers(static_cast<size_t>(std::max(1, opts.worker_threads))),
+        ioc(std::max(1, opts.io_threads)),
+        acceptor(net::make_strand(ioc)) {}
 
   // A connection slot: counts the connection against the cap and the
   // metrics while alive; moved from the HTTP session to its WebSocket.
@@ -123,13 +123,14 @@ class Server::Impl {
   void BeginShutdown();
   void CheckDrained();
 
+  // Declaration order is destruction order reversed: everything a session's
+  // destructor touches (the TLS context, the limiter, the registry) is
+  // declared before the io_context, so it outlives the handlers (and the
+  // sessions they own) that the io_context destroys.
   ServerOptions opts;
   Services& services;
   WsHub& hub;
   std::atomic<bool>& draining;
-  net::io_context ioc;
-  tcp::acceptor acceptor;
-  net::thread_pool workers;
   ssl::context ssl_ctx;
   bool tls = false;
   ConnectionLimiter conn_limit;
@@ -138,10 +139,13 @@ class Server::Impl {
   std::atomic<uint64_t> request_counter{0};
   std::mutex conns_mu;
   std::unordered_map<Conn*, std::weak_ptr<Conn>> conns;
-  std::optional<net::steady_timer> drain_timer;
   Clock::time_point drain_deadline;
   bool forced = false;
   uint16_t bound_port = 0;
+  net::thread_pool workers;
+  net::io_context ioc;
+  tcp::acceptor acceptor;
+  std::optional<net::steady_timer> drain_timer;
 };
 
 namespace {

@@ -234,6 +234,51 @@ TEST_F(DaemonTest, EveryErrorStatus) {
   EXPECT_EQ(mine.Json().at("items").as_array().size(), 1u);
 }
 
+// 三重一大 over the API: a deputy head proposes a topic, the office compiles
+// the agenda and distributes it, the members confirm receipt; opening the
+// meeting before the deliberation period (2 working days) has passed is
+// refused with the rule's reason code, and the head may not speak yet.
+TEST_F(DaemonTest, CollectiveDecisionMeetingRulesHoldOverTheApi) {
+  HttpClient& c = *client_;
+  std::string deputy = Login(c, "liu_guoqiang");
+  Reply sub = Call(c, http::verb::post, "/api/v1/instances",
+                   R"({"workflow":"sanzhong-yida","data":{"topic":"时花种植项目预算调整",)"
+                   R"("category":"large_funds","amount":120000000,"background":"预算由400万调整为120万"}})",
+                   deputy);
+  ASSERT_EQ(sub.status, 201) << sub.body;
+  std::string path = "/api/v1/instances/" + std::to_string(sub.Json().at("id").as_int64());
+  std::string office = Login(c, "lin_xiaoyan");
+  Reply compiled = Call(c, http::verb::post, path + "/actions",
+                        R"({"action":"complete","node":"compile_agenda","data":{"agenda_no":"2025-07"}})",
+                        office);
+  ASSERT_EQ(compiled.status, 200) << compiled.body;
+  EXPECT_EQ(compiled.Json().at("current_nodes").at(0).as_string(), "meeting");
+  Reply dist = Call(c, http::verb::post, path + "/actions",
+                    R"({"action":"distribute","node":"meeting"})", office);
+  ASSERT_EQ(dist.status, 200) << dist.body;
+  for (const char* member : {"chen_zhiyuan", "li_jianhua", "wang_haiyan", "liu_guoqiang",
+                             "zhao_min", "huang_xiaoming"}) {
+    Reply ack = Call(c, http::verb::post, path + "/actions",
+                     R"({"action":"acknowledge","node":"meeting"})", Login(c, member));
+    EXPECT_EQ(ack.status, 200) << member << ": " << ack.body;
+  }
+  Reply open = Call(c, http::verb::post, path + "/actions",
+                    R"({"action":"open","node":"meeting"})", office);
+  EXPECT_EQ(open.status, 422) << open.body;
+  EXPECT_EQ(open.Code(), "deliberation_not_over");
+  Reply early = Call(c, http::verb::post, path + "/actions",
+                     R"({"action":"opinion","node":"meeting","comment":"同意"})",
+                     Login(c, "chen_zhiyuan"));
+  EXPECT_TRUE(early.status == 422 || early.status == 403) << early.body;
+  // The meeting record shows the distribution and every receipt.
+  Reply view = Call(c, http::verb::get, path, "", office);
+  json::value v = view.Json();
+  const json::value& meeting = v.at("active").at(0).at("meeting");
+  EXPECT_TRUE(meeting.at("distributed").as_bool());
+  EXPECT_EQ(meeting.at("receipts").as_array().size(), 6u);
+  EXPECT_FALSE(meeting.at("opened").as_bool());
+}
+
 TEST_F(DaemonTest, SlowClientsAreDropped) {
   HttpClient slow(port());
   // Half a request line, then nothing: the server closes after read_timeout.

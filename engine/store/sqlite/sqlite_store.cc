@@ -219,21 +219,27 @@ InstanceRow ReadInstance(const sqlite::Statement& st) {
   return r;
 }
 
-// Reads AUDIT_COLUMNS starting at column 0.
-AuditEntry ReadAuditEntry(const sqlite::Statement& st) {
-  AuditEntry a;
+// Reads AUDIT_COLUMNS starting at column 0 into `a`, reusing its strings'
+// buffers (ScanAudit streams millions of rows).
+void ReadAuditEntryInto(const sqlite::Statement& st, AuditEntry& a) {
   a.index = st.Int(0);
-  a.kind = st.Text(1);
+  a.kind.assign(st.TextView(1));
   a.at = Timestamp{st.Int(2)};
   a.instance = InstanceId{st.IsNull(3) ? 0 : st.Int(3)};
   a.version = st.IsNull(4) ? 0 : st.Int(4);
-  a.type = st.Text(5);
-  a.actor = PersonId(st.Text(6));
-  a.def_hash = st.Text(7);
-  a.leaf_data = std::string(st.BlobView(8));
-  // A malformed hash (only possible by editing the file) stays zero; the
-  // verifier then reports the leaf.
+  a.type.assign(st.TextView(5));
+  a.actor.value.assign(st.TextView(6));
+  a.def_hash.assign(st.TextView(7));
+  a.leaf_data.assign(st.BlobView(8));
+  // A malformed hash (only possible by editing the file) reads as zeros;
+  // the verifier then reports the leaf.
+  a.leaf_hash = Hash{};
   st.HashAt(9, &a.leaf_hash);
+}
+
+AuditEntry ReadAuditEntry(const sqlite::Statement& st) {
+  AuditEntry a;
+  ReadAuditEntryInto(st, a);
   return a;
 }
 
@@ -399,6 +405,13 @@ Status ConfigureConnection(Db& db, const SqliteOptions& opt, bool reader) {
   if (reader) {
     if (auto s = db.Exec("PRAGMA query_only = ON", "setting query_only"); !s)
       return s;
+    if (opt.reader_mmap_bytes > 0) {
+      // PRAGMA takes no parameters; the text is built from an integer, which
+      // cannot carry SQL.
+      std::string pragma =
+          "PRAGMA mmap_size = " + std::to_string(opt.reader_mmap_bytes);
+      if (auto s = db.Exec(pragma.c_str(), "setting mmap_size"); !s) return s;
+    }
   }
   return Ok();
 }
@@ -451,6 +464,8 @@ struct SqliteStore::Impl {
   // `node_cache` once it committed.
   std::vector<audit::NodeWrite> batch_nodes;
   std::unique_ptr<NodeCache> node_cache;
+  // Leaves known to be committed (set after each COMMIT and at open).
+  std::atomic<int64_t> committed_size{0};
   bool writer_state_stale = false;
   std::thread writer;
   std::mutex q_mu;
@@ -560,6 +575,16 @@ struct SqliteStore::Impl {
     return (*st)->Int(0);
   }
 
+  // The audit log size to check tree arguments against. Nodes never change
+  // once committed, so no read snapshot is needed: if this process knows
+  // that `needed` leaves are committed, that answers; otherwise (another
+  // process may have appended) the database does.
+  Result<int64_t> LogSizeCovering(Db& db, int64_t needed) {
+    int64_t known = committed_size.load(std::memory_order_acquire);
+    if (needed <= known) return known;
+    return QueryAuditSize(db);
+  }
+
   static Result<std::optional<Checkpoint>> QueryLatestCheckpoint(Db& db) {
     auto st = db.Prepare(kLatestCheckpoint);
     if (!st) return std::unexpected(st.error());
@@ -629,6 +654,7 @@ struct SqliteStore::Impl {
     if (!restored) return std::unexpected(restored.error());
     appender = std::move(*restored);
     if (auto s = node_cache->Load(*writer_db); !s) return s;
+    committed_size.store(*size, std::memory_order_release);
     writer_state_stale = false;
     return Ok();
   }
@@ -701,6 +727,7 @@ struct SqliteStore::Impl {
     if (!commit)
       return AbortBatch(batch, BatchError(batch.size(), commit.error()));
     node_cache->Publish(batch_nodes);
+    committed_size.store(appender.size(), std::memory_order_release);
     {
       std::lock_guard lock(stats_mu);
       int64_t n = static_cast<int64_t>(batch.size());
@@ -727,7 +754,10 @@ struct SqliteStore::Impl {
     Status s = Exec(kBeginImmediate);
     if (s) s = op.apply();
     if (s) s = Exec(kCommit);
-    if (s) node_cache->Publish(batch_nodes);
+    if (s) {
+      node_cache->Publish(batch_nodes);
+      committed_size.store(appender.size(), std::memory_order_release);
+    }
     if (!s) {
       if (writer_db->InTransaction()) (void)writer_db->Exec(kRollback, "rollback");
       appender = std::move(before);
@@ -1314,9 +1344,9 @@ Status SqliteStore::ScanAudit(
   // is the verifier's job (audit/verify.h, CheckIntegrity).
   constexpr int64_t kChunk = 4096;
   int64_t next = std::max<int64_t>(from, 0);
-  std::vector<AuditEntry> chunk;
+  std::vector<AuditEntry> chunk;  // entries reused from chunk to chunk
   for (;;) {
-    chunk.clear();
+    size_t n = 0;
     {
       auto lease = impl_->AcquireReader();
       auto st = lease->db().Prepare(kScanLog);
@@ -1326,21 +1356,24 @@ Status SqliteStore::ScanAudit(
         auto row = (*st)->Step();
         if (!row) return std::unexpected(row.error());
         if (!*row) break;
-        chunk.push_back(ReadAuditEntry(**st));
+        if (n == chunk.size()) chunk.emplace_back();
+        ReadAuditEntryInto(**st, chunk[n++]);
       }
     }
-    for (const AuditEntry& e : chunk)
-      if (!fn(e)) return Ok();
-    if (static_cast<int64_t>(chunk.size()) < kChunk) return Ok();
-    next = chunk.back().index + 1;
+    for (size_t i = 0; i < n; ++i)
+      if (!fn(chunk[i])) return Ok();
+    if (static_cast<int64_t>(n) < kChunk) return Ok();
+    next = chunk[n - 1].index + 1;
   }
 }
 
 Result<Hash> SqliteStore::RootAt(int64_t size) {
   auto lease = impl_->AcquireReader();
+  // One read transaction for the handful of node reads: cheaper than one
+  // implicit transaction per statement.
   Impl::ReadTxn txn(lease->db());
   if (auto s = txn.Begin(); !s) return std::unexpected(s.error());
-  auto log_size = Impl::QueryAuditSize(lease->db());
+  auto log_size = impl_->LogSizeCovering(lease->db(), size);
   if (!log_size) return std::unexpected(log_size.error());
   if (auto s = store_internal::ValidateRootAt(size, *log_size); !s)
     return std::unexpected(s.error());
@@ -1351,9 +1384,11 @@ Result<Hash> SqliteStore::RootAt(int64_t size) {
 Result<std::vector<Hash>> SqliteStore::InclusionProof(int64_t index,
                                                       int64_t size) {
   auto lease = impl_->AcquireReader();
+  // One read transaction for the handful of node reads: cheaper than one
+  // implicit transaction per statement.
   Impl::ReadTxn txn(lease->db());
   if (auto s = txn.Begin(); !s) return std::unexpected(s.error());
-  auto log_size = Impl::QueryAuditSize(lease->db());
+  auto log_size = impl_->LogSizeCovering(lease->db(), size);
   if (!log_size) return std::unexpected(log_size.error());
   if (auto s = store_internal::ValidateInclusion(index, size, *log_size); !s)
     return std::unexpected(s.error());
@@ -1364,9 +1399,11 @@ Result<std::vector<Hash>> SqliteStore::InclusionProof(int64_t index,
 Result<std::vector<Hash>> SqliteStore::ConsistencyProof(int64_t old_size,
                                                         int64_t new_size) {
   auto lease = impl_->AcquireReader();
+  // One read transaction for the handful of node reads: cheaper than one
+  // implicit transaction per statement.
   Impl::ReadTxn txn(lease->db());
   if (auto s = txn.Begin(); !s) return std::unexpected(s.error());
-  auto log_size = Impl::QueryAuditSize(lease->db());
+  auto log_size = impl_->LogSizeCovering(lease->db(), new_size);
   if (!log_size) return std::unexpected(log_size.error());
   if (auto s = store_internal::ValidateConsistency(old_size, new_size,
                                                    *log_size);

@@ -57,6 +57,9 @@ struct SqliteOptions {
   // 2^(level-1) leaves, 20 MB at 10 million events with the default. A proof
   // then reads only the `level` lowest of its nodes from SQLite.
   int cached_node_level = 5;
+  // Read connections map up to this many bytes of the file instead of
+  // reading pages with pread (SQLite's mmap_size). 0 = off.
+  int64_t reader_mmap_bytes = 0;
 };
 
 // Group-commit statistics, for /metrics.
