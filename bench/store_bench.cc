@@ -82,8 +82,8 @@ AppendRequest Request(InstanceId id, int64_t expected, int n, int64_t at_ms) {
   r.row.current_nodes = "line1_review,line2_review";
   r.row.created_at = Timestamp{at_ms};
   r.row.updated_at = Timestamp{at_ms + n};
-  r.tasks.push_back(TaskRow{id, "line1_review", PersonId("li.na"), "pending",
-                            Timestamp{at_ms}});
+  r.tasks.push_back(
+      TaskRow{id, "line1_review", PersonId("li.na"), "pending", Timestamp{at_ms}});
   r.tasks.push_back(TaskRow{id, "", PersonId("zhang.wei"), "cc", Timestamp{at_ms}});
   return r;
 }
@@ -101,8 +101,7 @@ std::unique_ptr<SqliteStore> OpenOrDie(const std::string& path, int max_batch) {
 }
 
 void RemoveDb(const std::string& path) {
-  for (const char* suffix : {"", "-wal", "-shm"})
-    std::filesystem::remove(path + suffix);
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
 }
 
 double Median(std::vector<double> v) {
@@ -193,12 +192,12 @@ void GroupCommitVersusBaseline(const Options& opt) {
     group.push_back(g.per_second);
     plain.push_back(p.per_second);
     ratios.push_back(g.per_second / p.per_second);
-    std::printf("| %d | %.0f | %.1f | %.0f | %.1f× |\n", run, g.per_second,
-                g.mean_batch, p.per_second, g.per_second / p.per_second);
+    std::printf("| %d | %.0f | %.1f | %.0f | %.1f× |\n", run, g.per_second, g.mean_batch,
+                p.per_second, g.per_second / p.per_second);
     std::fflush(stdout);
   }
-  std::printf("| **median** | **%.0f** | | **%.0f** | **%.1f×** |\n",
-              Median(group), Median(plain), Median(ratios));
+  std::printf("| **median** | **%.0f** | | **%.0f** | **%.1f×** |\n", Median(group),
+              Median(plain), Median(ratios));
 }
 
 struct TrailLatency {
@@ -226,12 +225,14 @@ TrailLatency MeasureTrail(SqliteStore& store, int64_t instances, int queries,
 }
 
 void HistoryGrowth(const Options& opt) {
-  std::printf("\n## (b) as the history grows: durable appends/s (%d threads, "
-              "median of %d runs of %.0f s) and the instance trail query (%d "
-              "random instances of 10 events)\n\n",
-              opt.threads, opt.point_runs, opt.seconds, opt.queries);
-  std::printf("| events stored | appends/s | trail median | trail p99 | "
-              "database size | bulk load to here |\n");
+  std::printf(
+      "\n## (b) as the history grows: durable appends/s (%d threads, "
+      "median of %d runs of %.0f s) and the instance trail query (%d "
+      "random instances of 10 events)\n\n",
+      opt.threads, opt.point_runs, opt.seconds, opt.queries);
+  std::printf(
+      "| events stored | appends/s | trail median | trail p99 | "
+      "database size | bulk load to here |\n");
   std::printf("|---:|---:|---:|---:|---:|---:|\n");
   std::string path = opt.dir + "/history.db";
   RemoveDb(path);
@@ -246,8 +247,8 @@ void HistoryGrowth(const Options& opt) {
     auto t0 = Clock::now();
     while (stored < target) {
       std::vector<AppendRequest> reqs;
-      int64_t n = std::min<int64_t>(kInstancesPerCall,
-                                    (target - stored) / kEventsPerInstance);
+      int64_t n =
+          std::min<int64_t>(kInstancesPerCall, (target - stored) / kEventsPerInstance);
       if (n <= 0) break;
       reqs.reserve(n);
       for (int64_t i = 0; i < n; ++i)
@@ -290,13 +291,12 @@ void HistoryGrowth(const Options& opt) {
       if (!ec) mb += size / 1e6;
     }
     std::printf("| %lld | %.0f | %.0f µs | %.0f µs | %.0f MB | %.0f s |\n",
-                static_cast<long long>(stored), rate.per_second,
-                trail.median_us, trail.p99_us, mb, load_seconds);
+                static_cast<long long>(stored), rate.per_second, trail.median_us,
+                trail.p99_us, mb, load_seconds);
     std::fflush(stdout);
   }
   auto check = store->AuditSize();
-  std::printf("\naudit log: %lld leaves\n",
-              static_cast<long long>(check.value_or(-1)));
+  std::printf("\naudit log: %lld leaves\n", static_cast<long long>(check.value_or(-1)));
 }
 
 int Main(int argc, char** argv) {
@@ -310,15 +310,24 @@ int Main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--dir") opt.dir = next();
-    else if (a == "--events") opt.events = std::stoll(next());
-    else if (a == "--step") opt.step = std::stoll(next());
-    else if (a == "--runs") opt.runs = std::stoi(next());
-    else if (a == "--point-runs") opt.point_runs = std::stoi(next());
-    else if (a == "--seconds") opt.seconds = std::stod(next());
-    else if (a == "--threads") opt.threads = std::stoi(next());
-    else if (a == "--queries") opt.queries = std::stoi(next());
-    else if (a == "--skip-history") opt.history = false;
+    if (a == "--dir")
+      opt.dir = next();
+    else if (a == "--events")
+      opt.events = std::stoll(next());
+    else if (a == "--step")
+      opt.step = std::stoll(next());
+    else if (a == "--runs")
+      opt.runs = std::stoi(next());
+    else if (a == "--point-runs")
+      opt.point_runs = std::stoi(next());
+    else if (a == "--seconds")
+      opt.seconds = std::stod(next());
+    else if (a == "--threads")
+      opt.threads = std::stoi(next());
+    else if (a == "--queries")
+      opt.queries = std::stoi(next());
+    else if (a == "--skip-history")
+      opt.history = false;
     else {
       std::fprintf(stderr,
                    "usage: store_bench [--dir D] [--events N] [--step N] "

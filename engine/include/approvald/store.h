@@ -142,6 +142,12 @@ class Store {
   // per event. Fails kConflict ("version_conflict") if the instance is no
   // longer at `expected_version`, kUnavailable if storage fails (then nothing
   // was stored). Returns only after the events are durable.
+  // Also: kInvalidArgument ("bad_append") for a malformed request (no
+  // events, versions not expected_version+1, +2, ..., an event naming
+  // another instance, a new instance not at version 0); kNotFound
+  // ("instance_not_found") for an unknown instance id. A replayed
+  // idempotency key answers before the version check. The store sets
+  // row.id, row.version and the tasks' instance.
   virtual Result<AppendResult> Append(AppendRequest req) = 0;
 
   // Appends a non-instance audit record as one leaf. Durable on return.

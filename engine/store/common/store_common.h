@@ -28,8 +28,7 @@ Status ValidateAppend(const AppendRequest& req);
 void StampInstance(AppendRequest& req, InstanceId id);
 
 // kConflict "version_conflict": instance `id` is at `actual`, not `expected`.
-std::unexpected<Error> VersionConflict(InstanceId id, int64_t expected,
-                                       int64_t actual);
+std::unexpected<Error> VersionConflict(InstanceId id, int64_t expected, int64_t actual);
 // kConflict "idempotency_mismatch" for a key reused with another request.
 std::unexpected<Error> IdempotencyMismatch(const AppendRequest& req);
 // kNotFound "instance_not_found".
@@ -68,8 +67,7 @@ Status ValidateCheckpoint(const Checkpoint& cp, int64_t log_size,
 //   ConsistencyProof: 0 <= old_size <= new_size <= log_size
 Status ValidateRootAt(int64_t size, int64_t log_size);
 Status ValidateInclusion(int64_t index, int64_t size, int64_t log_size);
-Status ValidateConsistency(int64_t old_size, int64_t new_size,
-                           int64_t log_size);
+Status ValidateConsistency(int64_t old_size, int64_t new_size, int64_t log_size);
 
 // Lowercase hex of a hash (for messages).
 std::string HexOf(const Hash& h);

@@ -56,64 +56,57 @@ R FailingStore::Wrap(std::string_view method, F&& call) {
 }
 
 Result<AppendResult> FailingStore::Append(AppendRequest req) {
-  return Wrap<Result<AppendResult>>(
-      "Append", [&] { return base_.Append(std::move(req)); });
+  return Wrap<Result<AppendResult>>("Append",
+                                    [&] { return base_.Append(std::move(req)); });
 }
 Result<int64_t> FailingStore::AppendAudit(const AuditRecord& rec) {
-  return Wrap<Result<int64_t>>("AppendAudit",
-                               [&] { return base_.AppendAudit(rec); });
+  return Wrap<Result<int64_t>>("AppendAudit", [&] { return base_.AppendAudit(rec); });
 }
 Result<std::vector<Event>> FailingStore::LoadEvents(InstanceId id) {
-  return Wrap<Result<std::vector<Event>>>(
-      "LoadEvents", [&] { return base_.LoadEvents(id); });
+  return Wrap<Result<std::vector<Event>>>("LoadEvents",
+                                          [&] { return base_.LoadEvents(id); });
 }
 Result<InstanceRow> FailingStore::GetInstance(InstanceId id) {
-  return Wrap<Result<InstanceRow>>("GetInstance",
-                                   [&] { return base_.GetInstance(id); });
+  return Wrap<Result<InstanceRow>>("GetInstance", [&] { return base_.GetInstance(id); });
 }
-Result<std::vector<InstanceRow>> FailingStore::ListInstances(
-    const InstanceQuery& q) {
-  return Wrap<Result<std::vector<InstanceRow>>>(
-      "ListInstances", [&] { return base_.ListInstances(q); });
+Result<std::vector<InstanceRow>> FailingStore::ListInstances(const InstanceQuery& q) {
+  return Wrap<Result<std::vector<InstanceRow>>>("ListInstances",
+                                                [&] { return base_.ListInstances(q); });
 }
 Result<std::vector<TaskRow>> FailingStore::ListTasks(const PersonId& person,
-                                                     const std::string& kind,
-                                                     int limit) {
+                                                     const std::string& kind, int limit) {
   return Wrap<Result<std::vector<TaskRow>>>(
       "ListTasks", [&] { return base_.ListTasks(person, kind, limit); });
 }
 Result<std::vector<AuditEntry>> FailingStore::QueryAudit(const AuditQuery& q) {
-  return Wrap<Result<std::vector<AuditEntry>>>(
-      "QueryAudit", [&] { return base_.QueryAudit(q); });
+  return Wrap<Result<std::vector<AuditEntry>>>("QueryAudit",
+                                               [&] { return base_.QueryAudit(q); });
 }
 Result<int64_t> FailingStore::AuditSize() {
   return Wrap<Result<int64_t>>("AuditSize", [&] { return base_.AuditSize(); });
 }
-Status FailingStore::ScanAudit(
-    int64_t from, const std::function<bool(const AuditEntry&)>& fn) {
+Status FailingStore::ScanAudit(int64_t from,
+                               const std::function<bool(const AuditEntry&)>& fn) {
   return Wrap<Status>("ScanAudit", [&] { return base_.ScanAudit(from, fn); });
 }
 Result<Hash> FailingStore::RootAt(int64_t size) {
   return Wrap<Result<Hash>>("RootAt", [&] { return base_.RootAt(size); });
 }
-Result<std::vector<Hash>> FailingStore::InclusionProof(int64_t index,
-                                                       int64_t size) {
+Result<std::vector<Hash>> FailingStore::InclusionProof(int64_t index, int64_t size) {
   return Wrap<Result<std::vector<Hash>>>(
       "InclusionProof", [&] { return base_.InclusionProof(index, size); });
 }
 Result<std::vector<Hash>> FailingStore::ConsistencyProof(int64_t old_size,
                                                          int64_t new_size) {
-  return Wrap<Result<std::vector<Hash>>>("ConsistencyProof", [&] {
-    return base_.ConsistencyProof(old_size, new_size);
-  });
+  return Wrap<Result<std::vector<Hash>>>(
+      "ConsistencyProof", [&] { return base_.ConsistencyProof(old_size, new_size); });
 }
 Status FailingStore::SaveCheckpoint(const Checkpoint& cp) {
-  return Wrap<Status>("SaveCheckpoint",
-                      [&] { return base_.SaveCheckpoint(cp); });
+  return Wrap<Status>("SaveCheckpoint", [&] { return base_.SaveCheckpoint(cp); });
 }
 Result<std::vector<Checkpoint>> FailingStore::ListCheckpoints() {
-  return Wrap<Result<std::vector<Checkpoint>>>(
-      "ListCheckpoints", [&] { return base_.ListCheckpoints(); });
+  return Wrap<Result<std::vector<Checkpoint>>>("ListCheckpoints",
+                                               [&] { return base_.ListCheckpoints(); });
 }
 Result<std::optional<Checkpoint>> FailingStore::LatestCheckpoint() {
   return Wrap<Result<std::optional<Checkpoint>>>(
@@ -121,8 +114,8 @@ Result<std::optional<Checkpoint>> FailingStore::LatestCheckpoint() {
 }
 Result<std::string> FailingStore::PutAttachment(std::string_view bytes,
                                                 int64_t max_size) {
-  return Wrap<Result<std::string>>(
-      "PutAttachment", [&] { return base_.PutAttachment(bytes, max_size); });
+  return Wrap<Result<std::string>>("PutAttachment",
+                                   [&] { return base_.PutAttachment(bytes, max_size); });
 }
 Result<std::string> FailingStore::GetAttachment(const std::string& hash) {
   return Wrap<Result<std::string>>("GetAttachment",

@@ -17,13 +17,11 @@ class MemoryStore::Nodes final : public audit::NodeReader {
     std::vector<Hash> out;
     out.reserve(refs.size());
     for (const audit::NodeRef& r : refs) {
-      if (r.level < 0 || static_cast<size_t>(r.level) >= nodes_.size() ||
-          r.index < 0 ||
+      if (r.level < 0 || static_cast<size_t>(r.level) >= nodes_.size() || r.index < 0 ||
           static_cast<size_t>(r.index) >= nodes_[r.level].size())
         return MakeError(ErrorCode::kInternal, "merkle_node_missing",
-                         "Merkle node (level " + std::to_string(r.level) +
-                             ", index " + std::to_string(r.index) +
-                             ") has not been written");
+                         "Merkle node (level " + std::to_string(r.level) + ", index " +
+                             std::to_string(r.index) + ") has not been written");
       out.push_back(nodes_[r.level][r.index]);
     }
     return out;
@@ -39,8 +37,7 @@ MemoryStore::~MemoryStore() = default;
 int64_t MemoryStore::AddLeafLocked(AuditEntry entry) {
   entry.index = appender_.size();
   for (const audit::NodeWrite& w : appender_.Append(entry.leaf_hash)) {
-    if (nodes_.size() <= static_cast<size_t>(w.ref.level))
-      nodes_.resize(w.ref.level + 1);
+    if (nodes_.size() <= static_cast<size_t>(w.ref.level)) nodes_.resize(w.ref.level + 1);
     // Perfect nodes complete left to right within a level.
     nodes_[w.ref.level].push_back(w.hash);
   }
@@ -49,14 +46,12 @@ int64_t MemoryStore::AddLeafLocked(AuditEntry entry) {
 }
 
 Result<AppendResult> MemoryStore::Append(AppendRequest req) {
-  if (auto s = store_internal::ValidateAppend(req); !s)
-    return std::unexpected(s.error());
+  if (auto s = store_internal::ValidateAppend(req); !s) return std::unexpected(s.error());
   // Leaf bytes are computed outside the lock; only the index is assigned
   // under it. The instance id is not known yet for new instances, so those
   // are computed under the lock.
   std::lock_guard lock(mu_);
-  std::pair<std::string, std::string> key(req.idempotency_owner,
-                                          req.idempotency_key);
+  std::pair<std::string, std::string> key(req.idempotency_owner, req.idempotency_key);
   if (!req.idempotency_key.empty()) {
     auto it = idempotency_.find(key);
     if (it != idempotency_.end()) {
@@ -87,8 +82,7 @@ Result<AppendResult> MemoryStore::Append(AppendRequest req) {
     AddLeafLocked(store_internal::EventEntry(e, req.row.def_hash));
 
   Instance& inst = instances_[id.value];
-  inst.events.insert(inst.events.end(),
-                     std::make_move_iterator(req.events.begin()),
+  inst.events.insert(inst.events.end(), std::make_move_iterator(req.events.begin()),
                      std::make_move_iterator(req.events.end()));
   inst.row = std::move(req.row);
   inst.tasks = std::move(req.tasks);
@@ -117,15 +111,13 @@ Result<InstanceRow> MemoryStore::GetInstance(InstanceId id) {
   return it->second.row;
 }
 
-Result<std::vector<InstanceRow>> MemoryStore::ListInstances(
-    const InstanceQuery& q) {
+Result<std::vector<InstanceRow>> MemoryStore::ListInstances(const InstanceQuery& q) {
   if (auto s = store_internal::ValidateLimit(q.limit, "ListInstances"); !s)
     return std::unexpected(s.error());
   std::lock_guard lock(mu_);
   std::vector<InstanceRow> out;
   for (auto it = instances_.upper_bound(q.after_id);
-       it != instances_.end() && out.size() < static_cast<size_t>(q.limit);
-       ++it) {
+       it != instances_.end() && out.size() < static_cast<size_t>(q.limit); ++it) {
     const Instance& inst = it->second;
     const InstanceRow& row = inst.row;
     if (q.workflow && row.workflow != *q.workflow) continue;
@@ -141,8 +133,7 @@ Result<std::vector<InstanceRow>> MemoryStore::ListInstances(
 }
 
 Result<std::vector<TaskRow>> MemoryStore::ListTasks(const PersonId& person,
-                                                    const std::string& kind,
-                                                    int limit) {
+                                                    const std::string& kind, int limit) {
   if (auto s = store_internal::ValidateLimit(limit, "ListTasks"); !s)
     return std::unexpected(s.error());
   std::vector<TaskRow> out;
@@ -169,8 +160,7 @@ Result<std::vector<AuditEntry>> MemoryStore::QueryAudit(const AuditQuery& q) {
   std::vector<AuditEntry> out;
   for (size_t i = static_cast<size_t>(std::max<int64_t>(q.after_index + 1, 0));
        i < audit_.size() && out.size() < static_cast<size_t>(q.limit); ++i)
-    if (store_internal::MatchesAuditQuery(q, audit_[i]))
-      out.push_back(audit_[i]);
+    if (store_internal::MatchesAuditQuery(q, audit_[i])) out.push_back(audit_[i]);
   return out;
 }
 
@@ -179,8 +169,8 @@ Result<int64_t> MemoryStore::AuditSize() {
   return static_cast<int64_t>(audit_.size());
 }
 
-Status MemoryStore::ScanAudit(
-    int64_t from, const std::function<bool(const AuditEntry&)>& fn) {
+Status MemoryStore::ScanAudit(int64_t from,
+                              const std::function<bool(const AuditEntry&)>& fn) {
   // Copies a chunk under the lock and calls `fn` without it, so `fn` may call
   // back into the store and memory stays bounded by the chunk.
   constexpr size_t kChunk = 1024;
@@ -206,11 +196,9 @@ Result<Hash> MemoryStore::RootAt(int64_t size) {
   return audit::RootAt(*reader_, size);
 }
 
-Result<std::vector<Hash>> MemoryStore::InclusionProof(int64_t index,
-                                                      int64_t size) {
+Result<std::vector<Hash>> MemoryStore::InclusionProof(int64_t index, int64_t size) {
   std::lock_guard lock(mu_);
-  if (auto s = store_internal::ValidateInclusion(index, size, appender_.size());
-      !s)
+  if (auto s = store_internal::ValidateInclusion(index, size, appender_.size()); !s)
     return std::unexpected(s.error());
   return audit::InclusionProof(*reader_, index, size);
 }
@@ -218,8 +206,7 @@ Result<std::vector<Hash>> MemoryStore::InclusionProof(int64_t index,
 Result<std::vector<Hash>> MemoryStore::ConsistencyProof(int64_t old_size,
                                                         int64_t new_size) {
   std::lock_guard lock(mu_);
-  if (auto s = store_internal::ValidateConsistency(old_size, new_size,
-                                                   appender_.size());
+  if (auto s = store_internal::ValidateConsistency(old_size, new_size, appender_.size());
       !s)
     return std::unexpected(s.error());
   return audit::ConsistencyProof(*reader_, old_size, new_size);
@@ -235,9 +222,7 @@ Status MemoryStore::SaveCheckpoint(const Checkpoint& cp) {
     if (!r) return std::unexpected(r.error());
     root = *r;
   }
-  if (auto s = store_internal::ValidateCheckpoint(cp, appender_.size(), latest,
-                                                  root);
-      !s)
+  if (auto s = store_internal::ValidateCheckpoint(cp, appender_.size(), latest, root); !s)
     return s;
   checkpoints_.push_back(cp);
   return Ok();
@@ -254,8 +239,7 @@ Result<std::optional<Checkpoint>> MemoryStore::LatestCheckpoint() {
   return std::optional<Checkpoint>(checkpoints_.back());
 }
 
-Result<std::string> MemoryStore::PutAttachment(std::string_view bytes,
-                                               int64_t max_size) {
+Result<std::string> MemoryStore::PutAttachment(std::string_view bytes, int64_t max_size) {
   if (auto s = store_internal::CheckAttachmentSize(bytes.size(), max_size); !s)
     return std::unexpected(s.error());
   std::string address = Sha256Address(bytes);

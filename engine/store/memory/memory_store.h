@@ -32,29 +32,23 @@ class MemoryStore final : public Store {
   Result<int64_t> AppendAudit(const AuditRecord& rec) override;
   Result<std::vector<Event>> LoadEvents(InstanceId id) override;
   Result<InstanceRow> GetInstance(InstanceId id) override;
-  Result<std::vector<InstanceRow>> ListInstances(
-      const InstanceQuery& q) override;
-  Result<std::vector<TaskRow>> ListTasks(const PersonId& person,
-                                         const std::string& kind,
+  Result<std::vector<InstanceRow>> ListInstances(const InstanceQuery& q) override;
+  Result<std::vector<TaskRow>> ListTasks(const PersonId& person, const std::string& kind,
                                          int limit) override;
   Result<std::vector<AuditEntry>> QueryAudit(const AuditQuery& q) override;
   Result<int64_t> AuditSize() override;
   Status ScanAudit(int64_t from,
                    const std::function<bool(const AuditEntry&)>& fn) override;
   Result<Hash> RootAt(int64_t size) override;
-  Result<std::vector<Hash>> InclusionProof(int64_t index,
-                                           int64_t size) override;
-  Result<std::vector<Hash>> ConsistencyProof(int64_t old_size,
-                                             int64_t new_size) override;
+  Result<std::vector<Hash>> InclusionProof(int64_t index, int64_t size) override;
+  Result<std::vector<Hash>> ConsistencyProof(int64_t old_size, int64_t new_size) override;
   Status SaveCheckpoint(const Checkpoint& cp) override;
   Result<std::vector<Checkpoint>> ListCheckpoints() override;
   Result<std::optional<Checkpoint>> LatestCheckpoint() override;
-  Result<std::string> PutAttachment(std::string_view bytes,
-                                    int64_t max_size) override;
+  Result<std::string> PutAttachment(std::string_view bytes, int64_t max_size) override;
   Result<std::string> GetAttachment(const std::string& hash) override;
   Result<int64_t> AttachmentSize(const std::string& hash) override;
-  Status SaveDefinition(const std::string& id, int version,
-                        const std::string& hash,
+  Status SaveDefinition(const std::string& id, int version, const std::string& hash,
                         const std::string& source_text) override;
   Result<std::vector<StoredDefinition>> ListDefinitions() override;
 

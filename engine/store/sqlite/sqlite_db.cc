@@ -33,8 +33,7 @@ Error SqliteError(sqlite3* db, int rc, std::string_view doing) {
     case SQLITE_PERM:
     case SQLITE_AUTH:
     case SQLITE_INTERRUPT:
-      return Error{ErrorCode::kUnavailable, "storage_failed",
-                   std::move(message)};
+      return Error{ErrorCode::kUnavailable, "storage_failed", std::move(message)};
     default:
       return Error{ErrorCode::kInternal, "storage_error", std::move(message)};
   }
@@ -49,8 +48,8 @@ Statement& Statement::Bind(int i, int64_t v) {
 }
 
 Statement& Statement::Bind(int i, std::string_view text) {
-  int rc = sqlite3_bind_text64(stmt_, i, text.data(), text.size(),
-                               SQLITE_TRANSIENT, SQLITE_UTF8);
+  int rc = sqlite3_bind_text64(stmt_, i, text.data(), text.size(), SQLITE_TRANSIENT,
+                               SQLITE_UTF8);
   if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
   return *this;
 }
@@ -66,8 +65,7 @@ Statement& Statement::BindBlob(int i, std::string_view bytes) {
 }
 
 Statement& Statement::BindBlob(int i, const Hash& h) {
-  return BindBlob(
-      i, std::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
+  return BindBlob(i, std::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
 }
 
 Statement& Statement::BindNull(int i) {
@@ -101,9 +99,7 @@ bool Statement::IsNull(int col) const {
   return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
 }
 
-int64_t Statement::Int(int col) const {
-  return sqlite3_column_int64(stmt_, col);
-}
+int64_t Statement::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
 
 std::string Statement::Text(int col) const { return std::string(TextView(col)); }
 
@@ -140,13 +136,12 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create,
   // NOMUTEX: each connection is used by one thread at a time (the writer,
   // the checkpointer, or a reader holding a lease), so SQLite's per-
   // connection mutex is pure overhead.
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-              (create ? SQLITE_OPEN_CREATE : 0);
+  int flags =
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
-    Error e = SqliteError(raw, rc,
-                          "opening " + std::string(role) + " connection to " +
-                              path);
+    Error e =
+        SqliteError(raw, rc, "opening " + std::string(role) + " connection to " + path);
     sqlite3_close_v2(raw);
     e.code = ErrorCode::kUnavailable;
     e.reason = "storage_failed";
@@ -165,8 +160,7 @@ Status Db::Exec(const char* sql, std::string_view doing) {
   char* err = nullptr;
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
   sqlite3_free(err);
-  if (rc != SQLITE_OK)
-    return std::unexpected(SqliteError(db_, rc, doing));
+  if (rc != SQLITE_OK) return std::unexpected(SqliteError(db_, rc, doing));
   return Ok();
 }
 
@@ -174,8 +168,7 @@ Result<Stmt> Db::Prepare(const char* sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &raw,
-                                nullptr);
+    int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
     if (rc != SQLITE_OK) {
       sqlite3_finalize(raw);
       std::string what = "preparing \"";

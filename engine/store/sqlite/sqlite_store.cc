@@ -8,8 +8,8 @@
 #include <array>
 #include <atomic>
 #include <bit>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <condition_variable>
 #include <cstdio>
@@ -47,10 +47,8 @@ constexpr char kSavepoint[] = "SAVEPOINT op";
 constexpr char kRelease[] = "RELEASE op";
 constexpr char kRollbackTo[] = "ROLLBACK TO op";
 
-constexpr char kMaxVersion[] =
-    "SELECT max(version) FROM events WHERE instance = ?1";
-constexpr char kNextInstance[] =
-    "SELECT coalesce(max(instance), 0) + 1 FROM events";
+constexpr char kMaxVersion[] = "SELECT max(version) FROM events WHERE instance = ?1";
+constexpr char kNextInstance[] = "SELECT coalesce(max(instance), 0) + 1 FROM events";
 constexpr char kInsertEvent[] =
     "INSERT INTO events (instance, version, at, type, actor, on_behalf_of,"
     " node, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
@@ -99,10 +97,8 @@ constexpr char kListCheckpoints[] =
 constexpr char kInsertAttachment[] =
     "INSERT INTO attachments (hash, size, bytes) VALUES (?1, ?2, ?3)"
     " ON CONFLICT (hash) DO NOTHING";
-constexpr char kSelectAttachment[] =
-    "SELECT bytes FROM attachments WHERE hash = ?1";
-constexpr char kSelectAttachmentSize[] =
-    "SELECT size FROM attachments WHERE hash = ?1";
+constexpr char kSelectAttachment[] = "SELECT bytes FROM attachments WHERE hash = ?1";
+constexpr char kSelectAttachmentSize[] = "SELECT size FROM attachments WHERE hash = ?1";
 constexpr char kSelectDefinition[] =
     "SELECT hash FROM definitions WHERE workflow = ?1 AND version = ?2";
 constexpr char kInsertDefinition[] =
@@ -113,8 +109,8 @@ constexpr char kListDefinitions[] =
     " ORDER BY workflow, version";
 constexpr char kLoadEvents[] =
     "SELECT version, body FROM events WHERE instance = ?1 ORDER BY version";
-#define INSTANCE_COLUMNS                                                   \
-  "id, workflow, workflow_version, def_hash, status, submitter, title,"    \
+#define INSTANCE_COLUMNS                                                \
+  "id, workflow, workflow_version, def_hash, status, submitter, title," \
   " amount_fen, current_nodes, version, created_at, updated_at"
 constexpr char kGetInstance[] =
     "SELECT " INSTANCE_COLUMNS " FROM instances WHERE id = ?1";
@@ -122,16 +118,17 @@ constexpr char kListTasks[] =
     "SELECT instance, node, person, kind, since FROM tasks"
     " WHERE person = ?1 AND kind = ?2"
     " ORDER BY since DESC, instance DESC, node LIMIT ?3";
-#define AUDIT_COLUMNS                                                      \
-  "a.idx, a.kind, a.at, a.instance, a.version, a.type, a.actor,"           \
+#define AUDIT_COLUMNS                                            \
+  "a.idx, a.kind, a.at, a.instance, a.version, a.type, a.actor," \
   " a.def_hash, a.leaf_data, a.leaf_hash"
 // The audit leaves from index ?1 on, as stored.
-constexpr char kScanLog[] =
-    "SELECT " AUDIT_COLUMNS " FROM audit_log a WHERE a.idx >= ?1"
-    " ORDER BY a.idx LIMIT ?2";
+constexpr char kScanLog[] = "SELECT " AUDIT_COLUMNS
+                            " FROM audit_log a WHERE a.idx >= ?1"
+                            " ORDER BY a.idx LIMIT ?2";
 // The same, each with the event row it records (for CheckIntegrity).
 constexpr char kScanAudit[] =
-    "SELECT " AUDIT_COLUMNS ", e.body FROM audit_log a"
+    "SELECT " AUDIT_COLUMNS
+    ", e.body FROM audit_log a"
     " LEFT JOIN events e ON e.instance = a.instance AND e.version = a.version"
     " WHERE a.idx >= ?1 ORDER BY a.idx LIMIT ?2";
 constexpr char kCountEvents[] = "SELECT count(*) FROM events";
@@ -257,8 +254,7 @@ std::string Num(int64_t n) { return std::to_string(n); }
 std::string LeafName(const AuditEntry& a) {
   std::string s = "audit leaf " + Num(a.index);
   if (a.kind == "event")
-    s += " (instance " + Num(a.instance.value) + " version " +
-         Num(a.version) + ")";
+    s += " (instance " + Num(a.instance.value) + " version " + Num(a.version) + ")";
   else
     s += " (" + a.kind + " " + a.type + ")";
   return s;
@@ -268,18 +264,15 @@ std::string LeafName(const AuditEntry& a) {
 // `a` records. Returns the problem, or an empty string.
 std::string EventLeafProblem(const AuditEntry& a, const std::string_view* body) {
   if (!body)
-    return LeafName(a) +
-           " records an event that is missing from the events table";
+    return LeafName(a) + " records an event that is missing from the events table";
   // DecodeEvent accepts only canonical bytes, so any edit that keeps the
   // JSON valid but changes its spelling is caught here too.
   std::optional<Event> ev = DecodeEvent(*body);
   if (!ev)
-    return LeafName(a) +
-           ": the stored event is not a valid canonical event any more";
+    return LeafName(a) + ": the stored event is not a valid canonical event any more";
   if (ev->instance != a.instance || ev->version != a.version)
-    return LeafName(a) + ": the events table holds instance " +
-           Num(ev->instance.value) + " version " + Num(ev->version) +
-           " in its place (rows were moved)";
+    return LeafName(a) + ": the events table holds instance " + Num(ev->instance.value) +
+           " version " + Num(ev->version) + " in its place (rows were moved)";
   if (ev->type != a.type || ev->actor != a.actor || ev->at != a.at ||
       audit::EventLeafData(*ev, a.def_hash) != a.leaf_data)
     return LeafName(a) +
@@ -289,8 +282,7 @@ std::string EventLeafProblem(const AuditEntry& a, const std::string_view* body) 
 }
 
 std::unexpected<Error> Violation(std::string what) {
-  return MakeError(ErrorCode::kInternal, "integrity_violation",
-                   std::move(what));
+  return MakeError(ErrorCode::kInternal, "integrity_violation", std::move(what));
 }
 
 // The committed perfect Merkle nodes at levels >= min_level, in memory.
@@ -346,8 +338,7 @@ class NodeCache {
     if (ref.level < min_level_) return;
     size_t l = static_cast<size_t>(ref.level - min_level_);
     if (levels_.size() <= l) levels_.resize(l + 1);
-    if (static_cast<size_t>(ref.index) == levels_[l].size())
-      levels_[l].push_back(h);
+    if (static_cast<size_t>(ref.index) == levels_[l].size()) levels_[l].push_back(h);
   }
 
   const int min_level_;
@@ -361,8 +352,7 @@ class DbNodeReader final : public audit::NodeReader {
  public:
   explicit DbNodeReader(Db& db, const NodeCache* cache = nullptr)
       : db_(db), cache_(cache) {}
-  Result<std::vector<Hash>> Read(
-      const std::vector<audit::NodeRef>& refs) override {
+  Result<std::vector<Hash>> Read(const std::vector<audit::NodeRef>& refs) override {
     std::vector<Hash> out(refs.size());
     std::optional<Stmt> st;
     for (size_t i = 0; i < refs.size(); ++i) {
@@ -377,9 +367,9 @@ class DbNodeReader final : public audit::NodeReader {
       if (!row) return std::unexpected(row.error());
       if (!*row || !(*st)->HashAt(0, &out[i]))
         return MakeError(ErrorCode::kInternal, "merkle_node_missing",
-                         "Merkle node (level " + Num(refs[i].level) +
-                             ", index " + Num(refs[i].index) +
-                             ") is missing or malformed in " + db_.path());
+                         "Merkle node (level " + Num(refs[i].level) + ", index " +
+                             Num(refs[i].index) + ") is missing or malformed in " +
+                             db_.path());
       (*st)->Reset();
     }
     return out;
@@ -396,20 +386,16 @@ Status ConfigureConnection(Db& db, const SqliteOptions& opt, bool reader) {
   if (!mode) return std::unexpected(mode.error());
   if (*mode != "wal")
     return Unavailable("storage_failed",
-                       db.path() + ": cannot switch to WAL journal mode (got \"" +
-                           *mode + "\"); is the file on a local filesystem?");
-  if (auto s = db.Exec("PRAGMA synchronous = FULL", "setting synchronous"); !s)
-    return s;
-  if (auto s = db.Exec("PRAGMA foreign_keys = ON", "enabling foreign keys"); !s)
-    return s;
+                       db.path() + ": cannot switch to WAL journal mode (got \"" + *mode +
+                           "\"); is the file on a local filesystem?");
+  if (auto s = db.Exec("PRAGMA synchronous = FULL", "setting synchronous"); !s) return s;
+  if (auto s = db.Exec("PRAGMA foreign_keys = ON", "enabling foreign keys"); !s) return s;
   if (reader) {
-    if (auto s = db.Exec("PRAGMA query_only = ON", "setting query_only"); !s)
-      return s;
+    if (auto s = db.Exec("PRAGMA query_only = ON", "setting query_only"); !s) return s;
     if (opt.reader_mmap_bytes > 0) {
       // PRAGMA takes no parameters; the text is built from an integer, which
       // cannot carry SQL.
-      std::string pragma =
-          "PRAGMA mmap_size = " + std::to_string(opt.reader_mmap_bytes);
+      std::string pragma = "PRAGMA mmap_size = " + std::to_string(opt.reader_mmap_bytes);
       if (auto s = db.Exec(pragma.c_str(), "setting mmap_size"); !s) return s;
     }
   }
@@ -602,9 +588,8 @@ struct SqliteStore::Impl {
     {
       std::lock_guard lock(q_mu);
       if (stopping)
-        return Unavailable("store_closed",
-                           "the SQLite store at " + opt.path +
-                               " is shutting down; nothing was written");
+        return Unavailable("store_closed", "the SQLite store at " + opt.path +
+                                               " is shutting down; nothing was written");
       queue.push_back(&op);
     }
     q_cv.notify_one();
@@ -618,8 +603,7 @@ struct SqliteStore::Impl {
       MaybeRestartWal();
       {
         std::unique_lock lock(q_mu);
-        q_cv.wait(lock,
-                  [&] { return (!queue.empty() && !paused) || stopping; });
+        q_cv.wait(lock, [&] { return (!queue.empty() && !paused) || stopping; });
         if (queue.empty()) return;  // stopping, and every request answered
         if (queue.front()->bulk) {
           batch.push_back(queue.front());
@@ -719,13 +703,11 @@ struct SqliteStore::Impl {
     }
     Status commit = Ok();
     if (fail_commits.load() > 0 && fail_commits.fetch_sub(1) > 0) {
-      commit = Unavailable("storage_failed",
-                           "COMMIT refused by FailCommitsForTesting");
+      commit = Unavailable("storage_failed", "COMMIT refused by FailCommitsForTesting");
     } else {
       commit = Exec(kCommit);
     }
-    if (!commit)
-      return AbortBatch(batch, BatchError(batch.size(), commit.error()));
+    if (!commit) return AbortBatch(batch, BatchError(batch.size(), commit.error()));
     node_cache->Publish(batch_nodes);
     committed_size.store(appender.size(), std::memory_order_release);
     {
@@ -745,8 +727,7 @@ struct SqliteStore::Impl {
   void RunBulk(WriteOp& op) {
     std::vector<WriteOp*> one{&op};
     if (writer_state_stale) {
-      if (auto s = ReloadWriterState(); !s)
-        return FailAll(one, BatchError(1, s.error()));
+      if (auto s = ReloadWriterState(); !s) return FailAll(one, BatchError(1, s.error()));
     }
     (void)writer_db->Exec("PRAGMA synchronous = OFF", "bulk load");
     audit::TreeAppender before = appender;
@@ -831,8 +812,7 @@ struct SqliteStore::Impl {
       if ((*st)->IsNull(0)) return store_internal::InstanceNotFound(id);
       int64_t actual = (*st)->Int(0);
       if (actual != req.expected_version)
-        return store_internal::VersionConflict(id, req.expected_version,
-                                               actual);
+        return store_internal::VersionConflict(id, req.expected_version, actual);
     }
 
     AppendResult result;
@@ -857,11 +837,19 @@ struct SqliteStore::Impl {
       const InstanceRow& r = req.row;
       auto st = writer_db->Prepare(kUpsertInstance);
       if (!st) return std::unexpected(st.error());
-      (*st)->Bind(1, id.value).Bind(2, r.workflow)
-          .Bind(3, int64_t{r.workflow_version}).Bind(4, r.def_hash)
-          .Bind(5, r.status).Bind(6, r.submitter.value).Bind(7, r.title)
-          .Bind(8, r.amount.fen).Bind(9, r.current_nodes).Bind(10, r.version)
-          .Bind(11, r.created_at.ms).Bind(12, r.updated_at.ms);
+      (*st)
+          ->Bind(1, id.value)
+          .Bind(2, r.workflow)
+          .Bind(3, int64_t{r.workflow_version})
+          .Bind(4, r.def_hash)
+          .Bind(5, r.status)
+          .Bind(6, r.submitter.value)
+          .Bind(7, r.title)
+          .Bind(8, r.amount.fen)
+          .Bind(9, r.current_nodes)
+          .Bind(10, r.version)
+          .Bind(11, r.created_at.ms)
+          .Bind(12, r.updated_at.ms);
       if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
     }
     {
@@ -902,8 +890,7 @@ struct SqliteStore::Impl {
       if (!r) return std::unexpected(r.error());
       root = *r;
     }
-    if (auto s = store_internal::ValidateCheckpoint(cp, appender.size(),
-                                                    *latest, root);
+    if (auto s = store_internal::ValidateCheckpoint(cp, appender.size(), *latest, root);
         !s)
       return s;
     auto st = writer_db->Prepare(kInsertCheckpoint);
@@ -936,21 +923,17 @@ struct SqliteStore::Impl {
     std::unique_lock lock(cp_mu);
     for (;;) {
       cp_cv.wait_for(lock, std::chrono::milliseconds(opt.checkpoint_interval_ms),
-                     [&] {
-                       return cp_stop || pending() >= opt.checkpoint_wal_pages;
-                     });
+                     [&] { return cp_stop || pending() >= opt.checkpoint_wal_pages; });
       if (cp_stop) return;
       if (pending() <= 0) continue;
       lock.unlock();
       int log = 0, copied = 0;
       int rc = sqlite3_wal_checkpoint_v2(checkpoint_db->get(), nullptr,
-                                         SQLITE_CHECKPOINT_PASSIVE, &log,
-                                         &copied);
+                                         SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
       {
         std::lock_guard s(stats_mu);
         ++stats.wal_checkpoints;
-        if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
-          ++stats.wal_checkpoint_errors;
+        if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY) ++stats.wal_checkpoint_errors;
       }
       lock.lock();
       if (rc == SQLITE_OK) backfilled = copied;
@@ -966,14 +949,12 @@ struct SqliteStore::Impl {
   void MaybeRestartWal() {
     if (wal_pages.load() < opt.wal_restart_pages) return;
     int rc = sqlite3_wal_checkpoint_v2(writer_db->get(), nullptr,
-                                       SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                       nullptr);
+                                       SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     // BUSY: the checkpoint thread was at it; try again after the next batch.
     if (rc == SQLITE_OK) wal_pages.store(0);
     std::lock_guard s(stats_mu);
     ++stats.wal_restarts;
-    if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
-      ++stats.wal_checkpoint_errors;
+    if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY) ++stats.wal_checkpoint_errors;
   }
 };
 
@@ -983,11 +964,9 @@ SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 SqliteStore::~SqliteStore() = default;
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(
-    const SqliteOptions& options) {
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& options) {
   if (options.path.empty())
-    return InvalidArgument("bad_store_options",
-                           "the SQLite store needs a database path");
+    return InvalidArgument("bad_store_options", "the SQLite store needs a database path");
   if (options.read_connections < 1 || options.max_batch < 1 ||
       options.busy_timeout_ms < 0 || options.checkpoint_wal_pages < 1 ||
       options.checkpoint_interval_ms < 1 ||
@@ -1063,9 +1042,7 @@ namespace {
 
 Result<SqliteStore::ConnectionSettings> ReadSettings(Db& db) {
   SqliteStore::ConnectionSettings out;
-  auto get = [&](const char* sql) -> Result<std::string> {
-    return db.PragmaValue(sql);
-  };
+  auto get = [&](const char* sql) -> Result<std::string> { return db.PragmaValue(sql); };
   auto mode = get("PRAGMA journal_mode");
   auto sync = get("PRAGMA synchronous");
   auto fk = get("PRAGMA foreign_keys");
@@ -1104,8 +1081,7 @@ Result<SqliteStore::ConnectionSettings> SqliteStore::ReaderSettingsForTesting() 
 // -- writes -----------------------------------------------------------------
 
 Result<AppendResult> SqliteStore::Append(AppendRequest req) {
-  if (auto s = store_internal::ValidateAppend(req); !s)
-    return std::unexpected(s.error());
+  if (auto s = store_internal::ValidateAppend(req); !s) return std::unexpected(s.error());
   PreparedAppend p{std::move(req), {}, {}};
   if (p.req.instance.value != 0) {
     store_internal::StampInstance(p.req, p.req.instance);
@@ -1128,12 +1104,10 @@ Result<std::vector<AppendResult>> SqliteStore::BulkAppendForTesting(
   std::vector<PreparedAppend> prepared;
   prepared.reserve(reqs.size());
   for (AppendRequest& r : reqs) {
-    if (auto s = store_internal::ValidateAppend(r); !s)
-      return std::unexpected(s.error());
+    if (auto s = store_internal::ValidateAppend(r); !s) return std::unexpected(s.error());
     prepared.push_back(PreparedAppend{std::move(r), {}, {}});
     if (prepared.back().req.instance.value != 0) {
-      store_internal::StampInstance(prepared.back().req,
-                                    prepared.back().req.instance);
+      store_internal::StampInstance(prepared.back().req, prepared.back().req.instance);
       prepared.back().Compute();
     }
   }
@@ -1166,8 +1140,7 @@ Status SqliteStore::SaveCheckpoint(const Checkpoint& cp) {
   return impl_->Submit(op);
 }
 
-Result<std::string> SqliteStore::PutAttachment(std::string_view bytes,
-                                               int64_t max_size) {
+Result<std::string> SqliteStore::PutAttachment(std::string_view bytes, int64_t max_size) {
   if (auto s = store_internal::CheckAttachmentSize(bytes.size(), max_size); !s)
     return std::unexpected(s.error());
   std::string address = store_internal::Sha256Address(bytes);
@@ -1199,8 +1172,7 @@ Status SqliteStore::SaveDefinition(const std::string& id, int version,
         if ((*st)->TextView(0) == hash) return Ok();
         return MakeError(ErrorCode::kConflict, "definition_version_exists",
                          "workflow " + id + " version " + Num(version) +
-                             " is already stored with hash " +
-                             (*st)->Text(0) +
+                             " is already stored with hash " + (*st)->Text(0) +
                              "; a changed definition needs a new version");
       }
     }
@@ -1229,14 +1201,13 @@ Result<std::vector<Event>> SqliteStore::LoadEvents(InstanceId id) {
     std::optional<Event> e = DecodeEvent((*st)->TextView(1));
     int64_t want = static_cast<int64_t>(out.size()) + 1;
     if (!e || version != want || e->version != version || e->instance != id)
-      return MakeError(
-          ErrorCode::kInternal, "corrupt_history",
-          "instance " + Num(id.value) + ": stored event version " +
-              Num(version) +
-              (!e ? " is not a valid canonical event"
-                  : version != want ? " follows version " + Num(want - 1)
-                                    : " names another instance or version") +
-              "; the database was modified outside approvald");
+      return MakeError(ErrorCode::kInternal, "corrupt_history",
+                       "instance " + Num(id.value) + ": stored event version " +
+                           Num(version) +
+                           (!e                ? " is not a valid canonical event"
+                            : version != want ? " follows version " + Num(want - 1)
+                                              : " names another instance or version") +
+                           "; the database was modified outside approvald");
     out.push_back(std::move(*e));
   }
   if (out.empty()) return store_internal::InstanceNotFound(id);
@@ -1254,13 +1225,11 @@ Result<InstanceRow> SqliteStore::GetInstance(InstanceId id) {
   return ReadInstance(**st);
 }
 
-Result<std::vector<InstanceRow>> SqliteStore::ListInstances(
-    const InstanceQuery& q) {
+Result<std::vector<InstanceRow>> SqliteStore::ListInstances(const InstanceQuery& q) {
   if (auto s = store_internal::ValidateLimit(q.limit, "ListInstances"); !s)
     return std::unexpected(s.error());
   unsigned mask = (q.workflow ? kByWorkflow : 0) | (q.status ? kByStatus : 0) |
-                  (q.submitter ? kBySubmitter : 0) |
-                  (q.involved ? kByInvolved : 0);
+                  (q.submitter ? kBySubmitter : 0) | (q.involved ? kByInvolved : 0);
   auto lease = impl_->AcquireReader();
   auto st = lease->db().Prepare(ListInstancesSql(mask));
   if (!st) return std::unexpected(st.error());
@@ -1281,8 +1250,7 @@ Result<std::vector<InstanceRow>> SqliteStore::ListInstances(
 }
 
 Result<std::vector<TaskRow>> SqliteStore::ListTasks(const PersonId& person,
-                                                    const std::string& kind,
-                                                    int limit) {
+                                                    const std::string& kind, int limit) {
   if (auto s = store_internal::ValidateLimit(limit, "ListTasks"); !s)
     return std::unexpected(s.error());
   auto lease = impl_->AcquireReader();
@@ -1309,8 +1277,7 @@ Result<std::vector<AuditEntry>> SqliteStore::QueryAudit(const AuditQuery& q) {
   if (auto s = store_internal::ValidateLimit(q.limit, "QueryAudit"); !s)
     return std::unexpected(s.error());
   unsigned mask = (q.instance ? kByInstance : 0) | (q.actor ? kByActor : 0) |
-                  (q.type ? kByType : 0) | (q.from ? kFrom : 0) |
-                  (q.to ? kTo : 0);
+                  (q.type ? kByType : 0) | (q.from ? kFrom : 0) | (q.to ? kTo : 0);
   auto lease = impl_->AcquireReader();
   auto st = lease->db().Prepare(QueryAuditSql(mask));
   if (!st) return std::unexpected(st.error());
@@ -1336,8 +1303,8 @@ Result<int64_t> SqliteStore::AuditSize() {
   return Impl::QueryAuditSize(lease->db());
 }
 
-Status SqliteStore::ScanAudit(
-    int64_t from, const std::function<bool(const AuditEntry&)>& fn) {
+Status SqliteStore::ScanAudit(int64_t from,
+                              const std::function<bool(const AuditEntry&)>& fn) {
   // Reads a chunk, releases the connection, then calls `fn`: memory stays
   // bounded, no snapshot is held while `fn` runs, and `fn` may call back
   // into the store. Rows are yielded as stored, gaps and all: judging them
@@ -1381,8 +1348,7 @@ Result<Hash> SqliteStore::RootAt(int64_t size) {
   return audit::RootAt(nodes, size);
 }
 
-Result<std::vector<Hash>> SqliteStore::InclusionProof(int64_t index,
-                                                      int64_t size) {
+Result<std::vector<Hash>> SqliteStore::InclusionProof(int64_t index, int64_t size) {
   auto lease = impl_->AcquireReader();
   // One read transaction for the handful of node reads: cheaper than one
   // implicit transaction per statement.
@@ -1405,9 +1371,7 @@ Result<std::vector<Hash>> SqliteStore::ConsistencyProof(int64_t old_size,
   if (auto s = txn.Begin(); !s) return std::unexpected(s.error());
   auto log_size = impl_->LogSizeCovering(lease->db(), new_size);
   if (!log_size) return std::unexpected(log_size.error());
-  if (auto s = store_internal::ValidateConsistency(old_size, new_size,
-                                                   *log_size);
-      !s)
+  if (auto s = store_internal::ValidateConsistency(old_size, new_size, *log_size); !s)
     return std::unexpected(s.error());
   DbNodeReader nodes(lease->db(), impl_->node_cache.get());
   return audit::ConsistencyProof(nodes, old_size, new_size);
@@ -1476,8 +1440,7 @@ Result<std::vector<StoredDefinition>> SqliteStore::ListDefinitions() {
     auto row = (*st)->Step();
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
-    out.push_back(StoredDefinition{(*st)->Text(0),
-                                   static_cast<int>((*st)->Int(1)),
+    out.push_back(StoredDefinition{(*st)->Text(0), static_cast<int>((*st)->Int(1)),
                                    (*st)->Text(2), (*st)->Text(3)});
   }
   return out;
@@ -1502,21 +1465,17 @@ Status SqliteStore::CheckIntegrity() {
       checkpoints.push_back(ReadCheckpoint(**st));
     }
   }
-  std::stable_sort(checkpoints.begin(), checkpoints.end(),
-                   [](const Checkpoint& a, const Checkpoint& b) {
-                     return a.size < b.size;
-                   });
+  std::stable_sort(
+      checkpoints.begin(), checkpoints.end(),
+      [](const Checkpoint& a, const Checkpoint& b) { return a.size < b.size; });
   size_t next_cp = 0;
   audit::TreeAppender tree;
   auto check_checkpoints = [&]() -> Status {
-    while (next_cp < checkpoints.size() &&
-           checkpoints[next_cp].size == tree.size()) {
+    while (next_cp < checkpoints.size() && checkpoints[next_cp].size == tree.size()) {
       if (checkpoints[next_cp].root != tree.Root())
-        return Violation("checkpoint at size " + Num(tree.size()) +
-                         " has root " +
+        return Violation("checkpoint at size " + Num(tree.size()) + " has root " +
                          store_internal::HexOf(checkpoints[next_cp].root) +
-                         " but the leaves give " +
-                         store_internal::HexOf(tree.Root()));
+                         " but the leaves give " + store_internal::HexOf(tree.Root()));
       ++next_cp;
     }
     return Ok();
@@ -1538,8 +1497,7 @@ Status SqliteStore::CheckIntegrity() {
       AuditEntry a = ReadAuditEntry(**st);
       if (a.index != tree.size())
         return Violation("audit leaf " + Num(tree.size()) +
-                         " is missing (the next stored leaf is " +
-                         Num(a.index) + ")");
+                         " is missing (the next stored leaf is " + Num(a.index) + ")");
       if (audit::LeafHash(a.leaf_data) != a.leaf_hash)
         return Violation(LeafName(a) +
                          ": the stored leaf hash is not the hash of the "
@@ -1547,8 +1505,7 @@ Status SqliteStore::CheckIntegrity() {
       if (a.kind == "event") {
         ++event_leaves;
         std::string_view body = (*st)->TextView(10);
-        std::string problem =
-            EventLeafProblem(a, (*st)->IsNull(10) ? nullptr : &body);
+        std::string problem = EventLeafProblem(a, (*st)->IsNull(10) ? nullptr : &body);
         if (!problem.empty()) return Violation(std::move(problem));
       }
       for (const audit::NodeWrite& w : tree.Append(a.leaf_hash)) {
@@ -1560,22 +1517,20 @@ Status SqliteStore::CheckIntegrity() {
         bool present = *nrow && (*node)->HashAt(0, &stored);
         (*node)->Reset();
         if (!present || stored != w.hash)
-          return Violation(
-              "Merkle node (level " + Num(w.ref.level) + ", index " +
-              Num(w.ref.index) + ") over leaves " +
-              Num(w.ref.index << w.ref.level) + ".." +
-              Num(((w.ref.index + 1) << w.ref.level) - 1) +
-              (present ? " differs from the one recomputed from the leaves"
-                       : " is missing") +
-              " (checked when adding " + LeafName(a) + ")");
+          return Violation("Merkle node (level " + Num(w.ref.level) + ", index " +
+                           Num(w.ref.index) + ") over leaves " +
+                           Num(w.ref.index << w.ref.level) + ".." +
+                           Num(((w.ref.index + 1) << w.ref.level) - 1) +
+                           (present ? " differs from the one recomputed from the leaves"
+                                    : " is missing") +
+                           " (checked when adding " + LeafName(a) + ")");
       }
       if (auto s = check_checkpoints(); !s) return s;
     }
   }
   if (next_cp < checkpoints.size())
     return Violation("checkpoint at size " + Num(checkpoints[next_cp].size) +
-                     " is beyond the audit log's " + Num(tree.size()) +
-                     " leaves");
+                     " is beyond the audit log's " + Num(tree.size()) + " leaves");
   auto count = [&](const char* sql) -> Result<int64_t> {
     auto st = db.Prepare(sql);
     if (!st) return std::unexpected(st.error());
@@ -1607,9 +1562,8 @@ Status SqliteStore::CheckIntegrity() {
     auto row = (*st)->Step();
     if (!row) return std::unexpected(row.error());
     if (*row)
-      return Violation("instance " + Num((*st)->Int(0)) +
-                       ": its row says version " + Num((*st)->Int(1)) +
-                       " but it has " + Num((*st)->Int(2)) +
+      return Violation("instance " + Num((*st)->Int(0)) + ": its row says version " +
+                       Num((*st)->Int(1)) + " but it has " + Num((*st)->Int(2)) +
                        " events up to version " + Num((*st)->Int(3)));
   }
   {
@@ -1630,11 +1584,10 @@ Status SqliteStore::Backup(const std::string& to_path) {
   return BackupSqliteDatabase(impl_->opt.path, to_path);
 }
 
-Status BackupSqliteDatabase(const std::string& db_path,
-                            const std::string& to_path) {
+Status BackupSqliteDatabase(const std::string& db_path, const std::string& to_path) {
   auto fail = [&](std::string what) {
-    return Unavailable("backup_failed", "backing up " + db_path + " to " +
-                                            to_path + ": " + std::move(what));
+    return Unavailable("backup_failed", "backing up " + db_path + " to " + to_path +
+                                            ": " + std::move(what));
   };
   auto src = Db::Open(db_path, /*create=*/false, "backup source");
   if (!src) return std::unexpected(src.error());
@@ -1644,16 +1597,14 @@ Status BackupSqliteDatabase(const std::string& db_path,
   {
     auto dst = Db::Open(tmp, /*create=*/true, "backup target");
     if (!dst) return std::unexpected(dst.error());
-    sqlite3_backup* b =
-        sqlite3_backup_init((*dst)->get(), "main", (*src)->get(), "main");
+    sqlite3_backup* b = sqlite3_backup_init((*dst)->get(), "main", (*src)->get(), "main");
     if (!b) return fail(sqlite3_errmsg((*dst)->get()));
     // One step copies every page within one read transaction on the
     // source: a consistent snapshot, while WAL lets the daemon keep
     // committing beside it.
     int rc = sqlite3_backup_step(b, -1);
     int fin = sqlite3_backup_finish(b);
-    if (rc != SQLITE_DONE)
-      return fail(std::string(sqlite3_errstr(rc)));
+    if (rc != SQLITE_DONE) return fail(std::string(sqlite3_errstr(rc)));
     if (fin != SQLITE_OK) return fail(sqlite3_errmsg((*dst)->get()));
   }
   // Closing the target wrote and synced it (synchronous defaults to FULL);

@@ -101,10 +101,8 @@ class SqliteStore final : public Store {
   Result<int64_t> AppendAudit(const AuditRecord& rec) override;
   Result<std::vector<Event>> LoadEvents(InstanceId id) override;
   Result<InstanceRow> GetInstance(InstanceId id) override;
-  Result<std::vector<InstanceRow>> ListInstances(
-      const InstanceQuery& q) override;
-  Result<std::vector<TaskRow>> ListTasks(const PersonId& person,
-                                         const std::string& kind,
+  Result<std::vector<InstanceRow>> ListInstances(const InstanceQuery& q) override;
+  Result<std::vector<TaskRow>> ListTasks(const PersonId& person, const std::string& kind,
                                          int limit) override;
   Result<std::vector<AuditEntry>> QueryAudit(const AuditQuery& q) override;
   Result<int64_t> AuditSize() override;
@@ -114,19 +112,15 @@ class SqliteStore final : public Store {
   Status ScanAudit(int64_t from,
                    const std::function<bool(const AuditEntry&)>& fn) override;
   Result<Hash> RootAt(int64_t size) override;
-  Result<std::vector<Hash>> InclusionProof(int64_t index,
-                                           int64_t size) override;
-  Result<std::vector<Hash>> ConsistencyProof(int64_t old_size,
-                                             int64_t new_size) override;
+  Result<std::vector<Hash>> InclusionProof(int64_t index, int64_t size) override;
+  Result<std::vector<Hash>> ConsistencyProof(int64_t old_size, int64_t new_size) override;
   Status SaveCheckpoint(const Checkpoint& cp) override;
   Result<std::vector<Checkpoint>> ListCheckpoints() override;
   Result<std::optional<Checkpoint>> LatestCheckpoint() override;
-  Result<std::string> PutAttachment(std::string_view bytes,
-                                    int64_t max_size) override;
+  Result<std::string> PutAttachment(std::string_view bytes, int64_t max_size) override;
   Result<std::string> GetAttachment(const std::string& hash) override;
   Result<int64_t> AttachmentSize(const std::string& hash) override;
-  Status SaveDefinition(const std::string& id, int version,
-                        const std::string& hash,
+  Status SaveDefinition(const std::string& id, int version, const std::string& hash,
                         const std::string& source_text) override;
   Result<std::vector<StoredDefinition>> ListDefinitions() override;
 
@@ -162,7 +156,7 @@ class SqliteStore final : public Store {
   // and on a reader's.
   struct ConnectionSettings {
     std::string journal_mode;
-    int64_t synchronous = -1;   // 2 = FULL
+    int64_t synchronous = -1;  // 2 = FULL
     int64_t foreign_keys = -1;
     int64_t busy_timeout = -1;  // ms
     int64_t query_only = -1;
@@ -172,8 +166,7 @@ class SqliteStore final : public Store {
   // Appends `reqs` in one big transaction with synchronous=OFF (not durable
   // until the next normal commit or close): only for building benchmark
   // fixtures fast. Fails as a whole if any request fails.
-  Result<std::vector<AppendResult>> BulkAppendForTesting(
-      std::vector<AppendRequest> reqs);
+  Result<std::vector<AppendResult>> BulkAppendForTesting(std::vector<AppendRequest> reqs);
 
  private:
   struct Impl;
@@ -190,8 +183,7 @@ class SqliteStore final : public Store {
 // Restore: stop approvald, copy the backup file to the database path in the
 // data directory and delete any stale "<path>-wal" and "<path>-shm" beside
 // it, then start approvald; the copy is a complete database on its own.
-Status BackupSqliteDatabase(const std::string& db_path,
-                            const std::string& to_path);
+Status BackupSqliteDatabase(const std::string& db_path, const std::string& to_path);
 
 }  // namespace approvald
 

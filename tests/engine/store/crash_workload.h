@@ -20,8 +20,7 @@ inline constexpr char kDefSource[] = "id: expense\nversion: 1\n# crash test\n";
 // assigns an id: it is the submitter and the one pending task's person.
 // `comment` pads the events (the fill test uses it to grow the database).
 inline AppendRequest TwoEvents(InstanceId id, int64_t expected,
-                               const std::string& def_hash,
-                               const std::string& owner,
+                               const std::string& def_hash, const std::string& owner,
                                const std::string& comment = "") {
   AppendRequest r;
   r.instance = id;
@@ -47,8 +46,8 @@ inline AppendRequest TwoEvents(InstanceId id, int64_t expected,
   r.row.current_nodes = "n" + std::to_string(v);
   r.row.created_at = Timestamp{1700000000000};
   r.row.updated_at = Timestamp{1700000000000 + v};
-  r.tasks.push_back(TaskRow{id, "n" + std::to_string(v), PersonId(owner),
-                            "pending", Timestamp{v}});
+  r.tasks.push_back(
+      TaskRow{id, "n" + std::to_string(v), PersonId(owner), "pending", Timestamp{v}});
   return r;
 }
 

@@ -18,7 +18,7 @@ TEST(FailingStoreTest, FailsTheNthCallOnceBeforeTheWrappedStoreRuns) {
   FailingStore store(base);
   ASSERT_TRUE(store.Append(Submit()));
   store.FailNthCall(2);
-  EXPECT_TRUE(store.GetInstance(InstanceId{1}));       // 1st from now
+  EXPECT_TRUE(store.GetInstance(InstanceId{1}));           // 1st from now
   auto failed = store.Append(Continue(InstanceId{1}, 1));  // 2nd
   ASSERT_FALSE(failed.has_value());
   EXPECT_EQ(failed.error().code, ErrorCode::kUnavailable);

@@ -34,8 +34,7 @@ using ::testing::HasSubstr;
 constexpr char kOrigin[] = "approvald/store-test";
 constexpr char kDefSource[] = "id: expense\nversion: 1\n";
 
-std::unique_ptr<SqliteStore> MustOpen(const std::string& path,
-                                      SqliteOptions opt = {}) {
+std::unique_ptr<SqliteStore> MustOpen(const std::string& path, SqliteOptions opt = {}) {
   opt.path = path;
   auto s = SqliteStore::Open(opt);
   EXPECT_TRUE(s.has_value()) << s.error().ToString();
@@ -95,8 +94,7 @@ class RawDb {
     for (const char* t : {"events", "audit_log", "merkle_nodes", "checkpoints",
                           "attachments", "definitions"})
       for (const char* suffix : {"_u", "_d"})
-        ASSERT_EQ(Exec(std::string("DROP TRIGGER ") + t + "_append_only" +
-                       suffix),
+        ASSERT_EQ(Exec(std::string("DROP TRIGGER ") + t + "_append_only" + suffix),
                   SQLITE_OK)
             << last_error_;
   }
@@ -126,8 +124,7 @@ TEST(SqliteStoreTest, MigrationsAreAppliedOnceAndRecorded) {
   ASSERT_GE(known.size(), 1u);
   EXPECT_EQ(raw.Int("SELECT count(*) FROM schema_migrations"),
             static_cast<int64_t>(known.size()));
-  EXPECT_EQ(raw.Int("SELECT max(version) FROM schema_migrations"),
-            known.back().version);
+  EXPECT_EQ(raw.Int("SELECT max(version) FROM schema_migrations"), known.back().version);
   EXPECT_EQ(raw.Text("SELECT name FROM schema_migrations WHERE version = 1"),
             "initial_schema");
   EXPECT_GT(raw.Int("SELECT applied_at FROM schema_migrations WHERE version = 1"),
@@ -167,9 +164,10 @@ TEST(SqliteStoreTest, NotADatabaseIsUnavailable) {
   {
     FILE* f = fopen(path.c_str(), "w");
     ASSERT_NE(f, nullptr);
-    fputs("this is not an SQLite database, just some text long enough......"
-          "................................................................",
-          f);
+    fputs(
+        "this is not an SQLite database, just some text long enough......"
+        "................................................................",
+        f);
     fclose(f);
   }
   auto s = SqliteStore::Open(SqliteOptions{.path = path});
@@ -255,7 +253,8 @@ TEST(SqliteStoreTest, EverythingSurvivesCloseAndReopen) {
     keyed.idempotency_key = "k";
     keyed.request_hash = "h";
     ASSERT_TRUE(store->Append(keyed));
-    ASSERT_TRUE(store->AppendAudit(AuditRecord{Timestamp{5}, "login", PersonId("li"), "user:li", {}}));
+    ASSERT_TRUE(store->AppendAudit(
+        AuditRecord{Timestamp{5}, "login", PersonId("li"), "user:li", {}}));
     root = *store->RootAt(4);
     ASSERT_TRUE(store->SaveCheckpoint(Checkpoint{4, root, Timestamp{9}, "sig"}));
     attachment = *store->PutAttachment("invoice", 100);
@@ -350,8 +349,7 @@ TEST(GroupCommitStatsTest, BucketsDoubleAndTheLastIsOpen) {
   EXPECT_EQ(GroupCommitStats::BucketUpperBound(0), 1);
   EXPECT_EQ(GroupCommitStats::BucketUpperBound(1), 2);
   EXPECT_EQ(GroupCommitStats::BucketUpperBound(2), 4);
-  EXPECT_EQ(GroupCommitStats::BucketUpperBound(GroupCommitStats::kBuckets - 2),
-            1024);
+  EXPECT_EQ(GroupCommitStats::BucketUpperBound(GroupCommitStats::kBuckets - 2), 1024);
   EXPECT_EQ(GroupCommitStats::BucketUpperBound(GroupCommitStats::kBuckets - 1),
             INT64_MAX);
 }
@@ -381,12 +379,11 @@ TEST(SqliteStoreTest, RefusedRequestsDoNotFailTheirBatchMates) {
 
   Result<AppendResult> good1, stale, mismatch, good2, fresh;
   keyed.request_hash = "h2";
-  RunInOneBatch(
-      *store, {[&] { good1 = store->Append(Continue(a->instance, 1)); },
-      [&] { stale = store->Append(Continue(a->instance, 1)); },
-      [&] { mismatch = store->Append(keyed); },
-      [&] { fresh = store->Append(Submit()); },
-      [&] { good2 = store->Append(Continue(InstanceId{2}, 1)); }});
+  RunInOneBatch(*store, {[&] { good1 = store->Append(Continue(a->instance, 1)); },
+                         [&] { stale = store->Append(Continue(a->instance, 1)); },
+                         [&] { mismatch = store->Append(keyed); },
+                         [&] { fresh = store->Append(Submit()); },
+                         [&] { good2 = store->Append(Continue(InstanceId{2}, 1)); }});
   GroupCommitStats after = store->BatchStats();
   EXPECT_EQ(after.batches, before.batches + 1);
   EXPECT_EQ(after.max_batch, 5);
@@ -415,22 +412,23 @@ TEST(SqliteStoreTest, FailedCommitAnswersTheWholeBatchUnavailable) {
     Result<AppendResult> r1, r2, r3;
     Result<int64_t> rec;
     Status cp;
-    RunInOneBatch(
-        *store, {[&] { r1 = store->Append(Continue(InstanceId{1}, 1)); },
-        [&] { r2 = store->Append(Submit()); },
-        [&] { r3 = store->Append(Submit()); },
-        [&] {
-          rec = store->AppendAudit(
-              AuditRecord{Timestamp{1}, "login", PersonId("li"), "user:li", {}});
-        },
-        [&] { cp = store->SaveCheckpoint(Checkpoint{1, root1, {}, "s"}); }});
+    RunInOneBatch(*store, {[&] { r1 = store->Append(Continue(InstanceId{1}, 1)); },
+                           [&] { r2 = store->Append(Submit()); },
+                           [&] { r3 = store->Append(Submit()); },
+                           [&] {
+                             rec = store->AppendAudit(AuditRecord{
+                                 Timestamp{1}, "login", PersonId("li"), "user:li", {}});
+                           },
+                           [&] {
+                             cp = store->SaveCheckpoint(Checkpoint{1, root1, {}, "s"});
+                           }});
     ASSERT_FALSE(r1.has_value());
     ASSERT_FALSE(r2.has_value());
     ASSERT_FALSE(r3.has_value());
     ASSERT_FALSE(rec.has_value());
     ASSERT_FALSE(cp.has_value());
-    for (const Error* e : {&r1.error(), &r2.error(), &r3.error(), &rec.error(),
-                           &cp.error()}) {
+    for (const Error* e :
+         {&r1.error(), &r2.error(), &r3.error(), &rec.error(), &cp.error()}) {
       EXPECT_EQ(e->code, ErrorCode::kUnavailable);
       EXPECT_EQ(e->reason, "commit_failed");
       EXPECT_THAT(e->message, HasSubstr("none of it was stored"));
@@ -651,9 +649,9 @@ class SqliteTamperTest : public ::testing::Test {
     if (!r) return "ERROR " + r.error().reason + ": " + r.error().message;
     if (r->ok) return "ok";
     const audit::VerifyFailure& f = *r->failure;
-    return "FAILED " + f.code + " leaf " + std::to_string(f.index) +
-           " instance " + std::to_string(f.instance.value) + " version " +
-           std::to_string(f.version) + ": " + f.message;
+    return "FAILED " + f.code + " leaf " + std::to_string(f.index) + " instance " +
+           std::to_string(f.instance.value) + " version " + std::to_string(f.version) +
+           ": " + f.message;
   }
 
   std::string Integrity(SqliteStore& store) {
@@ -686,8 +684,7 @@ TEST_F(SqliteTamperTest, ChangingOneByteOfAnEventIsNamed) {
     size_t pos = body.find("123452");  // the amount in fen
     ASSERT_NE(pos, std::string::npos) << body;
     body[pos] = '9';
-    raw->ExecWith("UPDATE events SET body = ?1 WHERE instance = 2 AND version = 2",
-                  body);
+    raw->ExecWith("UPDATE events SET body = ?1 WHERE instance = 2 AND version = 2", body);
   }
   auto store = MustOpen(path_);
   // The engine would now read 9234.52 yuan: still valid, so only the audit
@@ -723,8 +720,10 @@ TEST_F(SqliteTamperTest, DeletingAMiddleEventBreaksTheHistoryAndIsNamed) {
 TEST_F(SqliteTamperTest, SwappingTwoEventsIsNamed) {
   {
     auto raw = Tamper();
-    std::string v1 = raw->Text("SELECT body FROM events WHERE instance = 4 AND version = 1");
-    std::string v2 = raw->Text("SELECT body FROM events WHERE instance = 4 AND version = 2");
+    std::string v1 =
+        raw->Text("SELECT body FROM events WHERE instance = 4 AND version = 1");
+    std::string v2 =
+        raw->Text("SELECT body FROM events WHERE instance = 4 AND version = 2");
     raw->ExecWith("UPDATE events SET body = ?1 WHERE instance = 4 AND version = 1", v2);
     raw->ExecWith("UPDATE events SET body = ?1 WHERE instance = 4 AND version = 2", v1);
   }
@@ -779,14 +778,13 @@ TEST_F(SqliteTamperTest, RewritingEventLeafAndTreeTogetherIsCaughtBySignedCheckp
     ASSERT_EQ(raw->Exec("DELETE FROM merkle_nodes"), SQLITE_OK);
     audit::TreeAppender tree;
     for (int64_t i = 0; i < 15; ++i) {
-      std::string lh = raw->Text("SELECT leaf_hash FROM audit_log WHERE idx = " +
-                                 std::to_string(i));
+      std::string lh =
+          raw->Text("SELECT leaf_hash FROM audit_log WHERE idx = " + std::to_string(i));
       Hash leaf_hash;
       std::memcpy(leaf_hash.data(), lh.data(), 32);
       for (const audit::NodeWrite& w : tree.Append(leaf_hash))
-        raw->ExecWith("INSERT INTO merkle_nodes VALUES (" +
-                          std::to_string(w.ref.level) + ", " +
-                          std::to_string(w.ref.index) + ", ?1)",
+        raw->ExecWith("INSERT INTO merkle_nodes VALUES (" + std::to_string(w.ref.level) +
+                          ", " + std::to_string(w.ref.index) + ", ?1)",
                       std::string(reinterpret_cast<const char*>(w.hash.data()), 32),
                       true);
     }
@@ -801,7 +799,8 @@ TEST_F(SqliteTamperTest, RewritingEventLeafAndTreeTogetherIsCaughtBySignedCheckp
 
 TEST_F(SqliteTamperTest, AlteredMerkleNodeOnTheRootPathIsNamed) {
   // Node (3, 0) covers leaves 0..7 and is part of the root at size 15.
-  Tamper()->Exec("UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 3 AND idx = 0");
+  Tamper()->Exec(
+      "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 3 AND idx = 0");
   auto store = MustOpen(path_);
   EXPECT_THAT(Verify(*store), HasSubstr("tree_mismatch"));
   EXPECT_THAT(Integrity(*store), HasSubstr("Merkle node (level 3, index 0)"));
@@ -811,15 +810,16 @@ TEST_F(SqliteTamperTest, AlteredInteriorMerkleNodeIsNamed) {
   // Node (1, 2) covers leaves 4..5. No root at a size >= 8 uses it, only
   // proofs do: the proofs it yields fail against the signed checkpoint, and
   // CheckIntegrity names it.
-  Tamper()->Exec("UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 2");
+  Tamper()->Exec(
+      "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 2");
   auto store = MustOpen(path_);
   EXPECT_THAT(Integrity(*store), HasSubstr("Merkle node (level 1, index 2)"));
   auto cp = store->LatestCheckpoint().value().value();
   auto leaves = store->QueryAudit(AuditQuery{});
   auto proof = store->InclusionProof(6, cp.size);
   ASSERT_TRUE(proof.has_value());
-  EXPECT_FALSE(audit::VerifyInclusion((*leaves)[6].leaf_hash, 6, cp.size, *proof,
-                                      cp.root));
+  EXPECT_FALSE(
+      audit::VerifyInclusion((*leaves)[6].leaf_hash, 6, cp.size, *proof, cp.root));
 }
 
 TEST_F(SqliteTamperTest, EventAddedBehindTheLogsBackIsNamed) {
@@ -827,14 +827,16 @@ TEST_F(SqliteTamperTest, EventAddedBehindTheLogsBackIsNamed) {
     auto raw = Tamper();
     Event e = storetest::MakeEvent(4);
     e.instance = InstanceId{2};
-    raw->ExecWith("INSERT INTO events VALUES (2, 4, 0, 'approved', 'li', '', "
-                  "'line1', ?1)",
-                  EncodeEvent(e));
+    raw->ExecWith(
+        "INSERT INTO events VALUES (2, 4, 0, 'approved', 'li', '', "
+        "'line1', ?1)",
+        EncodeEvent(e));
     ASSERT_EQ(raw->Exec("UPDATE instances SET version = 4 WHERE id = 2"), SQLITE_OK);
   }
   auto store = MustOpen(path_);
   EXPECT_THAT(Verify(*store), HasSubstr("event_not_logged"));
-  EXPECT_THAT(Integrity(*store), HasSubstr("event instance 2 version 4 has no audit leaf"));
+  EXPECT_THAT(Integrity(*store),
+              HasSubstr("event instance 2 version 4 has no audit leaf"));
 }
 
 TEST_F(SqliteTamperTest, ProjectionOutOfStepWithEventsIsNamed) {

@@ -241,16 +241,14 @@ TYPED_TEST(StoreContractTest, FailedAppendDoesNotConsumeItsKey) {
   this->MustAppend(Continue(a.instance, 1));
   auto stale = this->store().Append(Keyed(Continue(a.instance, 1), "li", "k", "h"));
   ASSERT_FALSE(stale.has_value());
-  AppendResult ok =
-      this->MustAppend(Keyed(Continue(a.instance, 2), "li", "k", "h"));
+  AppendResult ok = this->MustAppend(Keyed(Continue(a.instance, 2), "li", "k", "h"));
   EXPECT_FALSE(ok.replayed);
   EXPECT_EQ(ok.version, 3);
 }
 
 TYPED_TEST(StoreContractTest, ConcurrentRetriesWithOneKeyCreateOneInstance) {
   constexpr int kThreads = 8;
-  std::vector<Result<AppendResult>> results(kThreads,
-                                            std::unexpected(Error{}));
+  std::vector<Result<AppendResult>> results(kThreads, std::unexpected(Error{}));
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i)
     threads.emplace_back([&, i] {
@@ -314,11 +312,10 @@ TYPED_TEST(StoreContractTest, ListTasksIsNewestFirstAndLimited) {
   ASSERT_TRUE(tasks.has_value());
   std::vector<std::string> got;
   for (const TaskRow& t : *tasks)
-    got.push_back(std::to_string(t.since.ms) + "/" +
-                  std::to_string(t.instance.value) + "/" + t.node);
-  EXPECT_THAT(got, ElementsAre("102/3/a", "102/3/b", "101/5/a", "101/5/b",
-                               "101/2/a", "101/2/b", "100/4/a", "100/4/b",
-                               "100/1/a", "100/1/b"));
+    got.push_back(std::to_string(t.since.ms) + "/" + std::to_string(t.instance.value) +
+                  "/" + t.node);
+  EXPECT_THAT(got, ElementsAre("102/3/a", "102/3/b", "101/5/a", "101/5/b", "101/2/a",
+                               "101/2/b", "100/4/a", "100/4/b", "100/1/a", "100/1/b"));
   EXPECT_EQ(this->store().ListTasks(PersonId("wang"), "pending", 3)->size(), 3u);
   EXPECT_EQ(this->store().ListTasks(PersonId("wang"), "cc", 100)->size(), 5u);
   EXPECT_TRUE(this->store().ListTasks(PersonId("nobody"), "pending", 5)->empty());
@@ -360,15 +357,14 @@ TYPED_TEST(StoreContractTest, ListInstancesFiltersAndPaginates) {
   EXPECT_THAT(ids({.involved = PersonId("wang")}), ElementsAre(1, 3));
   EXPECT_THAT(ids({.involved = PersonId("zhao")}), ElementsAre(4));
   EXPECT_THAT(ids({.involved = PersonId("li")}), ElementsAre(2, 3));
-  EXPECT_THAT(ids({.workflow = "expense", .status = "approved",
-                   .involved = PersonId("wang")}),
-              ElementsAre(3));
+  EXPECT_THAT(
+      ids({.workflow = "expense", .status = "approved", .involved = PersonId("wang")}),
+      ElementsAre(3));
   // Pagination by id.
   EXPECT_THAT(ids({.limit = 2}), ElementsAre(1, 2));
   EXPECT_THAT(ids({.after_id = 2, .limit = 2}), ElementsAre(3, 4));
   EXPECT_THAT(ids({.after_id = 4}), ElementsAre());
-  EXPECT_THAT(ids({.workflow = "expense", .after_id = 1, .limit = 1}),
-              ElementsAre(3));
+  EXPECT_THAT(ids({.workflow = "expense", .after_id = 1, .limit = 1}), ElementsAre(3));
   auto bad = this->store().ListInstances({.limit = 100000});
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
@@ -387,7 +383,10 @@ TYPED_TEST(StoreContractTest, UnknownInstanceIsNotFound) {
 
 TYPED_TEST(StoreContractTest, EveryEventIsAnAuditLeafOfItsCanonicalBytes) {
   AppendResult a = this->MustAppend(Submit("expense", "zhang", 2));
-  AuditRecord rec{Timestamp{1700000005000}, "login", PersonId("li"), "user:li",
+  AuditRecord rec{Timestamp{1700000005000},
+                  "login",
+                  PersonId("li"),
+                  "user:li",
                   {{"ip", Value::Str("10.0.0.1")}}};
   auto rec_index = this->store().AppendAudit(rec);
   ASSERT_TRUE(rec_index.has_value());
@@ -430,8 +429,8 @@ TYPED_TEST(StoreContractTest, RootsAndProofsVerify) {
     AppendResult a = this->MustAppend(Submit("expense", "zhang", 1 + i % 3));
     (void)a;
     if (i % 4 == 0) {
-      ASSERT_TRUE(this->store().AppendAudit(AuditRecord{
-          Timestamp{i}, "login", PersonId("li"), "user:li", {}}));
+      ASSERT_TRUE(this->store().AppendAudit(
+          AuditRecord{Timestamp{i}, "login", PersonId("li"), "user:li", {}}));
     }
   }
   int64_t n = this->store().AuditSize().value();
@@ -456,16 +455,15 @@ TYPED_TEST(StoreContractTest, RootsAndProofsVerify) {
           << "leaf " << i << " size " << size;
       // The proof does not fit another leaf.
       if (size > 1) {
-        EXPECT_FALSE(audit::VerifyInclusion(leaves[(i + 1) % size], i, size,
-                                            *proof, roots[size]));
+        EXPECT_FALSE(
+            audit::VerifyInclusion(leaves[(i + 1) % size], i, size, *proof, roots[size]));
       }
     }
   for (int64_t m = 1; m <= n; ++m)
     for (int64_t k = m; k <= n; ++k) {
       auto proof = this->store().ConsistencyProof(m, k);
       ASSERT_TRUE(proof.has_value()) << proof.error().ToString();
-      EXPECT_TRUE(
-          audit::VerifyConsistency(m, k, roots[m], roots[k], *proof))
+      EXPECT_TRUE(audit::VerifyConsistency(m, k, roots[m], roots[k], *proof))
           << m << " -> " << k;
     }
 }
@@ -488,8 +486,8 @@ TYPED_TEST(StoreContractTest, QueryAuditFiltersAndPaginates) {
   AppendResult a = this->MustAppend(Submit("expense", "zhang", 2));  // 0,1
   ASSERT_TRUE(this->store().AppendAudit(AuditRecord{
       Timestamp{1700000000500}, "login", PersonId("li"), "user:li", {}}));  // 2
-  this->MustAppend(Submit("expense", "wang"));                          // 3
-  this->MustAppend(Continue(a.instance, 2, 1, "li"));                   // 4
+  this->MustAppend(Submit("expense", "wang"));                              // 3
+  this->MustAppend(Continue(a.instance, 2, 1, "li"));                       // 4
   auto idx = [&](AuditQuery q) {
     std::vector<int64_t> out;
     auto r = this->store().QueryAudit(q);
@@ -508,8 +506,7 @@ TYPED_TEST(StoreContractTest, QueryAuditFiltersAndPaginates) {
               ElementsAre(0, 3));
   EXPECT_THAT(idx({.from = Timestamp{1700000002000}}), ElementsAre(1, 4));
   EXPECT_THAT(idx({.to = Timestamp{1700000001000}}), ElementsAre(2));
-  EXPECT_THAT(idx({.instance = a.instance, .actor = PersonId("li")}),
-              ElementsAre(4));
+  EXPECT_THAT(idx({.instance = a.instance, .actor = PersonId("li")}), ElementsAre(4));
   EXPECT_THAT(idx({.after_index = 1, .limit = 2}), ElementsAre(2, 3));
   EXPECT_THAT(idx({.instance = a.instance, .after_index = 0}), ElementsAre(1, 4));
   EXPECT_FALSE(this->store().QueryAudit({.limit = 0}).has_value());
@@ -522,8 +519,8 @@ TYPED_TEST(StoreContractTest, ScanAuditStreamsFromIndexAndStopsOnFalse) {
     seen.push_back(e.index);
     return true;
   }));
-  EXPECT_THAT(seen, ElementsAre(2990, 2991, 2992, 2993, 2994, 2995, 2996, 2997,
-                                2998, 2999));
+  EXPECT_THAT(seen,
+              ElementsAre(2990, 2991, 2992, 2993, 2994, 2995, 2996, 2997, 2998, 2999));
   int64_t count = 0, expected = 0;
   bool in_order = true;
   ASSERT_TRUE(this->store().ScanAudit(0, [&](const AuditEntry& e) {
@@ -634,8 +631,7 @@ TYPED_TEST(StoreContractTest, DefinitionVersionsAreKeptAndNeverChange) {
   EXPECT_THAT(*defs,
               ElementsAre(StoredDefinition{"expense", 1, "sha256:e1", "v1 text"},
                           StoredDefinition{"expense", 2, "sha256:e2", "v2 text"},
-                          StoredDefinition{"purchase", 1, "sha256:p1",
-                                           "id: purchase"}));
+                          StoredDefinition{"purchase", 1, "sha256:p1", "id: purchase"}));
 }
 
 }  // namespace

@@ -34,8 +34,7 @@ namespace {
 void Say(const std::string& line) {
   std::string l = line + "\n";
   // One write per line: atomic on a pipe (< PIPE_BUF).
-  if (::write(1, l.data(), l.size()) != static_cast<ssize_t>(l.size()))
-    std::_Exit(3);
+  if (::write(1, l.data(), l.size()) != static_cast<ssize_t>(l.size())) std::_Exit(3);
 }
 
 void Failed(const Error& e) {
@@ -45,8 +44,7 @@ void Failed(const Error& e) {
 
 int Run(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: %s append|fill <db> <threads> [key.pem]\n",
-                 argv[0]);
+    std::fprintf(stderr, "usage: %s append|fill <db> <threads> [key.pem]\n", argv[0]);
     return 2;
   }
   std::string mode = argv[1];
@@ -73,16 +71,15 @@ int Run(int argc, char** argv) {
     workers.emplace_back([&, t] {
       int failures = 0;
       for (int64_t seq = 0; !stop; ++seq) {
-        std::string owner = "o" + tag + "-" + std::to_string(t) + "-" +
-                            std::to_string(seq);
+        std::string owner =
+            "o" + tag + "-" + std::to_string(t) + "-" + std::to_string(seq);
         auto a = s.Append(TwoEvents(InstanceId{0}, 0, def_hash, owner, padding));
         if (!a) {
           Failed(a.error());
           if (fill && ++failures >= 3) return;
           continue;
         }
-        Say("A " + std::to_string(a->instance.value) + " " +
-            std::to_string(a->version));
+        Say("A " + std::to_string(a->instance.value) + " " + std::to_string(a->version));
         for (int64_t v = 2; v < 10 && !stop; v += 2) {
           auto c = s.Append(TwoEvents(a->instance, v, def_hash, owner, padding));
           if (!c) {
@@ -95,8 +92,10 @@ int Run(int argc, char** argv) {
         }
         if (seq % 4 == 0) {
           auto r = s.AppendAudit(AuditRecord{Timestamp{1700000000000 + seq},
-                                             "login", PersonId(owner),
-                                             "user:" + owner, {}});
+                                             "login",
+                                             PersonId(owner),
+                                             "user:" + owner,
+                                             {}});
           if (!r) {
             Failed(r.error());
             if (fill && ++failures >= 3) return;

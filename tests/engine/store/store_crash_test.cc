@@ -6,18 +6,17 @@
 // events, that the stored Merkle tree is the one the leaves give
 // (CheckIntegrity), and that the audit log verifies (audit::VerifyLog).
 #include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <chrono>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <set>
@@ -74,8 +73,7 @@ struct Acks {
 // Starts the child with `args`, its stdout on a pipe. `rlimit_fsize` > 0
 // limits the size of files it may write (SIGXFSZ ignored, so writes fail
 // with EFBIG instead of killing it).
-pid_t Spawn(const std::vector<std::string>& args, int* out_fd,
-            rlim_t rlimit_fsize = 0) {
+pid_t Spawn(const std::vector<std::string>& args, int* out_fd, rlim_t rlimit_fsize = 0) {
   int fds[2];
   if (pipe(fds) != 0) return -1;
   pid_t pid = fork();
@@ -130,8 +128,8 @@ bool ReadLines(int fd, Acks& acks, std::string& partial,
 }
 
 // Everything the crash test checks on a reopened database.
-void CheckSurvivors(SqliteStore& store, const Acks& acks,
-                    const audit::LogKey& key, const std::string& round) {
+void CheckSurvivors(SqliteStore& store, const Acks& acks, const audit::LogKey& key,
+                    const std::string& round) {
   SCOPED_TRACE(round);
   auto integrity = store.CheckIntegrity();
   ASSERT_TRUE(integrity) << integrity.error().ToString();
@@ -167,9 +165,8 @@ void CheckSurvivors(SqliteStore& store, const Acks& acks,
     ASSERT_TRUE(page.has_value());
     if (page->empty()) break;
     for (const InstanceRow& row : *page) {
-      EXPECT_EQ(row.version % 2, 0) << "instance " << row.id.value
-                                    << " is half-written at version "
-                                    << row.version;
+      EXPECT_EQ(row.version % 2, 0)
+          << "instance " << row.id.value << " is half-written at version " << row.version;
       EXPECT_EQ(row.title, "v" + std::to_string(row.version));
       EXPECT_EQ(row.current_nodes, "n" + std::to_string(row.version));
       auto events = store.LoadEvents(row.id);
@@ -195,7 +192,8 @@ TEST(StoreCrashTest, AcknowledgedWritesSurviveSigkill) {
   audit::LogKey log_key{crashtest::kOrigin, key->public_key()};
 
   uint64_t seed = std::random_device{}();
-  if (const char* s = std::getenv("STORE_CRASH_SEED")) seed = std::strtoull(s, nullptr, 10);
+  if (const char* s = std::getenv("STORE_CRASH_SEED"))
+    seed = std::strtoull(s, nullptr, 10);
   std::printf("StoreCrashTest seed %llu (set STORE_CRASH_SEED to replay)\n",
               static_cast<unsigned long long>(seed));
   std::mt19937_64 rng(seed);
@@ -222,9 +220,9 @@ TEST(StoreCrashTest, AcknowledgedWritesSurviveSigkill) {
       ++loaded_rounds;
     }
     int wait = under_load ? delay_ms(rng) : early_ms(rng);
-    alive = alive && ReadLines(fd, acks, partial,
-                               std::chrono::steady_clock::now() +
-                                   std::chrono::milliseconds(wait));
+    alive = alive &&
+            ReadLines(fd, acks, partial,
+                      std::chrono::steady_clock::now() + std::chrono::milliseconds(wait));
     kill(pid, SIGKILL);
     ReadLines(fd, acks, partial, std::nullopt);  // drain what it wrote
     close(fd);
@@ -240,11 +238,11 @@ TEST(StoreCrashTest, AcknowledgedWritesSurviveSigkill) {
                    "round " + std::to_string(round) + ", killed after " +
                        std::to_string(wait) + " ms");
     if (HasFatalFailure()) return;
-    std::printf("round %2d: killed %3d ms after %s; %lld lines in this round, "
-                "%zu instances so far, all present\n",
-                round, wait, under_load ? "it started writing" : "exec",
-                static_cast<long long>(acks.lines - acked_before),
-                acks.versions.size());
+    std::printf(
+        "round %2d: killed %3d ms after %s; %lld lines in this round, "
+        "%zu instances so far, all present\n",
+        round, wait, under_load ? "it started writing" : "exec",
+        static_cast<long long>(acks.lines - acked_before), acks.versions.size());
     if (under_load && acks.lines > acked_before + 1) ++rounds_with_acks;
     acked_before = acks.lines;
   }
