@@ -6,7 +6,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test run check bench clean
+.PHONY: all deps configure build test run check bench soak fuzz fuzz-build test-sanitize clean
 
 all: build
 
@@ -34,5 +34,37 @@ bench: deps
 	cmake --build build-bench --parallel $(JOBS)
 	./bench/run.sh build-bench
 
+# Several minutes of mixed HTTP + WebSocket load on loopback (SOAK_SECONDS,
+# default 300); prints p99 latency and the daemon's memory curve.
+soak: deps
+	./scripts/soak.sh build-soak
+
+# libFuzzer targets (tests/fuzz), built with clang 19 + ASan/UBSan in a build
+# of their own; each runs FUZZ_SECONDS (CI: 25). Crash inputs land in
+# $(FUZZ_DIR)/fuzz/<target>/; tests/fuzz/run.sh says what to do with them.
+FUZZ_DIR     ?= build-fuzz
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS ?= workflow_loader expr json_request http_request audit_bundle
+fuzz-build:
+	@bash scripts/install-deps.sh --fuzz
+	cmake -S . -B $(FUZZ_DIR) -DCMAKE_CXX_COMPILER=clang++-19 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DAPPROVAL_FUZZ=ON -DAPPROVAL_BUILD_TESTS=OFF -DAPPROVAL_BUILD_BENCH=OFF
+	cmake --build $(FUZZ_DIR) --target fuzz_all --parallel $(JOBS)
+
+fuzz: fuzz-build
+	./tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The whole test suite under AddressSanitizer (leaks included) and
+# UndefinedBehaviorSanitizer (aborting on the first finding), in a build of
+# its own (-O1, line tables only, to keep CI fast).
+SAN_DIR ?= build-sanitize
+test-sanitize: deps
+	cmake -S . -B $(SAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
+	  -DAPPROVAL_SANITIZE=ON -DAPPROVAL_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build $(SAN_DIR) --parallel $(JOBS)
+	cd $(SAN_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ctest --output-on-failure --parallel $(JOBS) --timeout 900
+
 clean:
-	rm -rf $(BUILD_DIR) build-bench
+	rm -rf $(BUILD_DIR) build-bench build-soak $(FUZZ_DIR) $(SAN_DIR)

@@ -21,6 +21,7 @@ add_library(approval_api_base STATIC
   ${CMAKE_CURRENT_LIST_DIR}/auth.cc
   ${CMAKE_CURRENT_LIST_DIR}/limits.cc
   ${CMAKE_CURRENT_LIST_DIR}/metrics.cc
+  ${CMAKE_CURRENT_LIST_DIR}/static_files.cc
 )
 target_include_directories(approval_api_base PUBLIC ${PROJECT_SOURCE_DIR})
 target_compile_definitions(approval_api_base PUBLIC BOOST_ASIO_NO_DEPRECATED)
@@ -39,6 +40,7 @@ add_custom_command(
 
 add_library(approval_api STATIC
   ${CMAKE_CURRENT_LIST_DIR}/router.cc
+  ${CMAKE_CURRENT_LIST_DIR}/report_routes.cc
   ${CMAKE_CURRENT_LIST_DIR}/ws_hub.cc
   ${CMAKE_CURRENT_LIST_DIR}/server.cc
   ${CMAKE_CURRENT_LIST_DIR}/bootstrap.cc
@@ -46,6 +48,8 @@ add_library(approval_api STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cli_users.cc
   ${CMAKE_CURRENT_LIST_DIR}/commands.cc
   ${CMAKE_CURRENT_LIST_DIR}/cli_audit.cc
+  ${CMAKE_CURRENT_LIST_DIR}/cli_report.cc
+  ${CMAKE_CURRENT_LIST_DIR}/selfcheck_trigger.cc
   ${APPROVAL_OPENAPI_CC}
 )
 target_link_libraries(approval_api
@@ -53,3 +57,7 @@ target_link_libraries(approval_api
          Boost::headers Boost::json Boost::url OpenSSL::SSL OpenSSL::Crypto
          spdlog::spdlog fmt::fmt Threads::Threads
   PRIVATE approval_store_sqlite approval_user_store CLI11::CLI11 yaml-cpp)
+# Where `web_root: ""` finds the UI: the build's own web/dist (web/web.cmake).
+target_compile_definitions(approval_api PRIVATE
+  APPROVAL_DEFAULT_WEB_ROOT="${PROJECT_BINARY_DIR}/web/dist")
+include(${PROJECT_SOURCE_DIR}/web/web.cmake)

@@ -2,13 +2,7 @@
 
 #include <openssl/sha.h>
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdangling-pointer"  // yaml-cpp 0.7 vs g++ 12
-#include <yaml-cpp/yaml.h>
-#pragma GCC diagnostic pop
-
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -17,6 +11,7 @@
 #include "api/json_codec.h"
 #include "core/checks.h"
 #include "core/org_loader.h"
+#include "core/unit_config.h"
 #include "core/workflow_loader.h"
 
 namespace approvald::api {
@@ -132,33 +127,11 @@ Result<int> LoadWorkflows(const std::string& dir, const Org& org, Store& store,
 
 namespace {
 
-std::string Mark(const std::string& path, const YAML::Node& n) {
-  auto m = n.Mark();
-  return path + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
-}
-
-Value ScalarValue(const std::string& s) {
-  if (s == "true") return Value::Bool(true);
-  if (s == "false") return Value::Bool(false);
-  int64_t i = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
-  if (!s.empty() && ec == std::errc() && p == s.data() + s.size()) return Value::Int(i);
-  return Value::Str(s);
-}
-
-Value NodeValue(const YAML::Node& n) {
-  if (n.IsScalar()) return ScalarValue(n.Scalar());
-  if (n.IsSequence()) {
-    Value::List l;
-    for (const auto& e : n) l.push_back(NodeValue(e));
-    return Value::Of(std::move(l));
-  }
-  if (n.IsMap()) {
-    Value::Record r;
-    for (const auto& kv : n) r[kv.first.as<std::string>()] = NodeValue(kv.second);
-    return Value::Of(std::move(r));
-  }
-  return Value::Null();
+// Every load error, one per line (file:line:column: what — how to fix).
+std::string JoinErrors(const std::vector<LoadError>& errors) {
+  std::string msg;
+  for (const auto& e : errors) msg += (msg.empty() ? "" : "\n") + e.ToString();
+  return msg;
 }
 
 }  // namespace
@@ -166,55 +139,38 @@ Value NodeValue(const YAML::Node& n) {
 Result<Calendar> LoadCalendarFile(const std::string& path) {
   if (path.empty()) return Calendar();
   auto text = ReadTextFile(path);
-  if (!text) return std::unexpected(text.error());
-  try {
-    YAML::Node root = YAML::Load(*text);
-    if (!root.IsMap()) {
-      return InvalidArgument("invalid_calendar", path + ": expected keys holidays: and workdays:");
-    }
-    std::set<int32_t> sets[2];
-    for (const auto& kv : root) {
-      std::string key = kv.first.as<std::string>();
-      int which = key == "holidays" ? 0 : key == "workdays" ? 1 : -1;
-      if (which < 0) {
-        return InvalidArgument("invalid_calendar", Mark(path, kv.first) + ": unknown key '" + key +
-                                                       "' (known: holidays, workdays)");
-      }
-      if (!kv.second.IsSequence()) {
-        return InvalidArgument("invalid_calendar",
-                               Mark(path, kv.second) + ": '" + key + "' must be a list of dates");
-      }
-      for (const auto& d : kv.second) {
-        auto date = d.IsScalar() ? ParseDate(d.Scalar()) : std::nullopt;
-        if (!date) {
-          return InvalidArgument("invalid_calendar",
-                                 Mark(path, d) + ": not a date YYYY-MM-DD");
-        }
-        sets[which].insert(date->days);
-      }
-    }
-    return Calendar(std::move(sets[0]), std::move(sets[1]));
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument("invalid_calendar", path + ":" + std::to_string(e.mark.line + 1) +
-                                                   ": not valid YAML: " + e.msg);
+  if (!text) {
+    return NotFound("holidays_missing",
+                    text.error().message + " (set holidays_file in the config, or \"\" for "
+                                           "Monday to Friday without holidays)");
   }
+  CalendarLoad load = LoadHolidayCalendar(*text, path);
+  if (!load.calendar) return InvalidArgument("invalid_calendar", JoinErrors(load.errors));
+  return std::move(*load.calendar);
 }
 
-Result<Value::Record> LoadUnitConfigFile(const std::string& path) {
-  if (path.empty()) return Value::Record();
-  auto text = ReadTextFile(path);
-  if (!text) return std::unexpected(text.error());
-  try {
-    YAML::Node root = YAML::Load(*text);
-    if (root.IsNull()) return Value::Record();
-    if (!root.IsMap()) {
-      return InvalidArgument("invalid_unit_config", path + ": the top level must be a mapping");
-    }
-    return NodeValue(root).as_record();
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument("invalid_unit_config", path + ":" + std::to_string(e.mark.line + 1) +
-                                                      ": not valid YAML: " + e.msg);
+Result<Value::Record> LoadUnitConfigFiles(const std::string& unit_path,
+                                          const std::string& catalogue_path,
+                                          const Org& org) {
+  if (unit_path.empty()) return Value::Record();
+  auto unit = ReadTextFile(unit_path);
+  if (!unit) {
+    return NotFound("unit_config_missing",
+                    unit.error().message + " (set unit_file in the config)");
   }
+  std::string catalogue;
+  if (!catalogue_path.empty()) {
+    auto text = ReadTextFile(catalogue_path);
+    if (!text) {
+      return NotFound("catalogue_missing", text.error().message +
+                                               " (set procurement_catalogue_file in the "
+                                               "config)");
+    }
+    catalogue = std::move(*text);
+  }
+  UnitConfigLoad load = LoadUnitConfig(*unit, unit_path, catalogue, catalogue_path, &org);
+  if (!load.config) return InvalidArgument("invalid_unit_config", JoinErrors(load.errors));
+  return std::move(*load.config);
 }
 
 }  // namespace approvald::api

@@ -36,16 +36,24 @@ Result<std::shared_ptr<const Org>> LoadOrgFile(const std::string& path);
 Result<int> LoadWorkflows(const std::string& dir, const Org& org, Store& store,
                           WorkflowRegistry& registry);
 
-// The holiday calendar: YAML
-//   holidays: [2024-10-01, 2024-10-02, ...]   days off that fall on weekdays
-//   workdays: [2024-10-12, ...]               weekend days worked instead (调休)
-// "" yields the Monday-Friday calendar. Errors name the file and the entry.
+// The holiday calendar (config/holidays.yaml; core/unit_config.h
+// LoadHolidayCalendar documents the format). "" yields the Monday-Friday
+// calendar. kNotFound ("holidays_missing") if the file cannot be read;
+// kInvalidArgument ("invalid_calendar") with every problem as
+// file:line:column, one per line.
 Result<Calendar> LoadCalendarFile(const std::string& path);
 
-// The unit configuration: any YAML mapping, converted to a record of values
-// (integers, booleans, text, lists, records; "12.50" stays text). "" yields
-// an empty record.
-Result<Value::Record> LoadUnitConfigFile(const std::string& path);
+// The unit configuration the built-in checks read (core/unit_config.h
+// LoadUnitConfig): config/unit.yaml at `unit_path` with the procurement
+// catalogues at `catalogue_path` ("" = none: the procurement checks then
+// refuse to run), validated against `org` (the purchasing department, the
+// self-check reviewer). "" for `unit_path` yields an empty record.
+// kNotFound ("unit_config_missing", "catalogue_missing") if a file cannot be
+// read; kInvalidArgument ("invalid_unit_config") with every problem of both
+// files as file:line:column, one per line.
+Result<Value::Record> LoadUnitConfigFiles(const std::string& unit_path,
+                                          const std::string& catalogue_path,
+                                          const Org& org);
 
 }  // namespace approvald::api
 

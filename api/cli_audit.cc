@@ -116,7 +116,21 @@ std::optional<StoreAndKey> OpenStoreAndKey(const AuditKeyArgs& args, int* exit_c
   return StoreAndKey{std::move(*store), std::move(*key)};
 }
 
-int RunVerify(const AuditKeyArgs& args) {
+// SQLite's own check of the file (--sqlite-check): prints one line and
+// returns whether it passed ("none" passes without checking).
+bool RunSqliteCheck(SqliteStore& store, const std::string& mode) {
+  if (mode == "none") return true;
+  bool full = mode == "full";
+  const char* name = full ? "integrity_check" : "quick_check";
+  if (auto st = store.CheckSqliteIntegrity(full); !st) {
+    fmt::print("FAILED [{}] {}\n", st.error().reason, st.error().message);
+    return false;
+  }
+  fmt::print("sqlite {}: ok\n", name);
+  return true;
+}
+
+int RunVerify(const AuditKeyArgs& args, const std::string& sqlite_check) {
   int rc = kExitUsage;
   auto opened = OpenStoreAndKey(args, &rc);
   if (!opened) return rc;
@@ -127,11 +141,13 @@ int RunVerify(const AuditKeyArgs& args) {
   auto report = audit::VerifyLog(*opened->store, opened->key, opts);
   if (!report) {
     PrintError("audit verify: cannot read the log", report.error());
+    RunSqliteCheck(*opened->store, sqlite_check == "none" ? "quick" : sqlite_check);
     return kExitFailed;
   }
+  bool file_ok = RunSqliteCheck(*opened->store, sqlite_check);
   if (report->ok) {
     fmt::print("{}\n", report->Summary());
-    return kExitOk;
+    return file_ok ? kExitOk : kExitFailed;
   }
   fmt::print("{}\n", report->Summary());
   if (const auto& f = report->failure) {
@@ -341,6 +357,7 @@ struct AuditCommands {
   CLI::App* key = nullptr;
   CLI::App* backup = nullptr;
   AuditKeyArgs key_args;
+  std::string sqlite_check = "quick";
   ExportArgs export_args;
   BundleArgs bundle_args;
   bool pem = false;
@@ -359,6 +376,12 @@ std::shared_ptr<AuditCommands> AddAuditCommands(CLI::App& app) {
       "Recompute every leaf and the Merkle tree, check every checkpoint's signature and "
       "root. Exit 0 if intact, 1 naming the first bad event, 2 on usage errors");
   AddKeyOptions(c->verify, &c->key_args, true);
+  c->verify
+      ->add_option("--sqlite-check", c->sqlite_check,
+                   "Also run SQLite's own check of the file: quick (PRAGMA quick_check, "
+                   "the default), full (PRAGMA integrity_check, also checks every index; "
+                   "slower) or none")
+      ->check(CLI::IsMember({"quick", "full", "none"}));
 
   c->export_bundle = audit->add_subcommand(
       "export", "Write a bundle of the leaves in [--from, --to) with inclusion proofs against "
@@ -407,7 +430,7 @@ std::shared_ptr<AuditCommands> AddAuditCommands(CLI::App& app) {
 }
 
 std::optional<int> RunAuditCommands(const AuditCommands& c) {
-  if (c.verify && *c.verify) return RunVerify(c.key_args);
+  if (c.verify && *c.verify) return RunVerify(c.key_args, c.sqlite_check);
   if (c.export_bundle && *c.export_bundle) return RunExport(c.key_args, c.export_args);
   if (c.verify_bundle && *c.verify_bundle) return RunVerifyBundle(c.bundle_args);
   if (c.key && *c.key) return RunKey(c.key_args, c.pem);

@@ -3,11 +3,15 @@
 // a running one: SQLite's WAL lets them read while it writes).
 //
 //   approvald audit verify --data-dir D [--key FILE] [--origin O] [--config F]
+//                          [--sqlite-check quick|full|none]
 //       Recomputes every leaf and the Merkle tree of D/approvald.db, checks
-//       every stored checkpoint's signature and root (audit::VerifyLog).
-//       Prints the report's summary. Exit 0 if the log is intact, 1 naming
-//       the first bad leaf (index, and instance/version for events) or if
-//       the store cannot be read, 2 on usage or configuration errors.
+//       every stored checkpoint's signature and root, every event against its
+//       leaf and every stored definition against its hash (audit::VerifyLog),
+//       then runs SQLite's own check of the file (PRAGMA quick_check by
+//       default). Prints the report's summary. Exit 0 if both pass, 1 naming
+//       the first bad leaf (index, and instance/version for events), if the
+//       SQLite check fails or if the store cannot be read, 2 on usage or
+//       configuration errors.
 //   approvald audit export --data-dir D --from T1 --to T2 --out FILE [key options]
 //       Writes an export bundle of the leaves in [T1, T2) (ISO 8601 times,
 //       e.g. 2024-03-05T00:00:00+08:00) with proofs against the latest

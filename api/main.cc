@@ -25,6 +25,7 @@
 #include <fmt/core.h>
 
 #include "api/cli_audit.h"
+#include "api/cli_report.h"
 #include "api/commands.h"
 #include "core/checks.h"
 #include "core/diagram.h"
@@ -227,11 +228,20 @@ int main(int argc, char** argv) {
   auto api_commands = approvald::api::AddApiCommands(app);
   // audit verify/export/verify-bundle/key, backup (api/cli_audit.h).
   auto audit_commands = approvald::api::AddAuditCommands(app);
+  // report sanzhong-ledger/rectification/procurement (api/cli_report.h).
+  auto report_commands = approvald::api::AddReportCommands(app);
 
-  CLI11_PARSE(app, argc, argv);
+  // Every usage error exits 2, whatever CLI11's own code for it (a bad
+  // --sqlite-check value, a missing option, an unknown flag); --help exits 0.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   if (auto rc = approvald::api::RunApiCommands(*api_commands)) return *rc;
   if (auto rc = approvald::api::RunAuditCommands(*audit_commands)) return *rc;
+  if (auto rc = approvald::api::RunReportCommands(*report_commands)) return *rc;
 
   if (*check) return RunCheck(check_dir, org_path);
   if (*diagram) return RunDiagram(diagram_file, org_path, diagram_format);

@@ -15,6 +15,8 @@
 
 #include "api/http_errors.h"
 #include "api/json_codec.h"
+#include "api/report_routes.h"
+#include "api/static_files.h"
 #include "core/diagram.h"
 #include "core/org_loader.h"
 #include "core/registry.h"
@@ -54,6 +56,10 @@ HttpResponse JsonResponse(const Call& c, http::status status, const json::value&
   return res;
 }
 
+HttpResponse JsonOk(const Call& c, const json::value& body) {
+  return JsonResponse(c, http::status::ok, body);
+}
+
 HttpResponse TextResponse(const Call& c, http::status status, std::string body,
                           const char* content_type) {
   HttpResponse res{status, c.req.msg.version()};
@@ -71,6 +77,13 @@ HttpResponse Fail(const Call& c, const Error& e, int retry_after_s = 0) {
   }
   return res;
 }
+
+// Leaves the handler with the error of a failed Status or Result.
+#define APPROVALD_TRY(expr)                                   \
+  do {                                                        \
+    if (auto try_result_ = (expr); !try_result_)              \
+      return std::unexpected(std::move(try_result_).error()); \
+  } while (0)
 
 // ---- query parameters ----
 
@@ -124,6 +137,27 @@ Result<std::optional<Timestamp>> TimeParam(const Call& c, const std::string& nam
                     "' must be an ISO 8601 time (2024-03-05T08:00:00Z) or a date (2024-03-05)");
 }
 
+// The page size: ?limit=N in 1..max_page, `fallback` if absent.
+Result<int> PageLimit(const Call& c, int fallback) {
+  auto limit = IntParam(c, "limit", 1, c.svc.options.max_page);
+  if (!limit) return std::unexpected(limit.error());
+  return static_cast<int>(limit->value_or(fallback));
+}
+
+// A page of a list: {"items": [...], "next_after": K or null}; a full page
+// may have a next one, which starts after `last`.
+json::object PageJson(json::array items, int limit, int64_t last) {
+  bool full = static_cast<int>(items.size()) == limit && !items.empty();
+  json::object o;
+  o["items"] = std::move(items);
+  if (full) {
+    o["next_after"] = last;
+  } else {
+    o["next_after"] = nullptr;
+  }
+  return o;
+}
+
 Result<InstanceId> IdSegment(const std::string& s) {
   int64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -131,6 +165,53 @@ Result<InstanceId> IdSegment(const std::string& s) {
     return BadRequest("instance id must be a positive integer, got '" + s + "'");
   }
   return InstanceId{v};
+}
+
+// ---- encoding helpers ----
+
+json::array Strings(const std::vector<std::string>& xs) {
+  json::array a;
+  a.reserve(xs.size());
+  for (const auto& x : xs) a.push_back(json::string(x));
+  return a;
+}
+
+// ---- request bodies ----
+
+// Refuses fields of `body` not in `names`, naming them.
+Status OnlyFields(const json::object& body, std::initializer_list<const char*> names) {
+  for (const auto& kv : body) {
+    bool ok = false;
+    for (const char* n : names) ok = ok || kv.key() == n;
+    if (!ok) {
+      std::string known;
+      for (const char* n : names) known += std::string(known.empty() ? "" : ", ") + n;
+      return InvalidArgument("invalid_field", "field '" + std::string(kv.key()) +
+                                                  "': unknown field (known: " + known + ")");
+    }
+  }
+  return Ok();
+}
+
+// The request body as a JSON object with only the fields in `names`.
+Result<json::object> JsonBody(const Call& c, std::initializer_list<const char*> names) {
+  auto body = ParseJsonObject(c.req.msg.body());
+  if (!body) return std::unexpected(body.error());
+  APPROVALD_TRY(OnlyFields(*body, names));
+  return body;
+}
+
+// Reads the optional string field `name` into *out (left alone if absent).
+Status StringField(const json::object& body, const char* name, std::string* out,
+                   const char* expected = "a string") {
+  const json::value* v = body.if_contains(name);
+  if (!v) return Ok();
+  if (!v->is_string()) {
+    return InvalidArgument("invalid_field",
+                           "field '" + std::string(name) + "': expected " + expected);
+  }
+  *out = std::string(v->get_string());
+  return Ok();
 }
 
 // ---- principals and roles ----
@@ -169,9 +250,7 @@ json::object PrincipalJson(const Principal& p, const Org& org) {
     o["department"] = nullptr;
   }
   if (person) {
-    json::array pos;
-    for (const auto& x : person->positions) pos.push_back(json::string(x));
-    o["positions"] = std::move(pos);
+    o["positions"] = Strings(person->positions);
   }
   return o;
 }
@@ -277,9 +356,7 @@ json::object InstanceViewJson(const InstanceView& v, const Org& org) {
     active.push_back(std::move(a));
   }
   o["active"] = std::move(active);
-  json::array completed;
-  for (const auto& n : v.state.completed) completed.push_back(json::string(n));
-  o["completed"] = std::move(completed);
+  o["completed"] = Strings(v.state.completed);
   o["cc"] = People(v.state.cc, org);
   json::array actions;
   for (const auto& a : v.actions) {
@@ -307,6 +384,22 @@ std::unexpected<Error> InstanceNotVisible(InstanceId id) {
                                             " that you may see");
 }
 
+// The instance as the caller sees it (actions computed for them); a missing
+// one is InstanceNotVisible. No visibility check: see VisibleInstance.
+Result<InstanceView> LoadInstance(const Call& c, InstanceId id) {
+  auto view = c.svc.engine.Get(id, c.who->person);
+  if (!view && view.error().code == ErrorCode::kNotFound) return InstanceNotVisible(id);
+  return view;
+}
+
+// The instance if the caller may see it; InstanceNotVisible if it is missing
+// or hidden from them (the same answer).
+Result<InstanceView> VisibleInstance(const Call& c, InstanceId id) {
+  auto view = LoadInstance(c, id);
+  if (view && !Visible(c, *view)) return InstanceNotVisible(id);
+  return view;
+}
+
 // ---- workflows ----
 
 json::object WorkflowSummary(const WorkflowDef& d) {
@@ -329,9 +422,7 @@ json::object DiagramJson(const Diagram& g) {
     x["kind"] = n.kind;
     x["title"] = n.title;
     x["title_en"] = n.title_en;
-    json::array details;
-    for (const auto& d : n.details) details.push_back(json::string(d));
-    x["details"] = std::move(details);
+    x["details"] = Strings(n.details);
     x["lane"] = n.lane;
     x["rank"] = n.rank;
     nodes.push_back(std::move(x));
@@ -353,9 +444,7 @@ json::object DiagramJson(const Diagram& g) {
     x["parallel"] = l.parallel;
     x["name"] = l.name;
     x["column"] = l.column;
-    json::array ns;
-    for (const auto& n : l.nodes) ns.push_back(json::string(n));
-    x["nodes"] = std::move(ns);
+    x["nodes"] = Strings(l.nodes);
     lanes.push_back(std::move(x));
   }
   o["lanes"] = std::move(lanes);
@@ -363,16 +452,16 @@ json::object DiagramJson(const Diagram& g) {
 }
 
 Result<HttpResponse> ListWorkflows(Call& c) {
-  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
+  APPROVALD_TRY(AllowOnly(c, {}));
   json::array items;
   for (const auto& d : c.svc.engine.registry().List()) items.push_back(WorkflowSummary(*d));
   json::object o;
   o["items"] = std::move(items);
-  return JsonResponse(c, http::status::ok, o);
+  return JsonOk(c, o);
 }
 
 Result<HttpResponse> GetWorkflow(Call& c, const std::string& id) {
-  if (auto st = AllowOnly(c, {"version"}); !st) return std::unexpected(st.error());
+  APPROVALD_TRY(AllowOnly(c, {"version"}));
   auto version = IntParam(c, "version", 1, 1000000);
   if (!version) return std::unexpected(version.error());
   const WorkflowRegistry& reg = c.svc.engine.registry();
@@ -409,7 +498,7 @@ Result<HttpResponse> GetWorkflow(Call& c, const std::string& id) {
   }
   o["nodes"] = std::move(nodes);
   o["diagram"] = DiagramJson(DescribeWorkflow(*def));
-  return JsonResponse(c, http::status::ok, o);
+  return JsonOk(c, o);
 }
 
 // ---- instances ----
@@ -425,18 +514,10 @@ std::string IdempotencyKey(const Call& c, Result<void>* err) {
 }
 
 Result<HttpResponse> CreateInstance(Call& c) {
-  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
-  if (auto st = NeedPerson(c); !st) return std::unexpected(st.error());
-  auto body = ParseJsonObject(c.req.msg.body());
+  APPROVALD_TRY(AllowOnly(c, {}));
+  APPROVALD_TRY(NeedPerson(c));
+  auto body = JsonBody(c, {"workflow", "data", "comment", "on_behalf_of"});
   if (!body) return std::unexpected(body.error());
-  for (const auto& kv : *body) {
-    std::string_view k = kv.key();
-    if (k != "workflow" && k != "data" && k != "comment" && k != "on_behalf_of") {
-      return InvalidArgument("invalid_field", "field '" + std::string(k) +
-                                                  "': unknown field (known: workflow, data, "
-                                                  "comment, on_behalf_of)");
-    }
-  }
   const json::value* wf = body->if_contains("workflow");
   if (!wf || !wf->is_string()) {
     return InvalidArgument("invalid_field", "field 'workflow': required, the workflow id");
@@ -452,16 +533,8 @@ Result<HttpResponse> CreateInstance(Call& c) {
   sr.workflow = workflow;
   sr.data = std::move(*form);
   sr.actor = c.who->person;
-  if (const json::value* v = body->if_contains("comment")) {
-    if (!v->is_string()) return InvalidArgument("invalid_field", "field 'comment': expected a string");
-    sr.comment = std::string(v->get_string());
-  }
-  if (const json::value* v = body->if_contains("on_behalf_of")) {
-    if (!v->is_string()) {
-      return InvalidArgument("invalid_field", "field 'on_behalf_of': expected a person id");
-    }
-    sr.on_behalf_of = PersonId(std::string(v->get_string()));
-  }
+  APPROVALD_TRY(StringField(*body, "comment", &sr.comment));
+  APPROVALD_TRY(StringField(*body, "on_behalf_of", &sr.on_behalf_of.value, "a person id"));
   Result<void> key_err;
   sr.idempotency_key = IdempotencyKey(c, &key_err);
   if (!key_err) return std::unexpected(key_err.error());
@@ -475,25 +548,16 @@ Result<HttpResponse> CreateInstance(Call& c) {
 }
 
 Result<HttpResponse> GetInstance(Call& c, InstanceId id) {
-  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
-  auto view = c.svc.engine.Get(id, c.who->person);
-  if (!view) {
-    if (view.error().code == ErrorCode::kNotFound) return InstanceNotVisible(id);
-    return std::unexpected(view.error());
-  }
-  if (!Visible(c, *view)) return InstanceNotVisible(id);
+  APPROVALD_TRY(AllowOnly(c, {}));
+  auto view = VisibleInstance(c, id);
+  if (!view) return std::unexpected(view.error());
   auto org = c.svc.engine.org();
-  return JsonResponse(c, http::status::ok, InstanceViewJson(*view, *org));
+  return JsonOk(c, InstanceViewJson(*view, *org));
 }
 
 Result<HttpResponse> GetInstanceEvents(Call& c, InstanceId id) {
-  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
-  auto view = c.svc.engine.Get(id, c.who->person);
-  if (!view) {
-    if (view.error().code == ErrorCode::kNotFound) return InstanceNotVisible(id);
-    return std::unexpected(view.error());
-  }
-  if (!Visible(c, *view)) return InstanceNotVisible(id);
+  APPROVALD_TRY(AllowOnly(c, {}));
+  APPROVALD_TRY(VisibleInstance(c, id));
   auto trail = c.svc.engine.Trail(id);
   if (!trail) return std::unexpected(trail.error());
   auto org = c.svc.engine.org();
@@ -501,13 +565,11 @@ Result<HttpResponse> GetInstanceEvents(Call& c, InstanceId id) {
   for (const auto& e : *trail) items.push_back(EventToJson(e, *org));
   json::object o;
   o["items"] = std::move(items);
-  return JsonResponse(c, http::status::ok, o);
+  return JsonOk(c, o);
 }
 
 Result<HttpResponse> ListInstances(Call& c) {
-  if (auto st = AllowOnly(c, {"workflow", "status", "mine", "after", "limit"}); !st) {
-    return std::unexpected(st.error());
-  }
+  APPROVALD_TRY(AllowOnly(c, {"workflow", "status", "mine", "after", "limit"}));
   InstanceQuery q;
   q.workflow = StrParam(c, "workflow");
   q.status = StrParam(c, "status");
@@ -521,22 +583,17 @@ Result<HttpResponse> ListInstances(Call& c) {
   }
   auto after = IntParam(c, "after", 0, INT64_MAX);
   if (!after) return std::unexpected(after.error());
-  auto limit = IntParam(c, "limit", 1, c.svc.options.max_page);
+  auto limit = PageLimit(c, 50);
   if (!limit) return std::unexpected(limit.error());
   q.after_id = after->value_or(0);
-  q.limit = static_cast<int>(limit->value_or(50));
+  q.limit = *limit;
   auto mine = StrParam(c, "mine");
   if (mine && *mine != "true" && *mine != "false") {
     return BadRequest("query parameter 'mine' must be true or false");
   }
   bool only_mine = mine && *mine == "true";
   if (c.who->role != Role::kAuditor || only_mine) {
-    if (c.who->person.empty()) {
-      json::object o;
-      o["items"] = json::array();
-      o["next_after"] = nullptr;
-      return JsonResponse(c, http::status::ok, o);
-    }
+    if (c.who->person.empty()) return JsonOk(c, PageJson(json::array(), q.limit, 0));
     if (only_mine) {
       q.submitter = c.who->person;
     } else {
@@ -548,19 +605,13 @@ Result<HttpResponse> ListInstances(Call& c) {
   auto org = c.svc.engine.org();
   json::array items;
   for (const auto& r : *rows) items.push_back(InstanceRowToJson(r, *org));
-  json::object o;
-  o["items"] = std::move(items);
-  if (static_cast<int>(rows->size()) == q.limit && !rows->empty()) {
-    o["next_after"] = rows->back().id.value;
-  } else {
-    o["next_after"] = nullptr;
-  }
-  return JsonResponse(c, http::status::ok, o);
+  int64_t last = rows->empty() ? 0 : rows->back().id.value;
+  return JsonOk(c, PageJson(std::move(items), q.limit, last));
 }
 
 Result<HttpResponse> Act(Call& c, InstanceId id) {
-  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
-  if (auto st = NeedPerson(c); !st) return std::unexpected(st.error());
+  APPROVALD_TRY(AllowOnly(c, {}));
+  APPROVALD_TRY(NeedPerson(c));
   auto body = ParseJsonObject(c.req.msg.body());
   if (!body) return std::unexpected(body.error());
   ActRequest ar;
@@ -621,11 +672,8 @@ Result<HttpResponse> Act(Call& c, InstanceId id) {
   }
   if (data) {
     // The form of the instance's own definition version.
-    auto view = c.svc.engine.Get(id, c.who->person);
-    if (!view) {
-      if (view.error().code == ErrorCode::kNotFound) return InstanceNotVisible(id);
-      return std::unexpected(view.error());
-    }
+    auto view = LoadInstance(c, id);
+    if (!view) return std::unexpected(view.error());
     if (!view->def) return MakeError(ErrorCode::kInternal, "no_definition", "definition missing");
     FormMode mode = ar.command.action == action::kResubmit ? FormMode::kComplete
                                                             : FormMode::kPartial;
@@ -642,7 +690,7 @@ Result<HttpResponse> Act(Call& c, InstanceId id) {
     return std::unexpected(view.error());
   }
   auto org = c.svc.engine.org();
-  HttpResponse res = JsonResponse(c, http::status::ok, InstanceViewJson(*view, *org));
+  HttpResponse res = JsonOk(c, InstanceViewJson(*view, *org));
   if (view->replayed) res.set("Idempotent-Replayed", "true");
   return res;
 }
@@ -650,17 +698,17 @@ Result<HttpResponse> Act(Call& c, InstanceId id) {
 // ---- tasks ----
 
 Result<HttpResponse> ListTasks(Call& c) {
-  if (auto st = AllowOnly(c, {"kind", "limit"}); !st) return std::unexpected(st.error());
+  APPROVALD_TRY(AllowOnly(c, {"kind", "limit"}));
   std::string kind = StrParam(c, "kind").value_or("pending");
   if (kind != "pending" && kind != "done" && kind != "cc") {
     return BadRequest("query parameter 'kind' must be pending, done or cc");
   }
-  auto limit = IntParam(c, "limit", 1, c.svc.options.max_page);
+  auto limit = PageLimit(c, 100);
   if (!limit) return std::unexpected(limit.error());
   json::object o;
   json::array items;
   if (!c.who->person.empty()) {
-    auto rows = c.svc.store.ListTasks(c.who->person, kind, static_cast<int>(limit->value_or(100)));
+    auto rows = c.svc.store.ListTasks(c.who->person, kind, *limit);
     if (!rows) return std::unexpected(rows.error());
     auto org = c.svc.engine.org();
     std::map<int64_t, json::value> instances;
@@ -678,13 +726,13 @@ Result<HttpResponse> ListTasks(Call& c) {
   }
   o["items"] = std::move(items);
   o["kind"] = kind;
-  return JsonResponse(c, http::status::ok, o);
+  return JsonOk(c, o);
 }
 
 // ---- attachments ----
 
 Result<HttpResponse> PutAttachment(Call& c) {
-  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
+  APPROVALD_TRY(AllowOnly(c, {}));
   if (c.req.msg.body().empty()) return BadRequest("the attachment is empty");
   auto addr = c.svc.store.PutAttachment(c.req.msg.body(), c.svc.options.max_attachment_bytes);
   if (!addr) {
@@ -699,8 +747,43 @@ Result<HttpResponse> PutAttachment(Call& c) {
   return JsonResponse(c, http::status::created, o);
 }
 
+// True if `v` is the string `s` or holds it in a list or record.
+bool Mentions(const Value& v, const std::string& s) {
+  if (v.is_string()) return v.as_string() == s;
+  if (v.is_list()) {
+    for (const auto& x : v.as_list()) {
+      if (Mentions(x, s)) return true;
+    }
+  }
+  if (v.is_record()) {
+    for (const auto& [k, x] : v.as_record()) {
+      if (Mentions(x, s)) return true;
+    }
+  }
+  return false;
+}
+
+// Attachments are read through an instance whose form names them
+// (?instance=ID), by those who may see that instance; auditors may read any
+// attachment without naming an instance.
 Result<HttpResponse> GetAttachment(Call& c, const std::string& hash) {
-  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
+  APPROVALD_TRY(AllowOnly(c, {"instance"}));
+  auto instance = IntParam(c, "instance", 1, INT64_MAX);
+  if (!instance) return std::unexpected(instance.error());
+  if (*instance) {
+    InstanceId id{**instance};
+    auto view = VisibleInstance(c, id);
+    if (!view) return std::unexpected(view.error());
+    bool named = false;
+    for (const auto& [field, value] : view->state.form) named = named || Mentions(value, hash);
+    if (!named) {
+      return NotFound("attachment_not_found", "instance " + std::to_string(id.value) +
+                                                  " has no attachment " + hash);
+    }
+  } else if (c.who->role != Role::kAuditor) {
+    return Forbidden("attachments are read through the instance that names them: add "
+                     "?instance=ID of an instance you may see");
+  }
   auto bytes = c.svc.store.GetAttachment(hash);
   if (!bytes) return std::unexpected(bytes.error());
   HttpResponse res = TextResponse(c, http::status::ok, std::move(*bytes),
@@ -715,10 +798,7 @@ Result<HttpResponse> GetAttachment(Call& c, const std::string& hash) {
 Status NeedAuditReader(const Call& c) { return NeedRole(c, {Role::kAuditor, Role::kAdmin}); }
 
 Result<HttpResponse> QueryAudit(Call& c) {
-  if (auto st = AllowOnly(c, {"instance", "actor", "action", "from", "to", "after", "limit"});
-      !st) {
-    return std::unexpected(st.error());
-  }
+  APPROVALD_TRY(AllowOnly(c, {"instance", "actor", "action", "from", "to", "after", "limit"}));
   AuditQuery q;
   auto inst = IntParam(c, "instance", 1, INT64_MAX);
   if (!inst) return std::unexpected(inst.error());
@@ -734,9 +814,9 @@ Result<HttpResponse> QueryAudit(Call& c) {
   auto after = IntParam(c, "after", -1, INT64_MAX);
   if (!after) return std::unexpected(after.error());
   q.after_index = after->value_or(-1);
-  auto limit = IntParam(c, "limit", 1, c.svc.options.max_page);
+  auto limit = PageLimit(c, 100);
   if (!limit) return std::unexpected(limit.error());
-  q.limit = static_cast<int>(limit->value_or(100));
+  q.limit = *limit;
   // Users may read the trail of an instance they may see; the whole log is
   // for auditors and admins.
   if (!NeedAuditReader(c)) {
@@ -744,25 +824,18 @@ Result<HttpResponse> QueryAudit(Call& c) {
       return Forbidden("the whole audit log is for auditors; users may query one instance "
                        "they are involved in with ?instance=ID");
     }
-    auto view = c.svc.engine.Get(*q.instance, c.who->person);
-    if (!view || !Visible(c, *view)) return InstanceNotVisible(*q.instance);
+    APPROVALD_TRY(VisibleInstance(c, *q.instance));
   }
   auto entries = c.svc.store.QueryAudit(q);
   if (!entries) return std::unexpected(entries.error());
   json::array items;
   for (const auto& e : *entries) items.push_back(AuditEntryToJson(e));
-  json::object o;
-  o["items"] = std::move(items);
-  if (static_cast<int>(entries->size()) == q.limit && !entries->empty()) {
-    o["next_after"] = entries->back().index;
-  } else {
-    o["next_after"] = nullptr;
-  }
-  return JsonResponse(c, http::status::ok, o);
+  int64_t last = entries->empty() ? -1 : entries->back().index;
+  return JsonOk(c, PageJson(std::move(items), q.limit, last));
 }
 
 Result<HttpResponse> LatestCheckpoint(Call& c) {
-  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
+  APPROVALD_TRY(AllowOnly(c, {}));
   auto cp = c.svc.store.LatestCheckpoint();
   if (!cp) return std::unexpected(cp.error());
   if (!*cp) return NotFound("no_checkpoint", "no checkpoint has been signed yet");
@@ -778,7 +851,7 @@ Result<HttpResponse> LatestCheckpoint(Call& c) {
     o["public_key_pem"] = c.svc.options.log_key->key.Pem();
     o["note"] = audit::FormatSignedCheckpoint(*c.svc.options.log_key, k);
   }
-  return JsonResponse(c, http::status::ok, o);
+  return JsonOk(c, o);
 }
 
 json::array HashList(const std::vector<Hash>& hs) {
@@ -788,7 +861,7 @@ json::array HashList(const std::vector<Hash>& hs) {
 }
 
 Result<HttpResponse> InclusionProof(Call& c) {
-  if (auto st = AllowOnly(c, {"index", "size"}); !st) return std::unexpected(st.error());
+  APPROVALD_TRY(AllowOnly(c, {"index", "size"}));
   auto index = IntParam(c, "index", 0, INT64_MAX);
   if (!index) return std::unexpected(index.error());
   auto size = IntParam(c, "size", 1, INT64_MAX);
@@ -816,11 +889,11 @@ Result<HttpResponse> InclusionProof(Call& c) {
   if (!entry->empty()) o["leaf_hash"] = HashHex(entry->front().leaf_hash);
   o["root"] = HashHex(*root);
   o["proof"] = HashList(*proof);
-  return JsonResponse(c, http::status::ok, o);
+  return JsonOk(c, o);
 }
 
 Result<HttpResponse> ConsistencyProof(Call& c) {
-  if (auto st = AllowOnly(c, {"old", "new"}); !st) return std::unexpected(st.error());
+  APPROVALD_TRY(AllowOnly(c, {"old", "new"}));
   auto old_size = IntParam(c, "old", 1, INT64_MAX);
   if (!old_size) return std::unexpected(old_size.error());
   auto new_size = IntParam(c, "new", 1, INT64_MAX);
@@ -845,26 +918,17 @@ Result<HttpResponse> ConsistencyProof(Call& c) {
   o["old_root"] = HashHex(*old_root);
   o["new_root"] = HashHex(*new_root);
   o["proof"] = HashList(*proof);
-  return JsonResponse(c, http::status::ok, o);
+  return JsonOk(c, o);
 }
 
 // ---- auth, me, org, users ----
 
 Result<HttpResponse> Login(Call& c) {
-  auto body = ParseJsonObject(c.req.msg.body());
+  auto body = JsonBody(c, {"username", "password"});
   if (!body) return std::unexpected(body.error());
   std::string username, password;
-  for (const auto& kv : *body) {
-    std::string k(kv.key());
-    if (k != "username" && k != "password") {
-      return InvalidArgument("invalid_field",
-                             "field '" + k + "': unknown field (known: username, password)");
-    }
-    if (!kv.value().is_string()) {
-      return InvalidArgument("invalid_field", "field '" + k + "': expected a string");
-    }
-    (k == "username" ? username : password) = std::string(kv.value().get_string());
-  }
+  APPROVALD_TRY(StringField(*body, "username", &username));
+  APPROVALD_TRY(StringField(*body, "password", &password));
   if (username.empty() || password.empty()) {
     return InvalidArgument("invalid_field", "fields 'username' and 'password' are required");
   }
@@ -876,7 +940,7 @@ Result<HttpResponse> Login(Call& c) {
   o["token"] = r->token;
   PutTime(o, "expires_at", r->expires_at);
   o["user"] = PrincipalJson(r->principal, *org);
-  return JsonResponse(c, http::status::ok, o);
+  return JsonOk(c, o);
 }
 
 json::object OrgJson(const Org& org) {
@@ -904,9 +968,7 @@ json::object OrgJson(const Org& org) {
     x["name"] = p.name;
     x["name_en"] = p.name_en;
     x["dept"] = p.dept.value;
-    json::array pos;
-    for (const auto& s : p.positions) pos.push_back(json::string(s));
-    x["positions"] = std::move(pos);
+    x["positions"] = Strings(p.positions);
     people.push_back(std::move(x));
   }
   o["people"] = std::move(people);
@@ -933,8 +995,8 @@ json::object OrgJson(const Org& org) {
 }
 
 Result<HttpResponse> PutOrg(Call& c) {
-  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
-  if (auto st = NeedRole(c, {Role::kAdmin}); !st) return std::unexpected(st.error());
+  APPROVALD_TRY(AllowOnly(c, {}));
+  APPROVALD_TRY(NeedRole(c, {Role::kAdmin}));
   const std::string& text = c.req.msg.body();
   if (!IsValidUtf8(text)) return BadRequest("the organisation must be UTF-8 YAML text");
   OrgLoad load = LoadOrg(text, "request body");
@@ -968,13 +1030,13 @@ Result<HttpResponse> PutOrg(Call& c) {
   rec.data["departments"] = Value::Int(static_cast<int64_t>(org->departments.size()));
   rec.data["sha256"] = Value::Str(TokenHash(text));
   rec.at = c.svc.clock.Now();
-  if (auto st = c.svc.store.AppendAudit(rec); !st) return std::unexpected(st.error());
-  return JsonResponse(c, http::status::ok, OrgJson(*org));
+  APPROVALD_TRY(c.svc.store.AppendAudit(rec));
+  return JsonOk(c, OrgJson(*org));
 }
 
 Result<HttpResponse> ListUsers(Call& c) {
-  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
-  if (auto st = NeedRole(c, {Role::kAdmin}); !st) return std::unexpected(st.error());
+  APPROVALD_TRY(AllowOnly(c, {}));
+  APPROVALD_TRY(NeedRole(c, {Role::kAdmin}));
   auto users = c.svc.auth.users().ListUsers();
   if (!users) return std::unexpected(users.error());
   auto org = c.svc.engine.org();
@@ -982,7 +1044,7 @@ Result<HttpResponse> ListUsers(Call& c) {
   for (const auto& u : *users) items.push_back(UserJson(u, *org));
   json::object o;
   o["items"] = std::move(items);
-  return JsonResponse(c, http::status::ok, o);
+  return JsonOk(c, o);
 }
 
 Result<std::optional<Role>> RoleField(const json::object& body) {
@@ -1008,28 +1070,11 @@ Result<std::optional<PersonId>> PersonField(const json::object& body, const Org&
   return std::optional<PersonId>(p);
 }
 
-Status OnlyFields(const json::object& body, std::initializer_list<const char*> names) {
-  for (const auto& kv : body) {
-    bool ok = false;
-    for (const char* n : names) ok = ok || kv.key() == n;
-    if (!ok) {
-      std::string known;
-      for (const char* n : names) known += std::string(known.empty() ? "" : ", ") + n;
-      return InvalidArgument("invalid_field", "field '" + std::string(kv.key()) +
-                                                  "': unknown field (known: " + known + ")");
-    }
-  }
-  return Ok();
-}
-
 Result<HttpResponse> AddUser(Call& c) {
-  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
-  if (auto st = NeedRole(c, {Role::kAdmin}); !st) return std::unexpected(st.error());
-  auto body = ParseJsonObject(c.req.msg.body());
+  APPROVALD_TRY(AllowOnly(c, {}));
+  APPROVALD_TRY(NeedRole(c, {Role::kAdmin}));
+  auto body = JsonBody(c, {"username", "role", "person", "password"});
   if (!body) return std::unexpected(body.error());
-  if (auto st = OnlyFields(*body, {"username", "role", "person", "password"}); !st) {
-    return std::unexpected(st.error());
-  }
   const json::value* name = body->if_contains("username");
   if (!name || !name->is_string()) {
     return InvalidArgument("invalid_field", "field 'username': required string");
@@ -1040,9 +1085,8 @@ Result<HttpResponse> AddUser(Call& c) {
   auto person = PersonField(*body, *org);
   if (!person) return std::unexpected(person.error());
   std::string password;
-  if (const json::value* p = body->if_contains("password")) {
-    if (!p->is_string()) return InvalidArgument("invalid_field", "field 'password': expected a string");
-    password = std::string(p->get_string());
+  if (body->contains("password")) {
+    APPROVALD_TRY(StringField(*body, "password", &password));
     if (password.size() < 8) {
       return InvalidArgument("weak_password", "a password needs at least 8 characters");
     }
@@ -1054,13 +1098,10 @@ Result<HttpResponse> AddUser(Call& c) {
 }
 
 Result<HttpResponse> PatchUser(Call& c, const std::string& username) {
-  if (auto st = AllowOnly(c, {}); !st) return std::unexpected(st.error());
-  if (auto st = NeedRole(c, {Role::kAdmin}); !st) return std::unexpected(st.error());
-  auto body = ParseJsonObject(c.req.msg.body());
+  APPROVALD_TRY(AllowOnly(c, {}));
+  APPROVALD_TRY(NeedRole(c, {Role::kAdmin}));
+  auto body = JsonBody(c, {"role", "person", "disabled", "password"});
   if (!body) return std::unexpected(body.error());
-  if (auto st = OnlyFields(*body, {"role", "person", "disabled", "password"}); !st) {
-    return std::unexpected(st.error());
-  }
   auto role = RoleField(*body);
   if (!role) return std::unexpected(role.error());
   auto org = c.svc.engine.org();
@@ -1071,16 +1112,14 @@ Result<HttpResponse> PatchUser(Call& c, const std::string& username) {
     if (!d->is_bool()) return InvalidArgument("invalid_field", "field 'disabled': expected true or false");
     disabled = d->get_bool();
   }
-  if (const json::value* p = body->if_contains("password")) {
-    if (!p->is_string()) return InvalidArgument("invalid_field", "field 'password': expected a string");
-    if (auto st = c.svc.auth.SetPassword(username, std::string(p->get_string()), c.who->username);
-        !st) {
-      return std::unexpected(st.error());
-    }
+  if (body->contains("password")) {
+    std::string password;
+    APPROVALD_TRY(StringField(*body, "password", &password));
+    APPROVALD_TRY(c.svc.auth.SetPassword(username, password, c.who->username));
   }
   auto user = c.svc.auth.UpdateUser(username, *role, *person, disabled, c.who->username);
   if (!user) return std::unexpected(user.error());
-  return JsonResponse(c, http::status::ok, UserJson(*user, *org));
+  return JsonOk(c, UserJson(*user, *org));
 }
 
 // ---- the table ----
@@ -1118,14 +1157,133 @@ std::string TokenOf(const Call& c, bool websocket, std::string* subprotocol) {
   return "";
 }
 
+// ---- the table of authenticated routes ----
+
+using Args = std::vector<std::string>;  // the path's "{...}" segments, in order
+using Handler = Result<HttpResponse> (*)(Call&, const Args&);
+
+struct Endpoint {
+  const char* path;  // under /api/v1/; a "{name}" segment matches any one segment
+  http::verb verb;
+  Handler handler;
+};
+
+// The instance id of an "instances/{id}..." path (validated by the matcher).
+InstanceId IdArg(const Args& a) { return *IdSegment(a[0]); }
+
+Result<HttpResponse> GetMe(Call& c, const Args&) {
+  auto org = c.svc.engine.org();
+  return JsonOk(c, PrincipalJson(*c.who, *org));
+}
+
+Result<HttpResponse> GetOrg(Call& c, const Args&) {
+  auto org = c.svc.engine.org();
+  return JsonOk(c, OrgJson(*org));
+}
+
+// Several verbs of one path are listed together, in the order the Allow
+// header of a 405 names them.
+const Endpoint kEndpoints[] = {
+    {"me", http::verb::get, GetMe},
+    {"org", http::verb::get, GetOrg},
+    {"org", http::verb::put, [](Call& c, const Args&) { return PutOrg(c); }},
+    {"users", http::verb::get, [](Call& c, const Args&) { return ListUsers(c); }},
+    {"users", http::verb::post, [](Call& c, const Args&) { return AddUser(c); }},
+    {"users/{username}", http::verb::patch,
+     [](Call& c, const Args& a) { return PatchUser(c, a[0]); }},
+    {"workflows", http::verb::get, [](Call& c, const Args&) { return ListWorkflows(c); }},
+    {"workflows/{id}", http::verb::get,
+     [](Call& c, const Args& a) { return GetWorkflow(c, a[0]); }},
+    {"instances", http::verb::get, [](Call& c, const Args&) { return ListInstances(c); }},
+    {"instances", http::verb::post, [](Call& c, const Args&) { return CreateInstance(c); }},
+    {"instances/{id}", http::verb::get,
+     [](Call& c, const Args& a) { return GetInstance(c, IdArg(a)); }},
+    {"instances/{id}/events", http::verb::get,
+     [](Call& c, const Args& a) { return GetInstanceEvents(c, IdArg(a)); }},
+    {"instances/{id}/actions", http::verb::post,
+     [](Call& c, const Args& a) { return Act(c, IdArg(a)); }},
+    {"tasks", http::verb::get, [](Call& c, const Args&) { return ListTasks(c); }},
+    {"attachments", http::verb::post, [](Call& c, const Args&) { return PutAttachment(c); }},
+    {"attachments/{hash}", http::verb::get,
+     [](Call& c, const Args& a) { return GetAttachment(c, a[0]); }},
+    {"audit", http::verb::get, [](Call& c, const Args&) { return QueryAudit(c); }},
+    {"audit/checkpoint", http::verb::get,
+     [](Call& c, const Args&) { return LatestCheckpoint(c); }},
+    {"audit/proof/inclusion", http::verb::get,
+     [](Call& c, const Args&) { return InclusionProof(c); }},
+    {"audit/proof/consistency", http::verb::get,
+     [](Call& c, const Args&) { return ConsistencyProof(c); }},
+    // api/report_routes.h
+    {"reports/{name}", http::verb::get,
+     [](Call& c, const Args& a) {
+       return HandleReportRoute(c.req, c.svc, *c.who, {"reports", a[0]}, c.query, &c.route);
+     }},
+};
+
+// True if `segs` has the shape of `path`; the "{...}" segments go to *args.
+bool MatchPath(std::string_view path, const std::vector<std::string>& segs, Args* args) {
+  size_t i = 0;
+  while (!path.empty()) {
+    size_t slash = path.find('/');
+    std::string_view seg = path.substr(0, slash);
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    if (i >= segs.size()) return false;
+    if (seg.front() == '{') {
+      args->push_back(segs[i]);
+    } else if (seg != segs[i]) {
+      return false;
+    }
+    ++i;
+  }
+  return i == segs.size();
+}
+
+HttpResponse MethodNotAllowed(const Call& c, const std::string& allow) {
+  auto res = Fail(c, Error{ErrorCode::kInvalidArgument, api_reason::kMethodNotAllowed,
+                           "this path allows " + allow});
+  res.set(http::field::allow, allow);
+  return res;
+}
+
+// Finds the endpoint of `p` (the path under /api/v1) and the request's
+// method: 404 for an unknown path, 400 for a malformed instance id, 405 for
+// a method the path does not allow.
+Result<HttpResponse> DispatchEndpoint(Call& c, const std::vector<std::string>& p) {
+  http::verb m = c.req.msg.method();
+  const Endpoint* found = nullptr;
+  const char* path = nullptr;
+  Args args;
+  std::string allow;
+  for (const Endpoint& e : kEndpoints) {
+    if (path == nullptr) {
+      Args a;
+      if (!MatchPath(e.path, p, &a)) continue;
+      path = e.path;
+      args = std::move(a);
+    } else if (std::string_view(e.path) != path) {
+      continue;
+    }
+    if (e.verb == m) found = &e;
+    allow += (allow.empty() ? "" : ", ") + std::string(http::to_string(e.verb));
+  }
+  if (path == nullptr) {
+    c.route = "(unknown)";
+    return NotFound(api_reason::kRouteNotFound,
+                    "no such path under /api/v1 (see /api/v1/openapi.json)");
+  }
+  c.route = std::string("/api/v1/") + path;
+  if (std::string_view(path).starts_with("instances/")) {
+    APPROVALD_TRY(IdSegment(args[0]));
+  }
+  if (found == nullptr) return MethodNotAllowed(c, allow);
+  return found->handler(c, args);
+}
+
 Result<HttpResponse> Dispatch(Call& c, Response* out) {
   const auto& s = c.segs;
   http::verb m = c.req.msg.method();
   auto method_not_allowed = [&](const char* allow) -> Result<HttpResponse> {
-    auto res = Fail(c, Error{ErrorCode::kInvalidArgument, api_reason::kMethodNotAllowed,
-                             std::string("this path allows ") + allow});
-    res.set(http::field::allow, allow);
-    return res;
+    return MethodNotAllowed(c, allow);
   };
 
   // Public routes.
@@ -1142,6 +1300,10 @@ Result<HttpResponse> Dispatch(Call& c, Response* out) {
     if (m != http::verb::get) return method_not_allowed("GET");
     return TextResponse(c, http::status::ok, c.svc.metrics.Render(),
                         "text/plain; version=0.0.4; charset=utf-8");
+  }
+  if (!c.svc.options.web_root.empty() && (s.empty() || s[0] != "api")) {
+    c.route = "/(web ui)";
+    return ServeStaticFile(c.svc.options.web_root, c.req.msg, s);
   }
   if (s.size() < 2 || s[0] != "api" || s[1] != "v1") {
     c.route = "(unknown)";
@@ -1187,7 +1349,7 @@ Result<HttpResponse> Dispatch(Call& c, Response* out) {
   if (logout) {
     c.route = "/api/v1/auth/logout";
     if (m != http::verb::post) return method_not_allowed("POST");
-    if (auto st = c.svc.auth.Logout(*c.who); !st) return std::unexpected(st.error());
+    APPROVALD_TRY(c.svc.auth.Logout(*c.who));
     HttpResponse res{http::status::no_content, c.req.msg.version()};
     res.keep_alive(c.req.msg.keep_alive());
     res.prepare_payload();
@@ -1204,102 +1366,7 @@ Result<HttpResponse> Dispatch(Call& c, Response* out) {
     HttpResponse res{http::status::switching_protocols, c.req.msg.version()};
     return res;
   }
-  if (p.size() == 1 && p[0] == "me") {
-    c.route = "/api/v1/me";
-    if (m != http::verb::get) return method_not_allowed("GET");
-    auto org = c.svc.engine.org();
-    return JsonResponse(c, http::status::ok, PrincipalJson(*c.who, *org));
-  }
-  if (p.size() == 1 && p[0] == "org") {
-    c.route = "/api/v1/org";
-    if (m == http::verb::get) {
-      auto org = c.svc.engine.org();
-      return JsonResponse(c, http::status::ok, OrgJson(*org));
-    }
-    if (m == http::verb::put) return PutOrg(c);
-    return method_not_allowed("GET, PUT");
-  }
-  if (p.size() == 1 && p[0] == "users") {
-    c.route = "/api/v1/users";
-    if (m == http::verb::get) return ListUsers(c);
-    if (m == http::verb::post) return AddUser(c);
-    return method_not_allowed("GET, POST");
-  }
-  if (p.size() == 2 && p[0] == "users") {
-    c.route = "/api/v1/users/{username}";
-    if (m == http::verb::patch) return PatchUser(c, p[1]);
-    return method_not_allowed("PATCH");
-  }
-  if (p.size() == 1 && p[0] == "workflows") {
-    c.route = "/api/v1/workflows";
-    if (m != http::verb::get) return method_not_allowed("GET");
-    return ListWorkflows(c);
-  }
-  if (p.size() == 2 && p[0] == "workflows") {
-    c.route = "/api/v1/workflows/{id}";
-    if (m != http::verb::get) return method_not_allowed("GET");
-    return GetWorkflow(c, p[1]);
-  }
-  if (p.size() == 1 && p[0] == "instances") {
-    c.route = "/api/v1/instances";
-    if (m == http::verb::get) return ListInstances(c);
-    if (m == http::verb::post) return CreateInstance(c);
-    return method_not_allowed("GET, POST");
-  }
-  if (p.size() >= 2 && p.size() <= 3 && p[0] == "instances") {
-    bool actions = p.size() == 3 && p[2] == "actions";
-    bool events = p.size() == 3 && p[2] == "events";
-    if (p.size() == 3 && !actions && !events) {
-      c.route = "(unknown)";
-      return NotFound(api_reason::kRouteNotFound, "no such path");
-    }
-    c.route = actions  ? "/api/v1/instances/{id}/actions"
-              : events ? "/api/v1/instances/{id}/events"
-                       : "/api/v1/instances/{id}";
-    auto id = IdSegment(p[1]);
-    if (!id) return std::unexpected(id.error());
-    if (actions) {
-      if (m != http::verb::post) return method_not_allowed("POST");
-      return Act(c, *id);
-    }
-    if (m != http::verb::get) return method_not_allowed("GET");
-    return events ? GetInstanceEvents(c, *id) : GetInstance(c, *id);
-  }
-  if (p.size() == 1 && p[0] == "tasks") {
-    c.route = "/api/v1/tasks";
-    if (m != http::verb::get) return method_not_allowed("GET");
-    return ListTasks(c);
-  }
-  if (p.size() == 1 && p[0] == "attachments") {
-    c.route = "/api/v1/attachments";
-    if (m != http::verb::post) return method_not_allowed("POST");
-    return PutAttachment(c);
-  }
-  if (p.size() == 2 && p[0] == "attachments") {
-    c.route = "/api/v1/attachments/{hash}";
-    if (m != http::verb::get) return method_not_allowed("GET");
-    return GetAttachment(c, p[1]);
-  }
-  if (!p.empty() && p[0] == "audit") {
-    if (p.size() == 1) {
-      c.route = "/api/v1/audit";
-      if (m != http::verb::get) return method_not_allowed("GET");
-      return QueryAudit(c);
-    }
-    if (p.size() == 2 && p[1] == "checkpoint") {
-      c.route = "/api/v1/audit/checkpoint";
-      if (m != http::verb::get) return method_not_allowed("GET");
-      return LatestCheckpoint(c);
-    }
-    if (p.size() == 3 && p[1] == "proof" && (p[2] == "inclusion" || p[2] == "consistency")) {
-      c.route = "/api/v1/audit/proof/" + p[2];
-      if (m != http::verb::get) return method_not_allowed("GET");
-      return p[2] == "inclusion" ? InclusionProof(c) : ConsistencyProof(c);
-    }
-  }
-  c.route = "(unknown)";
-  return NotFound(api_reason::kRouteNotFound,
-                  "no such path under /api/v1 (see /api/v1/openapi.json)");
+  return DispatchEndpoint(c, p);
 }
 
 // Splits and decodes the target; refuses "." and ".." segments, empty
@@ -1337,12 +1404,7 @@ Status ParseTarget(Call& c) {
 Status CheckVisible(Services& services, const Principal& who, InstanceId id) {
   Request dummy;
   Call c{dummy, services, {}, {}, who, "/api/v1/ws", 0};
-  auto view = services.engine.Get(id, who.person);
-  if (!view) {
-    if (view.error().code == ErrorCode::kNotFound) return InstanceNotVisible(id);
-    return std::unexpected(view.error());
-  }
-  if (!Visible(c, *view)) return InstanceNotVisible(id);
+  APPROVALD_TRY(VisibleInstance(c, id));
   return Ok();
 }
 

@@ -51,6 +51,9 @@ struct ApiOptions {
   std::optional<audit::LogKey> log_key;
   // Largest page of list endpoints.
   int max_page = 500;
+  // Directory of the built web UI, served at every path outside /api/,
+  // /healthz and /metrics (api/static_files.h); "" = no UI (those paths 404).
+  std::string web_root;
 };
 
 // What the router works with. Every reference must outlive the calls.

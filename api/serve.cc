@@ -8,8 +8,10 @@
 #include <spdlog/spdlog.h>
 
 #include <malloc.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <csignal>
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
@@ -24,6 +26,7 @@
 #include "api/metrics.h"
 #include "api/router.h"
 #include "api/server.h"
+#include "api/selfcheck_trigger.h"
 #include "api/ws_hub.h"
 #include "audit/checkpoint.h"
 #include "config/config.h"
@@ -166,6 +169,12 @@ int RunServe(const ServeArgs& args) {
   // Many worker threads would otherwise each get a malloc arena, and the
   // resident set grows with fragmentation instead of with load.
   mallopt(M_ARENA_MAX, 2);
+  // A write past a file-size limit (ulimit -f) must fail with EFBIG and be
+  // refused like a full disk, not kill the daemon with SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
+  // The data directory holds password and session hashes and the audit
+  // signing key: whatever the daemon creates is for its own user only.
+  ::umask(077);
   // 1. The configuration, read once.
   Result<Config> loaded =
       args.config_file.empty() ? Result<Config>(DefaultConfig()) : LoadConfigFile(args.config_file);
@@ -210,7 +219,7 @@ int RunServe(const ServeArgs& args) {
   if (!created) return ConfigError(created.error().message);
   auto calendar = LoadCalendarFile(cfg.holidays_file);
   if (!calendar) return ConfigError(calendar.error().message);
-  auto unit = LoadUnitConfigFile(cfg.unit_config_file);
+  auto unit = LoadUnitConfigFiles(cfg.unit_file, cfg.procurement_catalogue_file, **org);
   if (!unit) return ConfigError(unit.error().message);
   log->info("loaded workflows={} new_versions={} people={}", registry.List().size(), *created,
             (*org)->people.size());
@@ -236,11 +245,15 @@ int RunServe(const ServeArgs& args) {
     return engine_ptr ? engine_ptr->org() : initial_org;
   });
   EngineOptions engine_opts;
+  const Value::Record selfcheck_unit = *unit;
   engine_opts.unit_config = std::move(*unit);
   engine_opts.calendar = std::move(*calendar);
   auto engine = std::make_unique<Engine>(std::move(engine_opts), **store, clock, *org, registry,
                                          &hub);
   engine_ptr = engine.get();
+  // 每月凭证自查: polled from the background loop below.
+  auto selfcheck = SelfCheckTrigger::Create(selfcheck_unit, *engine, clock);
+  if (!selfcheck) return ConfigError(selfcheck.error().message);
 
   AuthOptions auth_opts;
   auth_opts.session_ttl_seconds = cfg.session_ttl_seconds;
@@ -279,6 +292,14 @@ int RunServe(const ServeArgs& args) {
   api_opts.org_file = cfg.org_file;
   api_opts.max_attachment_bytes = cfg.max_body_bytes;
   api_opts.log_key = audit::LogKey{cfg.audit_origin, key->public_key()};
+  // The web UI: the configured root, or the one built with this binary.
+  if (cfg.web_root != "off") {
+    api_opts.web_root = cfg.web_root.empty() ? APPROVAL_DEFAULT_WEB_ROOT : cfg.web_root;
+    if (!fs::is_regular_file(fs::path(api_opts.web_root) / "index.html", ec)) {
+      log->warn("web UI not found: {} has no index.html (build it with make build, or set "
+                "web_root); / answers 404 until it exists", api_opts.web_root);
+    }
+  }
 
   ServerOptions server_opts;
   server_opts.host = host;
@@ -333,6 +354,7 @@ int RunServe(const ServeArgs& args) {
         log->info("tick changed={}", *n);
       }
       checkpointer.MaybeSign(false);
+      (*selfcheck)->Poll();
       if (++ticks % 600 == 0) (void)(*users)->PurgeExpiredSessions(clock.Now());
       lock.lock();
     }

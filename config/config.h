@@ -29,13 +29,15 @@ struct Config {
   std::string workflows_dir;     // one YAML file per workflow
   std::string org_file;          // the organisation (people, departments)
   std::string holidays_file;     // "" = Monday-Friday, no holidays
-  std::string unit_config_file;  // "" = no unit configuration
+  std::string unit_file;         // "" = no unit configuration
+  std::string procurement_catalogue_file;  // read with unit_file
   std::string tls_cert_file;     // "" = plain HTTP
   std::string tls_key_file;
   int io_threads = 0;
   int worker_threads = 0;
   int shutdown_grace_ms = 0;
   bool demo = false;
+  std::string web_root;          // built web UI; "" = this build's web/dist
 
   // Limits.
   int64_t max_body_bytes = 0;

@@ -15,8 +15,16 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest
   libbenchmark-dev
   nodejs npm
+  chromium fonts-wqy-microhei
   curl
 )
+
+# `install-deps.sh --fuzz` (what `make fuzz` runs) adds clang 19 with
+# libFuzzer and the sanitizer runtimes: Debian's default clang 14 cannot
+# compile libstdc++ 12's <expected>. Only the fuzz targets need it.
+for arg in "$@"; do
+  [[ "$arg" == --fuzz ]] && PACKAGES+=(clang-19 libclang-rt-19-dev)
+done
 
 missing=()
 for p in "${PACKAGES[@]}"; do

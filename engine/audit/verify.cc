@@ -49,6 +49,55 @@ std::string_view DefHashOf(std::string_view leaf) {
   return hash;
 }
 
+AuditLeafView ViewOf(const AuditEntry& e) {
+  AuditLeafView v;
+  v.index = e.index;
+  v.kind = e.kind;
+  v.at = e.at;
+  v.instance = e.instance;
+  v.version = e.version;
+  v.type = e.type;
+  v.actor = e.actor.value;
+  v.leaf_data = e.leaf_data;
+  v.leaf_hash = e.leaf_hash;
+  return v;
+}
+
+// A copy of what names a leaf (no leaf data), for failure reports.
+AuditEntry EntryOf(const AuditLeafView& v) {
+  AuditEntry e;
+  e.index = v.index;
+  e.kind = std::string(v.kind);
+  e.at = v.at;
+  e.instance = v.instance;
+  e.version = v.version;
+  e.type = std::string(v.type);
+  e.actor = PersonId(std::string(v.actor));
+  return e;
+}
+
+// The canonical JSON string literal of a definition hash when it needs no
+// escaping (it is "sha256:<hex>" for every definition approvald stores).
+bool IsPlainJsonString(std::string_view s) {
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+// Whether the canonical event `body` names instance `instance` and version
+// `version`. The canonical encoding ends with "version" and has "instance"
+// as the last member before the string members node, on_behalf_of and type,
+// whose quotes are escaped, so the last ',"instance":' is the member.
+bool BodyNames(std::string_view body, int64_t instance, int64_t version) {
+  std::string tail = ",\"version\":" + std::to_string(version) + "}";
+  if (!body.ends_with(tail)) return false;
+  std::string inst = ",\"instance\":" + std::to_string(instance) + ",";
+  size_t at = body.rfind(",\"instance\":");
+  return at != std::string_view::npos && body.substr(at, inst.size()) == inst;
+}
+
 std::string Describe(const AuditEntry& e) {
   std::string s = "leaf " + std::to_string(e.index) + " (" + e.kind;
   if (e.kind == kEventLeafKind) {
@@ -106,8 +155,15 @@ class Verifier {
 
  private:
   // Returns false to stop the scan (a failure was recorded or an error hit).
-  bool OnEntry(const AuditEntry& e);
-  bool CheckEvent(const AuditEntry& e, const Hash& leaf, InstanceTrack& track);
+  // Never calls the store while a ScanAuditLeaves scan runs (fast_).
+  bool OnEntry(const AuditLeafView& e);
+  // check_events through LoadEvents / GetInstance (stores without
+  // ScanAuditLeaves).
+  bool CheckEvent(const AuditLeafView& e, const Hash& leaf, InstanceTrack& track);
+  // check_events byte for byte against the stored event the scan yields.
+  bool CheckEventBytes(const AuditLeafView& e);
+  // After a fast scan: stored events that no leaf records.
+  Status CheckCountedEvents();
   Status CheckNotLogged();
   Status CheckDefinitions();
   Status OnRootMismatch(int64_t size, const std::string& code, const std::string& what);
@@ -122,6 +178,11 @@ class Verifier {
   // "leaf_replaced" naming it (adding `then`) and returns true.
   Result<bool> ReportReplacedLeaf(int64_t hi, const std::string& then);
 
+  void Fail(std::string code, const AuditLeafView& e, std::string message) {
+    if (report_.failure) return;
+    AuditEntry named = EntryOf(e);
+    Fail(std::move(code), &named, std::move(message));
+  }
   void Fail(std::string code, const AuditEntry* e, std::string message) {
     if (report_.failure) return;
     VerifyFailure f;
@@ -155,12 +216,29 @@ class Verifier {
   int64_t next_index_ = 0;
 
   std::unordered_map<int64_t, InstanceTrack> instances_;
+  // The fast path (Store::ScanAuditLeaves and CountEvents) is in use; the
+  // events the store counted before the log size was read.
+  bool fast_ = false;
+  int64_t counted_events_ = 0;
+  // A checkpoint's root differed during the scan (handled after it).
+  std::optional<Checkpoint> root_mismatch_;
   std::map<std::string, AuditEntry, std::less<>> definitions_;  // first user
   std::string last_def_hash_;
   bool entry_failure_ = false;  // the failure came from a per-leaf check
 };
 
 Result<VerifyReport> Verifier::Run() {
+  // Counted before the size is read: every event counted then has its leaf
+  // (same transaction) below the size read after.
+  if (!options_.in_place) {
+    // ScanAudit and LoadEvents, even if the store could do better.
+  } else if (auto counted = store_.CountEvents(); counted) {
+    fast_ = true;
+    counted_events_ = *counted;
+  } else if (counted.error().code != ErrorCode::kUnavailable ||
+             counted.error().reason != "count_events_unsupported") {
+    return std::unexpected(counted.error());
+  }
   auto size = store_.AuditSize();
   if (!size) return std::unexpected(size.error());
   size_ = *size;
@@ -203,9 +281,31 @@ Result<VerifyReport> Verifier::Run() {
 
   writes_.reserve(64);
   if (size_ > 0) {
-    Status s = store_.ScanAudit(0, [this](const AuditEntry& e) { return OnEntry(e); });
+    Status s = Ok();
+    if (fast_) {
+      bool yielded = false;
+      s = store_.ScanAuditLeaves(0, options_.check_events, [&](const AuditLeafView& e) {
+        yielded = true;
+        return OnEntry(e);
+      });
+      if (!s && !yielded && s.error().reason == "scan_leaves_unsupported") {
+        fast_ = false;  // the store counts events but cannot stream leaves
+      }
+    }
+    if (!fast_) {
+      s = store_.ScanAudit(0, [this](const AuditEntry& e) { return OnEntry(ViewOf(e)); });
+    }
     if (error_) return std::unexpected(*error_);
     if (!s) return std::unexpected(s.error());
+  }
+  if (root_mismatch_) {
+    if (auto st = OnRootMismatch(
+            root_mismatch_->size, "checkpoint_mismatch",
+            "the signed checkpoint of size " + std::to_string(root_mismatch_->size));
+        !st) {
+      return std::unexpected(st.error());
+    }
+    return report_;
   }
   if (report_.failure && entry_failure_) {
     // A leaf failed its own checks. An earlier leaf may have been swapped or
@@ -238,7 +338,9 @@ Result<VerifyReport> Verifier::Run() {
     return report_;
   }
   if (options_.check_events) {
-    if (auto s = CheckNotLogged(); !s) return std::unexpected(s.error());
+    if (auto s = fast_ ? CheckCountedEvents() : CheckNotLogged(); !s) {
+      return std::unexpected(s.error());
+    }
     if (report_.failure) return report_;
   }
   if (options_.check_definitions) {
@@ -249,7 +351,7 @@ Result<VerifyReport> Verifier::Run() {
   return report_;
 }
 
-bool Verifier::OnEntry(const AuditEntry& e) {
+bool Verifier::OnEntry(const AuditLeafView& e) {
   if (next_index_ >= size_) return false;  // appended after we started
   entry_failure_ = true;                   // any Fail() until the leaf is accepted
   if (e.index != next_index_) {
@@ -260,7 +362,7 @@ bool Verifier::OnEntry(const AuditEntry& e) {
                " (rows were deleted)");
       report_.failure->index = next_index_;
     } else {
-      Fail("leaf_out_of_order", &e,
+      Fail("leaf_out_of_order", e,
            "stored where leaf " + std::to_string(next_index_) +
                " belongs (rows were duplicated or renumbered)");
       report_.failure->index = next_index_;
@@ -269,22 +371,22 @@ bool Verifier::OnEntry(const AuditEntry& e) {
   }
   const Hash leaf = LeafHash(e.leaf_data);
   if (leaf != e.leaf_hash) {
-    Fail("leaf_hash_mismatch", &e,
+    Fail("leaf_hash_mismatch", e,
          "its stored data does not hash to its stored leaf hash: the data "
          "was changed after it was logged");
     return false;
   }
   std::string_view kind = LeafKindOf(e.leaf_data);
   if (kind.empty() || kind != e.kind) {
-    Fail("leaf_malformed", &e,
-         "its data is not a " + e.kind +
-             " leaf (it starts: " + e.leaf_data.substr(0, 40) + ")");
+    Fail("leaf_malformed", e,
+         "its data is not a " + std::string(e.kind) +
+             " leaf (it starts: " + std::string(e.leaf_data.substr(0, 40)) + ")");
     return false;
   }
   if (kind == kEventLeafKind) {
     InstanceTrack& track = instances_[e.instance.value];
     if (e.version != track.last_version + 1) {
-      Fail("event_out_of_order", &e,
+      Fail("event_out_of_order", e,
            "instance " + std::to_string(e.instance.value) + " has version " +
                std::to_string(e.version) + " logged after version " +
                std::to_string(track.last_version) +
@@ -292,13 +394,15 @@ bool Verifier::OnEntry(const AuditEntry& e) {
       return false;
     }
     track.last_version = e.version;
-    if (options_.check_events && !CheckEvent(e, leaf, track)) return false;
+    if (options_.check_events) {
+      if (fast_ ? !CheckEventBytes(e) : !CheckEvent(e, leaf, track)) return false;
+    }
     if (options_.check_definitions) {
       std::string_view def = DefHashOf(e.leaf_data);
       if (def != last_def_hash_) {  // consecutive events mostly share one
         last_def_hash_.assign(def);
         if (definitions_.find(def) == definitions_.end()) {
-          definitions_.emplace(std::string(def), e);
+          definitions_.emplace(std::string(def), EntryOf(e));
         }
       }
     }
@@ -320,12 +424,7 @@ bool Verifier::OnEntry(const AuditEntry& e) {
          checkpoints_[next_checkpoint_].size == next_index_) {
     const Checkpoint& cp = checkpoints_[next_checkpoint_];
     if (tree_.Root() != cp.root) {
-      if (auto s =
-              OnRootMismatch(cp.size, "checkpoint_mismatch",
-                             "the signed checkpoint of size " + std::to_string(cp.size));
-          !s) {
-        error_ = s.error();
-      }
+      root_mismatch_ = cp;  // named after the scan, which must not be re-entered
       return false;
     }
     last_good_checkpoint_ = cp.size;
@@ -335,10 +434,107 @@ bool Verifier::OnEntry(const AuditEntry& e) {
   return true;
 }
 
-bool Verifier::CheckEvent(const AuditEntry& e, const Hash& leaf, InstanceTrack& track) {
+bool Verifier::CheckEventBytes(const AuditLeafView& e) {
+  if (!e.instance_def_hash) {
+    Fail("event_missing", e,
+         "the store has no instance row for instance " + std::to_string(e.instance.value) +
+             " although the audit log records this event");
+    return false;
+  }
+  if (!e.event_body) {
+    Fail("event_missing", e,
+         "the store holds no event (instance " + std::to_string(e.instance.value) +
+             ", version " + std::to_string(e.version) +
+             ") although the audit log records it: the event was deleted");
+    return false;
+  }
+  // The leaf must be exactly EventLeafData(stored event, instance's
+  // definition hash): prefix, hash literal, middle, event bytes, '}'.
+  std::string_view leaf = e.leaf_data;
+  std::string_view def = *e.instance_def_hash;
+  std::string literal;
+  if (IsPlainJsonString(def)) {
+    literal.reserve(def.size() + 2);
+    literal.push_back('"');
+    literal.append(def);
+    literal.push_back('"');
+  } else {
+    literal = EncodeValue(Value::Str(std::string(def)));
+  }
+  constexpr std::string_view kMiddle = R"(,"event":)";
+  std::string_view body = *e.event_body;
+  bool same = leaf.size() == kEventDefHashPrefix.size() + literal.size() + kMiddle.size() +
+                                 body.size() + 1 &&
+              leaf.starts_with(kEventDefHashPrefix) &&
+              leaf.substr(kEventDefHashPrefix.size(), literal.size()) == literal &&
+              leaf.substr(kEventDefHashPrefix.size() + literal.size(), kMiddle.size()) ==
+                  kMiddle &&
+              leaf.substr(leaf.size() - body.size() - 1, body.size()) == body &&
+              leaf.back() == '}';
+  if (!same) {
+    Fail("event_mismatch", e,
+         "the stored event (instance " + std::to_string(e.instance.value) + ", version " +
+             std::to_string(e.version) +
+             ") no longer matches its audit leaf: the event, its instance's "
+             "definition hash or the leaf was changed after it was logged");
+    return false;
+  }
+  if (!BodyNames(body, e.instance.value, e.version)) {
+    Fail("event_mismatch", e,
+         "the event stored as (instance " + std::to_string(e.instance.value) + ", version " +
+             std::to_string(e.version) +
+             ") is another instance's or version's event: rows were moved");
+    return false;
+  }
+  ++report_.events_checked;
+  return true;
+}
+
+Status Verifier::CheckCountedEvents() {
+  if (counted_events_ <= report_.events_checked) return Ok();
+  // More events than leaves recording them. Name one: re-derive the logged
+  // instances' events the slow way.
+  std::vector<int64_t> ids;
+  ids.reserve(instances_.size());
+  for (const auto& [id, track] : instances_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  for (int64_t id : ids) {
+    InstanceTrack& track = instances_[id];
+    auto events = store_.LoadEvents(InstanceId{id});
+    if (!events) {
+      if (events.error().code == ErrorCode::kInternal) {
+        track.corrupt_version = std::max<int64_t>(CorruptVersionOf(events.error().message),
+                                                  track.last_version + 1);
+        track.corrupt_message = events.error().message;
+        continue;
+      }
+      if (events.error().code == ErrorCode::kNotFound) continue;
+      return std::unexpected(events.error());
+    }
+    if (static_cast<int64_t>(events->size()) <= track.last_version) continue;
+    auto row = store_.GetInstance(InstanceId{id});
+    if (!row) return std::unexpected(row.error());
+    track.loaded = true;
+    track.expected.clear();
+    for (const Event& ev : *events) {
+      track.expected.push_back(LeafHash(EventLeafData(ev, row->def_hash)));
+    }
+  }
+  if (auto s = CheckNotLogged(); !s) return s;
+  if (report_.failure) return Ok();
+  Fail("event_not_logged", nullptr,
+       "the store holds " + std::to_string(counted_events_) + " events but the audit log's " +
+           std::to_string(size_) + " leaves record only " +
+           std::to_string(report_.events_checked) +
+           ": events of an instance the log never mentions were added behind its back");
+  report_.failure->kind = std::string(kEventLeafKind);
+  return Ok();
+}
+
+bool Verifier::CheckEvent(const AuditLeafView& e, const Hash& leaf, InstanceTrack& track) {
   if (track.corrupt_version > 0) {
     if (e.version < track.corrupt_version) return true;
-    Fail("event_mismatch", &e,
+    Fail("event_mismatch", e,
          "the stored events of this instance cannot be read back from version " +
              std::to_string(track.corrupt_version) + " on (" + track.corrupt_message +
              ")");
@@ -362,7 +558,7 @@ bool Verifier::CheckEvent(const AuditEntry& e, const Hash& leaf, InstanceTrack& 
         error_ = events.error();
         return false;
       }
-      Fail("event_missing", &e,
+      Fail("event_missing", e,
            "the store has no events for instance " + std::to_string(e.instance.value) +
                " although the audit log records this one");
       return false;
@@ -373,7 +569,7 @@ bool Verifier::CheckEvent(const AuditEntry& e, const Hash& leaf, InstanceTrack& 
         error_ = row.error();
         return false;
       }
-      Fail("event_missing", &e,
+      Fail("event_missing", e,
            "the store has no instance row for instance " +
                std::to_string(e.instance.value));
       return false;
@@ -384,13 +580,13 @@ bool Verifier::CheckEvent(const AuditEntry& e, const Hash& leaf, InstanceTrack& 
     }
   }
   if (e.version < 1 || e.version > static_cast<int64_t>(track.expected.size())) {
-    Fail("event_missing", &e,
+    Fail("event_missing", e,
          "the store holds only " + std::to_string(track.expected.size()) +
              " events for this instance: the logged event was deleted");
     return false;
   }
   if (track.expected[e.version - 1] != leaf) {
-    Fail("event_mismatch", &e,
+    Fail("event_mismatch", e,
          "the stored event (instance " + std::to_string(e.instance.value) + ", version " +
              std::to_string(e.version) +
              ") no longer matches its audit leaf: the event, its instance's "
@@ -471,7 +667,6 @@ Status Verifier::CheckNotLogged() {
 }
 
 Status Verifier::CheckDefinitions() {
-  if (definitions_.empty()) return Ok();
   auto stored = store_.ListDefinitions();
   if (!stored) return std::unexpected(stored.error());
   std::map<std::string, const StoredDefinition*, std::less<>> by_hash;
@@ -497,6 +692,19 @@ Status Verifier::CheckDefinitions() {
            "the stored text of definition " + it->second->id + " version " +
                std::to_string(it->second->version) + " no longer hashes to " +
                std::string(hash) + ": the definition was changed");
+      return Ok();
+    }
+  }
+  // Every stored version, cited or not, must still be the text it was
+  // stored with: a definition is evidence of which rules applied.
+  for (const StoredDefinition& d : *stored) {
+    std::string actual = Sha256Id(d.source);
+    if (actual != d.hash) {
+      Fail("definition_mismatch", nullptr,
+           "the stored text of definition " + d.id + " version " +
+               std::to_string(d.version) + " hashes to " + actual +
+               ", not to the hash it was stored under (" + d.hash +
+               "): the definition was changed after it was stored");
       return Ok();
     }
     ++report_.definitions_checked;

@@ -6,16 +6,26 @@
 //   2. its leaf data hashes to its stored leaf hash, and starts with the
 //      header of its kind ("event" / "record");
 //   3. an instance's event leaves come in version order 1, 2, 3, ...;
-//   4. (check_events) the leaf equals EventLeafData() re-derived from the
-//      instance's stored events (Store::LoadEvents) and its definition hash
-//      (Store::GetInstance): a changed, missing or reordered event is named;
+//   4. (check_events) the leaf equals EventLeafData() of the stored event
+//      and its instance's definition hash: a changed, missing or reordered
+//      event is named, and stored events no leaf records are found;
 //   5. the Merkle tree recomputed from the leaves has, at every stored
 //      checkpoint's size, that checkpoint's root, and every checkpoint's
 //      Ed25519 signature verifies;
 //   6. the store's own tree (the nodes it serves proofs from) has the
 //      recomputed root;
 //   7. (check_definitions) every definition hash an event names is a stored
-//      definition whose source text hashes to it.
+//      definition whose source text hashes to it, and every stored
+//      definition's text still hashes to the hash it was stored under.
+//
+// Two ways to read the store. Stores that implement Store::CountEvents and
+// Store::ScanAuditLeaves (SQLite, memory) are verified in one pass over the
+// leaves in place, each event leaf compared byte for byte with the stored
+// event's canonical bytes (no decoding), plus one count of the stored events.
+// Other stores are read through ScanAudit, with check_events re-deriving
+// each instance's leaves from LoadEvents + GetInstance; there a store's
+// "corrupt_history" error (rows it cannot read back) becomes a failure
+// naming the first event it cannot vouch for.
 // The first failure is reported with the leaf index and, for events, the
 // instance and version. When only a root disagrees (rows swapped or
 // rewritten together with their hashes), the first differing leaf is found
@@ -35,12 +45,15 @@
 namespace approvald::audit {
 
 struct VerifyOptions {
-  // Re-derive every event leaf from the instance's stored events. Costs one
-  // LoadEvents + GetInstance per instance; off, only the log itself is
-  // checked.
+  // Check every event leaf against the instance's stored event (see the
+  // file comment for the cost); off, only the log itself is checked.
   bool check_events = true;
   // Check that the definitions events ran on are stored and intact.
   bool check_definitions = true;
+  // Read the leaves in place when the store offers it (see the file
+  // comment); false forces the ScanAudit / LoadEvents way (benchmarks and
+  // tests compare the two).
+  bool in_place = true;
   // Called every `progress_every` leaves with (leaves checked, log size).
   std::function<void(int64_t, int64_t)> progress;
   int64_t progress_every = 1 << 20;
@@ -60,7 +73,8 @@ struct VerifyOptions {
 //   checkpoint_mismatch   the recomputed root at a checkpoint's size differs
 //   tree_mismatch         the store's tree nodes disagree with the leaves
 //   definition_missing    an event's definition is not stored
-//   definition_mismatch   a stored definition's text does not hash to its id
+//   definition_mismatch   a stored definition's text does not hash to the
+//                         hash events cite or it was stored under
 struct VerifyFailure {
   std::string code;
   int64_t index = -1;   // first bad leaf, -1 if it cannot be named

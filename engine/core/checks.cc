@@ -834,6 +834,58 @@ Result<CheckOutcome> SplitPurchase(const CheckInput& in) {
   return out;
 }
 
+// ---------------------------------------------------------------------------
+// required_by_category
+
+// True if the form gives `name`: present, not null, not empty text or list.
+bool Given(const FormData& form, const std::string& name) {
+  auto it = form.find(name);
+  if (it == form.end() || it->second.is_null()) return false;
+  if (it->second.is_string()) return !it->second.as_string().empty();
+  if (it->second.is_list()) return !it->second.as_list().empty();
+  return true;
+}
+
+Result<CheckOutcome> RequiredByCategory(const CheckInput& in) {
+  CheckOutcome out;
+  const std::string field = Param(in, "category_field", "category");
+  const Value* cat = FormField(in, "category_field", "category");
+  if (!cat || !cat->is_string() || cat->as_string().empty()) {
+    out.verdict = CheckVerdict::kFail;
+    out.reasons.push_back("fields_missing:" + field);
+    return out;
+  }
+  const std::string& category = cat->as_string();
+  const Value* rules = nullptr;
+  if (in.params) {
+    auto it = in.params->find("required");
+    if (it != in.params->end()) rules = &it->second;
+  }
+  if (!rules || !rules->is_record())
+    return MakeError(ErrorCode::kInternal, "bad_params",
+                     "required_by_category needs params.required: a mapping from "
+                     "category to the list of fields it requires");
+  Value::List checked;
+  const Value* needed = rec::Find(rules->as_record(), category);
+  if (needed) {
+    // A single field name may be written without a list.
+    Value::List names = needed->is_list() ? needed->as_list() : Value::List{*needed};
+    for (const Value& n : names) {
+      if (!n.is_string())
+        return MakeError(ErrorCode::kInternal, "bad_params",
+                         "required_by_category: params.required." + category +
+                             " must list field names");
+      checked.push_back(n);
+      if (!in.form || !Given(*in.form, n.as_string()))
+        out.reasons.push_back("required_missing:" + category + ":" + n.as_string());
+    }
+  }
+  out.verdict = out.reasons.empty() ? CheckVerdict::kPass : CheckVerdict::kFail;
+  out.details["category"] = Value::Str(category);
+  out.details["required"] = Value::Of(std::move(checked));
+  return out;
+}
+
 }  // namespace
 
 const CheckRegistry& CheckRegistry::Builtin() {
@@ -843,6 +895,7 @@ const CheckRegistry& CheckRegistry::Builtin() {
     r->Register("expense_standard", ExpenseStandard);
     r->Register("large_amount", LargeAmountCheck);
     r->Register("procurement_method", ProcurementMethod);
+    r->Register("required_by_category", RequiredByCategory);
     r->Register("split_purchase", SplitPurchase);
     return r;
   }();

@@ -82,6 +82,16 @@
 //           ("fiscal_year"; absent: the Shanghai year of now),
 //           fund_source_field ("fund_source").
 //
+// required_by_category  Fields (attachments) a category requires, e.g. a
+//                     meeting claim needs the notice and the sign-in sheet.
+//                     fail "required_missing:<category>:<field>" for each
+//                     required field absent, null or empty (text, list);
+//                     fail "fields_missing:<category_field>" without a
+//                     category. A category the mapping leaves out requires
+//                     nothing. details: category, required.
+//   params: category_field ("category"), required (a mapping: category ->
+//           list of field names, or one name).
+//
 // split_purchase      化整为零 (政府采购法实施条例 Art. 28): the purchases of
 //                     facts "purchases" with the same budget project, the same
 //                     品目 (or category: codes sharing config
@@ -128,7 +138,8 @@ struct CheckOutcome {
 //
 //   "invoice_numbers"  list of text: invoice numbers claimed by every other
 //                      reimbursement that is not rejected, withdrawn or
-//                      cancelled.
+//                      cancelled (the service looks up only the numbers the
+//                      form names: service/facts.h).
 //   "purchases"        list of PurchaseFact records: the unit's other purchase
 //                      requests that are approved or still in progress (not
 //                      this instance; rejected, withdrawn and cancelled ones

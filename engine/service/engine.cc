@@ -9,6 +9,7 @@
 #include "audit/merkle.h"
 #include "core/fold.h"
 #include "core/registry.h"
+#include "service/facts.h"
 
 namespace approvald {
 namespace {
@@ -75,7 +76,8 @@ Engine::Engine(EngineOptions options, Store& store, const Clock& clock,
       registry_(registry),
       notifier_(notifier),
       org_(std::move(org)),
-      log_(EngineLogger()) {}
+      log_(EngineLogger()),
+      cache_(options_.state_cache_capacity) {}
 
 Engine::~Engine() = default;
 
@@ -147,8 +149,10 @@ Result<InstanceView> Engine::Submit(const SubmitRequest& req) {
   cmd.data = req.data;
   cmd.comment = req.comment;
   auto org = this->org();
-  DecideContext ctx = MakeContext(*def, *org, nullptr);
   InstanceState empty;
+  auto facts = GatherFacts(store_, *def, empty, cmd);  // service/facts.h
+  if (!facts) return std::unexpected(facts.error());
+  DecideContext ctx = MakeContext(*def, *org, &*facts);
   auto decision = Decide(ctx, empty, cmd);
   if (!decision) {
     AuditRefusal(cmd, InstanceId{}, decision.error());
@@ -159,41 +163,100 @@ Result<InstanceView> Engine::Submit(const SubmitRequest& req) {
                 req.actor.value, hash, req.actor);
 }
 
+Result<std::shared_ptr<const CachedInstance>> Engine::LoadFromStore(InstanceId id) {
+  // The events and the row are two reads; an append landing between them
+  // makes them disagree, so read again (the row then has caught up).
+  for (int attempt = 0;; ++attempt) {
+    auto events = store_.LoadEvents(id);
+    if (!events) return std::unexpected(events.error());
+    auto state = Fold(*events);
+    if (!state) return std::unexpected(state.error());
+    auto row = store_.GetInstance(id);
+    if (!row) return std::unexpected(row.error());
+    auto entry = std::make_shared<CachedInstance>();
+    entry->state = std::move(*state);
+    entry->row = std::move(*row);
+    if (entry->row.version == entry->state.version) {
+      cache_.Put(entry);
+      return entry;
+    }
+    if (attempt == 2) return entry;  // correct state, uncached; rare
+  }
+}
+
+Result<std::shared_ptr<const CachedInstance>> Engine::Load(InstanceId id, bool* from_cache) {
+  if (auto hit = cache_.Find(id)) {
+    *from_cache = true;
+    return hit;
+  }
+  *from_cache = false;
+  return LoadFromStore(id);
+}
+
 Result<InstanceView> Engine::Act(const ActRequest& req) {
-  auto events = store_.LoadEvents(req.instance);
-  if (!events) return std::unexpected(events.error());
-  auto state = Fold(*events);
-  if (!state) return std::unexpected(state.error());
-  auto def = DefinitionOf(*state);
+  bool from_cache = false;
+  auto entry = Load(req.instance, &from_cache);
+  if (!entry) return std::unexpected(entry.error());
+  for (;;) {
+    bool retry = false;
+    auto result = ActOnce(req, *entry, from_cache, &retry);
+    if (!retry) return result;
+    // What the cached state said may be out of date (a version mismatch, a
+    // refusal, a lost race): decide again on the store's state. The second
+    // attempt never asks for a retry.
+    entry = LoadFromStore(req.instance);
+    if (!entry) return std::unexpected(entry.error());
+    from_cache = false;
+  }
+}
+
+Result<InstanceView> Engine::ActOnce(const ActRequest& req,
+                                     std::shared_ptr<const CachedInstance> entry,
+                                     bool from_cache, bool* retry) {
+  const InstanceState& state = entry->state;
+  auto def = DefinitionOf(state);
   if (!def) return std::unexpected(def.error());
-  if (req.expected_version && *req.expected_version != state->version)
+  if (req.expected_version && *req.expected_version != state.version) {
+    *retry = from_cache;
     return MakeError(ErrorCode::kConflict, "stale_version",
-                     "the instance is at version " + std::to_string(state->version) +
+                     "the instance is at version " + std::to_string(state.version) +
                          ", not " + std::to_string(*req.expected_version) +
                          "; reload it and try again");
+  }
   auto org = this->org();
-  DecideContext ctx = MakeContext(**def, *org, nullptr);
-  auto decision = Decide(ctx, *state, req.command);
+  auto facts = GatherFacts(store_, **def, state, req.command);  // service/facts.h
+  if (!facts) return std::unexpected(facts.error());
+  DecideContext ctx = MakeContext(**def, *org, &*facts);
+  auto decision = Decide(ctx, state, req.command);
   if (!decision) {
+    if (from_cache) {
+      *retry = true;  // refuse only on the store's state
+      return std::unexpected(decision.error());
+    }
     AuditRefusal(req.command, req.instance, decision.error());
     return std::unexpected(decision.error());
   }
   const PersonId& viewer = req.command.actor;
   if (decision->events.empty()) {
     InstanceView view;
-    auto row = store_.GetInstance(req.instance);
-    if (!row) return std::unexpected(row.error());
-    view.row = *row;
+    view.row = entry->row;
     view.def = *def;
-    view.state = std::move(*state);
+    view.state = state;
     view.actions = AvailableActions(ctx, view.state, viewer);
     return view;
   }
   std::string hash = req.idempotency_key.empty()
                          ? ""
                          : Fingerprint(std::to_string(req.instance.value), req.command);
-  return Commit(**def, *state, std::move(*decision), req.idempotency_key,
-                req.command.actor.value, hash, viewer);
+  auto result = Commit(**def, state, std::move(*decision), req.idempotency_key,
+                       req.command.actor.value, hash, viewer);
+  // Lost the store's version check on a cached state, and the client did not
+  // pin a version: the cache was behind (or another call won); decide again.
+  if (!result && from_cache && !req.expected_version &&
+      result.error().code == ErrorCode::kConflict &&
+      result.error().reason == "version_conflict")
+    *retry = true;
+  return result;
 }
 
 Result<InstanceView> Engine::Commit(const WorkflowDef& def, const InstanceState& before,
@@ -210,6 +273,9 @@ Result<InstanceView> Engine::Commit(const WorkflowDef& def, const InstanceState&
   req.idempotency_key = idem_key;
   req.idempotency_owner = idem_owner;
   req.request_hash = request_hash;
+  auto facts = FactsOf(store_, def, st, decision.events);  // service/facts.h
+  if (!facts) return std::unexpected(facts.error());
+  req.facts = std::move(*facts);
 
   InstanceRow& row = req.row;
   row.id = before.id;
@@ -259,6 +325,9 @@ Result<InstanceView> Engine::Commit(const WorkflowDef& def, const InstanceState&
     else
       log_->error("append failed inst={} wf={}: {}", before.id.value, def.id,
                   appended.error().ToString());
+    // The store's state is now unknown to us (a conflict, or a failure that
+    // may have happened after COMMIT): refresh the cached one from the store.
+    if (before.id.value != 0 && !LoadFromStore(before.id)) cache_.Erase(before.id);
     return std::unexpected(appended.error());
   }
   if (appended->replayed) {
@@ -273,6 +342,12 @@ Result<InstanceView> Engine::Commit(const WorkflowDef& def, const InstanceState&
   view.state.id = appended->instance;
   row.id = appended->instance;
   view.row = row;
+  {
+    auto entry = std::make_shared<CachedInstance>();
+    entry->state = view.state;
+    entry->row = row;
+    cache_.Put(std::move(entry));
+  }
   for (auto& t : req.tasks) t.instance = appended->instance;
   for (auto& e : req.events) e.instance = appended->instance;
   for (const auto& e : req.events)
@@ -294,18 +369,15 @@ Result<InstanceView> Engine::Commit(const WorkflowDef& def, const InstanceState&
 }
 
 Result<InstanceView> Engine::Get(InstanceId id, const PersonId& viewer) {
-  auto events = store_.LoadEvents(id);
-  if (!events) return std::unexpected(events.error());
-  auto state = Fold(*events);
-  if (!state) return std::unexpected(state.error());
-  auto def = DefinitionOf(*state);
+  bool from_cache = false;
+  auto entry = Load(id, &from_cache);
+  if (!entry) return std::unexpected(entry.error());
+  auto def = DefinitionOf((*entry)->state);
   if (!def) return std::unexpected(def.error());
-  auto row = store_.GetInstance(id);
-  if (!row) return std::unexpected(row.error());
   InstanceView view;
-  view.row = std::move(*row);
+  view.row = (*entry)->row;
   view.def = *def;
-  view.state = std::move(*state);
+  view.state = (*entry)->state;
   auto org = this->org();
   DecideContext ctx = MakeContext(**def, *org, nullptr);
   view.actions = AvailableActions(ctx, view.state, viewer);
@@ -343,10 +415,10 @@ Result<int> Engine::Tick() {
     auto rows = store_.ListInstances(q);
     if (!rows) return std::unexpected(rows.error());
     for (const auto& row : *rows) {
-      auto events = store_.LoadEvents(row.id);
-      if (!events) return std::unexpected(events.error());
-      auto state = Fold(*events);
-      if (!state) return std::unexpected(state.error());
+      bool from_cache = false;
+      auto entry = Load(row.id, &from_cache);
+      if (!entry) return std::unexpected(entry.error());
+      const InstanceState* state = &(*entry)->state;
       bool due = false;
       for (const auto& [id, t] : state->active)
         due |= t.deadline.has_value() && *t.deadline <= now;

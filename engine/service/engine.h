@@ -27,6 +27,7 @@
 #include "core/calendar.h"
 #include "core/checks.h"
 #include "core/decide.h"
+#include "service/state_cache.h"
 
 namespace spdlog { class logger; }
 
@@ -40,6 +41,12 @@ struct EngineOptions {
   Calendar calendar;
   // Record refused actions of authenticated users in the audit log.
   bool audit_refusals = true;
+  // How many instances' folded states (and rows) the engine keeps in memory
+  // so Act and Get need not reload and refold their events; 0 disables the
+  // cache. The engine must be the only writer of the store's instances for
+  // Get to be current; Act always is (a stale entry fails the store's
+  // version check, and the engine then reloads).
+  size_t state_cache_capacity = 32768;
 };
 
 struct SubmitRequest {
@@ -96,6 +103,8 @@ class Engine {
   std::shared_ptr<const Org> org() const;
   const WorkflowRegistry& registry() const { return registry_; }
   Store& store() { return store_; }
+  // The state cache, for metrics and tests.
+  const StateCache& state_cache() const { return cache_; }
 
  private:
   Result<InstanceView> Commit(const WorkflowDef& def, const InstanceState& before,
@@ -107,6 +116,14 @@ class Engine {
                             const CheckFacts* facts) const;
   Result<const WorkflowDef*> DefinitionOf(const InstanceState& state) const;
   void AuditRefusal(const Command& cmd, InstanceId id, const Error& err);
+  // The instance's state and row: from the cache if present (*from_cache
+  // set), else loaded from the store, folded and cached.
+  Result<std::shared_ptr<const CachedInstance>> Load(InstanceId id, bool* from_cache);
+  // Always from the store (and refreshes the cache).
+  Result<std::shared_ptr<const CachedInstance>> LoadFromStore(InstanceId id);
+  Result<InstanceView> ActOnce(const ActRequest& req,
+                               std::shared_ptr<const CachedInstance> entry, bool from_cache,
+                               bool* retry);
 
   EngineOptions options_;
   Store& store_;
@@ -116,6 +133,7 @@ class Engine {
   mutable std::shared_mutex org_mu_;
   std::shared_ptr<const Org> org_;
   std::shared_ptr<spdlog::logger> log_;
+  StateCache cache_;
 };
 
 }  // namespace approvald

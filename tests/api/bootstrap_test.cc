@@ -80,33 +80,93 @@ TEST_F(BootstrapTest, OrgErrorsAreNamed) {
 }
 
 TEST_F(BootstrapTest, CalendarFile) {
-  Write(dir_ / "h.yaml", "holidays: [2025-10-01, 2025-10-02]\nworkdays: [2025-09-28]\n");
+  Write(dir_ / "h.yaml",
+        "years:\n"
+        "  - year: 2025\n"
+        "    source: test\n"
+        "    confidence: S\n"
+        "    holidays:\n"
+        "      - { name: 国庆节, from: 2025-10-01, to: 2025-10-08 }\n"
+        "    workdays: [2025-09-28]\n");
   auto cal = LoadCalendarFile((dir_ / "h.yaml").string());
   ASSERT_TRUE(cal.has_value()) << cal.error().message;
   EXPECT_FALSE(cal->IsWorkingDay(*ParseDate("2025-10-01")));  // a Wednesday, holiday
   EXPECT_TRUE(cal->IsWorkingDay(*ParseDate("2025-09-28")));   // a Sunday, worked
   EXPECT_TRUE(cal->IsWorkingDay(*ParseDate("2025-10-09")));
-  Write(dir_ / "bad.yaml", "holidays: [2025-13-01]\n");
-  auto bad = LoadCalendarFile((dir_ / "bad.yaml").string());
-  ASSERT_FALSE(bad.has_value());
-  EXPECT_THAT(bad.error().message, HasSubstr("bad.yaml:1:"));
-  Write(dir_ / "key.yaml", "holiday: []\n");
-  EXPECT_THAT(LoadCalendarFile((dir_ / "key.yaml").string()).error().message,
-              HasSubstr("unknown key 'holiday'"));
   EXPECT_TRUE(LoadCalendarFile("").has_value());
+  EXPECT_EQ(LoadCalendarFile((dir_ / "none.yaml").string()).error().reason,
+            "holidays_missing");
 }
 
-TEST_F(BootstrapTest, UnitConfigFile) {
-  Write(dir_ / "u.yaml", "thresholds:\n  small: 5000\n  label: \"12.50\"\nflags: [true, x]\n");
-  auto u = LoadUnitConfigFile((dir_ / "u.yaml").string());
+TEST_F(BootstrapTest, CalendarErrorsNameFileLineAndColumn) {
+  Write(dir_ / "bad.yaml",
+        "years:\n"
+        "  - year: 2025\n"
+        "    source: test\n"
+        "    confidence: S\n"
+        "    holidays:\n"
+        "      - { name: x, from: 2025-13-01, to: 2025-10-02 }\n");
+  auto bad = LoadCalendarFile((dir_ / "bad.yaml").string());
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().reason, "invalid_calendar");
+  EXPECT_THAT(bad.error().message, HasSubstr("bad.yaml:6:"));
+  Write(dir_ / "key.yaml", "year: []\n");
+  EXPECT_THAT(LoadCalendarFile((dir_ / "key.yaml").string()).error().message,
+              HasSubstr("key.yaml:1:1:"));
+}
+
+TEST_F(BootstrapTest, ShippedUnitFilesLoadThroughTheCoreLoader) {
+  auto org = LoadOrgFile(APPROVAL_SOURCE_DIR "/config/org.yaml");
+  ASSERT_TRUE(org.has_value()) << org.error().message;
+  auto u = LoadUnitConfigFiles(APPROVAL_SOURCE_DIR "/config/unit.yaml",
+                               APPROVAL_SOURCE_DIR "/config/procurement-catalogue.yaml",
+                               **org);
   ASSERT_TRUE(u.has_value()) << u.error().message;
-  const auto& t = u->at("thresholds").as_record();
-  EXPECT_EQ(t.at("small"), Value::Int(5000));
-  EXPECT_EQ(t.at("label"), Value::Str("12.50"));
-  EXPECT_EQ(u->at("flags").as_list().at(0), Value::Bool(true));
-  EXPECT_TRUE(LoadUnitConfigFile("")->empty());
-  Write(dir_ / "list.yaml", "- a\n");
-  EXPECT_FALSE(LoadUnitConfigFile((dir_ / "list.yaml").string()).has_value());
+  EXPECT_EQ(u->at("purchasing_department"), Value::Str("office"));
+  ASSERT_TRUE(u->at("large_amount").is_list());
+  EXPECT_TRUE(u->at("large_amount").as_list().front().as_record().at("threshold").is_money());
+  EXPECT_FALSE(u->at("procurement_catalogues").as_list().empty());
+  EXPECT_TRUE(LoadUnitConfigFiles("", "", **org)->empty());
+
+  auto cal = LoadCalendarFile(APPROVAL_SOURCE_DIR "/config/holidays.yaml");
+  ASSERT_TRUE(cal.has_value()) << cal.error().message;
+  EXPECT_FALSE(cal->IsWorkingDay(*ParseDate("2024-10-01")));
+}
+
+TEST_F(BootstrapTest, UnitConfigErrorsNameFileLineAndColumn) {
+  auto org = LoadOrgFile(APPROVAL_SOURCE_DIR "/config/org.yaml");
+  ASSERT_TRUE(org.has_value()) << org.error().message;
+  // A purchasing department the organisation lacks, and a misspelt key.
+  std::ifstream in(APPROVAL_SOURCE_DIR "/config/unit.yaml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto at = text.find("purchasing_department: office");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, std::string("purchasing_department: office").size(),
+               "purchasing_department: kitchen");
+  text += "defualt_fund_source: fiscal\n";
+  Write(dir_ / "unit.yaml", text);
+  auto u = LoadUnitConfigFiles((dir_ / "unit.yaml").string(),
+                               APPROVAL_SOURCE_DIR "/config/procurement-catalogue.yaml",
+                               **org);
+  ASSERT_FALSE(u.has_value());
+  EXPECT_EQ(u.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(u.error().reason, "invalid_unit_config");
+  EXPECT_THAT(u.error().message, HasSubstr("kitchen"));
+  EXPECT_THAT(u.error().message, HasSubstr("did you mean"));
+  EXPECT_THAT(u.error().message, ::testing::ContainsRegex("unit\\.yaml:[0-9]+:[0-9]+: "));
+
+  Write(dir_ / "cat.yaml", "catalogues: 3\n");
+  auto c = LoadUnitConfigFiles(APPROVAL_SOURCE_DIR "/config/unit.yaml",
+                               (dir_ / "cat.yaml").string(), **org);
+  ASSERT_FALSE(c.has_value());
+  EXPECT_THAT(c.error().message, HasSubstr("cat.yaml:1:"));
+  EXPECT_EQ(LoadUnitConfigFiles((dir_ / "none.yaml").string(), "", **org).error().reason,
+            "unit_config_missing");
+  EXPECT_EQ(LoadUnitConfigFiles(APPROVAL_SOURCE_DIR "/config/unit.yaml",
+                                (dir_ / "none.yaml").string(), **org)
+                .error()
+                .reason,
+            "catalogue_missing");
 }
 
 }  // namespace

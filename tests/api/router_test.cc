@@ -31,7 +31,15 @@ class RouterTest : public ::testing::Test {
     org_ = *org;
     auto n = LoadWorkflows(APPROVAL_SOURCE_DIR "/workflows", *org_, store_, registry_);
     EXPECT_TRUE(n.has_value()) << n.error().message;
-    engine_ = std::make_unique<Engine>(EngineOptions{}, store_, clock_, org_, registry_, nullptr);
+    // The shipped unit configuration: the expense workflow's checks read it.
+    auto unit = LoadUnitConfigFiles(APPROVAL_SOURCE_DIR "/config/unit.yaml",
+                                    APPROVAL_SOURCE_DIR "/config/procurement-catalogue.yaml",
+                                    *org_);
+    EXPECT_TRUE(unit.has_value()) << unit.error().message;
+    EngineOptions engine_options;
+    if (unit) engine_options.unit_config = std::move(*unit);
+    engine_ = std::make_unique<Engine>(std::move(engine_options), store_, clock_, org_,
+                                       registry_, nullptr);
     services_ = std::make_unique<Services>(Services{*engine_, store_, auth_, limiter_, metrics_,
                                                     clock_, options_, [this] { return mono_ms_; },
                                                     nullptr});
@@ -441,12 +449,107 @@ TEST_F(RouterTest, AttachmentsRoundTrip) {
   auto put = Call(http::verb::post, "/api/v1/attachments", "invoice-scan-bytes", t);
   ASSERT_EQ(put.msg.result(), http::status::created) << put.msg.body();
   std::string hash(Body(put).at("hash").as_string());
-  auto get = Call(http::verb::get, "/api/v1/attachments/" + hash, "", t);
+  auto get = Call(http::verb::get, "/api/v1/attachments/" + hash, "", Login("audit"));
   ASSERT_EQ(get.msg.result(), http::status::ok);
   EXPECT_EQ(get.msg.body(), "invoice-scan-bytes");
   options_.max_attachment_bytes = 4;
   EXPECT_EQ(Call(http::verb::post, "/api/v1/attachments", "too large", t).msg.result(),
             http::status::payload_too_large);
+}
+
+// Attachments are read through an instance that names them, by those who
+// may see it; a user who cannot see the instance gets 404, one who names no
+// instance 403; auditors read any attachment.
+TEST_F(RouterTest, AttachmentDownloadsAreCheckedAgainstTheInstance) {
+  std::string clerk = Login("zhang_min");
+  auto put = Call(http::verb::post, "/api/v1/attachments", "press-photo-bytes", clerk);
+  ASSERT_EQ(put.msg.result(), http::status::created) << put.msg.body();
+  std::string hash(Body(put).at("hash").as_string());
+  auto submitted = Call(http::verb::post, "/api/v1/instances",
+                        R"({"workflow":"publication","data":{"headline":"通知","channel":"website",)"
+                        R"("level":"ordinary","body":"正文","images":[")" + hash + R"("]}})",
+                        clerk);
+  ASSERT_EQ(submitted.msg.result(), http::status::created) << submitted.msg.body();
+  std::string with = std::to_string(Body(submitted).at("id").as_int64());
+  int64_t other = Submit(clerk);  // names no attachment
+  std::string url = "/api/v1/attachments/" + hash;
+
+  auto mine = Call(http::verb::get, url + "?instance=" + with, "", clerk);
+  ASSERT_EQ(mine.msg.result(), http::status::ok) << mine.msg.body();
+  EXPECT_EQ(mine.msg.body(), "press-photo-bytes");
+
+  std::string outsider = Login("xu_lei");  // not involved in the instance
+  auto hidden = Call(http::verb::get, url + "?instance=" + with, "", outsider);
+  EXPECT_EQ(hidden.msg.result(), http::status::not_found) << hidden.msg.body();
+  EXPECT_EQ(Code(hidden), "instance_not_found");
+  EXPECT_EQ(hidden.msg.body().find("press-photo"), std::string::npos);
+
+  auto unnamed = Call(http::verb::get, url, "", outsider);
+  EXPECT_EQ(unnamed.msg.result(), http::status::forbidden) << unnamed.msg.body();
+  EXPECT_EQ(Call(http::verb::get, url, "", clerk).msg.result(), http::status::forbidden);
+
+  // An instance the user may see, but whose form does not name the file.
+  auto elsewhere = Call(http::verb::get, url + "?instance=" + std::to_string(other), "", clerk);
+  EXPECT_EQ(elsewhere.msg.result(), http::status::not_found);
+  EXPECT_EQ(Code(elsewhere), "attachment_not_found");
+
+  std::string auditor = Login("audit");
+  auto audited = Call(http::verb::get, url, "", auditor);
+  ASSERT_EQ(audited.msg.result(), http::status::ok) << audited.msg.body();
+  EXPECT_EQ(audited.msg.body(), "press-photo-bytes");
+}
+
+// The route table: templates for metrics, 405 with the path's verbs, a
+// malformed instance id before the method check, unknown paths 404.
+TEST_F(RouterTest, RouteTableAnswersEveryShapeOfPath) {
+  std::string t = Login("zhang_min");
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/instances/7/events", "", t).route,
+            "/api/v1/instances/{id}/events");
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/workflows/expense", "", t).route,
+            "/api/v1/workflows/{id}");
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/audit/proof/consistency", "", t).route,
+            "/api/v1/audit/proof/consistency");
+  auto org = Call(http::verb::delete_, "/api/v1/org", "", t);
+  EXPECT_EQ(org.msg.result(), http::status::method_not_allowed);
+  EXPECT_EQ(org.msg[http::field::allow], "GET, PUT");
+  auto act = Call(http::verb::get, "/api/v1/instances/7/actions", "", t);
+  EXPECT_EQ(act.msg.result(), http::status::method_not_allowed);
+  EXPECT_EQ(act.msg[http::field::allow], "POST");
+  EXPECT_EQ(Call(http::verb::delete_, "/api/v1/instances/abc", "", t).msg.result(),
+            http::status::bad_request);
+  auto unknown = Call(http::verb::get, "/api/v1/instances/7/comments", "", t);
+  EXPECT_EQ(unknown.msg.result(), http::status::not_found);
+  EXPECT_EQ(unknown.route, "(unknown)");
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/audit/proof", "", t).msg.result(),
+            http::status::not_found);
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/me/x", "", t).msg.result(), http::status::not_found);
+  auto me = Call(http::verb::get, "/api/v1/me", "", t);
+  EXPECT_EQ(me.msg.result(), http::status::ok);
+  EXPECT_EQ(me.route, "/api/v1/me");
+}
+
+// The WebSocket upgrade takes its token from ?token= (browsers cannot set
+// headers): accepted while valid, refused without one and once expired.
+TEST_F(RouterTest, WebSocketTokenInTheQuery) {
+  std::string t = Login("zhang_min");
+  std::vector<std::pair<std::string, std::string>> upgrade = {
+      {"Connection", "Upgrade"},
+      {"Upgrade", "websocket"},
+      {"Sec-WebSocket-Version", "13"},
+      {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}};
+  auto ok = Call(http::verb::get, "/api/v1/ws?token=" + t, "", "", upgrade);
+  EXPECT_TRUE(ok.upgrade_websocket) << ok.msg.body();
+  EXPECT_EQ(ok.user, "zhang_min");
+  auto none = Call(http::verb::get, "/api/v1/ws", "", "", upgrade);
+  EXPECT_FALSE(none.upgrade_websocket);
+  EXPECT_EQ(none.msg.result(), http::status::unauthorized);
+  // The query token is only for the WebSocket: other paths ignore it.
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/me?token=" + t).msg.result(),
+            http::status::unauthorized);
+  clock_.Advance(int64_t{AuthOptions{}.session_ttl_seconds} * 1000 + 1000);
+  auto expired = Call(http::verb::get, "/api/v1/ws?token=" + t, "", "", upgrade);
+  EXPECT_FALSE(expired.upgrade_websocket);
+  EXPECT_EQ(expired.msg.result(), http::status::unauthorized);
 }
 
 TEST_F(RouterTest, MetricsCountRequestsByRoute) {

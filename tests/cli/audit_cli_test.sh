@@ -55,7 +55,30 @@ leaves=$(sql "$data/approvald.db" "SELECT count(*) FROM audit_log")
 # 2. Verify.
 expect 0 "$bin" audit verify --data-dir "$data"
 contains "ok"
+contains "sqlite quick_check: ok"
 echo "verify: $out"
+# Every workflow definition the bootstrap stored is the exact text of its
+# file, hashed: stored hash = SHA-256 of the stored source = SHA-256 of the
+# file (workflows/expense.yaml is the one the populated instances run on),
+# and every event's definition hash names a stored definition.
+defs=$(sql "$data/approvald.db" "SELECT count(*) FROM definitions")
+[ "$defs" -ge 1 ] || fail "no workflow definitions stored"
+case "$out" in *" $defs definitions verified"*) ;; *) fail "verify did not check the $defs definitions: $out" ;; esac
+expect 2 "$bin" audit verify --data-dir "$data" --sqlite-check sometimes
+expect 0 "$bin" audit verify --data-dir "$data" --sqlite-check full
+contains "sqlite integrity_check: ok"
+file_hash="sha256:$(sha256sum workflows/expense.yaml | cut -d' ' -f1)"
+[ "$(sql "$data/approvald.db" "SELECT hash FROM definitions WHERE workflow = 'expense'")" = "$file_hash" ] ||
+  fail "the stored expense definition's hash is not the SHA-256 of workflows/expense.yaml"
+sql "$data/approvald.db" "SELECT workflow || ' ' || version, hash, writefile('$tmp/def-' || workflow || '-' || version, source) FROM definitions" |
+while IFS='|' read -r name hash _; do
+  set -- $name
+  got="sha256:$(sha256sum "$tmp/def-$1-$2" | cut -d' ' -f1)"
+  [ "$got" = "$hash" ] || fail "definition $name is stored under $hash but its text hashes to $got"
+done
+[ "$(sql "$data/approvald.db" "SELECT count(*) FROM audit_log a WHERE a.kind = 'event' AND NOT EXISTS
+      (SELECT 1 FROM definitions d WHERE d.hash = a.def_hash)")" = 0 ] ||
+  fail "some event cites a definition hash that is not stored"
 expect 0 "$bin" audit key --data-dir "$data" --pem
 vk=$(printf '%s\n' "$out" | head -n 1)
 case "$vk" in approvald/local+*) ;; *) fail "audit key printed '$vk'" ;; esac
@@ -165,6 +188,36 @@ sql "$d/approvald.db" "UPDATE audit_log SET idx = -1 WHERE idx = $a;
 expect 1 "$bin" audit verify --data-dir "$d"
 echo "swapped rows: $out"
 contains "first bad leaf: $a"
+
+# e) The stored text of the expense definition changed: the first event that
+#    runs on it is named.
+d=$(copy definition)
+idx=$(leaf_of "$d/approvald.db" 1 1)
+sql "$d/approvald.db" "UPDATE definitions SET source = source || '# relaxed' WHERE workflow = 'expense'"
+expect 1 "$bin" audit verify --data-dir "$d"
+echo "changed definition: $out"
+contains "definition_mismatch"
+contains "first bad leaf: $idx (event of instance 1 version 1)"
+
+# f) The definition removed: which rules applied can no longer be shown.
+d=$(copy no-definition)
+sql "$d/approvald.db" "DELETE FROM definitions WHERE workflow = 'expense'"
+expect 1 "$bin" audit verify --data-dir "$d"
+contains "definition_missing"
+contains "first bad leaf: $idx (event of instance 1 version 1)"
+
+# g) A damaged page of an index the log checks never read: the log verifies,
+#    SQLite's own check of the file does not, so verify fails.
+d=$(copy page)
+root=$(sql "$d/approvald.db" "SELECT rootpage FROM sqlite_master WHERE name = 'audit_by_time'")
+psize=$(sql "$d/approvald.db" "PRAGMA page_size")
+[ -e "$d/approvald.db-wal" ] && fail "the copy has a WAL; the page would not be the stored one"
+head -c "$psize" /dev/zero | tr '\0' 'Z' |
+  dd of="$d/approvald.db" bs="$psize" seek=$((root - 1)) conv=notrunc iflag=fullblock status=none
+expect 1 "$bin" audit verify --data-dir "$d"
+echo "damaged page: $out"
+contains "sqlite_integrity"
+expect 0 "$bin" audit verify --data-dir "$d" --sqlite-check none
 
 # 6. Usage and configuration errors.
 expect 2 "$bin" audit verify --data-dir "$tmp/nowhere"

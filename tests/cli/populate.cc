@@ -131,8 +131,18 @@ int main(int argc, char** argv) {
       (fs::path(data_dir) / "audit_ed25519.pem").string());
   if (!key) Die("audit key", key.error());
 
+  // The unit configuration beside the organisation file (config/unit.yaml):
+  // the expense workflow's large-amount check reads its threshold.
+  const fs::path config_dir = fs::path(argv[2]).parent_path();
+  auto unit = api::LoadUnitConfigFiles((config_dir / "unit.yaml").string(),
+                                       (config_dir / "procurement-catalogue.yaml").string(),
+                                       **org);
+  if (!unit) Die("unit configuration", unit.error());
+  EngineOptions engine_options;
+  engine_options.unit_config = std::move(*unit);
+
   SystemClock clock;
-  Engine engine(EngineOptions{}, **store, clock, *org, registry, nullptr);
+  Engine engine(std::move(engine_options), **store, clock, *org, registry, nullptr);
   int64_t events = 0;
   for (int i = 1; i <= count; ++i) {
     SubmitRequest req;

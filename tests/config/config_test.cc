@@ -155,6 +155,23 @@ TEST(ConfigTest, ExampleFileLoadsToTheDefaults) {
   EXPECT_EQ(c->holidays_file, d.holidays_file);
 }
 
+TEST(ConfigTest, UnitFilesDefaultToTheShippedOnes) {
+  Config d = DefaultConfig();
+  EXPECT_EQ(d.unit_file, "config/unit.yaml");
+  EXPECT_EQ(d.procurement_catalogue_file, "config/procurement-catalogue.yaml");
+  EXPECT_EQ(d.holidays_file, "config/holidays.yaml");
+  for (const std::string& f : {d.unit_file, d.procurement_catalogue_file, d.holidays_file})
+    EXPECT_TRUE(std::ifstream(std::string(APPROVAL_SOURCE_DIR "/") + f).good()) << f;
+  // The retired key is refused with its position.
+  auto c = ParseConfig("unit_config_file: \"x.yaml\"\n", "t.yaml");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_THAT(c.error().message, HasSubstr("t.yaml:1:1"));
+  auto u = ParseConfig("unit_file: \"\"\nprocurement_catalogue_file: cat.yaml\n", "t.yaml");
+  ASSERT_TRUE(u.has_value()) << u.error().message;
+  EXPECT_EQ(u->unit_file, "");
+  EXPECT_EQ(u->procurement_catalogue_file, "cat.yaml");
+}
+
 TEST(ConfigTest, ExampleDocumentsEveryKey) {
   std::string text = RenderExampleConfig();
   for (const auto& k : ConfigKeys()) {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -376,13 +377,18 @@ std::string TempDir(const std::string& prefix) {
   return p.string();
 }
 
-Daemon::Daemon(const std::string& data_dir, const std::string& config_yaml) {
+Daemon::Daemon(const std::string& data_dir, const std::string& config_yaml,
+               const DaemonOptions& options) {
   fs::path cfg = fs::path(data_dir).parent_path() / (fs::path(data_dir).filename().string() +
                                                      ".yaml");
   {
     std::ofstream out(cfg);
     out << "org_file: \"" APPROVAL_SOURCE_DIR "/config/org.yaml\"\n"
         << "workflows_dir: \"" APPROVAL_SOURCE_DIR "/workflows\"\n"
+        << "holidays_file: \"" APPROVAL_SOURCE_DIR "/config/holidays.yaml\"\n"
+        << "unit_file: \"" APPROVAL_SOURCE_DIR "/config/unit.yaml\"\n"
+        << "procurement_catalogue_file: \"" APPROVAL_SOURCE_DIR
+           "/config/procurement-catalogue.yaml\"\n"
         << "log:\n  level: warn\n"
         << config_yaml;
   }
@@ -401,6 +407,15 @@ Daemon::Daemon(const std::string& data_dir, const std::string& config_yaml) {
     if (err >= 0) dup2(err, STDERR_FILENO);
     close(out_pipe[0]);
     close(out_pipe[1]);
+    if (options.file_size_limit > 0) {
+      // SIGXFSZ keeps its default action: the daemon itself must ignore it
+      // (a write past the limit then fails with EFBIG instead of killing it).
+      rlimit rl{};
+      getrlimit(RLIMIT_FSIZE, &rl);
+      rl.rlim_cur = static_cast<rlim_t>(options.file_size_limit);
+      if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max) rl.rlim_cur = rl.rlim_max;
+      setrlimit(RLIMIT_FSIZE, &rl);
+    }
     execl(APPROVALD_BINARY, APPROVALD_BINARY, "serve", "--config", cfg.c_str(), "--listen",
           "127.0.0.1:0", "--data-dir", data_dir.c_str(), "--demo", static_cast<char*>(nullptr));
     _exit(127);
@@ -454,6 +469,25 @@ int Daemon::Stop(int sig, std::chrono::milliseconds wait) {
   kill(pid_, SIGKILL);
   waitpid(pid_, &status, 0);
   pid_ = -1;
+  return -1;
+}
+
+bool Daemon::SetFileSizeLimit(int64_t bytes) {
+  if (pid_ <= 0) return false;
+  rlimit old{};
+  if (prlimit(pid_, RLIMIT_FSIZE, nullptr, &old) != 0) return false;
+  rlimit rl = old;
+  rl.rlim_cur = bytes <= 0 ? old.rlim_max : static_cast<rlim_t>(bytes);
+  return prlimit(pid_, RLIMIT_FSIZE, &rl, nullptr) == 0;
+}
+
+int64_t Daemon::RssKib() const {
+  if (pid_ <= 0) return -1;
+  std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atoll(line.c_str() + 6);
+  }
   return -1;
 }
 

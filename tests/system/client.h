@@ -98,12 +98,21 @@ class OpenApiChecker {
   mutable std::map<std::string, int> seen_;
 };
 
+// How the daemon child process is started, beyond its configuration.
+struct DaemonOptions {
+  // > 0: RLIMIT_FSIZE (soft limit, bytes) of the child, so no file it
+  // writes can grow past this size: a full disk. The hard limit stays, so
+  // SetFileSizeLimit can raise it again ("space returns").
+  int64_t file_size_limit = 0;
+};
+
 // `approvald serve` as a child process on 127.0.0.1 with an ephemeral port.
 class Daemon {
  public:
   // Writes `config_yaml` plus the paths of the source tree into
   // data_dir/../config.yaml and starts the daemon in demo mode.
-  Daemon(const std::string& data_dir, const std::string& config_yaml = "");
+  Daemon(const std::string& data_dir, const std::string& config_yaml = "",
+         const DaemonOptions& options = {});
   ~Daemon();
   bool running() const { return pid_ > 0; }
   uint16_t port() const { return port_; }
@@ -112,6 +121,14 @@ class Daemon {
   // or -1 if it had to be killed.
   int Stop(int sig, std::chrono::milliseconds wait = std::chrono::seconds(30));
   std::string StderrTail(size_t bytes = 4000) const;
+  // The child's process id (-1 once stopped).
+  pid_t pid() const { return pid_; }
+  // Changes the running child's RLIMIT_FSIZE soft limit (bytes; <= 0:
+  // unlimited). False if the kernel refused (prlimit).
+  bool SetFileSizeLimit(int64_t bytes);
+  // The child's resident set size in KiB from /proc/PID/status (VmRSS), or
+  // -1 if it cannot be read.
+  int64_t RssKib() const;
 
  private:
   pid_t pid_ = -1;

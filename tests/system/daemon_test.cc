@@ -3,6 +3,9 @@
 // the dual-line reimbursement by different users, and a shutdown under load
 // that must lose nothing acknowledged. Every response is checked against
 // api/openapi.json.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -352,6 +355,37 @@ TEST_F(DaemonTest, WebSocketNeedsAToken) {
   WsTestClient ws(port(), "not-a-token");
   EXPECT_FALSE(ws.ok());
   EXPECT_THAT(ws.error(), HasSubstr("401"));
+}
+
+// Browsers cannot set headers on a WebSocket, so the token may come as
+// ?token=: a valid one opens the socket (hello arrives), none or a wrong one
+// is refused with 401 at the handshake.
+TEST_F(DaemonTest, WebSocketAcceptsTheTokenInTheQuery) {
+  namespace websocket = boost::beast::websocket;
+  auto handshake = [&](const std::string& target, std::string* first_message) {
+    boost::asio::io_context ioc;
+    websocket::stream<boost::asio::ip::tcp::socket> ws(ioc);
+    boost::system::error_code ec;
+    ws.next_layer().connect(
+        {boost::asio::ip::make_address("127.0.0.1"), port()}, ec);
+    if (ec) return -1;
+    websocket::response_type res;
+    ws.handshake(res, "127.0.0.1", target, ec);
+    if (ec) return static_cast<int>(res.result_int());
+    boost::beast::flat_buffer buf;
+    ws.read(buf, ec);
+    if (!ec) *first_message = boost::beast::buffers_to_string(buf.data());
+    ws.close(websocket::close_code::normal, ec);
+    return 101;
+  };
+  std::string token = Login(*client_, "zhang_min");
+  std::string hello;
+  ASSERT_EQ(handshake("/api/v1/ws?token=" + token, &hello), 101);
+  EXPECT_THAT(hello, HasSubstr("\"hello\""));
+  std::string none;
+  EXPECT_EQ(handshake("/api/v1/ws", &none), 401);
+  EXPECT_EQ(handshake("/api/v1/ws?token=" + token + "x", &none), 401);
+  EXPECT_TRUE(none.empty());
 }
 
 TEST_F(DaemonTest, OversizedWebSocketMessageClosesTheSocket) {

@@ -51,6 +51,33 @@ struct TaskRow {
   Timestamp since;
 };
 
+// A fact one instance states for the built-in checks of other instances: an
+// invoice number it claims, a purchase it makes (core/checks.h,
+// kFactInvoiceNumbers / kFactPurchases). Computed by the service
+// (service/facts.h) and stored with the events, like the task rows; indexed
+// by (kind, key) so a check's facts are one lookup, not a scan.
+struct FactRow {
+  std::string kind;             // "invoice" | "purchase" | "supplier" (service/facts.h)
+  std::string key;              // invoice number, budget project, supplier
+  Value::Record data;           // what the check reads (e.g. a PurchaseFact); may be empty
+  bool operator==(const FactRow&) const = default;
+};
+
+// Which facts FindFacts returns.
+struct FactQuery {
+  std::string kind;
+  std::vector<std::string> keys;   // rows whose key is any of these; empty: none
+  InstanceId exclude;              // leave this instance out (0: none)
+  // Only facts of instances whose projected status is one of these.
+  std::vector<std::string> statuses = {"running", "approved"};
+};
+
+struct FactHit {
+  InstanceId instance;
+  FactRow fact;
+  bool operator==(const FactHit&) const = default;
+};
+
 struct AppendRequest {
   InstanceId instance;          // 0: a new instance; the store assigns its id,
                                 // fills it into `events` and `row`
@@ -64,6 +91,9 @@ struct AppendRequest {
   std::string idempotency_key;
   std::string idempotency_owner;
   std::string request_hash;
+  // The facts the instance states. Set: replaces every fact of the instance
+  // (an empty list removes them); unset: keeps what was stored before.
+  std::optional<std::vector<FactRow>> facts;
 };
 
 struct AppendResult {
@@ -95,6 +125,27 @@ struct AuditEntry {
   std::string def_hash;         // for kind "event": definition the instance runs on
   std::string leaf_data;        // the exact bytes hashed (see engine/audit/leaf.h)
   Hash leaf_hash{};
+};
+
+// One stored audit leaf seen in place, for streaming verification
+// (Store::ScanAuditLeaves). The views point into the store's own buffers and
+// are valid only during the callback that receives them.
+struct AuditLeafView {
+  int64_t index = 0;
+  std::string_view kind;        // "event" | "record"
+  Timestamp at;
+  InstanceId instance;          // for kind "event"
+  int64_t version = 0;          // for kind "event"
+  std::string_view type;
+  std::string_view actor;
+  std::string_view leaf_data;   // the exact bytes hashed
+  Hash leaf_hash{};
+  // Only when the scan was asked for events, and only for event leaves: the
+  // canonical bytes (EncodeEvent) of the stored event (instance, version) and
+  // the definition hash on the instance's row; nullopt when the store holds
+  // no such event / instance row.
+  std::optional<std::string_view> event_body;
+  std::optional<std::string_view> instance_def_hash;
 };
 
 struct AuditQuery {
@@ -170,6 +221,29 @@ class Store {
   // stays bounded at any log size.
   virtual Status ScanAudit(int64_t from,
                            const std::function<bool(const AuditEntry&)>& fn) = 0;
+  // ScanAudit without copies, for `audit verify` at full speed: calls `fn`
+  // with a view of every leaf with index >= `from`, in index order, until it
+  // returns false; rows are yielded as stored (gaps, bad hashes and all).
+  // With `with_events`, each event leaf also carries the stored bytes of the
+  // event it records and its instance's definition hash, so that a verifier
+  // can compare them with the leaf byte for byte instead of decoding events.
+  // `fn` must not call back into the store (it may run while the store holds
+  // a read connection or lock).
+  // The default fails kUnavailable ("scan_leaves_unsupported"); VerifyLog
+  // then falls back to ScanAudit and LoadEvents.
+  virtual Status ScanAuditLeaves(int64_t from, bool with_events,
+                                 const std::function<bool(const AuditLeafView&)>& fn) {
+    (void)from, (void)with_events, (void)fn;
+    return std::unexpected(Error{ErrorCode::kUnavailable, "scan_leaves_unsupported",
+                                 "this store cannot stream its audit leaves in place"});
+  }
+  // The number of stored events of all instances. With ScanAuditLeaves it
+  // shows a verifier events that no audit leaf records. The default fails
+  // kUnavailable ("count_events_unsupported").
+  virtual Result<int64_t> CountEvents() {
+    return std::unexpected(Error{ErrorCode::kUnavailable, "count_events_unsupported",
+                                 "this store cannot count its events"});
+  }
   // Root hash of the first `size` leaves. REQUIRES: size <= AuditSize().
   virtual Result<Hash> RootAt(int64_t size) = 0;
   // RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves.
@@ -208,6 +282,20 @@ class Store {
                                 const std::string& source_text) = 0;
   // Every stored definition version, ordered by (id, version).
   virtual Result<std::vector<StoredDefinition>> ListDefinitions() = 0;
+
+  // Facts (AppendRequest::facts).
+  //
+  // The stored facts of kind `q.kind` whose key is one of `q.keys`, of
+  // instances other than `q.exclude` whose status is one of `q.statuses`,
+  // ordered by (instance, key); each matching row once. Uses an index on
+  // (kind, key): the cost follows the number of hits, not the number of
+  // instances. The default fails kUnavailable ("facts_unsupported") for
+  // stores (test doubles, wrappers) that keep no facts.
+  virtual Result<std::vector<FactHit>> FindFacts(const FactQuery& q) {
+    (void)q;
+    return std::unexpected(Error{ErrorCode::kUnavailable, "facts_unsupported",
+                                 "this store keeps no facts for the built-in checks"});
+  }
 };
 
 }  // namespace approvald

@@ -137,4 +137,19 @@ Result<std::vector<StoredDefinition>> FailingStore::ListDefinitions() {
       "ListDefinitions", [&] { return base_.ListDefinitions(); });
 }
 
+Status FailingStore::ScanAuditLeaves(int64_t from, bool with_events,
+                                     const std::function<bool(const AuditLeafView&)>& fn) {
+  return Wrap<Status>("ScanAuditLeaves",
+                      [&] { return base_.ScanAuditLeaves(from, with_events, fn); });
+}
+
+Result<int64_t> FailingStore::CountEvents() {
+  return Wrap<Result<int64_t>>("CountEvents", [&] { return base_.CountEvents(); });
+}
+
+Result<std::vector<FactHit>> FailingStore::FindFacts(const FactQuery& q) {
+  return Wrap<Result<std::vector<FactHit>>>("FindFacts",
+                                            [&] { return base_.FindFacts(q); });
+}
+
 }  // namespace approvald

@@ -66,6 +66,10 @@ class FailingStore final : public Store {
   Status SaveDefinition(const std::string& id, int version, const std::string& hash,
                         const std::string& source_text) override;
   Result<std::vector<StoredDefinition>> ListDefinitions() override;
+  Result<std::vector<FactHit>> FindFacts(const FactQuery& q) override;
+  Status ScanAuditLeaves(int64_t from, bool with_events,
+                         const std::function<bool(const AuditLeafView&)>& fn) override;
+  Result<int64_t> CountEvents() override;
 
  private:
   // Counts the call and decides: nullopt to pass, else when to fail.

@@ -86,6 +86,16 @@ Result<AppendResult> MemoryStore::Append(AppendRequest req) {
                      std::make_move_iterator(req.events.end()));
   inst.row = std::move(req.row);
   inst.tasks = std::move(req.tasks);
+  if (req.facts) {
+    for (const FactRow& f : inst.facts) {
+      auto it = fact_index_.find({f.kind, f.key});
+      if (it == fact_index_.end()) continue;
+      it->second.erase(id.value);
+      if (it->second.empty()) fact_index_.erase(it);
+    }
+    inst.facts = std::move(*req.facts);
+    for (const FactRow& f : inst.facts) fact_index_[{f.kind, f.key}].insert(id.value);
+  }
   if (!req.idempotency_key.empty())
     idempotency_[key] = Idempotent{req.request_hash, result};
   return result;
@@ -189,6 +199,63 @@ Status MemoryStore::ScanAudit(int64_t from,
   }
 }
 
+Status MemoryStore::ScanAuditLeaves(int64_t from, bool with_events,
+                                    const std::function<bool(const AuditLeafView&)>& fn) {
+  struct Copied {
+    AuditEntry entry;
+    std::optional<std::string> body;
+    std::optional<std::string> def_hash;
+  };
+  constexpr size_t kChunk = 1024;
+  size_t next = static_cast<size_t>(std::max<int64_t>(from, 0));
+  for (;;) {
+    std::vector<Copied> chunk;
+    {
+      std::lock_guard lock(mu_);
+      size_t end = std::min(audit_.size(), next + kChunk);
+      if (next >= end) return Ok();
+      for (size_t i = next; i < end; ++i) {
+        Copied c{audit_[i], std::nullopt, std::nullopt};
+        if (with_events && c.entry.kind == "event") {
+          auto it = instances_.find(c.entry.instance.value);
+          if (it != instances_.end()) {
+            c.def_hash = it->second.row.def_hash;
+            const std::vector<Event>& events = it->second.events;
+            if (c.entry.version >= 1 &&
+                c.entry.version <= static_cast<int64_t>(events.size()))
+              c.body = EncodeEvent(events[c.entry.version - 1]);
+          }
+        }
+        chunk.push_back(std::move(c));
+      }
+    }
+    for (const Copied& c : chunk) {
+      const AuditEntry& e = c.entry;
+      AuditLeafView v;
+      v.index = e.index;
+      v.kind = e.kind;
+      v.at = e.at;
+      v.instance = e.instance;
+      v.version = e.version;
+      v.type = e.type;
+      v.actor = e.actor.value;
+      v.leaf_data = e.leaf_data;
+      v.leaf_hash = e.leaf_hash;
+      if (c.body) v.event_body = *c.body;
+      if (c.def_hash) v.instance_def_hash = *c.def_hash;
+      if (!fn(v)) return Ok();
+    }
+    next += chunk.size();
+  }
+}
+
+Result<int64_t> MemoryStore::CountEvents() {
+  std::lock_guard lock(mu_);
+  int64_t n = 0;
+  for (const auto& [id, inst] : instances_) n += static_cast<int64_t>(inst.events.size());
+  return n;
+}
+
 Result<Hash> MemoryStore::RootAt(int64_t size) {
   std::lock_guard lock(mu_);
   if (auto s = store_internal::ValidateRootAt(size, appender_.size()); !s)
@@ -287,6 +354,34 @@ Result<std::vector<StoredDefinition>> MemoryStore::ListDefinitions() {
   std::vector<StoredDefinition> out;
   out.reserve(definitions_.size());
   for (const auto& [key, def] : definitions_) out.push_back(def);
+  return out;
+}
+
+Result<std::vector<FactHit>> MemoryStore::FindFacts(const FactQuery& q) {
+  std::lock_guard lock(mu_);
+  std::set<int64_t> ids;
+  for (const std::string& key : q.keys) {
+    auto it = fact_index_.find({q.kind, key});
+    if (it != fact_index_.end()) ids.insert(it->second.begin(), it->second.end());
+  }
+  std::set<std::string> keys(q.keys.begin(), q.keys.end());
+  std::vector<FactHit> out;
+  for (int64_t id : ids) {
+    if (id == q.exclude.value) continue;
+    const Instance& inst = instances_.at(id);
+    if (std::find(q.statuses.begin(), q.statuses.end(), inst.row.status) ==
+        q.statuses.end())
+      continue;
+    std::vector<const FactRow*> rows;
+    for (const FactRow& f : inst.facts)
+      if (f.kind == q.kind && keys.count(f.key)) rows.push_back(&f);
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const FactRow* a, const FactRow* b) { return a->key < b->key; });
+    for (const FactRow* f : rows) {
+      FactHit hit{InstanceId{id}, *f};
+      if (out.empty() || !(out.back() == hit)) out.push_back(std::move(hit));
+    }
+  }
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,12 +52,19 @@ class MemoryStore final : public Store {
   Status SaveDefinition(const std::string& id, int version, const std::string& hash,
                         const std::string& source_text) override;
   Result<std::vector<StoredDefinition>> ListDefinitions() override;
+  Result<std::vector<FactHit>> FindFacts(const FactQuery& q) override;
+  // Copies chunks under the lock (event bodies encoded with EncodeEvent)
+  // and calls `fn` without it.
+  Status ScanAuditLeaves(int64_t from, bool with_events,
+                         const std::function<bool(const AuditLeafView&)>& fn) override;
+  Result<int64_t> CountEvents() override;
 
  private:
   struct Instance {
     std::vector<Event> events;
     InstanceRow row;
     std::vector<TaskRow> tasks;
+    std::vector<FactRow> facts;
   };
   struct Idempotent {
     std::string request_hash;
@@ -77,6 +85,8 @@ class MemoryStore final : public Store {
   std::vector<Checkpoint> checkpoints_;
   std::map<std::string, std::string> attachments_;
   std::map<std::pair<std::string, int>, StoredDefinition> definitions_;
+  // (kind, key) -> instances stating that fact: the index FindFacts uses.
+  std::map<std::pair<std::string, std::string>, std::set<int64_t>> fact_index_;
 };
 
 }  // namespace approvald

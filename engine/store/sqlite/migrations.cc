@@ -161,10 +161,26 @@ CREATE INDEX sessions_by_user   ON sessions (username);
 CREATE INDEX sessions_by_expiry ON sessions (expires_at);
 )sql";
 
+// Migration 3: facts instances state for the built-in checks of other
+// instances (invoice numbers, purchases; approvald/store.h FactRow), a
+// projection rewritten per append like tasks. `data` is EncodeValue of the
+// fact's record. Looked up by (kind, key); replaced by instance.
+constexpr const char kCheckFacts[] = R"sql(
+CREATE TABLE facts (
+  instance INTEGER NOT NULL,
+  kind     TEXT    NOT NULL,
+  key      TEXT    NOT NULL,
+  data     TEXT    NOT NULL
+);
+CREATE INDEX facts_by_key      ON facts (kind, key, instance);
+CREATE INDEX facts_by_instance ON facts (instance);
+)sql";
+
 // Append new migrations at the end; never edit or reorder released ones.
 constexpr Migration kMigrations[] = {
     {1, "initial_schema", kInitialSchema},
     {2, "users_and_sessions", kUsersAndSessions},
+    {3, "check_facts", kCheckFacts},
 };
 
 constexpr const char kCreateMigrationsTable[] =

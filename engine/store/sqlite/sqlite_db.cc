@@ -1,11 +1,35 @@
 #include "store/sqlite/sqlite_db.h"
 
 #include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <cstring>
 #include <string>
 
 namespace approvald::sqlite {
+
+namespace {
+
+// True if the database file or its WAL cannot grow by another 64 KiB under
+// the process's RLIMIT_FSIZE: SQLite reports such a refused write (EFBIG) as
+// SQLITE_IOERR_WRITE, and sqlite3_system_errno does not keep the errno.
+bool AtFileSizeLimit(const char* file) {
+  if (!file || !*file) return false;
+  rlimit rl{};
+  if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return false;
+  for (const std::string& path : {std::string(file), std::string(file) + "-wal"}) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 &&
+        static_cast<rlim_t>(st.st_size) + (64 << 10) >= rl.rlim_cur) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
 
 Error SqliteError(sqlite3* db, int rc, std::string_view doing) {
   std::string message(doing);
@@ -18,6 +42,19 @@ Error SqliteError(sqlite3* db, int rc, std::string_view doing) {
   message += db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   message += " (" + std::string(sqlite3_errstr(rc)) + ", SQLite code " +
              std::to_string(rc) + ")";
+  // A full disk (ENOSPC, a quota, or a file-size limit: SQLite reports a
+  // short write as SQLITE_FULL and a refused one as an I/O error carrying
+  // errno) gets its own reason, so clients and operators can tell it apart
+  // from other storage failures.
+  int sys_errno = db ? sqlite3_system_errno(db) : 0;
+  if ((rc & 0xff) == SQLITE_FULL ||
+      ((rc & 0xff) == SQLITE_IOERR &&
+       (sys_errno == ENOSPC || sys_errno == EFBIG || sys_errno == EDQUOT ||
+        (rc == SQLITE_IOERR_WRITE && AtFileSizeLimit(file))))) {
+    message += "; the disk holding the database is full: free space (or raise the "
+               "file-size limit), then retry";
+    return Error{ErrorCode::kUnavailable, "storage_full", std::move(message)};
+  }
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:

@@ -73,6 +73,13 @@ constexpr char kDeleteTasks[] = "DELETE FROM tasks WHERE instance = ?1";
 constexpr char kInsertTask[] =
     "INSERT INTO tasks (instance, node, person, kind, since)"
     " VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr char kDeleteFacts[] = "DELETE FROM facts WHERE instance = ?1";
+constexpr char kInsertFact[] =
+    "INSERT INTO facts (instance, kind, key, data) VALUES (?1, ?2, ?3, ?4)";
+constexpr char kFindFacts[] =
+    "SELECT f.instance, f.data, i.status FROM facts f"
+    " JOIN instances i ON i.id = f.instance"
+    " WHERE f.kind = ?1 AND f.key = ?2 AND f.instance <> ?3";
 constexpr char kSelectIdempotency[] =
     "SELECT request_hash, instance, version, first_leaf FROM idempotency"
     " WHERE owner = ?1 AND idem_key = ?2";
@@ -125,6 +132,20 @@ constexpr char kListTasks[] =
 constexpr char kScanLog[] = "SELECT " AUDIT_COLUMNS
                             " FROM audit_log a WHERE a.idx >= ?1"
                             " ORDER BY a.idx LIMIT ?2";
+// ScanAuditLeaves: the leaf columns only, read in place; with the stored
+// event each event leaf records and its instance's definition hash.
+#define LEAF_COLUMNS                                            \
+  "a.idx, a.kind, a.at, a.instance, a.version, a.type, a.actor," \
+  " a.leaf_data, a.leaf_hash"
+constexpr char kScanLeaves[] = "SELECT " LEAF_COLUMNS
+                               " FROM audit_log a WHERE a.idx >= ?1"
+                               " ORDER BY a.idx LIMIT ?2";
+constexpr char kScanLeavesWithEvents[] =
+    "SELECT " LEAF_COLUMNS
+    ", e.body, i.def_hash FROM audit_log a"
+    " LEFT JOIN events e ON e.instance = a.instance AND e.version = a.version"
+    " LEFT JOIN instances i ON i.id = a.instance"
+    " WHERE a.idx >= ?1 ORDER BY a.idx LIMIT ?2";
 // The same, each with the event row it records (for CheckIntegrity).
 constexpr char kScanAudit[] =
     "SELECT " AUDIT_COLUMNS
@@ -661,7 +682,10 @@ struct SqliteStore::Impl {
   }
 
   static Error BatchError(size_t n, const Error& cause) {
-    return Error{ErrorCode::kUnavailable, "commit_failed",
+    // A full disk keeps its reason: the client should wait for space, not
+    // retry at once.
+    return Error{ErrorCode::kUnavailable,
+                 cause.reason == "storage_full" ? "storage_full" : "commit_failed",
                  "a batch of " + Num(static_cast<int64_t>(n)) +
                      " writes could not be committed, none of it was "
                      "stored; retry: " +
@@ -868,6 +892,20 @@ struct SqliteStore::Impl {
         (*st)->Reset();
       }
     }
+    if (req.facts) {
+      auto del = writer_db->Prepare(kDeleteFacts);
+      if (!del) return std::unexpected(del.error());
+      (*del)->Bind(1, id.value);
+      if (auto s = (*del)->Run(); !s) return std::unexpected(s.error());
+      auto st = writer_db->Prepare(kInsertFact);
+      if (!st) return std::unexpected(st.error());
+      for (const FactRow& f : *req.facts) {
+        std::string data = EncodeValue(Value::Of(f.data));
+        (*st)->Bind(1, id.value).Bind(2, f.kind).Bind(3, f.key).Bind(4, data);
+        if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
+        (*st)->Reset();
+      }
+    }
     if (!req.idempotency_key.empty()) {
       auto st = writer_db->Prepare(kInsertIdempotency);
       if (!st) return std::unexpected(st.error());
@@ -1015,7 +1053,9 @@ const std::string& SqliteStore::path() const { return impl_->opt.path; }
 
 GroupCommitStats SqliteStore::BatchStats() const {
   std::lock_guard lock(impl_->stats_mu);
-  return impl_->stats;
+  GroupCommitStats out = impl_->stats;
+  out.wal_frames = impl_->wal_pages.load();
+  return out;
 }
 
 void SqliteStore::FailCommitsForTesting(int n) { impl_->fail_commits.store(n); }
@@ -1048,13 +1088,15 @@ Result<SqliteStore::ConnectionSettings> ReadSettings(Db& db) {
   auto fk = get("PRAGMA foreign_keys");
   auto busy = get("PRAGMA busy_timeout");
   auto qo = get("PRAGMA query_only");
-  for (auto* r : {&mode, &sync, &fk, &busy, &qo})
+  auto autocheckpoint = get("PRAGMA wal_autocheckpoint");
+  for (auto* r : {&mode, &sync, &fk, &busy, &qo, &autocheckpoint})
     if (!*r) return std::unexpected(r->error());
   out.journal_mode = *mode;
   out.synchronous = std::stoll(*sync);
   out.foreign_keys = std::stoll(*fk);
   out.busy_timeout = std::stoll(*busy);
   out.query_only = std::stoll(*qo);
+  out.wal_autocheckpoint = std::stoll(*autocheckpoint);
   return out;
 }
 
@@ -1334,6 +1376,62 @@ Status SqliteStore::ScanAudit(int64_t from,
   }
 }
 
+Status SqliteStore::ScanAuditLeaves(int64_t from, bool with_events,
+                                    const std::function<bool(const AuditLeafView&)>& fn) {
+  // Chunks of rows, each read in one statement on one leased connection and
+  // handed to `fn` straight from SQLite's buffers: no copies, and no
+  // snapshot held across chunks (a long verification does not keep the
+  // daemon's WAL from restarting).
+  constexpr int64_t kChunk = 1 << 16;
+  int64_t next = std::max<int64_t>(from, 0);
+  const char* sql = with_events ? kScanLeavesWithEvents : kScanLeaves;
+  AuditLeafView v;
+  for (;;) {
+    int64_t n = 0;
+    auto lease = impl_->AcquireReader();
+    auto st = lease->db().Prepare(sql);
+    if (!st) return std::unexpected(st.error());
+    (*st)->Bind(1, next).Bind(2, kChunk);
+    for (;;) {
+      auto row = (*st)->Step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;
+      ++n;
+      const sqlite::Statement& r = **st;
+      v.index = r.Int(0);
+      v.kind = r.TextView(1);
+      v.at = Timestamp{r.Int(2)};
+      v.instance = InstanceId{r.IsNull(3) ? 0 : r.Int(3)};
+      v.version = r.IsNull(4) ? 0 : r.Int(4);
+      v.type = r.TextView(5);
+      v.actor = r.TextView(6);
+      v.leaf_data = r.BlobView(7);
+      // A malformed hash (only possible by editing the file) reads as
+      // zeros; the verifier then reports the leaf.
+      v.leaf_hash = Hash{};
+      r.HashAt(8, &v.leaf_hash);
+      v.event_body.reset();
+      v.instance_def_hash.reset();
+      if (with_events && v.kind == "event") {
+        if (!r.IsNull(9)) v.event_body = r.TextView(9);
+        if (!r.IsNull(10)) v.instance_def_hash = r.TextView(10);
+      }
+      next = v.index + 1;
+      if (!fn(v)) return Ok();
+    }
+    if (n < kChunk) return Ok();
+  }
+}
+
+Result<int64_t> SqliteStore::CountEvents() {
+  auto lease = impl_->AcquireReader();
+  auto st = lease->db().Prepare(kCountEvents);
+  if (!st) return std::unexpected(st.error());
+  auto row = (*st)->Step();
+  if (!row) return std::unexpected(row.error());
+  return *row ? (*st)->Int(0) : 0;
+}
+
 Result<Hash> SqliteStore::RootAt(int64_t size) {
   auto lease = impl_->AcquireReader();
   // One read transaction for the handful of node reads: cheaper than one
@@ -1443,6 +1541,39 @@ Result<std::vector<StoredDefinition>> SqliteStore::ListDefinitions() {
     out.push_back(StoredDefinition{(*st)->Text(0), static_cast<int>((*st)->Int(1)),
                                    (*st)->Text(2), (*st)->Text(3)});
   }
+  return out;
+}
+
+Result<std::vector<FactHit>> SqliteStore::FindFacts(const FactQuery& q) {
+  auto lease = impl_->AcquireReader();
+  std::vector<FactHit> out;
+  std::vector<std::string> keys = q.keys;
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  for (const std::string& key : keys) {
+    auto st = lease->db().Prepare(kFindFacts);
+    if (!st) return std::unexpected(st.error());
+    (*st)->Bind(1, q.kind).Bind(2, key).Bind(3, q.exclude.value);
+    for (;;) {
+      auto row = (*st)->Step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;
+      std::string status = (*st)->Text(2);
+      if (std::find(q.statuses.begin(), q.statuses.end(), status) == q.statuses.end())
+        continue;
+      auto data = DecodeValue((*st)->TextView(1));
+      if (!data || !data->is_record())
+        return MakeError(ErrorCode::kInternal, "fact_corrupt", "a stored fact of instance " +
+                                            std::to_string((*st)->Int(0)) +
+                                            " does not decode; run `approvald store check`");
+      out.push_back(FactHit{InstanceId{(*st)->Int(0)},
+                            FactRow{q.kind, key, data->as_record()}});
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const FactHit& a, const FactHit& b) {
+    return std::tie(a.instance.value, a.fact.key) < std::tie(b.instance.value, b.fact.key);
+  });
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
@@ -1576,6 +1707,35 @@ Status SqliteStore::CheckIntegrity() {
                        " has events but no instance row");
   }
   return Ok();
+}
+
+Status SqliteStore::CheckSqliteIntegrity(bool full) {
+  static constexpr char kQuickCheck[] = "PRAGMA quick_check(10)";
+  static constexpr char kFullCheck[] = "PRAGMA integrity_check(10)";
+  auto lease = impl_->AcquireReader();
+  auto st = lease->db().Prepare(full ? kFullCheck : kQuickCheck);
+  if (!st) return std::unexpected(st.error());
+  std::string problems;
+  for (;;) {
+    auto row = (*st)->Step();
+    if (!row) {
+      // SQLite may give up on a page it cannot parse at all.
+      problems += problems.empty() ? "" : "; ";
+      problems += row.error().message;
+      break;
+    }
+    if (!*row) break;
+    std::string_view line = (*st)->TextView(0);
+    if (line == "ok") continue;
+    problems += problems.empty() ? "" : "; ";
+    problems += line;
+  }
+  if (problems.empty()) return Ok();
+  return MakeError(ErrorCode::kInternal, "sqlite_integrity",
+                   impl_->opt.path + ": SQLite's " +
+                       (full ? "integrity_check" : "quick_check") +
+                       " finds the file damaged: " + problems +
+                       "; restore the last backup (approvald backup) and compare");
 }
 
 // -- backup -----------------------------------------------------------------

@@ -80,6 +80,9 @@ struct GroupCommitStats {
   int64_t wal_checkpoints = 0;        // PASSIVE checkpoints, checkpoint thread
   int64_t wal_restarts = 0;           // checkpoints by the writer between batches
   int64_t wal_checkpoint_errors = 0;  // checkpoints that failed
+  // Frames in the WAL as of the last commit (0 once the writer has copied
+  // them all back); small again after the WAL restarts from its beginning.
+  int64_t wal_frames = 0;
 };
 
 class SqliteStore final : public Store {
@@ -111,6 +114,11 @@ class SqliteStore final : public Store {
   // verifier (audit/verify.h) to name.
   Status ScanAudit(int64_t from,
                    const std::function<bool(const AuditEntry&)>& fn) override;
+  // Reads chunks of rows in place; `fn` runs while a read connection is
+  // leased, so it must not call back into this store.
+  Status ScanAuditLeaves(int64_t from, bool with_events,
+                         const std::function<bool(const AuditLeafView&)>& fn) override;
+  Result<int64_t> CountEvents() override;
   Result<Hash> RootAt(int64_t size) override;
   Result<std::vector<Hash>> InclusionProof(int64_t index, int64_t size) override;
   Result<std::vector<Hash>> ConsistencyProof(int64_t old_size, int64_t new_size) override;
@@ -123,6 +131,7 @@ class SqliteStore final : public Store {
   Status SaveDefinition(const std::string& id, int version, const std::string& hash,
                         const std::string& source_text) override;
   Result<std::vector<StoredDefinition>> ListDefinitions() override;
+  Result<std::vector<FactHit>> FindFacts(const FactQuery& q) override;
 
   // Writes a consistent copy of the database to `to_path` while the store
   // keeps serving (SQLite online backup API; see BackupSqliteDatabase).
@@ -137,6 +146,13 @@ class SqliteStore final : public Store {
   // 1..n. Returns kInternal ("integrity_violation") naming the first
   // problem (leaf index, instance and version). O(log size) memory.
   Status CheckIntegrity();
+
+  // SQLite's own check of the database file: PRAGMA quick_check (pages,
+  // B-trees, records, NOT NULL and CHECK constraints), or with `full` PRAGMA
+  // integrity_check (also every index against its table; slower). Ok, or
+  // kInternal ("sqlite_integrity") quoting SQLite's first complaints.
+  // kUnavailable if the file cannot be read at all.
+  Status CheckSqliteIntegrity(bool full);
 
   GroupCommitStats BatchStats() const;
   const std::string& path() const;
@@ -160,6 +176,7 @@ class SqliteStore final : public Store {
     int64_t foreign_keys = -1;
     int64_t busy_timeout = -1;  // ms
     int64_t query_only = -1;
+    int64_t wal_autocheckpoint = -1;  // pages; 0 = SQLite never checkpoints in COMMIT
   };
   Result<ConnectionSettings> WriterSettingsForTesting();
   Result<ConnectionSettings> ReaderSettingsForTesting();

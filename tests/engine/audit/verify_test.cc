@@ -454,11 +454,56 @@ TEST_F(VerifyLogTest, ReportsProgress) {
 
 TEST_F(VerifyLogTest, StoreFailureIsAnErrorNotAVerdict) {
   FailingStore failing(store_);
-  failing.FailCallsMatching(
-      [](std::string_view method, int64_t) { return method == "ScanAudit"; });
+  // Both ways of reading the log: in place, and through ScanAudit.
+  failing.FailCallsMatching([](std::string_view method, int64_t) {
+    return method == "ScanAudit" || method == "ScanAuditLeaves";
+  });
   auto r = VerifyLog(failing, log_key_);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+  TamperingStore slow(failing);  // no ScanAuditLeaves: ScanAudit
+  auto s = VerifyLog(slow, log_key_);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code, ErrorCode::kUnavailable);
+  FailingStore no_count(store_);
+  no_count.FailCallsMatching(
+      [](std::string_view method, int64_t) { return method == "CountEvents"; });
+  EXPECT_FALSE(VerifyLog(no_count, log_key_).has_value());
+}
+
+TEST_F(VerifyLogTest, InPlaceAndDecodingPathsAgree) {
+  // MemoryStore streams leaves in place (ScanAuditLeaves + CountEvents);
+  // the pass-through TamperingStore offers neither, so VerifyLog decodes.
+  TamperingStore slow(store_);
+  VerifyReport fast = Verify(store_);
+  VerifyReport decoded = Verify(slow);
+  ASSERT_TRUE(fast.ok) << fast.Summary();
+  ASSERT_TRUE(decoded.ok) << decoded.Summary();
+  EXPECT_EQ(fast.Summary(), decoded.Summary());
+  EXPECT_GT(fast.events_checked, 0);
+}
+
+TEST_F(VerifyLogTest, EveryStoredDefinitionIsChecked) {
+  // A version no event runs on: its text must still hash to its hash.
+  const std::string leave = "id: leave\nversion: 1\n";
+  ASSERT_TRUE(store_.SaveDefinition("leave", 1, Sha256Id(leave + "# original\n"), leave));
+  VerifyReport r = Verify(store_);
+  ASSERT_TRUE(r.failure) << r.Summary();
+  EXPECT_EQ(r.failure->code, "definition_mismatch");
+  EXPECT_EQ(r.failure->index, -1);
+  EXPECT_NE(r.failure->message.find("leave version 1"), std::string::npos)
+      << r.failure->message;
+  VerifyOptions no_defs;
+  no_defs.check_definitions = false;
+  EXPECT_TRUE(Verify(store_, no_defs).ok);
+}
+
+TEST_F(VerifyLogTest, IntactDefinitionsAreAllCounted) {
+  const std::string leave = "id: leave\nversion: 1\n";
+  ASSERT_TRUE(store_.SaveDefinition("leave", 1, Sha256Id(leave), leave));
+  VerifyReport r = Verify(store_);
+  EXPECT_TRUE(r.ok) << r.Summary();
+  EXPECT_EQ(r.definitions_checked, 2);
 }
 
 TEST(VerifyLogEmptyTest, EmptyLogVerifies) {

@@ -208,7 +208,7 @@ const Value* Get(const Value::Record& r, const std::string& path) {
 TEST(CheckRegistryTest, BuiltinHasEveryDocumentedCheck) {
   EXPECT_THAT(CheckRegistry::Builtin().Names(),
               ElementsAre("duplicate_invoice", "expense_standard", "large_amount",
-                          "procurement_method", "split_purchase"));
+                          "procurement_method", "required_by_category", "split_purchase"));
 }
 
 // ---------------------------------------------------------------------------
@@ -926,6 +926,55 @@ TEST(DuplicateInvoiceTest, RefusesNumbersUsedElsewhereOrTwice) {
   c.facts.values.clear();
   c.form["invoices"] = Value::Of(Value::List{Value::Of(a), Value::Of(b)});
   EXPECT_EQ(c.Outcome("duplicate_invoice").verdict, CheckVerdict::kPass);
+}
+
+// ---------------------------------------------------------------------------
+// required_by_category
+
+TEST(RequiredByCategoryTest, EachCategoryNeedsItsOwnFields) {
+  Call c;
+  Value::Record required;
+  required["meeting"] = Value::Of(Value::List{Value::Str("notice"), Value::Str("sign_in")});
+  required["travel"] = Value::Str("travel_approval");  // one name, no list
+  c.params["required"] = Value::Of(required);
+  c.form["category"] = Value::Str("meeting");
+  c.form["notice"] = Value::Str("sha256:" + std::string(64, 'a'));
+  c.form["sign_in"] = Value::Str("");  // empty counts as not given
+  CheckOutcome out = c.Outcome("required_by_category");
+  EXPECT_EQ(out.verdict, CheckVerdict::kFail);
+  EXPECT_THAT(out.reasons, ElementsAre("required_missing:meeting:sign_in"));
+  EXPECT_EQ(Str(out.details, "category"), "meeting");
+
+  c.form["sign_in"] = Value::Str("sha256:" + std::string(64, 'b'));
+  EXPECT_EQ(c.Outcome("required_by_category").verdict, CheckVerdict::kPass);
+
+  c.form["category"] = Value::Str("travel");
+  EXPECT_THAT(c.Outcome("required_by_category").reasons,
+              ElementsAre("required_missing:travel:travel_approval"));
+  c.form["travel_approval"] = Value::Null();
+  EXPECT_THAT(c.Outcome("required_by_category").reasons,
+              ElementsAre("required_missing:travel:travel_approval"));
+
+  c.form["category"] = Value::Str("office");  // not in the mapping: nothing needed
+  EXPECT_EQ(c.Outcome("required_by_category").verdict, CheckVerdict::kPass);
+
+  c.form.erase("category");
+  EXPECT_THAT(c.Outcome("required_by_category").reasons,
+              ElementsAre("fields_missing:category"));
+}
+
+TEST(RequiredByCategoryTest, AMalformedMappingIsAnError) {
+  Call c;
+  c.form["category"] = Value::Str("meeting");
+  auto none = c.Run("required_by_category");
+  ASSERT_FALSE(none.has_value());
+  EXPECT_EQ(none.error().reason, "bad_params");
+  Value::Record required;
+  required["meeting"] = Value::Of(Value::List{Value::Int(3)});
+  c.params["required"] = Value::Of(required);
+  auto bad = c.Run("required_by_category");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().reason, "bad_params");
 }
 
 // ---------------------------------------------------------------------------

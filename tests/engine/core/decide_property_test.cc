@@ -22,6 +22,7 @@
 #include "core/fold.h"
 #include "core/org_loader.h"
 #include "core/record_util.h"
+#include "core/unit_config.h"
 #include "core/workflow_loader.h"
 
 namespace approvald {
@@ -149,8 +150,8 @@ void CheckEvent(const WorkflowDef& def, const InstanceState& before, const Event
   }
 }
 
-void RunSequences(const WorkflowDef& def, const Org& org, int sequences, int steps,
-                  uint64_t base_seed, Stats& stats) {
+void RunSequences(const WorkflowDef& def, const Org& org, const Value::Record& unit_config,
+                  int sequences, int steps, uint64_t base_seed, Stats& stats) {
   std::vector<PersonId> people;
   for (const auto& p : org.people) people.push_back(p.id);
   Calendar calendar;
@@ -167,6 +168,7 @@ void RunSequences(const WorkflowDef& def, const Org& org, int sequences, int ste
       ctx.org = &org;
       ctx.now = t;
       ctx.calendar = &calendar;
+      ctx.unit_config = &unit_config;  // the shipped checks read thresholds here
       return ctx;
     };
     auto apply = [&](const Command& c) -> bool {
@@ -273,6 +275,11 @@ TEST(DecidePropertyTest, RandomSequencesOnEveryShippedWorkflowKeepTheInvariants)
   fs::path root(APPROVAL_SOURCE_DIR);
   OrgLoad org = LoadOrg(ReadFile(root / "config/org.yaml"), "config/org.yaml");
   ASSERT_TRUE(org.org) << (org.errors.empty() ? "" : org.errors[0].ToString());
+  UnitConfigLoad unit = LoadUnitConfig(
+      ReadFile(root / "config/unit.yaml"), "config/unit.yaml",
+      ReadFile(root / "config/procurement-catalogue.yaml"),
+      "config/procurement-catalogue.yaml", &*org.org);
+  ASSERT_TRUE(unit.config) << (unit.errors.empty() ? "" : unit.errors[0].ToString());
   int files = 0;
   for (const auto& entry : fs::directory_iterator(root / "workflows")) {
     if (entry.path().extension() != ".yaml") continue;
@@ -283,7 +290,7 @@ TEST(DecidePropertyTest, RandomSequencesOnEveryShippedWorkflowKeepTheInvariants)
     w.def->version = 1;
     w.def->hash = "sha256:property";
     Stats stats;
-    RunSequences(*w.def, *org.org, 1000, 150, 1000, stats);
+    RunSequences(*w.def, *org.org, *unit.config, 1000, 150, 1000, stats);
     ++files;
     // The sequences must actually exercise the workflow, not just be refused.
     EXPECT_GT(stats.accepted, 1000) << w.def->id;

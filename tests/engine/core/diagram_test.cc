@@ -95,7 +95,7 @@ TEST(DiagramTest, MermaidOfATinyWorkflow) {
 TEST(DiagramTest, ParallelBranchesAreLanesSideBySide) {
   Diagram d = DescribeWorkflow(Expense());
   EXPECT_EQ(d.id, "expense");
-  EXPECT_EQ(d.start, "dual_review");
+  EXPECT_EQ(d.start, "attachment_check");
   ASSERT_EQ(d.lanes.size(), 2u);
   EXPECT_EQ(d.lanes[0].parallel, "dual_review");
   EXPECT_EQ(d.lanes[0].name, "business");
@@ -105,16 +105,17 @@ TEST(DiagramTest, ParallelBranchesAreLanesSideBySide) {
   EXPECT_EQ(FindNode(d, "dept_head_review")->lane, 0);
   EXPECT_EQ(FindNode(d, "finance_review")->lane, 1);
   EXPECT_EQ(FindNode(d, "pay")->lane, -1);
-  // Both lanes start on the same row, right under the fork, and the join
-  // sits below the longer lane.
-  EXPECT_EQ(FindNode(d, "dual_review")->rank, 0);
-  EXPECT_EQ(FindNode(d, "dept_head_review")->rank, 1);
-  EXPECT_EQ(FindNode(d, "invoice_check")->rank, 1);
-  EXPECT_EQ(FindNode(d, "finance_deputy_review")->rank, 3);
+  // Both lanes start on the same row, right under the fork (which follows
+  // the documents check), and the join sits below the longer lane.
+  EXPECT_EQ(FindNode(d, "attachment_check")->rank, 0);
+  EXPECT_EQ(FindNode(d, "dual_review")->rank, 1);
+  EXPECT_EQ(FindNode(d, "dept_head_review")->rank, 2);
+  EXPECT_EQ(FindNode(d, "invoice_check")->rank, 2);
+  EXPECT_EQ(FindNode(d, "finance_deputy_review")->rank, 4);
   const DiagramNode* join = FindNode(d, "dual_review__join");
   ASSERT_NE(join, nullptr);
   EXPECT_EQ(join->kind, "join");
-  EXPECT_EQ(join->rank, 4);
+  EXPECT_EQ(join->rank, 5);
   EXPECT_GT(FindNode(d, "approved")->rank, FindNode(d, "pay")->rank);
 }
 
@@ -130,11 +131,12 @@ TEST(DiagramTest, EdgesCarryKindsAndLabels) {
   const DiagramEdge* after = FindEdge(d, "dual_review__join", "standard_check");
   ASSERT_NE(after, nullptr);
   EXPECT_EQ(after->label, "join: all");
-  const DiagramEdge* guard = FindEdge(d, "amount_route", "head_review");
+  const DiagramEdge* guard = FindEdge(d, "decision_route", "link_decision");
   ASSERT_NE(guard, nullptr);
   EXPECT_EQ(guard->kind, "when");
-  EXPECT_EQ(guard->label, "form.amount >= yuan(100000)");
-  EXPECT_EQ(FindEdge(d, "amount_route", "pay")->kind, "else");
+  EXPECT_EQ(guard->label, "form.decision_ref == null");
+  EXPECT_EQ(FindEdge(d, "decision_route", "head_review")->kind, "else");
+  EXPECT_EQ(FindEdge(d, "large_amount_check", "decision_route")->kind, "flag");
   EXPECT_EQ(FindEdge(d, "standard_check", "over_standard_review")->kind, "flag");
   EXPECT_EQ(FindEdge(d, "head_review", "rejected")->kind, "reject");
   const DiagramEdge* back = FindEdge(d, "dept_deputy_review", "dept_head_review");

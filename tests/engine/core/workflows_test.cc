@@ -66,7 +66,8 @@ TEST(ShippedWorkflowsTest, EveryFileLoadsAndItsIdIsItsName) {
     }
   }
   for (const char* required :
-       {"expense", "sanzhong-yida", "publication", "secondment", "union-appropriation"}) {
+       {"expense", "sanzhong-yida", "procurement", "publication", "secondment",
+        "union-appropriation", "rectification", "voucher-selfcheck"}) {
     EXPECT_TRUE(Shipped().count(required)) << required;
   }
 }
@@ -112,7 +113,8 @@ std::vector<PersonId> People(const ExprPtr& e, const std::string& submitter,
 
 TEST(ShippedWorkflowsTest, ExpenseRunsTwoLinesThatBothMustPass) {
   const WorkflowDef& def = Get("expense");
-  EXPECT_EQ(def.start, "dual_review");
+  EXPECT_EQ(def.start, "attachment_check");
+  EXPECT_EQ(def.FindNode("attachment_check")->on_pass, "dual_review");
   const NodeDef* dual = def.FindNode("dual_review");
   ASSERT_NE(dual, nullptr);
   EXPECT_EQ(dual->kind, NodeKind::kParallel);
@@ -143,38 +145,111 @@ TEST(ShippedWorkflowsTest, ExpenseRunsTwoLinesThatBothMustPass) {
               ElementsAre("dept_head_review", "dept_deputy_review"));
 }
 
+// The arm a choice node takes for `form` (submitted by a 园林室 clerk).
+std::string RouteFor(const NodeDef& route, const FormData& form) {
+  expr::EvalEnv env;
+  env.form = &form;
+  env.org = &SeedOrg();
+  env.submitter = PersonId("xu_lei");
+  for (const ChoiceArm& arm : route.arms) {
+    if (!arm.when) return arm.to;
+    auto taken = expr::EvaluateCondition(*arm.when, env);
+    EXPECT_TRUE(taken) << arm.when->source;
+    if (taken && *taken) return arm.to;
+  }
+  return "";
+}
+
 TEST(ShippedWorkflowsTest, ExpenseLargeAmountsNeedADecisionAndTheHead) {
   const WorkflowDef& def = Get("expense");
-  const NodeDef* route = def.FindNode("amount_route");
+  // The threshold is the unit's (config/unit.yaml large_amount), decided by
+  // the large_amount check, never a figure in the file.
+  const NodeDef* large = def.FindNode("large_amount_check");
+  ASSERT_NE(large, nullptr);
+  EXPECT_EQ(large->kind, NodeKind::kCheck);
+  EXPECT_EQ(large->check, "large_amount");
+  EXPECT_EQ(large->on_pass, "pay");
+  EXPECT_EQ(large->on_flag, "decision_route");
+  EXPECT_EQ(def.FindNode("standard_check")->on_pass, "large_amount_check");
+  EXPECT_EQ(def.FindNode("over_standard_review")->next, "large_amount_check");
+  EXPECT_EQ(def.FindNode("amount_route"), nullptr);
+  std::string text = testing::ReadTextFile(testing::SourceDir() / "workflows/expense.yaml");
+  EXPECT_EQ(text.find("yuan("), std::string::npos) << "a hard-coded amount in expense.yaml";
+
+  const NodeDef* route = def.FindNode("decision_route");
   ASSERT_NE(route, nullptr);
-  auto route_for = [&](const FormData& form) -> std::string {
-    expr::EvalEnv env;
-    env.form = &form;
-    env.org = &SeedOrg();
-    env.submitter = PersonId("xu_lei");
-    for (const ChoiceArm& arm : route->arms) {
-      if (!arm.when) return arm.to;
-      auto taken = expr::EvaluateCondition(*arm.when, env);
-      EXPECT_TRUE(taken) << arm.when->source;
-      if (taken && *taken) return arm.to;
-    }
-    return "";
-  };
-  FormData small{{"amount", Value::Of(*ParseYuan("99999.99"))}};
   FormData big{{"amount", Value::Of(*ParseYuan("100000"))}};
   FormData linked = big;
   linked["decision_ref"] = Value::Str("园林〔2024〕3号");
-  EXPECT_EQ(route_for(small), "pay");
-  EXPECT_EQ(route_for(big), "link_decision");
-  EXPECT_EQ(route_for(linked), "head_review");
+  EXPECT_EQ(RouteFor(*route, big), "link_decision");
+  EXPECT_EQ(RouteFor(*route, linked), "head_review");
   EXPECT_THAT(def.FindNode("link_decision")->task_fields, ElementsAre("decision_ref"));
   EXPECT_THAT(People(def.FindNode("head_review")->assignees, "xu_lei"),
               ElementsAre(PersonId("chen_zhiyuan")));
   EXPECT_THAT(People(def.FindNode("pay")->assignees, "xu_lei"),
               ElementsAre(PersonId("sun_yue")));
   EXPECT_EQ(def.FindNode("pay")->kind, NodeKind::kTask);
-  // Over the standard: one more approval.
-  EXPECT_EQ(def.FindNode("standard_check")->on_flag, "over_standard_review");
+  // Over the standard: one more approval, and a justification is required.
+  const NodeDef* standard = def.FindNode("standard_check");
+  EXPECT_EQ(standard->on_flag, "over_standard_review");
+  EXPECT_EQ(standard->params.at("justification_field"), Value::Str("justification"));
+  for (const char* f : {"standard_class", "guests", "companions", "attendees", "days"})
+    EXPECT_NE(def.FindField(f), nullptr) << f;
+}
+
+TEST(ShippedWorkflowsTest, ExpenseCategoriesRequireTheirDocuments) {
+  const WorkflowDef& def = Get("expense");
+  const NodeDef* check = def.FindNode("attachment_check");
+  ASSERT_NE(check, nullptr);
+  EXPECT_EQ(check->check, "required_by_category");
+  const Value::Record& required = check->params.at("required").as_record();
+  EXPECT_EQ(required.at("meeting"),
+            Value::Of(Value::List{Value::Str("meeting_notice"), Value::Str("sign_in_sheet")}));
+  EXPECT_EQ(required.at("reception"), Value::Of(Value::List{Value::Str("official_letter"),
+                                                             Value::Str("reception_list")}));
+  EXPECT_EQ(required.count("travel"), 0u);  // the 出差审批单 field is optional for now
+  // Every field a category requires is an attachment of the form.
+  for (const auto& [category, fields] : required)
+    for (const Value& f : fields.as_list()) {
+      const FieldDef* field = def.FindField(f.as_string());
+      ASSERT_NE(field, nullptr) << category << ": " << f.as_string();
+      EXPECT_EQ(field->type.kind, TypeKind::kAttachment) << f.as_string();
+    }
+}
+
+TEST(ShippedWorkflowsTest, ProcurementClassifiesThenOnlyTheOfficeBuys) {
+  const WorkflowDef& def = Get("procurement");
+  EXPECT_EQ(def.start, "classify");
+  const NodeDef* classify = def.FindNode("classify");
+  EXPECT_EQ(classify->check, "procurement_method");
+  EXPECT_EQ(classify->on_pass, "split_check");
+  EXPECT_EQ(classify->on_flag, "split_check_major");
+  for (const char* id : {"split_check", "split_check_major"})
+    EXPECT_EQ(def.FindNode(id)->check, "split_purchase") << id;
+  EXPECT_EQ(def.FindNode("split_check")->on_flag, "dept_review_major");
+  // Department head, then its supervising deputy.
+  for (const char* id : {"dept_review", "dept_review_major"}) {
+    const NodeDef* n = def.FindNode(id);
+    EXPECT_EQ(n->mode, ApprovalMode::kSequence) << id;
+    EXPECT_THAT(People(n->assignees, "xu_lei"),
+                ElementsAre(PersonId("yang_fan"), PersonId("liu_guoqiang")));
+  }
+  EXPECT_EQ(def.FindNode("dept_review")->next, "execute");
+  EXPECT_EQ(def.FindNode("dept_review_major")->next, "decision_route");
+  const NodeDef* route = def.FindNode("decision_route");
+  EXPECT_EQ(RouteFor(*route, {}), "link_decision");
+  EXPECT_EQ(RouteFor(*route, {{"decision_ref", Value::Str("园林〔2024〕3号")}}), "execute");
+  // Executed only by the purchasing department, and not handed elsewhere.
+  const NodeDef* execute = def.FindNode("execute");
+  EXPECT_THAT(People(execute->assignees, "xu_lei"),
+              ElementsAre(PersonId("lin_xiaoyan"), PersonId("zhang_min"),
+                          PersonId("zhou_jie"), PersonId("wu_ting")));
+  EXPECT_FALSE(execute->allow_transfer);
+  EXPECT_FALSE(execute->allow_delegate);
+  EXPECT_EQ(execute->next, "acceptance");
+  EXPECT_EQ(def.FindNode("acceptance")->next, "pay");
+  EXPECT_THAT(People(def.FindNode("pay")->assignees, "xu_lei"),
+              ElementsAre(PersonId("sun_yue")));
 }
 
 TEST(ShippedWorkflowsTest, SanzhongYidaIsACollectiveDecision) {

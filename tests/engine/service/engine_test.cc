@@ -265,5 +265,168 @@ TEST_F(EngineTest, ViewersSeeOnlyWhatTheyAreInvolvedIn) {
   EXPECT_TRUE(can_approve);
 }
 
+// ---- the state cache ----
+
+// The cached view of an instance is the one a fresh engine folds from the
+// store, after submissions, approvals and the end.
+TEST_F(EngineTest, CachedStateEqualsTheStoresFold) {
+  EngineOptions no_cache;
+  no_cache.state_cache_capacity = 0;
+  Engine fresh(no_cache, store_, clock_, org_, registry_, nullptr);
+  auto v = Submit("c1", Claim(4200));
+  ASSERT_TRUE(v);
+  InstanceId id = v->row.id;
+  auto check = [&](const char* when) {
+    auto cached = engine_->Get(id, PersonId("bh"));
+    auto loaded = fresh.Get(id, PersonId("bh"));
+    ASSERT_TRUE(cached && loaded) << when;
+    EXPECT_TRUE(cached->state == loaded->state) << when;
+    EXPECT_EQ(cached->row.version, loaded->row.version) << when;
+    EXPECT_EQ(cached->row.status, loaded->row.status) << when;
+    EXPECT_EQ(cached->row.current_nodes, loaded->row.current_nodes) << when;
+    EXPECT_EQ(cached->row.title, loaded->row.title) << when;
+    EXPECT_EQ(cached->row.amount.fen, loaded->row.amount.fen) << when;
+    EXPECT_EQ(cached->row.def_hash, loaded->row.def_hash) << when;
+    EXPECT_EQ(cached->row.created_at, loaded->row.created_at) << when;
+    EXPECT_EQ(cached->row.updated_at, loaded->row.updated_at) << when;
+    EXPECT_EQ(cached->actions.size(), loaded->actions.size()) << when;
+  };
+  check("after submit");
+  clock_.Advance(1000);
+  ASSERT_TRUE(Act(id, "approve", "bh"));
+  check("after the first approval");
+  ASSERT_TRUE(Act(id, "approve", "d2"));
+  check("at the end");
+  EXPECT_EQ(fresh.state_cache().hits(), 0);
+  EXPECT_GT(engine_->state_cache().hits(), 0);
+}
+
+// Reads and actions on a cached instance do not reload its events.
+TEST_F(EngineTest, CachedInstancesAreNotReloaded) {
+  FailingStore failing(store_);
+  Engine engine(EngineOptions{}, failing, clock_, org_, registry_, nullptr);
+  SubmitRequest r;
+  r.workflow = "claim";
+  r.actor = PersonId("c1");
+  r.data = Claim(100);
+  auto v = engine.Submit(r);
+  ASSERT_TRUE(v);
+  failing.FailCallsMatching([](std::string_view m, int64_t) {
+    return m == "LoadEvents" || m == "GetInstance";
+  });
+  auto got = engine.Get(v->row.id, PersonId("bh"));
+  ASSERT_TRUE(got) << got.error().ToString();
+  EXPECT_EQ(got->state.version, v->state.version);
+  ActRequest a;
+  a.instance = v->row.id;
+  a.command.action = "approve";
+  a.command.actor = PersonId("bh");
+  auto acted = engine.Act(a);
+  ASSERT_TRUE(acted) << acted.error().ToString();
+  EXPECT_EQ(acted->row.current_nodes, "deputy");
+  EXPECT_EQ(store_.GetInstance(v->row.id)->version, acted->state.version);
+}
+
+// Another writer moved the instance on behind this engine's cache: every
+// action is still decided on the store's current state, never the stale one.
+TEST_F(EngineTest, ActionsNeverUseAStaleCachedState) {
+  Engine other(EngineOptions{}, store_, clock_, org_, registry_, nullptr);
+  auto act_other = [&](InstanceId id, const char* action, const char* who) {
+    ActRequest r;
+    r.instance = id;
+    r.command.action = action;
+    r.command.actor = PersonId(who);
+    return other.Act(r);
+  };
+  // 1. The client pins the version it saw (from the other engine): the
+  //    stale cache must not answer stale_version.
+  auto a = Submit("c1", Claim(100));
+  ASSERT_TRUE(a && engine_->Get(a->row.id, PersonId("c1")));  // cached at v1
+  auto moved = act_other(a->row.id, "approve", "bh");
+  ASSERT_TRUE(moved);
+  auto pinned = Act(a->row.id, "approve", "d2", moved->state.version);
+  ASSERT_TRUE(pinned) << pinned.error().ToString();
+  EXPECT_EQ(pinned->row.status, "approved");
+  // 2. No version given, and on the stale state d2 is not yet an approver:
+  //    the refusal must not stand.
+  auto b = Submit("c1", Claim(200));
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(act_other(b->row.id, "approve", "bh"));
+  auto second = Act(b->row.id, "approve", "d2");
+  ASSERT_TRUE(second) << second.error().ToString();
+  EXPECT_EQ(second->row.status, "approved");
+  // 3. On the stale state the submitter may still withdraw; on the real one
+  //    an approver already acted, so it is refused (not stored, not a 409).
+  auto c = Submit("c1", Claim(300));
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(act_other(c->row.id, "approve", "bh"));
+  auto withdrawn = Act(c->row.id, "withdraw", "c1");
+  ASSERT_FALSE(withdrawn);
+  EXPECT_EQ(withdrawn.error().code, ErrorCode::kRejected) << withdrawn.error().ToString();
+  EXPECT_EQ(store_.GetInstance(c->row.id)->status, "running");
+  // The cache caught up: a read shows the store's version.
+  EXPECT_EQ(engine_->Get(c->row.id, PersonId("c1"))->state.version,
+            store_.GetInstance(c->row.id)->version);
+}
+
+// An append that failed after COMMIT (the reply was lost) leaves the cache
+// showing what the store holds, not the version before.
+TEST_F(EngineTest, FailedAppendRefreshesTheCachedState) {
+  FailingStore failing(store_);
+  Engine engine(EngineOptions{}, failing, clock_, org_, registry_, nullptr);
+  SubmitRequest r;
+  r.workflow = "claim";
+  r.actor = PersonId("c1");
+  r.data = Claim(100);
+  auto v = engine.Submit(r);
+  ASSERT_TRUE(v);
+  failing.FailCallsMatching([](std::string_view m, int64_t) { return m == "Append"; },
+                            FailingStore::When::kAfterCall);
+  ActRequest a;
+  a.instance = v->row.id;
+  a.command.action = "approve";
+  a.command.actor = PersonId("bh");
+  auto lost = engine.Act(a);
+  ASSERT_FALSE(lost);
+  EXPECT_EQ(lost.error().code, ErrorCode::kUnavailable);
+  failing.Reset();
+  auto now = engine.Get(v->row.id, PersonId("bh"));
+  ASSERT_TRUE(now);
+  EXPECT_EQ(now->state.version, store_.GetInstance(v->row.id)->version);
+  EXPECT_GT(now->state.version, v->state.version);
+  EXPECT_EQ(now->row.current_nodes, "deputy");
+}
+
+TEST(StateCacheTest, KeepsTheNewestVersionAndEvictsTheLeastRecentlyUsed) {
+  auto entry = [](int64_t id, int64_t version) {
+    auto e = std::make_shared<CachedInstance>();
+    e->state.id = InstanceId{id};
+    e->state.version = version;
+    return e;
+  };
+  StateCache cache(2, 1);
+  cache.Put(entry(1, 3));
+  cache.Put(entry(1, 2));  // older: ignored
+  ASSERT_TRUE(cache.Find(InstanceId{1}));
+  EXPECT_EQ(cache.Find(InstanceId{1})->state.version, 3);
+  cache.Put(entry(1, 4));
+  EXPECT_EQ(cache.Find(InstanceId{1})->state.version, 4);
+  cache.Put(entry(2, 1));
+  ASSERT_TRUE(cache.Find(InstanceId{1}));  // 1 is now the most recently used
+  cache.Put(entry(3, 1));                  // evicts 2
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_FALSE(cache.Find(InstanceId{2}));
+  EXPECT_TRUE(cache.Find(InstanceId{1}));
+  EXPECT_TRUE(cache.Find(InstanceId{3}));
+  cache.Erase(InstanceId{1});
+  EXPECT_FALSE(cache.Find(InstanceId{1}));
+  EXPECT_EQ(cache.size(), 1u);
+
+  StateCache off(0);
+  off.Put(entry(1, 1));
+  EXPECT_FALSE(off.Find(InstanceId{1}));
+  EXPECT_EQ(off.size(), 0u);
+}
+
 }  // namespace
 }  // namespace approvald

@@ -537,6 +537,60 @@ TYPED_TEST(StoreContractTest, ScanAuditStreamsFromIndexAndStopsOnFalse) {
   EXPECT_TRUE(seen.empty());
 }
 
+TYPED_TEST(StoreContractTest, ScanAuditLeavesIsScanAuditInPlaceWithTheStoredEvents) {
+  AppendResult a = this->MustAppend(Submit("expense", "zhang", 3));
+  ASSERT_TRUE(this->store().AppendAudit(AuditRecord{Timestamp{1700000000000}, "login",
+                                                    PersonId("li"), "user:li", {}}));
+  AppendResult b = this->MustAppend(Submit("expense", "wang", 2));
+  this->MustAppend(Continue(a.instance, 3));
+  std::vector<AuditEntry> entries;
+  ASSERT_TRUE(this->store().ScanAudit(0, [&](const AuditEntry& e) {
+    entries.push_back(e);
+    return true;
+  }));
+  ASSERT_EQ(entries.size(), 7u);
+  for (bool with_events : {false, true}) {
+    size_t i = 0;
+    ASSERT_TRUE(this->store().ScanAuditLeaves(0, with_events, [&](const AuditLeafView& v) {
+      EXPECT_LT(i, entries.size());
+      if (i >= entries.size()) return false;
+      const AuditEntry& e = entries[i++];
+      EXPECT_EQ(v.index, e.index);
+      EXPECT_EQ(v.kind, e.kind);
+      EXPECT_EQ(v.at, e.at);
+      EXPECT_EQ(v.instance, e.instance);
+      EXPECT_EQ(v.version, e.version);
+      EXPECT_EQ(v.type, e.type);
+      EXPECT_EQ(v.actor, e.actor.value);
+      EXPECT_EQ(v.leaf_data, e.leaf_data);
+      EXPECT_EQ(v.leaf_hash, e.leaf_hash);
+      if (!with_events || e.kind != "event") {
+        EXPECT_FALSE(v.event_body.has_value()) << e.index;
+        EXPECT_FALSE(v.instance_def_hash.has_value()) << e.index;
+        return true;
+      }
+      auto events = this->store().LoadEvents(e.instance);
+      auto row = this->store().GetInstance(e.instance);
+      EXPECT_TRUE(events && row);
+      if (!events || !row) return false;
+      EXPECT_EQ(v.event_body, EncodeEvent((*events)[e.version - 1])) << e.index;
+      EXPECT_EQ(v.instance_def_hash, row->def_hash) << e.index;
+      // Which is what the leaf records.
+      EXPECT_EQ(audit::EventLeafData((*events)[e.version - 1], row->def_hash), v.leaf_data);
+      return true;
+    }));
+    EXPECT_EQ(i, entries.size());
+  }
+  std::vector<int64_t> seen;
+  ASSERT_TRUE(this->store().ScanAuditLeaves(4, true, [&](const AuditLeafView& v) {
+    seen.push_back(v.index);
+    return seen.size() < 2;
+  }));
+  EXPECT_THAT(seen, ElementsAre(4, 5));
+  EXPECT_EQ(this->store().CountEvents().value(), 6);
+  EXPECT_EQ(b.version, 2);
+}
+
 // --- checkpoints ------------------------------------------------------------
 
 TYPED_TEST(StoreContractTest, CheckpointsAreValidatedStoredAndListed) {

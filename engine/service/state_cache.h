@@ -1,0 +1,87 @@
+// StateCache: a bounded, thread-safe cache of folded instance states and
+// their projection rows, keyed by instance id, so the engine's Act and Get do
+// not reload and refold every event of an instance on each call.
+//
+// Entries are immutable snapshots (shared_ptr<const CachedInstance>) of one
+// version of an instance. The cache never goes backwards: Put keeps the
+// entry with the higher version. Eviction is least-recently-used, per shard
+// (the id space is split over `shards` independently locked shards so
+// concurrent calls on different instances rarely contend).
+//
+// The cache only speeds things up; the store stays the truth. The engine
+// checks every cached state it acts on against the store's optimistic
+// version check (a stale entry makes the append fail with a conflict, after
+// which the engine erases it and reloads), and erases the entry of any
+// instance whose append failed.
+#ifndef APPROVALD_SERVICE_STATE_CACHE_H_
+#define APPROVALD_SERVICE_STATE_CACHE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "approvald/instance.h"
+#include "approvald/store.h"
+
+namespace approvald {
+
+// One version of one instance: the folded state and the projection row that
+// the store holds for that version.
+struct CachedInstance {
+  InstanceState state;
+  InstanceRow row;
+};
+
+class StateCache {
+ public:
+  // Holds at most about `capacity` entries (rounded up to a multiple of
+  // `shards`); capacity 0 disables the cache (Find always misses, Put does
+  // nothing). REQUIRES: shards >= 1.
+  explicit StateCache(size_t capacity, size_t shards = 16);
+
+  StateCache(const StateCache&) = delete;
+  StateCache& operator=(const StateCache&) = delete;
+
+  // The cached entry for `id`, or null. Marks it recently used.
+  std::shared_ptr<const CachedInstance> Find(InstanceId id);
+
+  // Stores `entry` under entry->state.id unless the cache already holds a
+  // version >= entry->state.version of it (a slower thread that loaded an
+  // older version must not overwrite a newer one). Evicts the least recently
+  // used entry of the shard when it is full.
+  void Put(std::shared_ptr<const CachedInstance> entry);
+
+  // Forgets `id` (after a failed append or a detected conflict).
+  void Erase(InstanceId id);
+
+  size_t size() const;
+  size_t capacity() const { return per_shard_ * shards_.size(); }
+  int64_t hits() const { return hits_.load(std::memory_order_relaxed); }
+  int64_t misses() const { return misses_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Shard {
+    mutable std::mutex mu;
+    // Most recently used at the front.
+    std::list<std::shared_ptr<const CachedInstance>> lru;
+    std::unordered_map<int64_t, std::list<std::shared_ptr<const CachedInstance>>::iterator>
+        index;
+  };
+  Shard& ShardOf(InstanceId id) {
+    return shards_[static_cast<uint64_t>(id.value) % shards_.size()];
+  }
+
+  size_t per_shard_;
+  std::vector<Shard> shards_;
+  std::atomic<int64_t> hits_{0};
+  std::atomic<int64_t> misses_{0};
+};
+
+}  // namespace approvald
+
+#endif  // APPROVALD_SERVICE_STATE_CACHE_H_
