@@ -193,8 +193,10 @@ std::string Walk(const YAML::Node& map, const std::string& prefix,
                  const std::string& file, Config* config) {
   std::set<std::string> seen;
   for (auto it = map.begin(); it != map.end(); ++it) {
-    const YAML::Node& k = it->first;
-    const YAML::Node& v = it->second;
+    // Copies: the iterator's value is a temporary proxy, so a reference to
+    // its members would dangle after this statement (ASan found it).
+    const YAML::Node k = it->first;
+    const YAML::Node v = it->second;
     if (!k.IsScalar()) return Where(file, k.Mark()) + ": keys must be plain names";
     std::string name = prefix + k.Scalar();
     if (!seen.insert(name).second) {
