@@ -1,10 +1,25 @@
 # The two commands a newcomer needs:
 #   make run    install what is missing, build, start the daemon (demo organisation, SQLite)
 #   make test   install what is missing, build, run every test
-BUILD_DIR  ?= build
-BUILD_TYPE ?= RelWithDebInfo
+#   make test SANITIZE=1   the same, under AddressSanitizer (leaks included) and
+#                          UndefinedBehaviorSanitizer, in build-sanitize/ (what CI runs)
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
+BUILD_TYPE ?= RelWithDebInfo
+
+# SANITIZE=1: -O1 with line tables keeps the instrumented build quick; one
+# ctest test per GoogleTest binary, because every process start under ASan
+# costs about a second; UB aborts the test on the first finding.
+ifeq ($(SANITIZE),1)
+BUILD_DIR  ?= build-sanitize
+SAN_CMAKE  := -DAPPROVAL_SANITIZE=ON -DAPPROVAL_TESTS_PER_BINARY=ON \
+              "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1"
+export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=1:strict_string_checks=1
+export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
+else
+SAN_CMAKE  :=
+endif
+BUILD_DIR  ?= build
 
 .PHONY: all deps configure build test run check bench soak fuzz fuzz-build test-sanitize clean
 
@@ -15,7 +30,8 @@ deps:
 
 # The main build leaves the benchmarks to `make bench` (a Release build of its own).
 configure: deps
-	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DAPPROVAL_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DAPPROVAL_BUILD_BENCH=OFF \
+	  $(SAN_CMAKE) $(CMAKE_FLAGS)
 
 build: configure
 	cmake --build $(BUILD_DIR) --parallel $(JOBS)
@@ -54,17 +70,9 @@ fuzz-build:
 fuzz: fuzz-build
 	./tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-# The whole test suite under AddressSanitizer (leaks included) and
-# UndefinedBehaviorSanitizer (aborting on the first finding), in a build of
-# its own (-O1, line tables only, to keep CI fast).
-SAN_DIR ?= build-sanitize
-test-sanitize: deps
-	cmake -S . -B $(SAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
-	  -DAPPROVAL_SANITIZE=ON -DAPPROVAL_BUILD_BENCH=OFF $(CMAKE_FLAGS)
-	cmake --build $(SAN_DIR) --parallel $(JOBS)
-	cd $(SAN_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
-	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	  ctest --output-on-failure --parallel $(JOBS) --timeout 900
+# The whole test suite under the sanitizers (see SANITIZE=1 above).
+test-sanitize:
+	$(MAKE) test SANITIZE=1
 
 clean:
-	rm -rf $(BUILD_DIR) build-bench build-soak $(FUZZ_DIR) $(SAN_DIR)
+	rm -rf build build-sanitize build-bench build-soak $(FUZZ_DIR)

@@ -21,6 +21,7 @@ add_library(approval_api_base STATIC
   ${CMAKE_CURRENT_LIST_DIR}/auth.cc
   ${CMAKE_CURRENT_LIST_DIR}/limits.cc
   ${CMAKE_CURRENT_LIST_DIR}/metrics.cc
+  ${CMAKE_CURRENT_LIST_DIR}/log_format.cc
   ${CMAKE_CURRENT_LIST_DIR}/static_files.cc
 )
 target_include_directories(approval_api_base PUBLIC ${PROJECT_SOURCE_DIR})
@@ -41,12 +42,16 @@ add_custom_command(
 add_library(approval_api STATIC
   ${CMAKE_CURRENT_LIST_DIR}/router.cc
   ${CMAKE_CURRENT_LIST_DIR}/report_routes.cc
+  ${CMAKE_CURRENT_LIST_DIR}/attachment_names.cc
   ${CMAKE_CURRENT_LIST_DIR}/ws_hub.cc
   ${CMAKE_CURRENT_LIST_DIR}/server.cc
   ${CMAKE_CURRENT_LIST_DIR}/bootstrap.cc
+  ${CMAKE_CURRENT_LIST_DIR}/startup_audit.cc
+  ${CMAKE_CURRENT_LIST_DIR}/checkpointer.cc
   ${CMAKE_CURRENT_LIST_DIR}/serve.cc
   ${CMAKE_CURRENT_LIST_DIR}/cli_users.cc
   ${CMAKE_CURRENT_LIST_DIR}/commands.cc
+  ${CMAKE_CURRENT_LIST_DIR}/cli_common.cc
   ${CMAKE_CURRENT_LIST_DIR}/cli_audit.cc
   ${CMAKE_CURRENT_LIST_DIR}/cli_report.cc
   ${CMAKE_CURRENT_LIST_DIR}/selfcheck_trigger.cc

@@ -246,6 +246,18 @@ Result<Principal> AuthService::Authenticate(std::string_view token) {
   return p;
 }
 
+std::optional<Principal> AuthService::AuthenticateCached(std::string_view token) {
+  if (token.empty() || token.size() > 256) return std::nullopt;
+  std::string hash = TokenHash(token);
+  int64_t now = clock_.Now().ms;
+  std::lock_guard lock(cache_mu_);
+  auto it = cache_.find(hash);
+  if (it == cache_.end() || it->second.principal.expires_at.ms <= now ||
+      it->second.fresh_until_ms <= now)
+    return std::nullopt;
+  return it->second.principal;
+}
+
 Status AuthService::Logout(const Principal& p) {
   {
     std::lock_guard lock(cache_mu_);

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "api/bootstrap.h"
+#include "api/cli_common.h"
 #include "audit/bundle.h"
 #include "audit/verify.h"
 #include "config/config.h"
@@ -19,11 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
-
-constexpr char kDbName[] = "approvald.db";
 constexpr char kKeyName[] = "audit_ed25519.pem";
 
 std::string_view Trim(std::string_view s) {
@@ -38,39 +34,14 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// The config file's settings, or the defaults when none is given.
-Result<Config> ConfigOf(const AuditKeyArgs& args) {
-  if (args.config_file.empty()) return DefaultConfig();
-  return LoadConfigFile(args.config_file);
-}
-
-// The data directory from --data-dir, else the config file's data_dir when a
-// config file was given. Empty with an error printed if neither.
-Result<std::string> DataDirOf(const AuditKeyArgs& args, const Config& cfg) {
-  if (!args.data_dir.empty()) return args.data_dir;
-  if (!args.config_file.empty()) return cfg.data_dir;
-  return InvalidArgument("data_dir_missing",
-                         "no data directory: pass --data-dir DIR (the daemon's data_dir, "
-                         "which holds " + std::string(kDbName) + ")");
-}
-
-// The database path in `data_dir`; kNotFound if there is none (these commands
-// never create a database).
-Result<std::string> ExistingDb(const std::string& data_dir) {
-  fs::path db = fs::path(data_dir) / kDbName;
-  std::error_code ec;
-  if (!fs::is_regular_file(db, ec)) {
-    return NotFound("db_missing", db.string() +
-                                      ": no approvald database here; pass the daemon's "
-                                      "data directory with --data-dir DIR");
-  }
-  return db.string();
-}
-
 Result<std::unique_ptr<SqliteStore>> OpenStore(const std::string& db_path) {
   SqliteOptions opts;
   opts.path = db_path;
   opts.read_connections = 2;
+  // Verification and export read the whole log once: mapping the file saves
+  // a copy of every page (bench/README.md, BM_VerifySqliteMmap). SQLite caps
+  // the size at its compile-time limit.
+  opts.reader_mmap_bytes = int64_t{1} << 40;
   return SqliteStore::Open(opts);
 }
 
@@ -87,17 +58,17 @@ struct StoreAndKey {
 // On failure prints why and returns nullopt with *exit_code set.
 std::optional<StoreAndKey> OpenStoreAndKey(const AuditKeyArgs& args, int* exit_code) {
   *exit_code = kExitUsage;
-  auto cfg = ConfigOf(args);
+  auto cfg = CliConfig(args.config_file);
   if (!cfg) {
     PrintError("--config", cfg.error());
     return std::nullopt;
   }
-  auto dir = DataDirOf(args, *cfg);
+  auto dir = CliDataDir(args.data_dir, args.config_file, *cfg);
   if (!dir) {
     PrintError("database", dir.error());
     return std::nullopt;
   }
-  auto db = ExistingDb(*dir);
+  auto db = ExistingDatabase(*dir);
   if (!db) {
     PrintError("database", db.error());
     return std::nullopt;
@@ -257,7 +228,7 @@ struct BackupArgs {
 };
 
 int RunBackup(const BackupArgs& b) {
-  auto db = ExistingDb(b.data_dir);
+  auto db = ExistingDatabase(b.data_dir);
   if (!db) {
     PrintError("backup", db.error());
     return kExitUsage;
@@ -330,12 +301,12 @@ Result<audit::LogKey> ParseAuditKeyText(std::string_view text, const std::string
 }
 
 Result<audit::LogKey> LoadAuditLogKey(const AuditKeyArgs& args) {
-  auto cfg = ConfigOf(args);
+  auto cfg = CliConfig(args.config_file);
   if (!cfg) return std::unexpected(cfg.error());
   std::string key_path = args.key_file;
   if (key_path.empty()) key_path = cfg->audit_key_file;
   if (key_path.empty()) {
-    auto dir = DataDirOf(args, *cfg);
+    auto dir = CliDataDir(args.data_dir, args.config_file, *cfg);
     if (!dir) return std::unexpected(dir.error());
     key_path = (fs::path(*dir) / kKeyName).string();
   }

@@ -5,12 +5,11 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
-#include <system_error>
 #include <tuple>
 
 #include "api/bootstrap.h"
+#include "api/cli_common.h"
 #include "api/report_routes.h"
 #include "config/config.h"
 #include "core/checks.h"
@@ -20,13 +19,7 @@
 
 namespace approvald::api {
 
-namespace fs = std::filesystem;
-
 namespace {
-
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
 
 int Fail(int code, const std::string& what, const std::string& message) {
   fmt::print(stderr, "approvald report: {}: {}\n", what, message);
@@ -64,21 +57,13 @@ int RunReport(const ReportArgs& args) {
     for (const auto& n : report::ReportNames()) known += (known.empty() ? "" : ", ") + n;
     return Fail(kExitUsage, args.name, "no such report; the reports are: " + known);
   }
-  Config cfg = DefaultConfig();
-  if (!args.config_file.empty()) {
-    auto c = LoadConfigFile(args.config_file);
-    if (!c) return Fail(kExitUsage, "--config", c.error().message);
-    cfg = *c;
-  }
-  std::string data_dir = !args.data_dir.empty() ? args.data_dir
-                         : !args.config_file.empty() ? cfg.data_dir
-                                                     : "";
-  if (data_dir.empty()) return Fail(kExitUsage, "--data-dir", "pass the daemon's data directory");
-  fs::path db = fs::path(data_dir) / "approvald.db";
-  std::error_code ec;
-  if (!fs::is_regular_file(db, ec)) {
-    return Fail(kExitUsage, db.string(), "no approvald database here; pass --data-dir DIR");
-  }
+  auto loaded = CliConfig(args.config_file);
+  if (!loaded) return Fail(kExitUsage, "--config", loaded.error().message);
+  const Config& cfg = *loaded;
+  auto data_dir = CliDataDir(args.data_dir, args.config_file, cfg);
+  if (!data_dir) return Fail(kExitUsage, "--data-dir", data_dir.error().message);
+  auto db = ExistingDatabase(*data_dir);
+  if (!db) return Fail(kExitUsage, "database", db.error().message);
   std::string org_file = !args.org_file.empty()       ? args.org_file
                          : !args.config_file.empty() ? cfg.org_file
                                                      : "config/org.yaml";
@@ -105,10 +90,10 @@ int RunReport(const ReportArgs& args) {
   }
 
   SqliteOptions opts;
-  opts.path = db.string();
+  opts.path = *db;
   opts.read_connections = 1;
   auto store = SqliteStore::Open(opts);
-  if (!store) return Fail(kExitFailed, db.string(), store.error().message);
+  if (!store) return Fail(kExitFailed, *db, store.error().message);
   WorkflowRegistry registry;
   RegisterStored(**store, **org, registry);
   auto table = BuildReport(**store, registry, **org, req);

@@ -413,6 +413,17 @@ json::value TypeToJson(const Type& t) {
       json::array a;
       for (const auto& x : t.options) a.push_back(json::string(x));
       o["options"] = std::move(a);
+      // Display labels, parallel to options; an empty or missing label means
+      // "show the option id" (sent as the id, so clients need no fallback).
+      json::array zh, en;
+      for (size_t i = 0; i < t.options.size(); ++i) {
+        const std::string* l = i < t.option_labels.size() ? &t.option_labels[i] : nullptr;
+        const std::string* le = i < t.option_labels_en.size() ? &t.option_labels_en[i] : nullptr;
+        zh.push_back(json::string(l && !l->empty() ? *l : t.options[i]));
+        en.push_back(json::string(le && !le->empty() ? *le : t.options[i]));
+      }
+      o["option_labels"] = std::move(zh);
+      o["option_labels_en"] = std::move(en);
       break;
     }
     case TypeKind::kText:

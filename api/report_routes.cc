@@ -23,6 +23,11 @@ Status MayReadReports(const Principal& who, const Org& org) {
 
 }  // namespace
 
+std::vector<std::string> ReadableReports(const Principal& who, const Org& org) {
+  if (!MayReadReports(who, org)) return {};
+  return report::ReportNames();
+}
+
 Result<Timestamp> ParseReportTime(const std::string& name, const std::string& text,
                                   bool end_of_day) {
   if (auto t = ParseTimestamp(text)) return *t;

@@ -39,6 +39,11 @@ Result<http::response<http::string_body>> HandleReportRoute(
     const std::vector<std::string>& path, const std::map<std::string, std::string>& query,
     std::string* route);
 
+// The names of the reports `who` may read (report::ReportNames(), in that
+// order), or none: the same rule HandleReportRoute enforces, so GET
+// /api/v1/me can tell the UI which report links to show.
+std::vector<std::string> ReadableReports(const Principal& who, const Org& org);
+
 // Parses a `from` / `to` value as described above (`end_of_day` for `to`).
 // kInvalidArgument "bad_request" naming `name` when malformed.
 Result<Timestamp> ParseReportTime(const std::string& name, const std::string& text,

@@ -13,6 +13,7 @@
 #include <set>
 #include <vector>
 
+#include "api/attachment_names.h"
 #include "api/http_errors.h"
 #include "api/json_codec.h"
 #include "api/report_routes.h"
@@ -36,6 +37,9 @@ struct Call {
   std::optional<Principal> who;
   std::string route;                      // template, for metrics
   int retry_after_s = 0;                  // for 429 answers
+  // Set by RouteCached: the instance the request reads, taken from the
+  // engine's cache before routing, so the handler needs no store access.
+  std::optional<InstanceView> prefetched = std::nullopt;
 };
 
 std::unexpected<Error> BadRequest(const std::string& msg) {
@@ -252,6 +256,7 @@ json::object PrincipalJson(const Principal& p, const Org& org) {
   if (person) {
     o["positions"] = Strings(person->positions);
   }
+  o["reports"] = Strings(ReadableReports(p, org));  // api/report_routes.h
   return o;
 }
 
@@ -386,7 +391,12 @@ std::unexpected<Error> InstanceNotVisible(InstanceId id) {
 
 // The instance as the caller sees it (actions computed for them); a missing
 // one is InstanceNotVisible. No visibility check: see VisibleInstance.
-Result<InstanceView> LoadInstance(const Call& c, InstanceId id) {
+Result<InstanceView> LoadInstance(Call& c, InstanceId id) {
+  if (c.prefetched && c.prefetched->row.id == id) {
+    InstanceView view = std::move(*c.prefetched);
+    c.prefetched.reset();
+    return view;
+  }
   auto view = c.svc.engine.Get(id, c.who->person);
   if (!view && view.error().code == ErrorCode::kNotFound) return InstanceNotVisible(id);
   return view;
@@ -394,7 +404,7 @@ Result<InstanceView> LoadInstance(const Call& c, InstanceId id) {
 
 // The instance if the caller may see it; InstanceNotVisible if it is missing
 // or hidden from them (the same answer).
-Result<InstanceView> VisibleInstance(const Call& c, InstanceId id) {
+Result<InstanceView> VisibleInstance(Call& c, InstanceId id) {
   auto view = LoadInstance(c, id);
   if (view && !Visible(c, *view)) return InstanceNotVisible(id);
   return view;
@@ -541,7 +551,9 @@ Result<HttpResponse> CreateInstance(Call& c) {
   auto view = c.svc.engine.Submit(sr);
   if (!view) return std::unexpected(view.error());
   auto org = c.svc.engine.org();
-  HttpResponse res = JsonResponse(c, http::status::created, InstanceViewJson(*view, *org));
+  json::object created = InstanceViewJson(*view, *org);
+  created["attachment_names"] = AttachmentNamesJson(c.svc.store, view->state.form);
+  HttpResponse res = JsonResponse(c, http::status::created, created);
   res.set(http::field::location, "/api/v1/instances/" + std::to_string(view->row.id.value));
   if (view->replayed) res.set("Idempotent-Replayed", "true");
   return res;
@@ -552,7 +564,9 @@ Result<HttpResponse> GetInstance(Call& c, InstanceId id) {
   auto view = VisibleInstance(c, id);
   if (!view) return std::unexpected(view.error());
   auto org = c.svc.engine.org();
-  return JsonOk(c, InstanceViewJson(*view, *org));
+  json::object o = InstanceViewJson(*view, *org);
+  o["attachment_names"] = AttachmentNamesJson(c.svc.store, view->state.form);
+  return JsonOk(c, o);
 }
 
 Result<HttpResponse> GetInstanceEvents(Call& c, InstanceId id) {
@@ -690,7 +704,9 @@ Result<HttpResponse> Act(Call& c, InstanceId id) {
     return std::unexpected(view.error());
   }
   auto org = c.svc.engine.org();
-  HttpResponse res = JsonOk(c, InstanceViewJson(*view, *org));
+  json::object o = InstanceViewJson(*view, *org);
+  o["attachment_names"] = AttachmentNamesJson(c.svc.store, view->state.form);
+  HttpResponse res = JsonOk(c, o);
   if (view->replayed) res.set("Idempotent-Replayed", "true");
   return res;
 }
@@ -732,7 +748,13 @@ Result<HttpResponse> ListTasks(Call& c) {
 // ---- attachments ----
 
 Result<HttpResponse> PutAttachment(Call& c) {
-  APPROVALD_TRY(AllowOnly(c, {}));
+  APPROVALD_TRY(AllowOnly(c, {"name"}));
+  std::optional<std::string> name;  // ?name=: the file name (api/attachment_names.h)
+  if (auto raw = StrParam(c, "name")) {
+    auto clean = CleanAttachmentName(*raw);
+    if (!clean) return std::unexpected(clean.error());
+    name = std::move(*clean);
+  }
   if (c.req.msg.body().empty()) return BadRequest("the attachment is empty");
   auto addr = c.svc.store.PutAttachment(c.req.msg.body(), c.svc.options.max_attachment_bytes);
   if (!addr) {
@@ -741,8 +763,10 @@ Result<HttpResponse> PutAttachment(Call& c) {
     }
     return std::unexpected(addr.error());
   }
+  if (name) APPROVALD_TRY(c.svc.store.NameAttachment(*addr, *name));
   json::object o;
   o["hash"] = *addr;
+  if (name) o["name"] = *name;
   o["size"] = static_cast<int64_t>(c.req.msg.body().size());
   return JsonResponse(c, http::status::created, o);
 }
@@ -1326,12 +1350,14 @@ Result<HttpResponse> Dispatch(Call& c, Response* out) {
   bool websocket = p.size() == 1 && p[0] == "ws";
   std::string subprotocol;
   std::string token = TokenOf(c, websocket, &subprotocol);
-  auto who = c.svc.auth.Authenticate(token);
-  if (!who) {
-    c.route = websocket ? "/api/v1/ws" : "/api/v1/(authenticated)";
-    return std::unexpected(who.error());
+  if (!c.who) {  // RouteCached authenticates before routing
+    auto who = c.svc.auth.Authenticate(token);
+    if (!who) {
+      c.route = websocket ? "/api/v1/ws" : "/api/v1/(authenticated)";
+      return std::unexpected(who.error());
+    }
+    c.who = *who;
   }
-  c.who = *who;
   int64_t retry_ms = 0;
   if (!c.svc.limiter.Allow("user:" + c.who->username, c.svc.monotonic_ms(), &retry_ms)) {
     c.route = "/api/v1/(rate limited)";
@@ -1408,8 +1434,11 @@ Status CheckVisible(Services& services, const Principal& who, InstanceId id) {
   return Ok();
 }
 
-Response Route(const Request& req, Services& svc) {
-  Call c{req, svc, {}, {}, std::nullopt, "(unknown)"};
+namespace {
+
+// Routes the call `c` (fresh, or prepared by RouteCached) to its answer.
+Response RouteCall(Call& c) {
+  const Request& req = c.req;
   Response out;
   try {
     Result<HttpResponse> res;
@@ -1441,6 +1470,36 @@ Response Route(const Request& req, Services& svc) {
   if (c.who) out.principal = std::make_shared<const Principal>(*c.who);
   if (!req.request_id.empty()) out.msg.set("X-Request-Id", req.request_id);
   return out;
+}
+
+}  // namespace
+
+Response Route(const Request& req, Services& svc) {
+  Call c{req, svc, {}, {}, std::nullopt, "(unknown)"};
+  return RouteCall(c);
+}
+
+std::optional<Response> RouteCached(const Request& req, Services& svc) {
+  if (req.msg.method() != http::verb::get) return std::nullopt;
+  Call c{req, svc, {}, {}, std::nullopt, "(unknown)"};
+  if (!ParseTarget(c)) return std::nullopt;
+  const auto& s = c.segs;
+  if (s.size() != 4 || s[0] != "api" || s[1] != "v1" || s[2] != "instances" ||
+      !c.query.empty())
+    return std::nullopt;
+  auto id = IdSegment(s[3]);
+  if (!id) return std::nullopt;
+  std::string subprotocol;
+  auto who = svc.auth.AuthenticateCached(TokenOf(c, false, &subprotocol));
+  if (!who) return std::nullopt;
+  auto view = svc.engine.GetCached(*id, who->person);
+  if (!view || !AttachmentAddresses(view->state.form).empty()) return std::nullopt;
+  c.who = std::move(*who);
+  c.prefetched = std::move(*view);
+  // Routing again from the parsed target is cheap; the segments are kept.
+  c.segs.clear();
+  c.query.clear();
+  return RouteCall(c);
 }
 
 }  // namespace approvald::api

@@ -75,6 +75,15 @@ struct Services {
 // with the error shape.
 Response Route(const Request& req, Services& services);
 
+// Route for the requests that can be answered from memory alone, so the
+// network thread may answer them without handing them to a worker: today
+// GET /api/v1/instances/{id} when the session and the instance's state are
+// cached (AuthService::AuthenticateCached, Engine::GetCached) and the form
+// names no attachment. nullopt when the request needs anything else: then
+// call Route, which answers exactly as this would have (nothing was counted
+// against the caller's rate limit).
+std::optional<Response> RouteCached(const Request& req, Services& services);
+
 // Ok if `who` may see instance `id` (auditors see all; others what
 // Engine::CanView allows); kNotFound ("instance_not_found") otherwise, the
 // same answer as for a missing instance. For WebSocket subscriptions.

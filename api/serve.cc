@@ -21,11 +21,14 @@
 
 #include "api/auth.h"
 #include "api/bootstrap.h"
+#include "api/checkpointer.h"
 #include "api/commands.h"
 #include "api/limits.h"
+#include "api/log_format.h"
 #include "api/metrics.h"
 #include "api/router.h"
 #include "api/server.h"
+#include "api/startup_audit.h"
 #include "api/selfcheck_trigger.h"
 #include "api/ws_hub.h"
 #include "audit/checkpoint.h"
@@ -46,13 +49,15 @@ namespace {
 
 void SetUpLogging(const Config& c) {
   spdlog::sink_ptr sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-  // Times in logs are UTC, like every timestamp inside the daemon.
-  const char* pattern =
-      c.log_format == "json"
-          ? R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":"%v"})"
-          : "%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %n: %v";
-  sink->set_formatter(
-      std::make_unique<spdlog::pattern_formatter>(pattern, spdlog::pattern_time_type::utc));
+  // Times in logs are UTC, like every timestamp inside the daemon. JSON
+  // lines escape the message and carry its key=value pairs as fields
+  // (api/log_format.h).
+  if (c.log_format == "json") {
+    sink->set_formatter(std::make_unique<JsonLogFormatter>());
+  } else {
+    sink->set_formatter(std::make_unique<spdlog::pattern_formatter>(
+        "%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %n: %v", spdlog::pattern_time_type::utc));
+  }
   auto level = spdlog::level::from_str(c.log_level);
   for (const char* name : {"api", "engine", "store"}) {
     spdlog::drop(name);
@@ -69,59 +74,6 @@ int ConfigError(const std::string& msg) {
   std::fprintf(stderr, "approvald: %s\n", msg.c_str());
   return 2;
 }
-
-// Signs a checkpoint when enough entries accumulated or enough time passed.
-class Checkpointer {
- public:
-  Checkpointer(Store& store, const audit::SigningKey& key, std::string origin,
-               const Clock& clock, int every_events, int every_seconds)
-      : store_(store),
-        key_(key),
-        origin_(std::move(origin)),
-        clock_(clock),
-        every_events_(every_events),
-        every_ms_(int64_t{every_seconds} * 1000) {
-    if (auto cp = store_.LatestCheckpoint(); cp && *cp) {
-      last_size_ = (*cp)->size;
-      last_ms_ = (*cp)->at.ms;
-    }
-  }
-
-  // Checks the thresholds; `force` signs whenever the log grew.
-  void MaybeSign(bool force) {
-    auto size = store_.AuditSize();
-    if (!size || *size == 0 || *size <= last_size_) return;
-    Timestamp now = clock_.Now();
-    if (!force && *size - last_size_ < every_events_ && now.ms - last_ms_ < every_ms_) return;
-    auto root = store_.RootAt(*size);
-    if (!root) {
-      spdlog::get("api")->error("checkpoint failed err={}", root.error().ToString());
-      return;
-    }
-    auto cp = audit::SignCheckpoint(key_, origin_, *size, *root, now);
-    if (!cp) {
-      spdlog::get("api")->error("checkpoint signing failed err={}", cp.error().ToString());
-      return;
-    }
-    if (auto st = store_.SaveCheckpoint(*cp); !st) {
-      spdlog::get("api")->error("checkpoint save failed err={}", st.error().ToString());
-      return;
-    }
-    last_size_ = *size;
-    last_ms_ = now.ms;
-    spdlog::get("api")->info("checkpoint signed size={}", *size);
-  }
-
- private:
-  Store& store_;
-  const audit::SigningKey& key_;
-  std::string origin_;
-  const Clock& clock_;
-  int64_t every_events_;
-  int64_t every_ms_;
-  int64_t last_size_ = 0;
-  int64_t last_ms_ = 0;
-};
 
 // Creates the demo logins that do not exist yet: one per person (username =
 // person id; people holding the `auditor` position get the auditor role),
@@ -169,6 +121,11 @@ int RunServe(const ServeArgs& args) {
   // Many worker threads would otherwise each get a malloc arena, and the
   // resident set grows with fragmentation instead of with load.
   mallopt(M_ARENA_MAX, 2);
+  // No fastbins: with them, every allocation of 1 KB or more (response
+  // bodies, buffers) first consolidates all the small blocks freed since the
+  // last one, which was a quarter of the CPU of a cached GET (perf, issue 4
+  // bench); small blocks still recycle through the per-thread cache.
+  mallopt(M_MXFAST, 0);
   // A write past a file-size limit (ulimit -f) must fail with EFBIG and be
   // refused like a full disk, not kill the daemon with SIGXFSZ.
   std::signal(SIGXFSZ, SIG_IGN);
@@ -223,6 +180,20 @@ int RunServe(const ServeArgs& args) {
   if (!unit) return ConfigError(unit.error().message);
   log->info("loaded workflows={} new_versions={} people={}", registry.List().size(), *created,
             (*org)->people.size());
+  // Definition versions and an organisation file not seen before are
+  // audit log leaves (issue 3); a restart with the same files adds none.
+  {
+    const Timestamp started = SystemClock().Now();
+    auto defs_audited = AuditNewDefinitions(**store, started);
+    if (!defs_audited) return ConfigError("audit log: " + defs_audited.error().message);
+    auto org_text = ReadTextFile(cfg.org_file);
+    if (!org_text) return ConfigError(org_text.error().message);
+    auto org_audited = AuditOrgIfChanged(**store, *org_text, **org, cfg.org_file, started);
+    if (!org_audited) return ConfigError("audit log: " + org_audited.error().message);
+    if (*defs_audited > 0 || *org_audited) {
+      log->info("audited definition_versions={} org_changed={}", *defs_audited, *org_audited);
+    }
+  }
 
   // 4. The audit signing key.
   std::string key_path = cfg.audit_key_file.empty()

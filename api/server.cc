@@ -174,6 +174,13 @@ class WsSession final : public WsClient,
   void Start(http::request<http::string_body> req, std::string subprotocol) {
     impl_.Register(this->shared_from_this());
     beast::get_lowest_layer(ws_).expires_never();  // the websocket has its own timeouts
+    if (impl_.opts.ws_socket_send_buffer > 0) {
+      // Bounded in the kernel too, so a stalled client fills its queue (and
+      // is dropped) after a little data instead of after megabytes.
+      beast::error_code ec;
+      beast::get_lowest_layer(ws_).socket().set_option(
+          net::socket_base::send_buffer_size(impl_.opts.ws_socket_send_buffer), ec);
+    }
     websocket::stream_base::timeout t{};
     t.handshake_timeout = std::chrono::seconds(30);
     t.idle_timeout = impl_.opts.idle_timeout;
@@ -484,6 +491,12 @@ class HttpSession final : public Conn, public std::enable_shared_from_this<HttpS
     req->remote = remote_;
     req->request_id = impl_.NextRequestId();
     auto start = Clock::now();
+    // Reads answered from memory (cached session and instance state) are
+    // answered here, on the connection's strand: no hand-off to a worker
+    // and back.
+    if (auto cached = RouteCached(*req, impl_.services)) {
+      return OnRouted(std::move(req), std::move(*cached), start);
+    }
     impl_.in_flight.fetch_add(1);
     net::post(impl_.workers, [self = this->shared_from_this(), req, start] {
       Response res = Route(*req, self->impl_.services);

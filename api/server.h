@@ -33,6 +33,10 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60000};   // keep-alive wait for the next request
   int64_t ws_max_message_bytes = 64 << 10;
   size_t ws_send_queue = 64;            // messages queued per WebSocket client
+  // The kernel send buffer (SO_SNDBUF) of a WebSocket: what a client that
+  // stopped reading can leave in flight beside its queue before the queue
+  // fills and it is dropped. 0 = the kernel's autotuning (megabytes).
+  int ws_socket_send_buffer = 64 << 10;
   size_t ws_max_subscriptions = 1000;   // instances one WebSocket may watch
   std::string tls_cert_file;            // both set: HTTPS/WSS only
   std::string tls_key_file;

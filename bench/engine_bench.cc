@@ -238,6 +238,14 @@ const Fixture& GetFixture() {
     for (int i = 0; i < 20; ++i)
       used.push_back(Value::Str("4400024110000" + std::to_string(1000 + i)));
     fx->facts.values["invoice_numbers"] = Value::Of(std::move(used));
+    // The passed 三重一大 decision the large claim links (passed_decision).
+    Value::Record decision;
+    decision["instance"] = Value::Int(1);
+    decision["number"] = Value::Str("园林〔2024〕3号");
+    decision["result"] = Value::Str("passed");
+    decision["category"] = Value::Str("large_funds");
+    decision["amount"] = Yuan("1200000.00");
+    fx->facts.values["decisions"] = Value::Of(Value::List{Value::Of(std::move(decision))});
     // The unit's standards for the two categories used (limits per claim).
     Value::Record office, other, standards;
     office["limit"] = Yuan("20000.00");

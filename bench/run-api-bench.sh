@@ -11,7 +11,9 @@
 # Results: bench/results/api-<stamp>.jsonl and a summary on stdout.
 #
 #   bench/run-api-bench.sh [BUILD_DIR]      (default: build-bench)
-# Environment: SECONDS_PER_RUN (10), INSTANCES (25000), WS_COUNT (10000).
+# Environment: SECONDS_PER_RUN (10), INSTANCES (25000), WS_COUNT (10000),
+# REPS (3): rounds of baseline and GET, alternating which goes first, and
+# chunks the approvals are split into; the summary gives the medians.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,6 +25,7 @@ RESULTS_DIR="${RESULTS_DIR:-$ROOT/bench/results}"
 SECS="${SECONDS_PER_RUN:-10}"
 INSTANCES="${INSTANCES:-25000}"
 WS_COUNT="${WS_COUNT:-10000}"
+REPS="${REPS:-3}"
 CONNS=64
 for f in "$BIN" "$LOAD"; do
   [[ -x "$f" ]] || { echo "run-api-bench: $f not built" >&2; exit 1; }
@@ -91,17 +94,26 @@ curl -s "http://127.0.0.1:$PORT/api/v1/instances/$FIRST_ID" \
   -H "Authorization: Bearer ${TOKEN[$FIRST_CLERK]}" > "$WORK/instance.json"
 echo "== instance body: $(wc -c < "$WORK/instance.json") bytes"
 
-# --- 1. baseline --------------------------------------------------------------
+# --- 1 and 2. baseline and GET /api/v1/instances/{id}, REPS rounds ----------
+# Alternating, and swapping which goes first each round, so that both see the
+# same machine load.
 BPORT="$(free_port)"
 "$LOAD" baseline "$BPORT" "$WORK/instance.json" > "$WORK/baseline.out" &
 BASE=$!
 PIDS+=("$BASE")
 sleep 0.5
-"$LOAD" get "$BPORT" "/api/v1/instances/$FIRST_ID" - "$CONNS" "$SECS" | sed 's/"bench":"get/"bench":"baseline get/' | tee -a "$OUT"
+run_baseline() {
+  "$LOAD" get "$BPORT" "/api/v1/instances/$FIRST_ID" - "$CONNS" "$SECS" |
+    sed "s/\"bench\":\"get/\"bench\":\"baseline get/; s/}\$/,\"round\":$1}/" | tee -a "$OUT"
+}
+run_get() {
+  "$LOAD" get "$PORT" "/api/v1/instances/$FIRST_ID" "${TOKEN[$FIRST_CLERK]}" "$CONNS" "$SECS" |
+    sed "s/}\$/,\"round\":$1}/" | tee -a "$OUT"
+}
+for r in $(seq 1 "$REPS"); do
+  if (( r % 2 )); then run_baseline "$r"; run_get "$r"; else run_get "$r"; run_baseline "$r"; fi
+done
 kill "$BASE"
-
-# --- 2. GET /api/v1/instances/{id} -------------------------------------------
-"$LOAD" get "$PORT" "/api/v1/instances/$FIRST_ID" "${TOKEN[$FIRST_CLERK]}" "$CONNS" "$SECS" | tee -a "$OUT"
 
 # --- 3. durable approve actions ----------------------------------------------
 # Line 1 of every instance first, then line 2: two actions per instance, never
@@ -112,7 +124,14 @@ done < "$WORK/instances.txt" > "$WORK/plan.txt"
 while read -r id clerk; do
   echo "$id ${TOKEN[zheng_li]} finance_review"
 done < "$WORK/instances.txt" >> "$WORK/plan.txt"
-"$LOAD" approve "$PORT" "$WORK/plan.txt" "$CONNS" | tee -a "$OUT"
+# Split into REPS consecutive chunks, each measured on its own.
+TOTAL="$(wc -l < "$WORK/plan.txt")"
+split -l "$(( (TOTAL + REPS - 1) / REPS ))" -d "$WORK/plan.txt" "$WORK/plan.part."
+r=0
+for part in "$WORK"/plan.part.*; do
+  r=$((r + 1))
+  "$LOAD" approve "$PORT" "$part" "$CONNS" | sed "s/}\$/,\"round\":$r}/" | tee -a "$OUT"
+done
 record "{\"bench\":\"rss_peak_after_http\",\"hwm_kb\":$(hwm_kb "$SERVER"),\"rss_kb\":$(rss_kb "$SERVER")}"
 curl -s "http://127.0.0.1:$PORT/metrics" | grep -E "^approvald_store_commit_batch_size_(sum|count)" \
   | tr '\n' ' ' | awk '{printf "{\"bench\":\"group_commit\",\"requests\":%s,\"batches\":%s}\n", $2, $4}' | tee -a "$OUT"
@@ -142,4 +161,24 @@ wait "$WSP" || true
 record "{\"bench\":\"ws_idle\",\"websockets\":$OPEN,\"rss_before_kb\":$BEFORE,\"rss_after_kb\":$AFTER,\"bytes_per_ws\":$(( (AFTER - BEFORE) * 1024 / (OPEN > 0 ? OPEN : 1) ))}"
 kill -TERM "$SERVER"
 wait "$SERVER" || true
+# --- summary: medians over the rounds -----------------------------------------
+python3 - "$OUT" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+def med(bench, key):
+    xs = [r[key] for r in rows if r.get("bench", "").split(" /")[0] == bench]
+    return statistics.median(xs) if xs else float("nan"), len(xs)
+b, n = med("baseline get", "per_second")
+g, _ = med("get", "per_second")
+print(f"== medians of {n} rounds:")
+print(f"   baseline        {b:9.0f} req/s  p50 {med('baseline get','p50_ms')[0]:.2f} ms  p99 {med('baseline get','p99_ms')[0]:.2f} ms")
+print(f"   GET instance    {g:9.0f} req/s  p50 {med('get','p50_ms')[0]:.2f} ms  p99 {med('get','p99_ms')[0]:.2f} ms  = {100*g/b:.0f} % of baseline")
+a, na = med("approve", "per_second")
+print(f"   approve         {a:9.0f} actions/s  p50 {med('approve','p50_ms')[0]:.2f} ms  p99 {med('approve','p99_ms')[0]:.2f} ms  ({na} chunks)")
+for r in rows:
+    if r.get("bench") == "rss_peak_after_http":
+        print(f"   peak RSS        {r['hwm_kb']/1024:.1f} MB")
+    if r.get("bench") == "ws_idle":
+        print(f"   idle WebSockets {r['websockets']}: {r['bytes_per_ws']/1024:.1f} KB each")
+PY
 echo "== results in $OUT"

@@ -15,6 +15,16 @@ if [[ ! -x "$BIN" ]]; then
   echo "run-demo: $BIN not found; build first (make build)" >&2
   exit 1
 fi
+# The daemon refuses demo mode off loopback too; checking here first keeps the
+# login hint below from being printed for a server that will not start.
+HOST="${LISTEN%:*}"
+HOST="${HOST#[}"
+HOST="${HOST%]}"
+if [[ "$HOST" != "localhost" && "$HOST" != "::1" && ! "$HOST" =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]]; then
+  echo "run-demo: demo mode sets known passwords, so it only listens on loopback" \
+       "(127.0.0.1, ::1, localhost); refusing listen=$LISTEN" >&2
+  exit 2
+fi
 echo "approvald demo"
 echo "  URL:       http://$LISTEN/   (API: http://$LISTEN/api/v1, spec: /api/v1/openapi.json)"
 echo "  data:      $DATA_DIR"

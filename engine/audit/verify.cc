@@ -1,14 +1,19 @@
 // VerifyLog (verify.h). One streaming pass over the log; per leaf the hot
 // path is one SHA-256 of the leaf, about one node hash for the tree, a prefix
-// compare and a hash-map update, with no allocation. Everything that is only
-// needed to *name* a failure (bisection, re-reading a block) runs after a
-// failure has been detected.
+// compare and a hash-map update, with no allocation (the pipelined scan's
+// batches are reused). Everything that is only needed to *name* a failure
+// (bisection, re-reading a block) runs after a failure has been detected.
 #include "audit/verify.h"
 
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -47,20 +52,6 @@ std::string_view DefHashOf(std::string_view leaf) {
   std::string_view hash = rest.substr(1, end - 1);
   if (hash.find('\\') != std::string_view::npos) return {};
   return hash;
-}
-
-AuditLeafView ViewOf(const AuditEntry& e) {
-  AuditLeafView v;
-  v.index = e.index;
-  v.kind = e.kind;
-  v.at = e.at;
-  v.instance = e.instance;
-  v.version = e.version;
-  v.type = e.type;
-  v.actor = e.actor.value;
-  v.leaf_data = e.leaf_data;
-  v.leaf_hash = e.leaf_hash;
-  return v;
 }
 
 // A copy of what names a leaf (no leaf data), for failure reports.
@@ -146,6 +137,150 @@ int64_t CorruptVersionOf(const std::string& message) {
   return number_after("version ");
 }
 
+// Leaves copied out of a ScanAuditLeaves scan by the reading thread, for the
+// verifying thread (VerifyOptions::pipeline). Strings live in one buffer,
+// reused from batch to batch, so a batch costs no allocation once warm.
+class LeafBatch {
+ public:
+  static constexpr size_t kRows = 2048;
+
+  void Clear() {
+    bytes_.clear();
+    rows_.clear();
+  }
+  size_t size() const { return rows_.size(); }
+  void Add(const AuditLeafView& v) {
+    Row r;
+    r.index = v.index;
+    r.at = v.at;
+    r.instance = v.instance;
+    r.version = v.version;
+    r.leaf_hash = v.leaf_hash;
+    r.kind = Put(v.kind);
+    r.type = Put(v.type);
+    r.actor = Put(v.actor);
+    r.leaf_data = Put(v.leaf_data);
+    r.has_body = v.event_body.has_value();
+    if (r.has_body) r.body = Put(*v.event_body);
+    r.has_def_hash = v.instance_def_hash.has_value();
+    if (r.has_def_hash) r.def_hash = Put(*v.instance_def_hash);
+    rows_.push_back(r);
+  }
+  // Row i as the scan yielded it; valid until the batch is cleared.
+  AuditLeafView View(size_t i) const {
+    const Row& r = rows_[i];
+    AuditLeafView v;
+    v.index = r.index;
+    v.at = r.at;
+    v.instance = r.instance;
+    v.version = r.version;
+    v.leaf_hash = r.leaf_hash;
+    v.kind = Get(r.kind);
+    v.type = Get(r.type);
+    v.actor = Get(r.actor);
+    v.leaf_data = Get(r.leaf_data);
+    if (r.has_body) v.event_body = Get(r.body);
+    if (r.has_def_hash) v.instance_def_hash = Get(r.def_hash);
+    return v;
+  }
+
+ private:
+  struct Span {
+    size_t at = 0;
+    size_t size = 0;
+  };
+  struct Row {
+    int64_t index = 0;
+    Timestamp at;
+    InstanceId instance;
+    int64_t version = 0;
+    Hash leaf_hash{};
+    Span kind, type, actor, leaf_data, body, def_hash;
+    bool has_body = false;
+    bool has_def_hash = false;
+  };
+  Span Put(std::string_view s) {
+    Span span{bytes_.size(), s.size()};
+    bytes_.append(s);
+    return span;
+  }
+  std::string_view Get(Span s) const { return std::string_view(bytes_).substr(s.at, s.size); }
+
+  std::string bytes_;
+  std::vector<Row> rows_;
+};
+
+// A bounded hand-over of batches from the reading thread to the verifying
+// one, with the emptied batches flowing back for reuse.
+class BatchPipe {
+ public:
+  static constexpr size_t kInFlight = 4;
+
+  // Reader: an empty batch (reused when one is free).
+  std::unique_ptr<LeafBatch> TakeEmpty() {
+    std::lock_guard lock(mu_);
+    if (free_.empty()) return std::make_unique<LeafBatch>();
+    auto b = std::move(free_.back());
+    free_.pop_back();
+    return b;
+  }
+  // Reader: hands over a filled batch, waiting while kInFlight are queued.
+  // False once the verifier has stopped (the reader should stop too).
+  bool Push(std::unique_ptr<LeafBatch> b) {
+    std::unique_lock lock(mu_);
+    not_full_.wait(lock, [&] { return stopped_ || full_.size() < kInFlight; });
+    if (stopped_) return false;
+    full_.push_back(std::move(b));
+    not_empty_.notify_one();
+    return true;
+  }
+  // Reader: no more batches; `status` is how the scan ended.
+  void Close(Status status) {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    status_ = std::move(status);
+    not_empty_.notify_one();
+  }
+  // Verifier: the next batch, or nullptr once the reader closed and every
+  // batch was taken.
+  std::unique_ptr<LeafBatch> Pop() {
+    std::unique_lock lock(mu_);
+    not_empty_.wait(lock, [&] { return closed_ || !full_.empty(); });
+    if (full_.empty()) return nullptr;
+    auto b = std::move(full_.front());
+    full_.pop_front();
+    not_full_.notify_one();
+    return b;
+  }
+  void Recycle(std::unique_ptr<LeafBatch> b) {
+    b->Clear();
+    std::lock_guard lock(mu_);
+    free_.push_back(std::move(b));
+  }
+  // Verifier: wants no more batches; a waiting or later Push returns false.
+  void Stop() {
+    std::lock_guard lock(mu_);
+    stopped_ = true;
+    full_.clear();
+    not_full_.notify_one();
+  }
+  // How the scan ended; call after the reader finished.
+  Status status() {
+    std::lock_guard lock(mu_);
+    return status_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable not_full_;
+  std::condition_variable not_empty_;
+  std::deque<std::unique_ptr<LeafBatch>> full_;
+  std::vector<std::unique_ptr<LeafBatch>> free_;
+  bool stopped_ = false;
+  bool closed_ = false;
+  Status status_ = Ok();
+};
+
 class Verifier {
  public:
   Verifier(Store& store, const LogKey& key, const VerifyOptions& options)
@@ -154,6 +289,9 @@ class Verifier {
   Result<VerifyReport> Run();
 
  private:
+  // The ScanAuditLeaves pass with the store read on a second thread
+  // (VerifyOptions::pipeline); *yielded tells whether any leaf came.
+  Status ScanPipelined(bool* yielded);
   // Returns false to stop the scan (a failure was recorded or an error hit).
   // Never calls the store while a ScanAuditLeaves scan runs (fast_).
   bool OnEntry(const AuditLeafView& e);
@@ -284,16 +422,18 @@ Result<VerifyReport> Verifier::Run() {
     Status s = Ok();
     if (fast_) {
       bool yielded = false;
-      s = store_.ScanAuditLeaves(0, options_.check_events, [&](const AuditLeafView& e) {
-        yielded = true;
-        return OnEntry(e);
-      });
+      s = options_.pipeline ? ScanPipelined(&yielded)
+                            : store_.ScanAuditLeaves(0, options_.check_events,
+                                                     [&](const AuditLeafView& e) {
+                                                       yielded = true;
+                                                       return OnEntry(e);
+                                                     });
       if (!s && !yielded && s.error().reason == "scan_leaves_unsupported") {
         fast_ = false;  // the store counts events but cannot stream leaves
       }
     }
     if (!fast_) {
-      s = store_.ScanAudit(0, [this](const AuditEntry& e) { return OnEntry(ViewOf(e)); });
+      s = store_.ScanAudit(0, [this](const AuditEntry& e) { return OnEntry(AuditLeafView::Of(e)); });
     }
     if (error_) return std::unexpected(*error_);
     if (!s) return std::unexpected(s.error());
@@ -349,6 +489,47 @@ Result<VerifyReport> Verifier::Run() {
   }
   report_.ok = true;
   return report_;
+}
+
+Status Verifier::ScanPipelined(bool* yielded) {
+  BatchPipe pipe;
+  const int64_t size = size_;
+  const bool with_events = options_.check_events;
+  std::thread reader([&] {
+    std::unique_ptr<LeafBatch> batch = pipe.TakeEmpty();
+    bool open = true;
+    Status s = store_.ScanAuditLeaves(0, with_events, [&](const AuditLeafView& e) {
+      batch->Add(e);
+      // Leaves appended after the size was read are not verified.
+      if (batch->size() < LeafBatch::kRows && e.index + 1 < size) return true;
+      open = pipe.Push(std::move(batch));
+      batch = pipe.TakeEmpty();
+      return open && e.index + 1 < size;
+    });
+    if (open && batch->size() > 0) pipe.Push(std::move(batch));
+    pipe.Close(std::move(s));
+  });
+  // However this thread leaves (a failure, an exception), the reader is
+  // released and joined.
+  struct Joiner {
+    BatchPipe& pipe;
+    std::thread& reader;
+    ~Joiner() {
+      pipe.Stop();
+      reader.join();
+    }
+  };
+  {
+    Joiner joiner{pipe, reader};
+    bool go = true;
+    while (auto batch = pipe.Pop()) {
+      *yielded = true;
+      for (size_t i = 0; go && i < batch->size(); ++i) go = OnEntry(batch->View(i));
+      pipe.Recycle(std::move(batch));
+      if (!go) break;
+    }
+  }
+  return pipe.status();
 }
 
 bool Verifier::OnEntry(const AuditLeafView& e) {

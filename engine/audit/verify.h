@@ -22,6 +22,11 @@
 // Store::ScanAuditLeaves (SQLite, memory) are verified in one pass over the
 // leaves in place, each event leaf compared byte for byte with the stored
 // event's canonical bytes (no decoding), plus one count of the stored events.
+// With VerifyOptions::pipeline (the default) that pass reads the store on a
+// second thread, copying batches of leaves out of the store's buffers, while
+// the calling thread hashes and checks them; the order of checks and the
+// report are the same as on one thread, and the reading thread stops within
+// a few batches of the first failure.
 // Other stores are read through ScanAudit, with check_events re-deriving
 // each instance's leaves from LoadEvents + GetInstance; there a store's
 // "corrupt_history" error (rows it cannot read back) becomes a failure
@@ -54,6 +59,11 @@ struct VerifyOptions {
   // comment); false forces the ScanAudit / LoadEvents way (benchmarks and
   // tests compare the two).
   bool in_place = true;
+  // In place, read the store on a second thread (copying each batch of
+  // leaves out of its buffers) while this thread verifies: on two cores the
+  // scan and the hashing overlap. The checks and the report are the same
+  // either way; false verifies on the calling thread only.
+  bool pipeline = true;
   // Called every `progress_every` leaves with (leaves checked, log size).
   std::function<void(int64_t, int64_t)> progress;
   int64_t progress_every = 1 << 20;

@@ -50,11 +50,12 @@ struct Reader {
   // Phase 1: reads JSON into a raw tree (objects become records, nothing is
   // interpreted), checking syntax, key order and JSON nesting.
   bool ReadRaw(Value* out, int raw_depth);
-  // Phase 2: turns a raw tree into the value it encodes (tagged scalars,
-  // wrapped records), checking the value nesting limit. `out` may alias
-  // an element of `raw`'s parent: `raw` is taken by value.
-  static bool Interpret(Value raw, int depth, Value* out);
-  static bool InterpretMembers(Value raw_record, int depth, Value* out);
+  // Phase 2: turns a raw tree, in place, into the value it encodes (tagged
+  // scalars, wrapped records), checking the value nesting limit. On failure
+  // `*v` is left partly interpreted and must be discarded.
+  static bool Interpret(Value* v, int depth);
+  // The members of the raw record `*record`, one nesting level down.
+  static bool InterpretMembers(Value* record, int depth);
 };
 
 }  // namespace approvald::canonical

@@ -835,6 +835,164 @@ Result<CheckOutcome> SplitPurchase(const CheckInput& in) {
 }
 
 // ---------------------------------------------------------------------------
+// passed_decision and decision_register
+
+// One element of facts "decisions", checked.
+struct Decision {
+  Value instance;
+  std::string number;
+  std::string result;
+  std::string category;
+  Value date;    // Date or null
+  Value amount;  // Money or null
+  std::string topic;
+};
+
+Result<std::vector<Decision>> ReadDecisions(const CheckInput& in) {
+  std::vector<Decision> out;
+  if (!in.facts) return out;
+  const Value* list = rec::Find(in.facts->values, kFactDecisions);
+  if (!list) return out;
+  auto bad = [](size_t i, const std::string& what) {
+    return MakeError(ErrorCode::kInternal, "bad_facts",
+                     "facts decisions[" + std::to_string(i) + "]: " + what +
+                         " — the service must gather records of the shape "
+                         "core/checks.h documents");
+  };
+  if (!list->is_list()) return bad(0, "'decisions' is not a list");
+  for (size_t i = 0; i < list->as_list().size(); ++i) {
+    const Value& v = list->as_list()[i];
+    if (!v.is_record()) return bad(i, "not a record");
+    const Value::Record& r = v.as_record();
+    Decision d;
+    const Value* inst = rec::Find(r, "instance");
+    if (!inst || !(inst->is_int() || inst->is_string()))
+      return bad(i, "'instance' is missing or not an int or text");
+    d.instance = *inst;
+    for (auto [key, to] : {std::pair<const char*, std::string*>{"number", &d.number},
+                           {"result", &d.result},
+                           {"category", &d.category}}) {
+      const Value* s = rec::Find(r, key);
+      if (!s || !s->is_string())
+        return bad(i, std::string("'") + key + "' is missing or not text");
+      *to = s->as_string();
+    }
+    d.date = DateOrNull(r, "date");
+    if (const Value* a = rec::Find(r, "amount"); a && !a->is_null()) {
+      if (!a->is_money()) return bad(i, "'amount' is not money");
+      d.amount = *a;
+    }
+    if (const Value* t = rec::Find(r, "topic"); t && t->is_string())
+      d.topic = t->as_string();
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Value::Record DecisionDetails(const Decision& d) {
+  Value::Record r;
+  r["instance"] = d.instance;
+  r["number"] = Value::Str(d.number);
+  r["result"] = Value::Str(d.result);
+  r["category"] = Value::Str(d.category);
+  r["date"] = d.date;
+  r["amount"] = d.amount;
+  r["topic"] = Value::Str(d.topic);
+  return r;
+}
+
+// The text of form field `param` (default `def`), trimmed of surrounding
+// blanks; empty when absent or not text.
+std::string TrimmedText(const CheckInput& in, const std::string& param,
+                        const std::string& def) {
+  const Value* v = FormField(in, param, def);
+  if (!v || !v->is_string()) return "";
+  const std::string& s = v->as_string();
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+Result<CheckOutcome> PassedDecision(const CheckInput& in) {
+  CheckOutcome out;
+  out.verdict = CheckVerdict::kFail;
+  const std::string ref = TrimmedText(in, "ref_field", "decision_ref");
+  out.details["ref"] = ref.empty() ? Value::Null() : Value::Str(ref);
+  if (ref.empty()) {
+    out.reasons.push_back("decision_ref_missing");
+    return out;
+  }
+  auto decisions = ReadDecisions(in);
+  if (!decisions) return std::unexpected(decisions.error());
+  std::vector<const Decision*> named;
+  for (const Decision& d : *decisions)
+    if (d.number == ref) named.push_back(&d);
+  if (named.empty()) {
+    out.reasons.push_back("decision_unknown:" + ref);
+    return out;
+  }
+  if (named.size() > 1) {
+    Value::List all;
+    for (const Decision* d : named) all.push_back(Value::Of(DecisionDetails(*d)));
+    out.details["decisions"] = Value::Of(std::move(all));
+    out.reasons.push_back("decision_ambiguous:" + ref);
+    return out;
+  }
+  const Decision& d = *named.front();
+  out.details["decision"] = Value::Of(DecisionDetails(d));
+  if (d.result != "passed")
+    out.reasons.push_back("decision_not_passed:" + ref + ":" + d.result);
+  const Value* categories = nullptr;
+  if (in.params) {
+    auto it = in.params->find("categories");
+    if (it != in.params->end()) categories = &it->second;
+  }
+  if (categories) {
+    if (!categories->is_list())
+      return MakeError(ErrorCode::kInternal, "bad_params",
+                       "passed_decision: params.categories must list category names");
+    out.details["categories"] = *categories;
+    if (!Contains(categories->as_list(), d.category))
+      out.reasons.push_back("decision_wrong_category:" + ref + ":" + d.category);
+  }
+  const Value* amount = FormField(in, "amount_field", "amount");
+  if (amount && amount->is_money() && d.amount.is_money()) {
+    out.details["amount"] = *amount;
+    if (amount->as_money() > d.amount.as_money())
+      out.reasons.push_back("decision_amount_exceeded:" + ref);
+  }
+  if (out.reasons.empty()) out.verdict = CheckVerdict::kPass;
+  return out;
+}
+
+Result<CheckOutcome> DecisionRegister(const CheckInput& in) {
+  CheckOutcome out;
+  const std::string number = TrimmedText(in, "number_field", "decision_no");
+  out.details["number"] = number.empty() ? Value::Null() : Value::Str(number);
+  const Value* cat = FormField(in, "category_field", "category");
+  out.details["category"] = cat && cat->is_string() ? *cat : Value::Null();
+  const Value* amount = FormField(in, "amount_field", "amount");
+  out.details["amount"] = amount && amount->is_money() ? *amount : Value::Null();
+  const Value* topic = FormField(in, "topic_field", "topic");
+  out.details["topic"] = topic && topic->is_string() ? *topic : Value::Null();
+  if (number.empty()) {
+    out.verdict = CheckVerdict::kFail;
+    out.reasons.push_back("decision_no_missing");
+    return out;
+  }
+  auto decisions = ReadDecisions(in);
+  if (!decisions) return std::unexpected(decisions.error());
+  for (const Decision& d : *decisions) {
+    if (d.number != number) continue;
+    out.verdict = CheckVerdict::kFail;
+    out.reasons.push_back("decision_no_taken:" + number + ":" + InstanceText(d.instance));
+    return out;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
 // required_by_category
 
 // True if the form gives `name`: present, not null, not empty text or list.
@@ -891,9 +1049,11 @@ Result<CheckOutcome> RequiredByCategory(const CheckInput& in) {
 const CheckRegistry& CheckRegistry::Builtin() {
   static const CheckRegistry* registry = [] {
     auto* r = new CheckRegistry();
+    r->Register("decision_register", DecisionRegister);
     r->Register("duplicate_invoice", DuplicateInvoice);
     r->Register("expense_standard", ExpenseStandard);
     r->Register("large_amount", LargeAmountCheck);
+    r->Register("passed_decision", PassedDecision);
     r->Register("procurement_method", ProcurementMethod);
     r->Register("required_by_category", RequiredByCategory);
     r->Register("split_purchase", SplitPurchase);

@@ -49,6 +49,34 @@
 //                     "fields_missing:<field>" without an amount.
 //   params: amount_field ("amount"), fund_source_field ("fund_source").
 //
+// passed_decision     The request names (ref_field) a 三重一大 decision that
+//                     passed: facts "decisions" hold a decision with that
+//                     number whose meeting result is "passed", whose category
+//                     is one of params.categories (when given) and, when both
+//                     state an amount, that authorised at least the request's
+//                     amount. fail "decision_ref_missing" (no number given),
+//                     "decision_unknown:<ref>" (no live topic has the number),
+//                     "decision_ambiguous:<ref>" (two topics have it),
+//                     "decision_not_passed:<ref>:<result>" (failed / deferred
+//                     缓议), "decision_wrong_category:<ref>:<category>",
+//                     "decision_amount_exceeded:<ref>" (the request is above
+//                     what the decision authorised). details: ref, decision
+//                     {instance, category, result, date, amount, topic}.
+//   params: ref_field ("decision_ref"), amount_field ("amount"), categories
+//           (a list of category option names; absent: any category).
+//   facts:  "decisions": list of DecisionFact records (below).
+//
+// decision_register   Run by the collective-decision workflow once a topic
+//                     passed: the decision number (number_field) is given and
+//                     no other live topic holds it. fail "decision_no_missing",
+//                     "decision_no_taken:<no>:<instance>". details: number,
+//                     category, amount (null when not given), topic; the
+//                     service turns them into the decision's fact
+//                     (service/facts.h), with the meeting's result and date.
+//   params: number_field ("decision_no"), category_field ("category"),
+//           amount_field ("amount"), topic_field ("topic").
+//   facts:  "decisions" (as for passed_decision).
+//
 // procurement_method  Classifies a purchase request against the catalogue of
 //                     the unit's jurisdiction and budget level in force today:
 //                       centralised    the item is in the catalogue's
@@ -160,8 +188,23 @@ struct CheckOutcome {
 //                                      exceptions): not counted as a split
 //   A record without instance, budget_project, item, fiscal_year, amount,
 //   method or date, or with a wrong type, makes the check return an Error.
+//   "decisions"        list of DecisionFact records: the 三重一大 decisions
+//                      of live topics (running or approved) whose number is
+//                      the one the form names. Each record:
+//       instance        int (or text): the topic's instance id
+//       number          text           the decision number (决策文号)
+//       result          text           passed | failed | deferred: the last
+//                                      meeting's result before the number
+//       category        text           major_decision | personnel |
+//                                      major_project | large_funds
+//       date            Date           the Shanghai day of that meeting
+//       amount          Money          (optional) the amount it concerns
+//       topic           text           (optional)
+//   A record without instance, number, result or category, or with a wrong
+//   type, makes the check return an Error.
 inline constexpr char kFactInvoiceNumbers[] = "invoice_numbers";
 inline constexpr char kFactPurchases[] = "purchases";
+inline constexpr char kFactDecisions[] = "decisions";
 
 struct CheckFacts {
   Value::Record values;

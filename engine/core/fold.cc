@@ -377,6 +377,9 @@ Status Apply(InstanceState& st, const Event& e) {
     for (const auto& [k, v] : rec::Sub(d, "fields")) st.form[k] = v;
     st.acts.push_back(Act{person, e.actor, e.node, decision, e.version});
   } else if (k == Kind::kReturned) {
+    // Returning is a decision on the node: the person keeps the instance in
+    // their done work and may still read it once their task is cancelled.
+    st.acts.push_back(Act{e.actor, e.actor, e.node, "return", e.version});
     std::string to = rec::Str(d, "to");
     if (to == "start") {
       st.completed.clear();

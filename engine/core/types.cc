@@ -110,7 +110,9 @@ std::string FormatDate(Date d) {
   int y;
   unsigned m, day;
   CivilFromDate(d, &y, &m, &day);
-  char buf[16];
+  // Room for any int year and any unsigned month and day, so the output is
+  // never truncated (dates far outside 0000-9999 still format in full).
+  char buf[40];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, day);
   return buf;
 }
@@ -183,8 +185,8 @@ std::optional<Timestamp> ParseTimestamp(std::string_view s) {
     while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
     size_t n = pos - start;
     if (n == 0 || n > 9) return std::nullopt;
-    int v;
-    ParseDigits(s, start, n < 3 ? n : 3, &v);
+    int v = 0;
+    if (!ParseDigits(s, start, n < 3 ? n : 3, &v)) return std::nullopt;
     milli = n == 1 ? v * 100 : n == 2 ? v * 10 : v;
   }
   int64_t offset = 0;

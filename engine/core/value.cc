@@ -437,36 +437,31 @@ bool Reader::ReadRaw(Value* out, int raw_depth) {
   return true;
 }
 
-bool Reader::Interpret(Value raw, int depth, Value* out) {
-  if (raw.is_list()) {
+bool Reader::Interpret(Value* v, int depth) {
+  if (v->is_list()) {
     if (depth + 1 > kMaxValueDepth) return false;
-    auto& list = std::get<Value::List>(raw.v);
-    for (Value& element : list) {
-      if (!Interpret(std::move(element), depth + 1, &element)) return false;
+    for (Value& element : std::get<Value::List>(v->v)) {
+      if (!Interpret(&element, depth + 1)) return false;
     }
-    *out = std::move(raw);
     return true;
   }
-  if (!raw.is_record()) {
-    *out = std::move(raw);
-    return true;
-  }
-  auto& members = std::get<Value::Record>(raw.v);
+  if (!v->is_record()) return true;
+  auto& members = std::get<Value::Record>(v->v);
   if (members.size() == 1 && IsReservedRecordKey(members.begin()->first)) {
     const std::string& tag = members.begin()->first;
     Value& member = members.begin()->second;
     if (tag == "fen" && member.is_int()) {
-      *out = Value::Of(Money{member.as_int()});
+      *v = Value::Of(Money{member.as_int()});
       return true;
     }
     if (tag == "ts" && member.is_int()) {
-      *out = Value::Of(Timestamp{member.as_int()});
+      *v = Value::Of(Timestamp{member.as_int()});
       return true;
     }
     if (tag == "date" && member.is_string()) {
       auto d = ParseExpandedDate(member.as_string());
       if (!d) return false;
-      *out = Value::Of(*d);
+      *v = Value::Of(*d);
       return true;
     }
     if (tag == "record" && member.is_record()) {
@@ -474,28 +469,27 @@ bool Reader::Interpret(Value raw, int depth, Value* out) {
       // only such records are ever written wrapped.
       auto& inner = std::get<Value::Record>(member.v);
       if (inner.size() != 1 || !IsReservedRecordKey(inner.begin()->first)) return false;
-      return InterpretMembers(std::move(member), depth, out);
+      Value unwrapped = std::move(member);  // out of the wrapper before it is replaced
+      *v = std::move(unwrapped);
+      return InterpretMembers(v, depth);
     }
     // Anything else of this shape would have been written wrapped.
     return false;
   }
-  return InterpretMembers(std::move(raw), depth, out);
+  return InterpretMembers(v, depth);
 }
 
-bool Reader::InterpretMembers(Value raw_record, int depth, Value* out) {
+bool Reader::InterpretMembers(Value* record, int depth) {
   if (depth + 1 > kMaxValueDepth) return false;
-  auto& members = std::get<Value::Record>(raw_record.v);
-  for (auto& [key, member] : members) {
-    if (!Interpret(std::move(member), depth + 1, &member)) return false;
+  for (auto& [key, member] : std::get<Value::Record>(record->v)) {
+    if (!Interpret(&member, depth + 1)) return false;
   }
-  *out = std::move(raw_record);
   return true;
 }
 
 bool Reader::ReadValue(Value* out, int depth) {
-  Value raw;
-  if (!ReadRaw(&raw, 0)) return false;
-  return Interpret(std::move(raw), depth, out);
+  if (!ReadRaw(out, 0)) return false;
+  return Interpret(out, depth);
 }
 
 }  // namespace canonical

@@ -159,8 +159,13 @@ Result<InstanceView> Engine::Submit(const SubmitRequest& req) {
     return std::unexpected(decision.error());
   }
   std::string hash = req.idempotency_key.empty() ? "" : Fingerprint(req.workflow, cmd);
-  return Commit(*def, empty, std::move(*decision), req.idempotency_key,
-                req.actor.value, hash, req.actor);
+  auto result = Commit(*def, empty, std::move(*decision), req.idempotency_key,
+                       req.actor.value, hash, req.actor);
+  // The store refused it (an exclusive fact another instance holds, e.g. an
+  // invoice number claimed at the same moment): a refusal like Decide's.
+  if (!result && result.error().code == ErrorCode::kRejected)
+    AuditRefusal(cmd, InstanceId{}, result.error());
+  return result;
 }
 
 Result<std::shared_ptr<const CachedInstance>> Engine::LoadFromStore(InstanceId id) {
@@ -250,6 +255,8 @@ Result<InstanceView> Engine::ActOnce(const ActRequest& req,
                          : Fingerprint(std::to_string(req.instance.value), req.command);
   auto result = Commit(**def, state, std::move(*decision), req.idempotency_key,
                        req.command.actor.value, hash, viewer);
+  if (!result && result.error().code == ErrorCode::kRejected)
+    AuditRefusal(req.command, req.instance, result.error());  // see Submit
   // Lost the store's version check on a cached state, and the client did not
   // pin a version: the cache was behind (or another call won); decide again.
   if (!result && from_cache && !req.expected_version &&
@@ -322,6 +329,9 @@ Result<InstanceView> Engine::Commit(const WorkflowDef& def, const InstanceState&
     if (appended.error().code == ErrorCode::kConflict)
       log_->warn("conflict inst={} wf={} expected={} reason={}", before.id.value,
                  def.id, before.version, appended.error().reason);
+    else if (appended.error().code == ErrorCode::kRejected)
+      log_->info("append refused inst={} wf={} reason={}", before.id.value, def.id,
+                 appended.error().reason);
     else
       log_->error("append failed inst={} wf={}: {}", before.id.value, def.id,
                   appended.error().ToString());
@@ -378,6 +388,21 @@ Result<InstanceView> Engine::Get(InstanceId id, const PersonId& viewer) {
   view.row = (*entry)->row;
   view.def = *def;
   view.state = (*entry)->state;
+  auto org = this->org();
+  DecideContext ctx = MakeContext(**def, *org, nullptr);
+  view.actions = AvailableActions(ctx, view.state, viewer);
+  return view;
+}
+
+std::optional<InstanceView> Engine::GetCached(InstanceId id, const PersonId& viewer) {
+  auto entry = cache_.Find(id);
+  if (!entry) return std::nullopt;
+  auto def = DefinitionOf(entry->state);
+  if (!def) return std::nullopt;  // Get reports it
+  InstanceView view;
+  view.row = entry->row;
+  view.def = *def;
+  view.state = entry->state;
   auto org = this->org();
   DecideContext ctx = MakeContext(**def, *org, nullptr);
   view.actions = AvailableActions(ctx, view.state, viewer);

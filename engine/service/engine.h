@@ -90,6 +90,11 @@ class Engine {
   // kNotFound if it does not exist. Visibility is decided by the caller
   // (api/) with CanView().
   Result<InstanceView> Get(InstanceId id, const PersonId& viewer);
+  // Get answered from the state cache alone: nullopt when the instance is
+  // not cached (or its definition is missing), and the caller then uses Get.
+  // Never touches the store, so it may run on a thread that must not block
+  // on I/O (the API's network thread).
+  std::optional<InstanceView> GetCached(InstanceId id, const PersonId& viewer);
   // True if `viewer` submitted, acts or acted on, or is CC'd on the instance.
   bool CanView(const InstanceView& view, const PersonId& viewer) const;
   Result<std::vector<Event>> Trail(InstanceId id);

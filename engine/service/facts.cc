@@ -15,10 +15,20 @@ namespace {
 constexpr char kDuplicateInvoice[] = "duplicate_invoice";
 constexpr char kProcurementMethod[] = "procurement_method";
 constexpr char kSplitPurchase[] = "split_purchase";
+constexpr char kPassedDecision[] = "passed_decision";
+constexpr char kDecisionRegister[] = "decision_register";
 
 bool IsFactCheck(const std::string& check) {
   return check == kDuplicateInvoice || check == kProcurementMethod ||
-         check == kSplitPurchase;
+         check == kSplitPurchase || check == kPassedDecision ||
+         check == kDecisionRegister;
+}
+
+// True while the instance may still hold what it claims: its exclusive facts
+// (invoice numbers, decision numbers) stay exclusive only then.
+bool IsLive(InstanceStatus s) {
+  return s == InstanceStatus::kRunning || s == InstanceStatus::kApproved ||
+         s == InstanceStatus::kDraft;
 }
 
 // A node param naming a form field, or `def` when the node leaves it out.
@@ -50,6 +60,64 @@ std::vector<std::string> InvoiceNumbers(const WorkflowDef& def, const FormData& 
     }
   }
   return {numbers.begin(), numbers.end()};
+}
+
+// The decision numbers the form names: the ref_field of passed_decision nodes
+// and the number_field of decision_register nodes, trimmed, once each.
+std::vector<std::string> DecisionNumbers(const WorkflowDef& def, const FormData& form) {
+  std::set<std::string> out;
+  for (auto [check, param, dflt] : {std::tuple<const char*, const char*, const char*>{
+                                        kPassedDecision, "ref_field", "decision_ref"},
+                                    {kDecisionRegister, "number_field", "decision_no"}})
+    for (const NodeDef* n : CheckNodes(def, check)) {
+      auto it = form.find(ParamOr(*n, param, dflt));
+      if (it == form.end() || !it->second.is_string()) continue;
+      const std::string& text = it->second.as_string();
+      size_t b = text.find_first_not_of(" \t\r\n");
+      if (b == std::string::npos) continue;
+      size_t e = text.find_last_not_of(" \t\r\n");
+      out.insert(text.substr(b, e - b + 1));
+    }
+  return {out.begin(), out.end()};
+}
+
+// The decision a collective-decision instance states: from the last
+// decision_register check event that passed, with the result and Shanghai
+// day of the last meeting closed before it; nullopt when none passed.
+std::optional<FactRow> DecisionOf(const std::vector<const Event*>& history) {
+  const Event* reg = nullptr;
+  const Event* closed = nullptr;
+  const Event* closed_before_reg = nullptr;
+  for (const Event* e : history) {
+    if (e->type == ev::kMeetingClosed) closed = e;
+    if (e->type == ev::kCheckCompleted &&
+        rec::Str(e->data, "check") == kDecisionRegister) {
+      if (rec::Str(e->data, "verdict") == "pass") {
+        reg = e;
+        closed_before_reg = closed;
+      } else {
+        reg = nullptr;  // a later failed registration withdraws the number
+      }
+    }
+  }
+  if (!reg) return std::nullopt;
+  const Value::Record& d = rec::Sub(reg->data, "details");
+  std::string number = rec::Str(d, "number");
+  if (number.empty()) return std::nullopt;
+  Value::Record data;
+  data["number"] = Value::Str(number);
+  data["category"] = Value::Str(rec::Str(d, "category"));
+  const Value* amount = rec::Find(d, "amount");
+  data["amount"] = amount && amount->is_money() ? *amount : Value::Null();
+  data["topic"] = Value::Str(rec::Str(d, "topic"));
+  // Without a meeting record the registration proves nothing: not passed.
+  data["result"] = Value::Str(
+      closed_before_reg ? rec::Str(closed_before_reg->data, "result") : "no_meeting");
+  data["date"] = closed_before_reg ? Value::Of(ShanghaiDateOf(closed_before_reg->at))
+                                   : Value::Of(ShanghaiDateOf(reg->at));
+  FactRow row{kFactKindDecision, number, std::move(data)};
+  row.exclusive = true;
+  return row;
 }
 
 // The text form fields `param` names in the procurement check nodes.
@@ -112,6 +180,9 @@ std::optional<Value::Record> PurchaseOf(const WorkflowDef& def, const InstanceSt
 
 bool ChangesFacts(const Event& e) {
   if (e.type == ev::kSubmitted || e.type == ev::kResubmitted) return true;
+  // Ending (approved, rejected, withdrawn, cancelled) changes whether the
+  // instance's numbers stay exclusive.
+  if (e.type == ev::kCompleted || e.type == ev::kWithdrawn) return true;
   if (e.type == ev::kSigned && !rec::Sub(e.data, "fields").empty()) return true;
   return e.type == ev::kCheckCompleted && IsFactCheck(rec::Str(e.data, "check"));
 }
@@ -170,6 +241,25 @@ Result<CheckFacts> GatherFacts(Store& store, const WorkflowDef& def,
     for (auto& [id, r] : by_instance) purchases.push_back(Value::Of(std::move(r)));
     facts.values[kFactPurchases] = Value::Of(std::move(purchases));
   }
+
+  if (!CheckNodes(def, kPassedDecision).empty() ||
+      !CheckNodes(def, kDecisionRegister).empty()) {
+    FactQuery q;
+    q.kind = kFactKindDecision;
+    q.keys = DecisionNumbers(def, form);
+    q.exclude = state.id;
+    Value::List decisions;
+    if (!q.keys.empty()) {
+      auto hits = store.FindFacts(q);
+      if (!hits) return std::unexpected(hits.error());
+      for (const FactHit& h : *hits) {
+        Value::Record r = h.fact.data;
+        r["instance"] = Value::Int(h.instance.value);
+        decisions.push_back(Value::Of(std::move(r)));
+      }
+    }
+    facts.values[kFactDecisions] = Value::Of(std::move(decisions));
+  }
   return facts;
 }
 
@@ -179,20 +269,38 @@ Result<std::optional<std::vector<FactRow>>> FactsOf(Store& store, const Workflow
   if (!UsesFacts(def) ||
       std::none_of(events.begin(), events.end(), ChangesFacts))
     return std::optional<std::vector<FactRow>>();
+  const bool live = IsLive(state.status);
   std::vector<FactRow> rows;
-  for (const std::string& number : InvoiceNumbers(def, state.form))
-    rows.push_back(FactRow{kFactKindInvoice, number, {}});
+  for (const std::string& number : InvoiceNumbers(def, state.form)) {
+    FactRow row{kFactKindInvoice, number, {}};
+    row.exclusive = live;  // one live reimbursement per invoice number
+    rows.push_back(std::move(row));
+  }
 
   bool buys = !CheckNodes(def, kProcurementMethod).empty() ||
               !CheckNodes(def, kSplitPurchase).empty();
+  bool decides = !CheckNodes(def, kDecisionRegister).empty();
+  std::vector<Event> earlier;
+  if (decides && state.id.value != 0) {
+    // The meeting's result precedes the registration: read the whole history.
+    auto loaded = store.LoadEvents(state.id);
+    if (!loaded) return std::unexpected(loaded.error());
+    earlier = std::move(*loaded);
+    std::vector<const Event*> history;
+    for (const Event& e : earlier) history.push_back(&e);
+    for (const Event& e : events) history.push_back(&e);
+    if (auto row = DecisionOf(history)) {
+      row->exclusive = live;  // one live topic per decision number
+      rows.push_back(std::move(*row));
+    }
+  }
   if (buys) {
     std::vector<const Event*> checks;
     auto is_check = [](const Event& e) {
       return e.type == ev::kCheckCompleted && IsFactCheck(rec::Str(e.data, "check"));
     };
     bool in_batch = std::any_of(events.begin(), events.end(), is_check);
-    std::vector<Event> earlier;
-    if (!in_batch && state.id.value != 0) {
+    if (!in_batch && earlier.empty() && state.id.value != 0) {
       auto loaded = store.LoadEvents(state.id);
       if (!loaded) return std::unexpected(loaded.error());
       earlier = std::move(*loaded);

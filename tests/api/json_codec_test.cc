@@ -174,6 +174,26 @@ TEST(JsonCodecTest, PersonsCarryDisplayNames) {
   EXPECT_TRUE(PersonJson(org, PersonId()).is_null());
 }
 
+TEST(JsonCodecTest, EnumFieldsCarryTheirOptionLabels) {
+  Type kind = Type::Of(TypeKind::kEnum);
+  kind.options = {"travel", "meeting", "other"};
+  kind.option_labels = {"差旅费", "", "其他"};  // an empty label: show the id
+  kind.option_labels_en = {"Travel"};          // shorter: the rest fall back too
+  FieldDef f = Field("category", kind, true);
+  f.label = "费用类别";
+  json::object o = FieldDefToJson(f);
+  EXPECT_EQ(ToText(o.at("options")), R"(["travel","meeting","other"])");
+  EXPECT_EQ(ToText(o.at("option_labels")), R"(["差旅费","meeting","其他"])");
+  EXPECT_EQ(ToText(o.at("option_labels_en")), R"(["Travel","meeting","other"])");
+  // A list of enums carries them on its element.
+  Type list = Type::Of(TypeKind::kList);
+  list.element = std::make_shared<Type>(kind);
+  json::value lt = TypeToJson(list);
+  EXPECT_EQ(ToText(lt.at("element").at("option_labels")), R"(["差旅费","meeting","其他"])");
+  // Other types have none.
+  EXPECT_FALSE(FieldDefToJson(Field("n", Type::Of(TypeKind::kInt))).contains("option_labels"));
+}
+
 TEST(JsonCodecTest, HashHexRoundTrips) {
   Hash h{};
   for (size_t i = 0; i < h.size(); ++i) h[i] = static_cast<uint8_t>(i * 7);

@@ -7,12 +7,9 @@
 
 #include <boost/json.hpp>
 
-#include "api/bootstrap.h"
 #include "api/http_errors.h"
 #include "api/json_codec.h"
-#include "core/registry.h"
-#include "store/memory/memory_store.h"
-#include "store/memory/user_store.h"
+#include "tests/api/router_fixture.h"
 
 namespace approvald::api {
 namespace {
@@ -20,77 +17,19 @@ namespace {
 using ::testing::HasSubstr;
 namespace json = boost::json;
 
-class RouterTest : public ::testing::Test {
+class RouterTest : public RouterFixture {
  protected:
   RouterTest()
-      : clock_(Timestamp{1'764'300'000'000}),  // 2025-11-28, a Friday
-        auth_(FastAuth(), users_, store_, clock_),
-        limiter_(1000, 1000) {
-    auto org = LoadOrgFile(APPROVAL_SOURCE_DIR "/config/org.yaml");
-    EXPECT_TRUE(org.has_value()) << org.error().message;
-    org_ = *org;
-    auto n = LoadWorkflows(APPROVAL_SOURCE_DIR "/workflows", *org_, store_, registry_);
-    EXPECT_TRUE(n.has_value()) << n.error().message;
-    // The shipped unit configuration: the expense workflow's checks read it.
-    auto unit = LoadUnitConfigFiles(APPROVAL_SOURCE_DIR "/config/unit.yaml",
-                                    APPROVAL_SOURCE_DIR "/config/procurement-catalogue.yaml",
-                                    *org_);
-    EXPECT_TRUE(unit.has_value()) << unit.error().message;
-    EngineOptions engine_options;
-    if (unit) engine_options.unit_config = std::move(*unit);
-    engine_ = std::make_unique<Engine>(std::move(engine_options), store_, clock_, org_,
-                                       registry_, nullptr);
-    services_ = std::make_unique<Services>(Services{*engine_, store_, auth_, limiter_, metrics_,
-                                                    clock_, options_, [this] { return mono_ms_; },
-                                                    nullptr});
-    for (const char* p : {"zhang_min", "lin_xiaoyan", "zheng_li", "li_jianhua", "wang_haiyan",
-                          "sun_yue", "xu_lei"}) {
-      EXPECT_TRUE(auth_.AddUser(p, Role::kUser, PersonId(p), "password-1", "test").has_value());
-    }
-    EXPECT_TRUE(auth_.AddUser("audit", Role::kAuditor, PersonId(), "password-1", "t").has_value());
-    EXPECT_TRUE(auth_.AddUser("root", Role::kAdmin, PersonId(), "password-1", "t").has_value());
-  }
-
-  static AuthOptions FastAuth() {
-    AuthOptions o;
-    o.argon2_memory_kib = 64;
-    o.argon2_iterations = 1;
-    o.session_cache_ms = 0;
-    return o;
-  }
-
-  Response Call(http::verb method, std::string target, std::string body = "",
-                const std::string& token = "",
-                std::vector<std::pair<std::string, std::string>> headers = {}) {
-    Request req;
-    req.msg.method(method);
-    req.msg.target(target);
-    req.msg.version(11);
-    req.msg.body() = std::move(body);
-    if (!token.empty()) req.msg.set(http::field::authorization, "Bearer " + token);
-    for (auto& [k, v] : headers) req.msg.set(k, v);
-    req.msg.prepare_payload();
-    req.remote = "127.0.0.1";
-    req.request_id = "t";
-    return Route(req, *services_);
-  }
-
-  static json::value Body(const Response& r) { return json::parse(r.msg.body()); }
-  static std::string Code(const Response& r) {
-    return std::string(Body(r).at("error").at("code").as_string());
-  }
-
-  std::string Login(const std::string& user, const std::string& password = "password-1") {
-    auto r = Call(http::verb::post, "/api/v1/auth/login",
-                  R"({"username":")" + user + R"(","password":")" + password + R"("})");
-    EXPECT_EQ(r.msg.result(), http::status::ok) << r.msg.body();
-    return std::string(Body(r).at("token").as_string());
-  }
+      : RouterFixture({Timestamp{1'764'300'000'000},  // 2025-11-28, a Friday
+                       {"zhang_min", "lin_xiaoyan", "zheng_li", "li_jianhua", "wang_haiyan",
+                        "sun_yue", "xu_lei"},
+                       true}) {}
 
   static std::string ExpenseBody(int64_t fen = 12000) {
     return R"({"workflow":"expense","data":{"purpose":"差旅","category":"travel","amount":)" +
            std::to_string(fen) +
-           R"(,"spent_on":"2025-11-20","invoices":[{"number":"FP-)" + std::to_string(fen) +
+           R"(,"travel_approval":"sha256:)" + std::string(64, 'a') +
+           R"(","spent_on":"2025-11-20","invoices":[{"number":"FP-)" + std::to_string(fen) +
            R"(","amount":)" + std::to_string(fen) + "}]}}";
   }
 
@@ -99,19 +38,6 @@ class RouterTest : public ::testing::Test {
     EXPECT_EQ(r.msg.result(), http::status::created) << r.msg.body();
     return Body(r).at("id").as_int64();
   }
-
-  FakeClock clock_;
-  MemoryStore store_;
-  MemoryUserStore users_;
-  AuthService auth_;
-  RateLimiter limiter_;
-  Metrics metrics_;
-  ApiOptions options_;
-  WorkflowRegistry registry_;
-  std::shared_ptr<const Org> org_;
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<Services> services_;
-  int64_t mono_ms_ = 0;
 };
 
 TEST_F(RouterTest, HealthAndOpenApiArePublic) {
@@ -389,7 +315,8 @@ TEST_F(RouterTest, WorkflowsCarryFormVersionsAndDiagram) {
   EXPECT_EQ(b.at("versions").as_array().size(), 1u);
   EXPECT_GT(b.at("form").as_array().size(), 3u);
   EXPECT_GT(b.at("diagram").at("edges").as_array().size(), 3u);
-  EXPECT_EQ(b.at("diagram").at("lanes").as_array().size(), 2u);
+  // dual_review's two lines and finance_staff_review's two (计财室's own claims).
+  EXPECT_EQ(b.at("diagram").at("lanes").as_array().size(), 4u);
   EXPECT_EQ(Call(http::verb::get, "/api/v1/workflows/expense?version=9", "", t).msg.result(),
             http::status::not_found);
 }
@@ -499,6 +426,65 @@ TEST_F(RouterTest, AttachmentDownloadsAreCheckedAgainstTheInstance) {
   EXPECT_EQ(audited.msg.body(), "press-photo-bytes");
 }
 
+// The file name an attachment was uploaded as (?name=, percent-encoded,
+// folder part dropped) comes back with the instances whose form names it;
+// the download stays by hash. Bad names are refused before anything is kept.
+TEST_F(RouterTest, AttachmentsKeepTheirFileNamesForTheInstancesThatNameThem) {
+  std::string clerk = Login("zhang_min");
+  auto put = Call(http::verb::post,
+                  "/api/v1/attachments?name=C%3A%5Cfakepath%5C%E5%AE%A3%E4%BC%A0%E5%9B%BE.jpg",
+                  "poster-bytes", clerk);
+  ASSERT_EQ(put.msg.result(), http::status::created) << put.msg.body();
+  std::string hash(Body(put).at("hash").as_string());
+  EXPECT_EQ(Body(put).at("name").as_string(), "宣传图.jpg");
+  auto unnamed = Call(http::verb::post, "/api/v1/attachments", "other-bytes", clerk);
+  ASSERT_EQ(unnamed.msg.result(), http::status::created);
+  EXPECT_FALSE(Body(unnamed).as_object().contains("name"));
+  std::string other(Body(unnamed).at("hash").as_string());
+
+  auto submitted = Call(http::verb::post, "/api/v1/instances",
+                        R"({"workflow":"publication","data":{"headline":"通知","channel":"website",)"
+                        R"("level":"ordinary","body":"正文","images":[")" + hash + R"(",")" +
+                            other + R"("]}})",
+                        clerk);
+  ASSERT_EQ(submitted.msg.result(), http::status::created) << submitted.msg.body();
+  std::string id = std::to_string(Body(submitted).at("id").as_int64());
+  auto names = Body(submitted).at("attachment_names").as_object();
+  EXPECT_EQ(names.size(), 1u);
+  EXPECT_EQ(names.at(hash).as_string(), "宣传图.jpg");
+  auto got = Call(http::verb::get, "/api/v1/instances/" + id, "", clerk);
+  ASSERT_EQ(got.msg.result(), http::status::ok);
+  EXPECT_EQ(Body(got).at("attachment_names").at(hash).as_string(), "宣传图.jpg");
+  auto bytes = Call(http::verb::get, "/api/v1/attachments/" + hash + "?instance=" + id, "", clerk);
+  EXPECT_EQ(bytes.msg.body(), "poster-bytes");
+
+  for (const char* bad : {"%2F", "a%01b.pdf", "%FF.pdf", "..%2F"}) {
+    auto r = Call(http::verb::post, std::string("/api/v1/attachments?name=") + bad, "x", clerk);
+    EXPECT_EQ(r.msg.result(), http::status::bad_request) << bad << ": " << r.msg.body();
+  }
+  auto longer = Call(http::verb::post, "/api/v1/attachments?name=" + std::string(256, 'a'), "x",
+                     clerk);
+  EXPECT_EQ(longer.msg.result(), http::status::bad_request);
+  EXPECT_THAT(Code(longer), ::testing::AnyOf("invalid_field", "bad_request"));
+}
+
+// Enum fields carry the labels the workflow file gives their options.
+TEST_F(RouterTest, WorkflowFormsCarryEnumOptionLabels) {
+  auto r = Call(http::verb::get, "/api/v1/workflows/expense", "", Login("zhang_min"));
+  ASSERT_EQ(r.msg.result(), http::status::ok) << r.msg.body();
+  const json::value body = Body(r);
+  const json::object* category = nullptr;
+  for (const auto& f : body.at("form").as_array()) {
+    if (f.at("name").as_string() == "category") category = &f.as_object();
+  }
+  ASSERT_NE(category, nullptr);
+  EXPECT_EQ(json::serialize(category->at("options")),
+            R"(["travel","meeting","training","reception","office","other"])");
+  EXPECT_EQ(json::serialize(category->at("option_labels")),
+            R"(["差旅费","会议费","培训费","公务接待费","办公费","其他"])");
+  EXPECT_EQ(category->at("option_labels_en").at(0).as_string(), "Travel");
+}
+
 // The route table: templates for metrics, 405 with the path's verbs, a
 // malformed instance id before the method check, unknown paths 404.
 TEST_F(RouterTest, RouteTableAnswersEveryShapeOfPath) {
@@ -558,6 +544,68 @@ TEST_F(RouterTest, MetricsCountRequestsByRoute) {
   EXPECT_THAT(std::string(m.msg[http::field::content_type]), HasSubstr("text/plain"));
   EXPECT_EQ(Call(http::verb::get, "/api/v1/instances/7", "", Login("zhang_min")).route,
             "/api/v1/instances/{id}");
+}
+
+// With sessions cached, as the daemon runs.
+class CachedRouteTest : public RouterFixture {
+ protected:
+  CachedRouteTest()
+      : RouterFixture({Timestamp{1'764'300'000'000}, {"zhang_min", "xu_lei"}, true, 60'000}) {}
+
+  static Request Get(const std::string& target, const std::string& token) {
+    Request req;
+    req.msg.method(http::verb::get);
+    req.msg.target(target);
+    req.msg.version(11);
+    req.msg.set(http::field::authorization, "Bearer " + token);
+    req.remote = "127.0.0.1";
+    req.request_id = "t";
+    return req;
+  }
+};
+
+// RouteCached answers GET /api/v1/instances/{id} from the cached session and
+// state exactly as Route does (also the 404 of a hidden instance), and leaves
+// every other request to Route.
+TEST_F(CachedRouteTest, AnswersCachedInstanceReadsLikeRoute) {
+  std::string clerk = Login("zhang_min");
+  auto created = Call(http::verb::post, "/api/v1/instances",
+                      R"({"workflow":"expense","data":{"purpose":"文具","category":"office",)"
+                      R"("amount":35600,"spent_on":"2025-11-20",)"
+                      R"("invoices":[{"number":"FP-1","amount":35600}]}})",
+                      clerk);
+  ASSERT_EQ(created.msg.result(), http::status::created) << created.msg.body();
+  std::string path = "/api/v1/instances/" + std::to_string(Body(created).at("id").as_int64());
+  ASSERT_EQ(Call(http::verb::get, "/api/v1/me", "", clerk).msg.result(), http::status::ok);
+
+  Request req = Get(path, clerk);
+  auto fast = RouteCached(req, *services_);
+  ASSERT_TRUE(fast.has_value());
+  Response slow = Route(req, *services_);
+  EXPECT_EQ(fast->msg.result(), http::status::ok);
+  EXPECT_EQ(fast->msg.body(), slow.msg.body());
+  EXPECT_EQ(fast->route, "/api/v1/instances/{id}");
+  EXPECT_EQ(fast->user, "zhang_min");
+  EXPECT_EQ(fast->msg["X-Request-Id"], "t");
+
+  std::string other = Login("xu_lei");
+  ASSERT_EQ(Call(http::verb::get, "/api/v1/me", "", other).msg.result(), http::status::ok);
+  auto hidden = RouteCached(Get(path, other), *services_);
+  ASSERT_TRUE(hidden.has_value());
+  EXPECT_EQ(hidden->msg.result(), http::status::not_found);
+  EXPECT_EQ(hidden->msg.body(), Route(Get(path, other), *services_).msg.body());
+
+  Request post = Get(path, clerk);
+  post.msg.method(http::verb::post);
+  EXPECT_FALSE(RouteCached(post, *services_).has_value());
+  EXPECT_FALSE(RouteCached(Get(path + "?x=1", clerk), *services_).has_value());
+  EXPECT_FALSE(RouteCached(Get(path + "/events", clerk), *services_).has_value());
+  EXPECT_FALSE(RouteCached(Get("/api/v1/instances/999", clerk), *services_).has_value());
+  EXPECT_FALSE(RouteCached(Get(path, "not-a-session"), *services_).has_value());
+  // After logout the session is no longer cached: Route gives the 401.
+  ASSERT_EQ(Call(http::verb::post, "/api/v1/auth/logout", "", clerk).msg.result(),
+            http::status::no_content);
+  EXPECT_FALSE(RouteCached(Get(path, clerk), *services_).has_value());
 }
 
 }  // namespace

@@ -77,6 +77,7 @@ ApiEnv::ApiEnv()
   submit.msg.set(api::http::field::authorization, "Bearer @zhang_min");
   submit.msg.body() =
       R"({"workflow":"expense","data":{"purpose":"差旅","category":"travel","amount":12000,)"
+      R"("travel_approval":"sha256:)" + std::string(64, 'a') + R"(",)"
       R"("spent_on":"2025-11-20","invoices":[{"number":"FP-1","amount":12000}]}})";
   submit.msg.prepare_payload();
   api::Response res = Route(std::move(submit));

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <cstdio>
@@ -389,7 +391,8 @@ Daemon::Daemon(const std::string& data_dir, const std::string& config_yaml,
         << "unit_file: \"" APPROVAL_SOURCE_DIR "/config/unit.yaml\"\n"
         << "procurement_catalogue_file: \"" APPROVAL_SOURCE_DIR
            "/config/procurement-catalogue.yaml\"\n"
-        << "log:\n  level: warn\n"
+        << "log:\n  level: " << options.log_level << "\n  format: " << options.log_format
+        << "\n"
         << config_yaml;
   }
   stderr_path_ = (fs::path(data_dir).parent_path() /
@@ -450,7 +453,15 @@ Daemon::Daemon(const std::string& data_dir, const std::string& config_yaml,
 }
 
 Daemon::~Daemon() {
-  if (pid_ > 0) Stop(SIGTERM);
+  if (pid_ <= 0) return;
+  // A daemon still running at the end of a test must stop cleanly. In the
+  // sanitizer build this is also how a leak or an error found at exit reaches
+  // the test: LeakSanitizer makes the daemon exit non-zero.
+  int code = Stop(SIGTERM);
+  if (code != 0) {
+    ADD_FAILURE() << "approvald did not exit cleanly on SIGTERM (exit code " << code
+                  << "); stderr: " << StderrTail();
+  }
 }
 
 int Daemon::Stop(int sig, std::chrono::milliseconds wait) {

@@ -104,6 +104,9 @@ struct DaemonOptions {
   // writes can grow past this size: a full disk. The hard limit stays, so
   // SetFileSizeLimit can raise it again ("space returns").
   int64_t file_size_limit = 0;
+  // log.level and log.format of the child (its log goes to StderrTail).
+  std::string log_level = "warn";
+  std::string log_format = "text";
 };
 
 // `approvald serve` as a child process on 127.0.0.1 with an ephemeral port.

@@ -67,7 +67,8 @@ std::string Login(HttpClient& c, const std::string& user) {
 
 std::string ExpenseBody(const std::string& invoice, int64_t fen = 12000) {
   return R"({"workflow":"expense","data":{"purpose":"出差","category":"travel","amount":)" +
-         std::to_string(fen) + R"(,"spent_on":"2025-11-20","invoices":[{"number":")" + invoice +
+         std::to_string(fen) + R"(,"travel_approval":"sha256:)" + std::string(64, 'a') +
+         R"(","spent_on":"2025-11-20","invoices":[{"number":")" + invoice +
          R"(","amount":)" + std::to_string(fen) + "}]}}";
 }
 

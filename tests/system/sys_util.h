@@ -44,6 +44,7 @@ inline std::string ExpenseJson(const std::string& invoice, int64_t fen = 12000,
   json::object data;
   data["purpose"] = purpose;
   data["category"] = "travel";
+  data["travel_approval"] = "sha256:" + std::string(64, 'a');  // 出差审批单, required
   data["amount"] = fen;
   data["spent_on"] = "2025-11-20";
   data["invoices"] = json::array{inv};

@@ -153,6 +153,27 @@ async function act(page, id, action, node, { comment, fill } = {}) {
   await Promise.race([moved, refused]);
 }
 
+// The API straight from node (no tab): for steps a test does not watch.
+const tokens = new Map();
+async function apiToken(username) {
+  if (!tokens.has(username)) {
+    const r = await fetch(base + '/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username, password: PASSWORD }) });
+    assert.equal(r.status, 200, `login ${username}`);
+    tokens.set(username, (await r.json()).token);
+  }
+  return tokens.get(username);
+}
+async function apiAct(username, id, body) {
+  const auth = { Authorization: 'Bearer ' + await apiToken(username) };
+  const inst = await (await fetch(`${base}/api/v1/instances/${id}`, { headers: auth })).json();
+  const r = await fetch(`${base}/api/v1/instances/${id}/actions`, { method: 'POST',
+    headers: { ...auth, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ expected_version: inst.version, ...body }) });
+  assert.equal(r.status, 200, `${username} ${body.action} on ${body.node}: ${await r.clone().text()}`);
+  return r.json();
+}
+
 before(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'approvald-web-'));
   mkdirSync(OUT, { recursive: true });
@@ -213,6 +234,8 @@ test('a clerk submits a reimbursement with an attachment; four approvers act liv
   await clerk.click('[data-submit]');
   await clerk.waitForSelector('.field.has-error[data-field="purpose"]');
   await clerk.fill('#f-purpose', '赴广州参加园林绿化交流');
+  // Enum options show the workflow's labels, not their ids.
+  assert.equal((await clerk.textContent('#f-category option[value="travel"]')).trim(), '差旅费');
   await clerk.selectOption('#f-category', 'travel');
   await clerk.fill('#f-amount', '12345.6');
   await clerk.locator('#f-amount').blur();
@@ -225,6 +248,11 @@ test('a clerk submits a reimbursement with an attachment; four approvers act liv
     name: 'invoice.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 invoice GZ-2026-0001\n'),
   });
   await clerk.waitForSelector('[data-field="invoices.0.file"] .attach-list li');
+  // 差旅费 needs the approved 出差审批单 (workflows/expense.yaml).
+  await clerk.setInputFiles('#f-travel_approval', {
+    name: 'travel-approval.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 出差审批单\n'),
+  });
+  await clerk.waitForSelector('[data-field="travel_approval"] .attach-list li');
   await clerk.setInputFiles('#f-attachments', {
     name: 'itinerary.txt', mimeType: 'text/plain', buffer: Buffer.from('行程单'),
   });
@@ -247,6 +275,13 @@ test('a clerk submits a reimbursement with an attachment; four approvers act liv
     return el && el.dataset.current.split(',').sort().join(',') === 'dept_head_review,finance_review';
   });
   await clerk.waitForSelector('[data-value="invoices"] [data-attachment]');
+  assert.equal((await clerk.textContent('[data-value="category"] [data-option="travel"]')).trim(), '差旅费');
+  // 退回 edges are drawn, dashed: to the submitter and to an earlier step.
+  for (const edge of ['dept_head_review>__submit', 'dept_deputy_review>dept_head_review']) {
+    const sel = `svg.diagram path.edge-return[data-edge="${edge}"]`;
+    await clerk.waitForSelector(sel, { state: 'attached' });
+    assert.notEqual(await clerk.$eval(sel, (e) => getComputedStyle(e).strokeDasharray), 'none', edge);
+  }
 
   // The head's list got the task over the WebSocket, without a reload.
   await head.waitForSelector(`[data-list="pending"] [data-instance="${expenseId}"]`);
@@ -263,6 +298,15 @@ test('a clerk submits a reimbursement with an attachment; four approvers act liv
     await page.goto(base + '/#/tasks/pending');
     await page.click(`[data-list="pending"] [data-instance="${expenseId}"] a`);
     await page.waitForSelector(`article[data-instance="${expenseId}"] [data-action="approve"][data-node="${node}"]`);
+    if (user === 'lin_xiaoyan') {
+      // Another person sees the files under the names they were uploaded as
+      // (kept by the daemon), and downloads them by hash under that name.
+      const link = '[data-value="invoices"] [data-attachment-name="invoice.pdf"]';
+      await page.waitForSelector(link);
+      await page.waitForSelector('[data-value="attachments"] [data-attachment-name="itinerary.txt"]');
+      const [file] = await Promise.all([page.waitForEvent('download'), page.click(link)]);
+      assert.equal(file.suggestedFilename(), 'invoice.pdf');
+    }
     if (user === 'zheng_li') {
       // The finance review requires a comment: asked for before sending.
       await page.click(`[data-action="approve"][data-node="${node}"]`);
@@ -314,6 +358,35 @@ test('a refused action shows the engine\'s message (self-approval)', async () =>
   const err = await head.waitForSelector('[data-action-form="transfer"] [data-code="self_approval"]');
   assert.match(await err.textContent(), /zhang_min/);
   await shot(head, 'refused');
+  await head.click('[data-action-form="transfer"] button:not([data-confirm])');
+
+  // The head returns it (退回) to the clerk, who gets the form back filled
+  // in with what she sent, corrects the amount and resubmits; it then runs
+  // to the end.
+  // (Through the API: once she has returned it the head can no longer open it.)
+  await apiAct('lin_xiaoyan', id, { action: 'return', node: 'dept_head_review', to: 'start', comment: '金额有误，请更正' });
+  await openInstance(clerk, id);
+  await clerk.click('[data-action="resubmit"]');
+  const form = `[data-resubmit="${id}"] form`;
+  await clerk.waitForSelector(form);
+  assert.equal(await clerk.inputValue(`${form} #f-purpose`), '办公用品');
+  assert.equal(await clerk.inputValue(`${form} #f-category`), 'office');
+  assert.equal(await clerk.inputValue(`${form} #f-amount`), '200.00');
+  assert.equal(await clerk.inputValue(`${form} #f-invoices-0-number`), 'BG-0002');
+  await clerk.fill(`${form} #f-amount`, '180');
+  await clerk.fill(`${form} #f-invoices-0-amount`, '180');
+  await shot(clerk, 'resubmit');
+  const version = Number(await clerk.getAttribute('article[data-instance]', 'data-version'));
+  await clerk.click(`${form} [data-submit]`);
+  await clerk.waitForFunction((v) => Number(document.querySelector('article[data-instance]').dataset.version) > v, version);
+  await clerk.waitForSelector('[data-timeline] [data-event="resubmitted"][data-actor="zhang_min"]');
+  await clerk.waitForSelector('[data-value="amount"] >> text=180.00');
+  for (const [user, node, comment] of [['lin_xiaoyan', 'dept_head_review'], ['zheng_li', 'finance_review', '已更正'],
+    ['li_jianhua', 'dept_deputy_review'], ['wang_haiyan', 'finance_deputy_review']]) {
+    await apiAct(user, id, { action: 'approve', node, comment });
+  }
+  await apiAct('sun_yue', id, { action: 'complete', node: 'pay', data: { voucher_no: 'JZ-2026-0002' } });
+  await clerk.waitForSelector(`article[data-instance="${id}"][data-status="approved"]`);
 });
 
 test('三重一大 meeting: receipts, quorum, recusal, the head of unit locked until last', async () => {
@@ -413,6 +486,24 @@ test('an auditor downloads the 三重一大 ledger as CSV', async (t) => {
   await download.saveAs(file);
   const csv = readFileSync(file, 'utf8');
   assert.match(csv, /时花种植项目预算调整/, 'the decided topic is in the ledger');
+});
+
+test('an office member finds the reports in the menu and reads the ledger', async () => {
+  const clerk = await login('zhang_min'); // 办公室
+  await clerk.goto(base + '/#/tasks/pending');
+  await clerk.click('nav.mainnav a[href="#/reports"]');
+  for (const name of ['sanzhong-ledger', 'rectification', 'procurement']) {
+    await clerk.waitForSelector(`[data-report-card="${name}"]`);
+  }
+  await clerk.click('[data-report-view="sanzhong-ledger"]');
+  const table = await clerk.waitForSelector('[data-report-table="sanzhong-ledger"]');
+  assert.match(await table.textContent(), /时花种植项目预算调整/);
+  await shot(clerk, 'reports');
+  // Someone outside the office and the auditors gets no such link.
+  const deputy = await login('liu_guoqiang');
+  await deputy.goto(base + '/#/tasks/pending');
+  await deputy.waitForSelector('nav.mainnav');
+  assert.equal(await deputy.$('nav.mainnav a[href="#/reports"]'), null);
 });
 
 test('English switch, and no CSP violation or script error anywhere', async () => {

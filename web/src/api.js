@@ -83,9 +83,10 @@ export function qs(params) {
   return parts.length ? '?' + parts.join('&') : '';
 }
 
-// Uploads a File; resolves to {hash, size}.
+// Uploads a File under its name; resolves to {hash, size, name}.
 export async function uploadAttachment(file) {
-  const res = await raw('POST', '/api/v1/attachments', {
+  const name = file.name ? '?name=' + encodeURIComponent(file.name) : '';
+  const res = await raw('POST', '/api/v1/attachments' + name, {
     body: file,
     contentType: 'application/octet-stream',
   });

@@ -37,6 +37,8 @@ const STRINGS = {
     lang: 'English', notFound: '找不到页面', back: '返回',
     fieldTypeUnsupported: '不支持的字段类型 {type}',
     running: '办理中', approved: '已通过', rejected: '已驳回', withdrawn: '已撤回', cancelled: '已取消',
+    submitShort: '提交', resubmitTitle: '修改后重新提交', resubmitHint: '申请已退回给您：修改下列内容后重新提交，或撤销申请。',
+    resubmit: '重新提交', reportsHint: '按所选期间生成；可在页面查看，或下载 CSV。', view: '查看', rowsCount: '共 {n} 行',
   },
   en: {
     app: 'approvald',
@@ -72,6 +74,8 @@ const STRINGS = {
     lang: '中文', notFound: 'Page not found', back: 'Back',
     fieldTypeUnsupported: 'Unsupported field type {type}',
     running: 'In progress', approved: 'Approved', rejected: 'Rejected', withdrawn: 'Withdrawn', cancelled: 'Cancelled',
+    submitShort: 'Submit', resubmitTitle: 'Correct and resubmit', resubmitHint: 'The request was returned to you: correct it below and resubmit, or cancel it.',
+    resubmit: 'Resubmit', reportsHint: 'Built for the chosen period; view it here or download CSV.', view: 'View', rowsCount: '{n} rows',
   },
 };
 

@@ -2,7 +2,7 @@
 // indicator), hash routes, and the session-wide data (who I am, the
 // organisation, the workflows, the WebSocket).
 //   #/tasks/pending|done|cc|mine   #/start   #/start/<workflow>
-//   #/i/<instance id>              #/audit
+//   #/i/<instance id>              #/audit   #/reports (auditors and the office)
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, Live, get, getToken, post, setToken, setUnauthorizedHandler } from './api.js';
@@ -12,6 +12,7 @@ import { TasksPage } from './pages/tasks.js';
 import { StartForm, StartList } from './pages/start.js';
 import { InstancePage } from './pages/instance.js';
 import { AuditPage } from './pages/audit.js';
+import { ReportsPage } from './pages/reports.js';
 
 function useHash() {
   const [hash, setHash] = useState(location.hash || '');
@@ -143,6 +144,8 @@ function App() {
     page = html`<${InstancePage} key=${parts[1]} id=${parts[1]} live=${live} getWorkflow=${getWorkflow} org=${org} me=${me} />`;
   } else if (parts[0] === 'audit') {
     page = html`<${AuditPage} />`;
+  } else if (parts[0] === 'reports') {
+    page = html`<${ReportsPage} me=${me} />`;
   } else {
     page = html`<p role="alert">${t('notFound')} · <a href="#/tasks/pending">${t('back')}</a></p>`;
   }
@@ -156,6 +159,7 @@ function App() {
         ${me.role !== 'auditor' ? link('#/tasks/pending', 'tasks', t('pending')) : null}
         ${me.role !== 'auditor' ? link('#/start', 'start', t('start')) : null}
         ${isAuditor ? link('#/audit', 'audit', t('audit')) : null}
+        ${me.reports && me.reports.length ? link('#/reports', 'reports', t('reports')) : null}
       </nav>
       <span class=${'live live-' + liveState} data-live=${liveState} title="WebSocket">● ${t(liveState)}</span>
       <span class="who" data-user=${me.username}>${me.person ? pick(me.person, 'name') : me.username}</span>

@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,9 +58,15 @@ struct TaskRow {
 // (service/facts.h) and stored with the events, like the task rows; indexed
 // by (kind, key) so a check's facts are one lookup, not a scan.
 struct FactRow {
-  std::string kind;             // "invoice" | "purchase" | "supplier" (service/facts.h)
-  std::string key;              // invoice number, budget project, supplier
+  std::string kind;             // "invoice" | "purchase" | "supplier" | "decision" (service/facts.h)
+  std::string key;              // invoice number, budget project, supplier, decision number
   Value::Record data;           // what the check reads (e.g. a PurchaseFact); may be empty
+  // At most one instance holds an exclusive fact of a given (kind, key):
+  // Append refuses a request whose exclusive fact another instance already
+  // holds as exclusive, kRejected "duplicate_<kind>" (e.g.
+  // "duplicate_invoice"), and stores nothing of it. Checked in the same
+  // transaction as the write, so two concurrent appends cannot both win.
+  bool exclusive = false;
   bool operator==(const FactRow&) const = default;
 };
 
@@ -146,6 +153,21 @@ struct AuditLeafView {
   // no such event / instance row.
   std::optional<std::string_view> event_body;
   std::optional<std::string_view> instance_def_hash;
+
+  // A view of `e` (no event body or definition hash); valid while `e` is.
+  static AuditLeafView Of(const AuditEntry& e) {
+    AuditLeafView v;
+    v.index = e.index;
+    v.kind = e.kind;
+    v.at = e.at;
+    v.instance = e.instance;
+    v.version = e.version;
+    v.type = e.type;
+    v.actor = e.actor.value;
+    v.leaf_data = e.leaf_data;
+    v.leaf_hash = e.leaf_hash;
+    return v;
+  }
 };
 
 struct AuditQuery {
@@ -270,6 +292,26 @@ class Store {
   // it; errors as GetAttachment. Lets callers check that a form's attachment
   // field names an existing attachment.
   virtual Result<int64_t> AttachmentSize(const std::string& hash) = 0;
+  // Records that the attachment stored under `hash` was uploaded as a file
+  // named `name` (what people see; downloads stay by hash). Recording the
+  // same pair again is a no-op; one hash may carry several names. Fails
+  // kInvalidArgument if `hash` is malformed, kNotFound
+  // ("attachment_not_found") if no attachment is stored under it. The
+  // default fails kUnavailable ("attachment_names_unsupported") for stores
+  // (test doubles, wrappers) that keep no names.
+  virtual Status NameAttachment(const std::string& hash, const std::string& name) {
+    (void)hash;
+    (void)name;
+    return std::unexpected(Error{ErrorCode::kUnavailable, "attachment_names_unsupported",
+                                 "this store keeps no attachment file names"});
+  }
+  // The first name recorded for each of `hashes` that has one (malformed or
+  // unnamed hashes are left out). The default knows none.
+  virtual Result<std::map<std::string, std::string>> AttachmentNames(
+      const std::vector<std::string>& hashes) {
+    (void)hashes;
+    return std::map<std::string, std::string>();
+  }
 
   // Workflow definitions.
   //

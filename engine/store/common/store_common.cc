@@ -84,6 +84,12 @@ std::unexpected<Error> InstanceNotFound(InstanceId id) {
   return NotFound("instance_not_found", "instance " + Num(id.value) + " does not exist");
 }
 
+std::unexpected<Error> DuplicateFact(const FactRow& fact, InstanceId holder) {
+  return MakeError(ErrorCode::kRejected, "duplicate_" + fact.kind,
+                   fact.kind + " '" + fact.key + "' is already claimed by instance " +
+                       Num(holder.value) + "; nothing was stored");
+}
+
 Status ValidateLimit(int limit, std::string_view what) {
   if (limit < 1 || limit > kMaxLimit)
     return InvalidArgument("bad_limit", std::string(what) + ": limit " + Num(limit) +

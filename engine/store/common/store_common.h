@@ -33,6 +33,9 @@ std::unexpected<Error> VersionConflict(InstanceId id, int64_t expected, int64_t 
 std::unexpected<Error> IdempotencyMismatch(const AppendRequest& req);
 // kNotFound "instance_not_found".
 std::unexpected<Error> InstanceNotFound(InstanceId id);
+// kRejected "duplicate_<kind>" (e.g. "duplicate_invoice"): the exclusive
+// fact (kind, key) is already held by instance `holder` (FactRow::exclusive).
+std::unexpected<Error> DuplicateFact(const FactRow& fact, InstanceId holder);
 
 // kInvalidArgument ("bad_limit") unless 1 <= limit <= kMaxLimit.
 Status ValidateLimit(int limit, std::string_view what);

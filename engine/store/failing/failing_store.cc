@@ -125,6 +125,14 @@ Result<int64_t> FailingStore::AttachmentSize(const std::string& hash) {
   return Wrap<Result<int64_t>>("AttachmentSize",
                                [&] { return base_.AttachmentSize(hash); });
 }
+Status FailingStore::NameAttachment(const std::string& hash, const std::string& name) {
+  return Wrap<Status>("NameAttachment", [&] { return base_.NameAttachment(hash, name); });
+}
+Result<std::map<std::string, std::string>> FailingStore::AttachmentNames(
+    const std::vector<std::string>& hashes) {
+  return Wrap<Result<std::map<std::string, std::string>>>(
+      "AttachmentNames", [&] { return base_.AttachmentNames(hashes); });
+}
 Status FailingStore::SaveDefinition(const std::string& id, int version,
                                     const std::string& hash,
                                     const std::string& source_text) {

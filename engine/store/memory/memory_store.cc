@@ -72,6 +72,20 @@ Result<AppendResult> MemoryStore::Append(AppendRequest req) {
     if (actual != req.expected_version)
       return store_internal::VersionConflict(id, req.expected_version, actual);
   }
+  if (req.facts) {
+    // Exclusive facts: refused before anything is written (store.h FactRow).
+    for (const FactRow& f : *req.facts) {
+      if (!f.exclusive) continue;
+      auto it = fact_index_.find({f.kind, f.key});
+      if (it == fact_index_.end()) continue;
+      for (int64_t holder : it->second) {
+        if (holder == id.value) continue;
+        for (const FactRow& h : instances_.at(holder).facts)
+          if (h.exclusive && h.kind == f.kind && h.key == f.key)
+            return store_internal::DuplicateFact(f, InstanceId{holder});
+      }
+    }
+  }
   store_internal::StampInstance(req, id);
 
   AppendResult result;
@@ -230,17 +244,7 @@ Status MemoryStore::ScanAuditLeaves(int64_t from, bool with_events,
       }
     }
     for (const Copied& c : chunk) {
-      const AuditEntry& e = c.entry;
-      AuditLeafView v;
-      v.index = e.index;
-      v.kind = e.kind;
-      v.at = e.at;
-      v.instance = e.instance;
-      v.version = e.version;
-      v.type = e.type;
-      v.actor = e.actor.value;
-      v.leaf_data = e.leaf_data;
-      v.leaf_hash = e.leaf_hash;
+      AuditLeafView v = AuditLeafView::Of(c.entry);
       if (c.body) v.event_body = *c.body;
       if (c.def_hash) v.instance_def_hash = *c.def_hash;
       if (!fn(v)) return Ok();
@@ -333,6 +337,27 @@ Result<int64_t> MemoryStore::AttachmentSize(const std::string& hash) {
   if (it == attachments_.end())
     return NotFound("attachment_not_found", "no attachment " + hash);
   return static_cast<int64_t>(it->second.size());
+}
+
+Status MemoryStore::NameAttachment(const std::string& hash, const std::string& name) {
+  if (auto s = store_internal::ValidateAttachmentAddress(hash); !s) return s;
+  std::lock_guard lock(mu_);
+  if (!attachments_.count(hash))
+    return NotFound("attachment_not_found", "no attachment " + hash);
+  auto& names = attachment_names_[hash];
+  if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  return Ok();
+}
+
+Result<std::map<std::string, std::string>> MemoryStore::AttachmentNames(
+    const std::vector<std::string>& hashes) {
+  std::lock_guard lock(mu_);
+  std::map<std::string, std::string> out;
+  for (const std::string& h : hashes) {
+    auto it = attachment_names_.find(h);
+    if (it != attachment_names_.end() && !it->second.empty()) out[h] = it->second.front();
+  }
+  return out;
 }
 
 Status MemoryStore::SaveDefinition(const std::string& id, int version,

@@ -49,6 +49,9 @@ class MemoryStore final : public Store {
   Result<std::string> PutAttachment(std::string_view bytes, int64_t max_size) override;
   Result<std::string> GetAttachment(const std::string& hash) override;
   Result<int64_t> AttachmentSize(const std::string& hash) override;
+  Status NameAttachment(const std::string& hash, const std::string& name) override;
+  Result<std::map<std::string, std::string>> AttachmentNames(
+      const std::vector<std::string>& hashes) override;
   Status SaveDefinition(const std::string& id, int version, const std::string& hash,
                         const std::string& source_text) override;
   Result<std::vector<StoredDefinition>> ListDefinitions() override;
@@ -84,6 +87,7 @@ class MemoryStore final : public Store {
   audit::TreeAppender appender_;
   std::vector<Checkpoint> checkpoints_;
   std::map<std::string, std::string> attachments_;
+  std::map<std::string, std::vector<std::string>> attachment_names_;  // in order recorded
   std::map<std::pair<std::string, int>, StoredDefinition> definitions_;
   // (kind, key) -> instances stating that fact: the index FindFacts uses.
   std::map<std::pair<std::string, std::string>, std::set<int64_t>> fact_index_;

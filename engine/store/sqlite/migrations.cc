@@ -176,11 +176,47 @@ CREATE INDEX facts_by_key      ON facts (kind, key, instance);
 CREATE INDEX facts_by_instance ON facts (instance);
 )sql";
 
+// Migration 4: exclusive facts (approvald/store.h FactRow::exclusive). An
+// invoice number or a decision number belongs to one live instance at a
+// time; the partial unique index makes a second holder fail inside the same
+// transaction as its events, so concurrent appends cannot both store one.
+// Before this migration only "invoice" facts were meant to be exclusive:
+// those of live instances (running, approved) become exclusive, the oldest
+// row per number when earlier races stored a number twice (the later rows
+// stay, non-exclusive, so the duplicate is still visible to the check).
+constexpr const char kExclusiveFacts[] = R"sql(
+ALTER TABLE facts ADD COLUMN exclusive INTEGER NOT NULL DEFAULT 0;
+UPDATE facts SET exclusive = 1
+ WHERE rowid IN (SELECT min(f.rowid) FROM facts f
+                   JOIN instances i ON i.id = f.instance
+                  WHERE f.kind = 'invoice' AND i.status IN ('running', 'approved')
+                  GROUP BY f.key);
+CREATE UNIQUE INDEX facts_exclusive ON facts (kind, key) WHERE exclusive = 1;
+)sql";
+
+// Migration 5: the file names attachments were uploaded under (shown to
+// people; downloads stay by hash). One address may carry several names (the
+// same bytes uploaded twice); the first recorded (lowest rowid) is shown.
+// Append-only like the attachments themselves.
+constexpr const char kAttachmentNames[] = R"sql(
+CREATE TABLE attachment_names (
+  hash TEXT NOT NULL REFERENCES attachments (hash),
+  name TEXT NOT NULL,
+  UNIQUE (hash, name)
+);
+CREATE TRIGGER attachment_names_append_only_u BEFORE UPDATE ON attachment_names
+  BEGIN SELECT RAISE(ABORT, 'attachment_names is append-only'); END;
+CREATE TRIGGER attachment_names_append_only_d BEFORE DELETE ON attachment_names
+  BEGIN SELECT RAISE(ABORT, 'attachment_names is append-only'); END;
+)sql";
+
 // Append new migrations at the end; never edit or reorder released ones.
 constexpr Migration kMigrations[] = {
     {1, "initial_schema", kInitialSchema},
     {2, "users_and_sessions", kUsersAndSessions},
     {3, "check_facts", kCheckFacts},
+    {4, "exclusive_facts", kExclusiveFacts},
+    {5, "attachment_names", kAttachmentNames},
 };
 
 constexpr const char kCreateMigrationsTable[] =

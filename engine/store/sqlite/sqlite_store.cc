@@ -75,9 +75,15 @@ constexpr char kInsertTask[] =
     " VALUES (?1, ?2, ?3, ?4, ?5)";
 constexpr char kDeleteFacts[] = "DELETE FROM facts WHERE instance = ?1";
 constexpr char kInsertFact[] =
-    "INSERT INTO facts (instance, kind, key, data) VALUES (?1, ?2, ?3, ?4)";
+    "INSERT INTO facts (instance, kind, key, data, exclusive)"
+    " VALUES (?1, ?2, ?3, ?4, ?5)";
+// Migration 4's partial unique index backs this up; asking first names the
+// holder in the refusal.
+constexpr char kExclusiveHolder[] =
+    "SELECT instance FROM facts"
+    " WHERE kind = ?1 AND key = ?2 AND exclusive = 1 AND instance <> ?3 LIMIT 1";
 constexpr char kFindFacts[] =
-    "SELECT f.instance, f.data, i.status FROM facts f"
+    "SELECT f.instance, f.data, i.status, f.exclusive FROM facts f"
     " JOIN instances i ON i.id = f.instance"
     " WHERE f.kind = ?1 AND f.key = ?2 AND f.instance <> ?3";
 constexpr char kSelectIdempotency[] =
@@ -101,6 +107,10 @@ constexpr char kLatestCheckpoint[] =
     " ORDER BY seq DESC LIMIT 1";
 constexpr char kListCheckpoints[] =
     "SELECT size, root, at, signature FROM checkpoints ORDER BY seq";
+constexpr char kInsertAttachmentName[] =
+    "INSERT OR IGNORE INTO attachment_names (hash, name) VALUES (?1, ?2)";
+constexpr char kSelectAttachmentName[] =
+    "SELECT name FROM attachment_names WHERE hash = ?1 ORDER BY rowid LIMIT 1";
 constexpr char kInsertAttachment[] =
     "INSERT INTO attachments (hash, size, bytes) VALUES (?1, ?2, ?3)"
     " ON CONFLICT (hash) DO NOTHING";
@@ -900,8 +910,17 @@ struct SqliteStore::Impl {
       auto st = writer_db->Prepare(kInsertFact);
       if (!st) return std::unexpected(st.error());
       for (const FactRow& f : *req.facts) {
+        if (f.exclusive) {
+          auto held = writer_db->Prepare(kExclusiveHolder);
+          if (!held) return std::unexpected(held.error());
+          (*held)->Bind(1, f.kind).Bind(2, f.key).Bind(3, id.value);
+          auto row = (*held)->Step();
+          if (!row) return std::unexpected(row.error());
+          if (*row) return store_internal::DuplicateFact(f, InstanceId{(*held)->Int(0)});
+        }
         std::string data = EncodeValue(Value::Of(f.data));
         (*st)->Bind(1, id.value).Bind(2, f.kind).Bind(3, f.key).Bind(4, data);
+        (*st)->Bind(5, int64_t{f.exclusive ? 1 : 0});
         if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
         (*st)->Reset();
       }
@@ -1196,6 +1215,42 @@ Result<std::string> SqliteStore::PutAttachment(std::string_view bytes, int64_t m
   };
   if (auto s = impl_->Submit(op); !s) return std::unexpected(s.error());
   return address;
+}
+
+Status SqliteStore::NameAttachment(const std::string& hash, const std::string& name) {
+  if (auto s = store_internal::ValidateAttachmentAddress(hash); !s) return s;
+  WriteOp op;
+  op.apply = [&]() -> Status {
+    auto exists = impl_->writer_db->Prepare(kSelectAttachmentSize);
+    if (!exists) return std::unexpected(exists.error());
+    (*exists)->Bind(1, hash);
+    auto row = (*exists)->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return NotFound("attachment_not_found", "no attachment " + hash);
+    auto st = impl_->writer_db->Prepare(kInsertAttachmentName);
+    if (!st) return std::unexpected(st.error());
+    (*st)->Bind(1, hash).Bind(2, name);
+    return (*st)->Run();
+  };
+  return impl_->Submit(op);
+}
+
+Result<std::map<std::string, std::string>> SqliteStore::AttachmentNames(
+    const std::vector<std::string>& hashes) {
+  std::map<std::string, std::string> out;
+  if (hashes.empty()) return out;
+  auto lease = impl_->AcquireReader();
+  auto st = lease->db().Prepare(kSelectAttachmentName);
+  if (!st) return std::unexpected(st.error());
+  for (const std::string& h : hashes) {
+    if (out.count(h)) continue;
+    (*st)->Reset();
+    (*st)->Bind(1, h);
+    auto row = (*st)->Step();
+    if (!row) return std::unexpected(row.error());
+    if (*row) out[h] = (*st)->Text(0);
+  }
+  return out;
 }
 
 Status SqliteStore::SaveDefinition(const std::string& id, int version,
@@ -1566,8 +1621,9 @@ Result<std::vector<FactHit>> SqliteStore::FindFacts(const FactQuery& q) {
         return MakeError(ErrorCode::kInternal, "fact_corrupt", "a stored fact of instance " +
                                             std::to_string((*st)->Int(0)) +
                                             " does not decode; run `approvald store check`");
-      out.push_back(FactHit{InstanceId{(*st)->Int(0)},
-                            FactRow{q.kind, key, data->as_record()}});
+      FactRow fact{q.kind, key, data->as_record()};
+      fact.exclusive = (*st)->Int(3) != 0;
+      out.push_back(FactHit{InstanceId{(*st)->Int(0)}, std::move(fact)});
     }
   }
   std::stable_sort(out.begin(), out.end(), [](const FactHit& a, const FactHit& b) {

@@ -128,6 +128,9 @@ class SqliteStore final : public Store {
   Result<std::string> PutAttachment(std::string_view bytes, int64_t max_size) override;
   Result<std::string> GetAttachment(const std::string& hash) override;
   Result<int64_t> AttachmentSize(const std::string& hash) override;
+  Status NameAttachment(const std::string& hash, const std::string& name) override;
+  Result<std::map<std::string, std::string>> AttachmentNames(
+      const std::vector<std::string>& hashes) override;
   Status SaveDefinition(const std::string& id, int version, const std::string& hash,
                         const std::string& source_text) override;
   Result<std::vector<StoredDefinition>> ListDefinitions() override;

@@ -79,15 +79,19 @@ Result<std::unique_ptr<SqliteUserStore>> SqliteUserStore::Open(const std::string
     sqlite3_close(db);
     return Unavailable("db_open_failed", path + ": cannot configure the database: " + msg);
   }
+  bool migrated = false;
   {
+    // The statement must be finalized (end of scope) before the handle is
+    // closed, or sqlite3_close refuses and the connection leaks.
     Stmt check(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
                    "name IN ('users', 'sessions')");
-    if (!check.ok() || check.Step() != SQLITE_ROW || check.Int(0) != 2) {
-      sqlite3_close(db);
-      return Unavailable("db_open_failed",
-                         path + ": no users/sessions tables; open the database with "
-                                "SqliteStore::Open first, which applies the migrations");
-    }
+    migrated = check.ok() && check.Step() == SQLITE_ROW && check.Int(0) == 2;
+  }
+  if (!migrated) {
+    sqlite3_close(db);
+    return Unavailable("db_open_failed",
+                       path + ": no users/sessions tables; open the database with "
+                              "SqliteStore::Open first, which applies the migrations");
   }
   return std::unique_ptr<SqliteUserStore>(new SqliteUserStore(db));
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <atomic>
 #include <map>
 
 #include "audit/encoding.h"
@@ -556,6 +557,148 @@ TEST(VerifyLogLargeTest, NamesTheFirstAlteredLeafAmongThousands) {
   auto r = VerifyLog(swapped, log_key);
   ASSERT_TRUE(r.has_value() && r->failure);
   EXPECT_EQ(r->failure->index, 1500) << r->Summary();
+}
+
+// A store whose in-place scan (ScanAuditLeaves) yields one leaf with a
+// zeroed stored hash, as if its leaf_hash column had been overwritten; every
+// other call goes to `base`. It lets the pipelined scan meet a bad leaf
+// while the reading thread is still far ahead.
+class InPlaceHashTamperer final : public Store {
+ public:
+  InPlaceHashTamperer(Store& base, int64_t bad) : base_(base), bad_(bad) {}
+
+  Status ScanAuditLeaves(int64_t from, bool with_events,
+                         const std::function<bool(const AuditLeafView&)>& fn) override {
+    return base_.ScanAuditLeaves(from, with_events, [&](const AuditLeafView& v) {
+      ++yielded;
+      if (v.index != bad_) return fn(v);
+      AuditLeafView altered = v;
+      altered.leaf_hash = Hash{};
+      return fn(altered);
+    });
+  }
+  Result<int64_t> CountEvents() override { return base_.CountEvents(); }
+  Result<AppendResult> Append(AppendRequest req) override {
+    return base_.Append(std::move(req));
+  }
+  Result<int64_t> AppendAudit(const AuditRecord& rec) override { return base_.AppendAudit(rec); }
+  Result<std::vector<Event>> LoadEvents(InstanceId id) override { return base_.LoadEvents(id); }
+  Result<InstanceRow> GetInstance(InstanceId id) override { return base_.GetInstance(id); }
+  Result<std::vector<InstanceRow>> ListInstances(const InstanceQuery& q) override {
+    return base_.ListInstances(q);
+  }
+  Result<std::vector<TaskRow>> ListTasks(const PersonId& p, const std::string& kind,
+                                         int limit) override {
+    return base_.ListTasks(p, kind, limit);
+  }
+  Result<std::vector<AuditEntry>> QueryAudit(const AuditQuery& q) override {
+    return base_.QueryAudit(q);
+  }
+  Result<int64_t> AuditSize() override { return base_.AuditSize(); }
+  Status ScanAudit(int64_t from, const std::function<bool(const AuditEntry&)>& fn) override {
+    return base_.ScanAudit(from, [&](const AuditEntry& e) {
+      if (e.index != bad_) return fn(e);
+      AuditEntry altered = e;
+      altered.leaf_hash = Hash{};
+      return fn(altered);
+    });
+  }
+  Result<Hash> RootAt(int64_t size) override { return base_.RootAt(size); }
+  Result<std::vector<Hash>> InclusionProof(int64_t index, int64_t size) override {
+    return base_.InclusionProof(index, size);
+  }
+  Result<std::vector<Hash>> ConsistencyProof(int64_t a, int64_t b) override {
+    return base_.ConsistencyProof(a, b);
+  }
+  Status SaveCheckpoint(const Checkpoint& cp) override { return base_.SaveCheckpoint(cp); }
+  Result<std::vector<Checkpoint>> ListCheckpoints() override { return base_.ListCheckpoints(); }
+  Result<std::optional<Checkpoint>> LatestCheckpoint() override {
+    return base_.LatestCheckpoint();
+  }
+  Result<std::string> PutAttachment(std::string_view bytes, int64_t max) override {
+    return base_.PutAttachment(bytes, max);
+  }
+  Result<std::string> GetAttachment(const std::string& h) override {
+    return base_.GetAttachment(h);
+  }
+  Result<int64_t> AttachmentSize(const std::string& h) override {
+    return base_.AttachmentSize(h);
+  }
+  Status SaveDefinition(const std::string& id, int version, const std::string& hash,
+                        const std::string& text) override {
+    return base_.SaveDefinition(id, version, hash, text);
+  }
+  Result<std::vector<StoredDefinition>> ListDefinitions() override {
+    return base_.ListDefinitions();
+  }
+
+  std::atomic<int64_t> yielded{0};  // leaves the in-place scan handed out
+
+ private:
+  Store& base_;
+  int64_t bad_;
+};
+
+// 20,000 login records with a checkpoint every 5,000: several batches of the
+// pipelined scan.
+class VerifyPipelineTest : public ::testing::Test {
+ protected:
+  static constexpr int64_t kLeaves = 20000;
+  void SetUp() override {
+    key_ = *SigningKey::Generate();
+    log_key_ = LogKey{kOrigin, key_.public_key()};
+    for (int64_t i = 0; i < kLeaves; ++i) {
+      AuditRecord rec;
+      rec.at = Timestamp{1709600000000 + i};
+      rec.type = "login";
+      rec.actor = PersonId("u" + std::to_string(i % 31));
+      rec.subject = "user:u" + std::to_string(i % 31);
+      ASSERT_TRUE(store_.AppendAudit(rec).has_value());
+      if ((i + 1) % 5000 == 0) {
+        auto cp = SignCheckpoint(key_, kOrigin, i + 1, *store_.RootAt(i + 1),
+                                 Timestamp{1709700000000 + i});
+        ASSERT_TRUE(store_.SaveCheckpoint(*cp));
+      }
+    }
+  }
+  VerifyReport Verify(Store& store, bool pipeline) {
+    VerifyOptions o;
+    o.pipeline = pipeline;
+    auto r = VerifyLog(store, log_key_, o);
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+    return r.value_or(VerifyReport{});
+  }
+
+  MemoryStore store_;
+  SigningKey key_;
+  LogKey log_key_;
+};
+
+TEST_F(VerifyPipelineTest, PipelinedAndSingleThreadedScansGiveTheSameReport) {
+  VerifyReport one = Verify(store_, false);
+  VerifyReport two = Verify(store_, true);
+  ASSERT_TRUE(one.ok) << one.Summary();
+  ASSERT_TRUE(two.ok) << two.Summary();
+  EXPECT_EQ(two.entries_checked, kLeaves);
+  EXPECT_EQ(two.checkpoints_checked, 4);
+  EXPECT_EQ(two.root, *store_.RootAt(kLeaves));
+  EXPECT_EQ(one.Summary(), two.Summary());
+}
+
+TEST_F(VerifyPipelineTest, PipelinedScanNamesTheFirstBadLeafAndStopsReading) {
+  for (int64_t bad : {int64_t{0}, int64_t{2047}, int64_t{2048}, int64_t{7777}, kLeaves - 1}) {
+    InPlaceHashTamperer piped(store_, bad);
+    VerifyReport two = Verify(piped, true);
+    InPlaceHashTamperer single(store_, bad);
+    VerifyReport one = Verify(single, false);
+    ASSERT_TRUE(two.failure) << bad;
+    EXPECT_EQ(two.failure->code, "leaf_hash_mismatch") << two.Summary();
+    EXPECT_EQ(two.failure->index, bad);
+    EXPECT_EQ(one.Summary(), two.Summary());
+    // The reading thread stops within a few batches of the bad leaf instead
+    // of reading the rest of the log.
+    EXPECT_LT(piped.yielded.load(), bad + 8 * 2048 + 1) << bad;
+  }
 }
 
 }  // namespace

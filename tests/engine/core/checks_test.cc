@@ -207,8 +207,9 @@ const Value* Get(const Value::Record& r, const std::string& path) {
 
 TEST(CheckRegistryTest, BuiltinHasEveryDocumentedCheck) {
   EXPECT_THAT(CheckRegistry::Builtin().Names(),
-              ElementsAre("duplicate_invoice", "expense_standard", "large_amount",
-                          "procurement_method", "required_by_category", "split_purchase"));
+              ElementsAre("decision_register", "duplicate_invoice", "expense_standard",
+                          "large_amount", "passed_decision", "procurement_method",
+                          "required_by_category", "split_purchase"));
 }
 
 // ---------------------------------------------------------------------------
@@ -926,6 +927,141 @@ TEST(DuplicateInvoiceTest, RefusesNumbersUsedElsewhereOrTwice) {
   c.facts.values.clear();
   c.form["invoices"] = Value::Of(Value::List{Value::Of(a), Value::Of(b)});
   EXPECT_EQ(c.Outcome("duplicate_invoice").verdict, CheckVerdict::kPass);
+}
+
+// ---------------------------------------------------------------------------
+// passed_decision and decision_register (facts "decisions")
+
+Value DecisionFact(int64_t instance, const char* number, const char* result,
+                   const char* category, const char* amount = nullptr) {
+  Value::Record r;
+  r["instance"] = Value::Int(instance);
+  r["number"] = Value::Str(number);
+  r["result"] = Value::Str(result);
+  r["category"] = Value::Str(category);
+  r["date"] = Day("2024-03-06");
+  r["amount"] = amount ? Yuan(amount) : Value::Null();
+  r["topic"] = Value::Str("议题");
+  return Value::Of(std::move(r));
+}
+
+Call LinkedClaim(const char* ref, const char* amount, Value::List decisions) {
+  Call c;
+  if (ref) c.form["decision_ref"] = Value::Str(ref);
+  c.form["amount"] = Yuan(amount);
+  c.params["categories"] =
+      Value::Of(Value::List{Value::Str("large_funds"), Value::Str("major_project")});
+  c.facts.values[kFactDecisions] = Value::Of(std::move(decisions));
+  return c;
+}
+
+TEST(PassedDecisionTest, PassesOnAPassedDecisionOfASpendingCategory) {
+  Call c = LinkedClaim(
+      " 梅园绿〔2024〕5号 ", "150000.00",
+      {DecisionFact(7, "梅园绿〔2024〕5号", "passed", "large_funds", "1200000.00")});
+  CheckOutcome out = c.Outcome("passed_decision");
+  EXPECT_EQ(out.verdict, CheckVerdict::kPass) << ::testing::PrintToString(out.reasons);
+  EXPECT_EQ(Str(out.details, "ref"), "梅园绿〔2024〕5号");  // trimmed
+  EXPECT_EQ(rec::Int(rec::Sub(out.details, "decision"), "instance"), 7);
+  EXPECT_EQ(Str(out.details, "decision.category"), "large_funds");
+}
+
+TEST(PassedDecisionTest, RefusesMissingUnknownAndAmbiguousNumbers) {
+  Call none = LinkedClaim(nullptr, "150000.00", {});
+  EXPECT_THAT(none.Outcome("passed_decision").reasons,
+              ElementsAre("decision_ref_missing"));
+  none.form["decision_ref"] = Value::Str("   ");
+  EXPECT_THAT(none.Outcome("passed_decision").reasons,
+              ElementsAre("decision_ref_missing"));
+
+  // A fact for another number does not help.
+  Call bogus =
+      LinkedClaim("梅园绿〔2024〕99号", "150000.00",
+                  {DecisionFact(7, "梅园绿〔2024〕5号", "passed", "large_funds")});
+  CheckOutcome out = bogus.Outcome("passed_decision");
+  EXPECT_EQ(out.verdict, CheckVerdict::kFail);
+  EXPECT_THAT(out.reasons, ElementsAre("decision_unknown:梅园绿〔2024〕99号"));
+
+  Call twice = LinkedClaim("X-1", "150000.00",
+                           {DecisionFact(7, "X-1", "passed", "large_funds"),
+                            DecisionFact(9, "X-1", "passed", "large_funds")});
+  EXPECT_THAT(twice.Outcome("passed_decision").reasons,
+              ElementsAre("decision_ambiguous:X-1"));
+}
+
+TEST(PassedDecisionTest, RefusesDecisionsThatDidNotPassOrDoNotCoverTheRequest) {
+  for (const char* result : {"failed", "deferred"}) {
+    Call c =
+        LinkedClaim("X-2", "150000.00", {DecisionFact(7, "X-2", result, "large_funds")});
+    CheckOutcome out = c.Outcome("passed_decision");
+    EXPECT_EQ(out.verdict, CheckVerdict::kFail);
+    EXPECT_THAT(out.reasons,
+                ElementsAre("decision_not_passed:X-2:" + std::string(result)));
+  }
+  // A personnel decision does not authorise spending.
+  Call personnel =
+      LinkedClaim("X-3", "150000.00", {DecisionFact(7, "X-3", "passed", "personnel")});
+  EXPECT_THAT(personnel.Outcome("passed_decision").reasons,
+              ElementsAre("decision_wrong_category:X-3:personnel"));
+  // Without params.categories any category is accepted.
+  personnel.params.erase("categories");
+  EXPECT_EQ(personnel.Outcome("passed_decision").verdict, CheckVerdict::kPass);
+
+  // The amount authorised is a ceiling, inclusive.
+  Call at = LinkedClaim("X-4", "600000.00",
+                        {DecisionFact(7, "X-4", "passed", "major_project", "600000.00")});
+  EXPECT_EQ(at.Outcome("passed_decision").verdict, CheckVerdict::kPass);
+  at.form["amount"] = Yuan("600000.01");
+  EXPECT_THAT(at.Outcome("passed_decision").reasons,
+              ElementsAre("decision_amount_exceeded:X-4"));
+  // A decision without an amount limits nothing.
+  Call open = LinkedClaim("X-5", "9000000.00",
+                          {DecisionFact(7, "X-5", "passed", "major_project")});
+  EXPECT_EQ(open.Outcome("passed_decision").verdict, CheckVerdict::kPass);
+}
+
+TEST(PassedDecisionTest, MalformedFactsAndParamsAreErrors) {
+  Call c = LinkedClaim("X-6", "1.00", {Value::Str("not a record")});
+  auto out = c.Run("passed_decision");
+  ASSERT_FALSE(out.has_value());
+  EXPECT_EQ(out.error().reason, "bad_facts");
+  Value::Record no_result;
+  no_result["instance"] = Value::Int(1);
+  no_result["number"] = Value::Str("X-6");
+  no_result["category"] = Value::Str("large_funds");
+  c.facts.values[kFactDecisions] = Value::Of(Value::List{Value::Of(no_result)});
+  out = c.Run("passed_decision");
+  ASSERT_FALSE(out.has_value());
+  EXPECT_THAT(out.error().message, HasSubstr("'result'"));
+  Call bad =
+      LinkedClaim("X-7", "1.00", {DecisionFact(1, "X-7", "passed", "large_funds")});
+  bad.params["categories"] = Value::Str("large_funds");
+  out = bad.Run("passed_decision");
+  ASSERT_FALSE(out.has_value());
+  EXPECT_EQ(out.error().reason, "bad_params");
+}
+
+TEST(DecisionRegisterTest, RegistersAFreeNumberAndRefusesATakenOne) {
+  Call c;
+  c.form["decision_no"] = Value::Str("梅园绿〔2024〕5号");
+  c.form["category"] = Value::Str("large_funds");
+  c.form["amount"] = Yuan("1200000.00");
+  c.form["topic"] = Value::Str("时花种植");
+  CheckOutcome out = c.Outcome("decision_register");
+  EXPECT_EQ(out.verdict, CheckVerdict::kPass);
+  EXPECT_EQ(Str(out.details, "number"), "梅园绿〔2024〕5号");
+  EXPECT_EQ(Str(out.details, "category"), "large_funds");
+  EXPECT_EQ(*Get(out.details, "amount"), Yuan("1200000.00"));
+  EXPECT_EQ(Str(out.details, "topic"), "时花种植");
+
+  c.facts.values[kFactDecisions] = Value::Of(
+      Value::List{DecisionFact(4, "梅园绿〔2024〕5号", "passed", "major_project")});
+  out = c.Outcome("decision_register");
+  EXPECT_EQ(out.verdict, CheckVerdict::kFail);
+  EXPECT_THAT(out.reasons, ElementsAre("decision_no_taken:梅园绿〔2024〕5号:4"));
+
+  c.form.erase("decision_no");
+  EXPECT_THAT(c.Outcome("decision_register").reasons, ElementsAre("decision_no_missing"));
 }
 
 // ---------------------------------------------------------------------------

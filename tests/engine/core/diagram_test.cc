@@ -96,26 +96,33 @@ TEST(DiagramTest, ParallelBranchesAreLanesSideBySide) {
   Diagram d = DescribeWorkflow(Expense());
   EXPECT_EQ(d.id, "expense");
   EXPECT_EQ(d.start, "attachment_check");
-  ASSERT_EQ(d.lanes.size(), 2u);
+  // Two parallel nodes (dual_review, and finance_staff_review for 计财室's
+  // own staff), two lanes each.
+  ASSERT_EQ(d.lanes.size(), 4u);
   EXPECT_EQ(d.lanes[0].parallel, "dual_review");
   EXPECT_EQ(d.lanes[0].name, "business");
   EXPECT_EQ(d.lanes[0].column, 0);
   EXPECT_EQ(d.lanes[1].name, "finance");
   EXPECT_EQ(d.lanes[1].column, 1);
+  EXPECT_EQ(d.lanes[2].parallel, "finance_staff_review");
+  EXPECT_EQ(d.lanes[3].parallel, "finance_staff_review");
   EXPECT_EQ(FindNode(d, "dept_head_review")->lane, 0);
   EXPECT_EQ(FindNode(d, "finance_review")->lane, 1);
+  EXPECT_EQ(FindNode(d, "finance_staff_business_review")->lane, 2);
   EXPECT_EQ(FindNode(d, "pay")->lane, -1);
   // Both lanes start on the same row, right under the fork (which follows
-  // the documents check), and the join sits below the longer lane.
+  // the documents check and the route by claimant), and the join sits below
+  // the longer lane.
   EXPECT_EQ(FindNode(d, "attachment_check")->rank, 0);
-  EXPECT_EQ(FindNode(d, "dual_review")->rank, 1);
-  EXPECT_EQ(FindNode(d, "dept_head_review")->rank, 2);
-  EXPECT_EQ(FindNode(d, "invoice_check")->rank, 2);
-  EXPECT_EQ(FindNode(d, "finance_deputy_review")->rank, 4);
+  EXPECT_EQ(FindNode(d, "line_route")->rank, 1);
+  EXPECT_EQ(FindNode(d, "dual_review")->rank, 2);
+  EXPECT_EQ(FindNode(d, "dept_head_review")->rank, 3);
+  EXPECT_EQ(FindNode(d, "invoice_check")->rank, 3);
+  EXPECT_EQ(FindNode(d, "finance_deputy_review")->rank, 5);
   const DiagramNode* join = FindNode(d, "dual_review__join");
   ASSERT_NE(join, nullptr);
   EXPECT_EQ(join->kind, "join");
-  EXPECT_EQ(join->rank, 5);
+  EXPECT_EQ(join->rank, 6);
   EXPECT_GT(FindNode(d, "approved")->rank, FindNode(d, "pay")->rank);
 }
 
@@ -135,7 +142,12 @@ TEST(DiagramTest, EdgesCarryKindsAndLabels) {
   ASSERT_NE(guard, nullptr);
   EXPECT_EQ(guard->kind, "when");
   EXPECT_EQ(guard->label, "form.decision_ref == null");
-  EXPECT_EQ(FindEdge(d, "decision_route", "head_review")->kind, "else");
+  const DiagramEdge* otherwise = FindEdge(d, "decision_route", "decision_check");
+  ASSERT_NE(otherwise, nullptr);
+  EXPECT_EQ(otherwise->kind, "else");
+  // A number that names no passed decision goes back to be linked again.
+  ASSERT_NE(FindEdge(d, "decision_check", "link_decision"), nullptr);
+  ASSERT_NE(FindEdge(d, "decision_check", "head_review"), nullptr);
   EXPECT_EQ(FindEdge(d, "large_amount_check", "decision_route")->kind, "flag");
   EXPECT_EQ(FindEdge(d, "standard_check", "over_standard_review")->kind, "flag");
   EXPECT_EQ(FindEdge(d, "head_review", "rejected")->kind, "reject");

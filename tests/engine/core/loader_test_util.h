@@ -50,9 +50,9 @@ inline const Org& SeedOrg() {
 inline const CheckRegistry& TestChecks() {
   static const CheckRegistry* checks = [] {
     auto* r = new CheckRegistry;
-    for (const char* name : {"duplicate_invoice", "expense_standard", "large_amount",
-                             "procurement_method", "required_by_category",
-                             "split_purchase"}) {
+    for (const char* name : {"decision_register", "duplicate_invoice", "expense_standard",
+                             "large_amount", "passed_decision", "procurement_method",
+                             "required_by_category", "split_purchase"}) {
       r->Register(
           name, [](const CheckInput&) -> Result<CheckOutcome> { return CheckOutcome{}; });
     }

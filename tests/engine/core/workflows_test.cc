@@ -111,10 +111,28 @@ std::vector<PersonId> People(const ExprPtr& e, const std::string& submitter,
   return people ? *people : std::vector<PersonId>{};
 }
 
+// The arm a choice node takes for `form` (submitted by a 园林室 clerk unless
+// `submitter` is given).
+std::string RouteFor(const NodeDef& route, const FormData& form,
+                     const char* submitter = "xu_lei") {
+  expr::EvalEnv env;
+  env.form = &form;
+  env.org = &SeedOrg();
+  env.submitter = PersonId(submitter);
+  for (const ChoiceArm& arm : route.arms) {
+    if (!arm.when) return arm.to;
+    auto taken = expr::EvaluateCondition(*arm.when, env);
+    EXPECT_TRUE(taken) << arm.when->source;
+    if (taken && *taken) return arm.to;
+  }
+  return "";
+}
+
 TEST(ShippedWorkflowsTest, ExpenseRunsTwoLinesThatBothMustPass) {
   const WorkflowDef& def = Get("expense");
   EXPECT_EQ(def.start, "attachment_check");
-  EXPECT_EQ(def.FindNode("attachment_check")->on_pass, "dual_review");
+  EXPECT_EQ(def.FindNode("attachment_check")->on_pass, "line_route");
+  EXPECT_EQ(RouteFor(*def.FindNode("line_route"), {}), "dual_review");
   const NodeDef* dual = def.FindNode("dual_review");
   ASSERT_NE(dual, nullptr);
   EXPECT_EQ(dual->kind, NodeKind::kParallel);
@@ -145,19 +163,57 @@ TEST(ShippedWorkflowsTest, ExpenseRunsTwoLinesThatBothMustPass) {
               ElementsAre("dept_head_review", "dept_deputy_review"));
 }
 
-// The arm a choice node takes for `form` (submitted by a 园林室 clerk).
-std::string RouteFor(const NodeDef& route, const FormData& form) {
-  expr::EvalEnv env;
-  env.form = &form;
-  env.org = &SeedOrg();
-  env.submitter = PersonId("xu_lei");
-  for (const ChoiceArm& arm : route.arms) {
-    if (!arm.when) return arm.to;
-    auto taken = expr::EvaluateCondition(*arm.when, env);
-    EXPECT_TRUE(taken) << arm.when->source;
-    if (taken && *taken) return arm.to;
+// A 计财室 member's claim: on dual_review both lines would name 郑丽 and
+// 王海燕, so it can only be rejected. It takes finance_staff_review, where the
+// four signers differ and none is the claimant — for a clerk, the cashier
+// and the head of 计财室 herself.
+TEST(ShippedWorkflowsTest, FinanceStaffClaimsTakeTheirOwnRoute) {
+  const WorkflowDef& def = Get("expense");
+  const NodeDef* route = def.FindNode("line_route");
+  ASSERT_NE(route, nullptr);
+  for (const char* claimant : {"he_jing", "sun_yue", "zheng_li"})
+    EXPECT_EQ(RouteFor(*route, {}, claimant), "finance_staff_review") << claimant;
+  EXPECT_EQ(RouteFor(*route, {}, "xu_lei"), "dual_review");
+  const NodeDef* review = def.FindNode("finance_staff_review");
+  ASSERT_NE(review, nullptr);
+  EXPECT_EQ(review->join, JoinMode::kAll);
+  EXPECT_EQ(review->next, "standard_check");
+  ASSERT_EQ(review->branches.size(), 2u);
+  EXPECT_THAT(review->branches[0].nodes, ElementsAre("finance_staff_business_review"));
+  EXPECT_THAT(review->branches[1].nodes,
+              ElementsAre("finance_staff_invoice_check", "finance_staff_finance_review",
+                          "finance_staff_finance_deputy_review"));
+  EXPECT_EQ(def.FindNode("finance_staff_invoice_check")->check, "duplicate_invoice");
+
+  // Eligible signers per node (the engine drops the claimant from approvals).
+  auto eligible = [&](const char* node, const char* claimant) {
+    std::vector<PersonId> out;
+    for (const PersonId& p : People(def.FindNode(node)->assignees, claimant))
+      if (p != PersonId(claimant)) out.push_back(p);
+    return out;
+  };
+  for (const char* claimant : {"he_jing", "sun_yue", "zheng_li"}) {
+    EXPECT_THAT(eligible("finance_staff_business_review", claimant),
+                ElementsAre(PersonId("chen_zhiyuan")))
+        << claimant;
+    EXPECT_THAT(eligible("finance_staff_finance_deputy_review", claimant),
+                ElementsAre(PersonId("wang_haiyan")))
+        << claimant;
   }
-  return "";
+  // 计财室's finance reviewers (config/org.yaml), never the claimant: the
+  // accountant's claim goes to the head, the head's to the accountant.
+  EXPECT_THAT(eligible("finance_staff_finance_review", "he_jing"),
+              ElementsAre(PersonId("zheng_li")));
+  EXPECT_THAT(eligible("finance_staff_finance_review", "zheng_li"),
+              ElementsAre(PersonId("he_jing")));
+  EXPECT_THAT(eligible("finance_staff_finance_review", "sun_yue"),
+              ElementsAre(PersonId("zheng_li"), PersonId("he_jing")));
+  EXPECT_EQ(def.FindNode("finance_staff_finance_review")->mode, ApprovalMode::kAny);
+  EXPECT_THAT(def.FindNode("finance_staff_finance_review")->distinct_from,
+              ElementsAre("finance_staff_business_review"));
+  EXPECT_THAT(
+      def.FindNode("finance_staff_business_review")->distinct_from,
+      ElementsAre("finance_staff_finance_review", "finance_staff_finance_deputy_review"));
 }
 
 TEST(ShippedWorkflowsTest, ExpenseLargeAmountsNeedADecisionAndTheHead) {
@@ -182,8 +238,19 @@ TEST(ShippedWorkflowsTest, ExpenseLargeAmountsNeedADecisionAndTheHead) {
   FormData linked = big;
   linked["decision_ref"] = Value::Str("园林〔2024〕3号");
   EXPECT_EQ(RouteFor(*route, big), "link_decision");
-  EXPECT_EQ(RouteFor(*route, linked), "head_review");
+  EXPECT_EQ(RouteFor(*route, linked), "decision_check");
   EXPECT_THAT(def.FindNode("link_decision")->task_fields, ElementsAre("decision_ref"));
+  EXPECT_EQ(def.FindNode("link_decision")->next, "decision_check");
+  // The number must name a passed decision on spending; a wrong one goes
+  // back to the submitter.
+  const NodeDef* verify = def.FindNode("decision_check");
+  ASSERT_NE(verify, nullptr);
+  EXPECT_EQ(verify->check, "passed_decision");
+  EXPECT_EQ(verify->on_pass, "head_review");
+  EXPECT_EQ(verify->on_fail, "link_decision");
+  EXPECT_EQ(
+      verify->params.at("categories"),
+      Value::Of(Value::List{Value::Str("large_funds"), Value::Str("major_project")}));
   EXPECT_THAT(People(def.FindNode("head_review")->assignees, "xu_lei"),
               ElementsAre(PersonId("chen_zhiyuan")));
   EXPECT_THAT(People(def.FindNode("pay")->assignees, "xu_lei"),
@@ -207,7 +274,8 @@ TEST(ShippedWorkflowsTest, ExpenseCategoriesRequireTheirDocuments) {
             Value::Of(Value::List{Value::Str("meeting_notice"), Value::Str("sign_in_sheet")}));
   EXPECT_EQ(required.at("reception"), Value::Of(Value::List{Value::Str("official_letter"),
                                                              Value::Str("reception_list")}));
-  EXPECT_EQ(required.count("travel"), 0u);  // the 出差审批单 field is optional for now
+  // 差旅费 needs the 出差审批单 (RULES.md §3.3, "无出差审批单" [S]).
+  EXPECT_EQ(required.at("travel"), Value::Of(Value::List{Value::Str("travel_approval")}));
   // Every field a category requires is an attachment of the form.
   for (const auto& [category, fields] : required)
     for (const Value& f : fields.as_list()) {
@@ -238,7 +306,14 @@ TEST(ShippedWorkflowsTest, ProcurementClassifiesThenOnlyTheOfficeBuys) {
   EXPECT_EQ(def.FindNode("dept_review_major")->next, "decision_route");
   const NodeDef* route = def.FindNode("decision_route");
   EXPECT_EQ(RouteFor(*route, {}), "link_decision");
-  EXPECT_EQ(RouteFor(*route, {{"decision_ref", Value::Str("园林〔2024〕3号")}}), "execute");
+  EXPECT_EQ(RouteFor(*route, {{"decision_ref", Value::Str("园林〔2024〕3号")}}),
+            "decision_check");
+  EXPECT_EQ(def.FindNode("link_decision")->next, "decision_check");
+  const NodeDef* verify = def.FindNode("decision_check");
+  ASSERT_NE(verify, nullptr);
+  EXPECT_EQ(verify->check, "passed_decision");
+  EXPECT_EQ(verify->on_pass, "execute");
+  EXPECT_EQ(verify->on_fail, "link_decision");
   // Executed only by the purchasing department, and not handed elsewhere.
   const NodeDef* execute = def.FindNode("execute");
   EXPECT_THAT(People(execute->assignees, "xu_lei"),
@@ -247,6 +322,15 @@ TEST(ShippedWorkflowsTest, ProcurementClassifiesThenOnlyTheOfficeBuys) {
   EXPECT_FALSE(execute->allow_transfer);
   EXPECT_FALSE(execute->allow_delegate);
   EXPECT_EQ(execute->next, "acceptance");
+  // The office records the method it actually used, in the vocabulary of
+  // procurement_method, for the compliance report to compare.
+  EXPECT_THAT(execute->task_fields,
+              ElementsAre("supplier", "contract_no", "method_used"));
+  const FieldDef* used = def.FindField("method_used");
+  ASSERT_NE(used, nullptr);
+  EXPECT_EQ(used->type.kind, TypeKind::kEnum);
+  EXPECT_THAT(used->type.options,
+              ElementsAre("centralised", "open_tender", "decentralised", "below_limit"));
   EXPECT_EQ(def.FindNode("acceptance")->next, "pay");
   EXPECT_THAT(People(def.FindNode("pay")->assignees, "xu_lei"),
               ElementsAre(PersonId("sun_yue")));
@@ -263,10 +347,12 @@ TEST(ShippedWorkflowsTest, SanzhongYidaIsACollectiveDecision) {
     path.push_back(id);
     const NodeDef* n = def.FindNode(id);
     if (n == nullptr || n->kind == NodeKind::kEnd) break;
-    id = n->kind == NodeKind::kMeeting ? n->meeting.on_pass : n->next;
+    id = n->kind == NodeKind::kMeeting ? n->meeting.on_pass
+         : n->kind == NodeKind::kCheck ? n->on_pass
+                                       : n->next;
   }
-  EXPECT_THAT(
-      path, ElementsAre("compile_agenda", "meeting", "minutes", "follow_up", "approved"));
+  EXPECT_THAT(path, ElementsAre("compile_agenda", "meeting", "minutes",
+                                "register_decision", "follow_up", "approved"));
   const NodeDef* meeting = def.FindNode("meeting");
   const MeetingDef& m = meeting->meeting;
   EXPECT_EQ(People(m.members, "li_jianhua").size(), 6u);
@@ -286,6 +372,11 @@ TEST(ShippedWorkflowsTest, SanzhongYidaIsACollectiveDecision) {
   EXPECT_EQ(m.on_defer, "compile_agenda");
   EXPECT_THAT(def.FindNode("minutes")->task_fields,
               ElementsAre("minutes_ref", "decision_no"));
+  // The decision number becomes a fact expense and procurement check.
+  const NodeDef* reg = def.FindNode("register_decision");
+  ASSERT_NE(reg, nullptr);
+  EXPECT_EQ(reg->check, "decision_register");
+  EXPECT_EQ(reg->on_fail, "minutes");
 }
 
 TEST(ShippedWorkflowsTest, PublicationHasThreeReviewsAndThreeProofreads) {

@@ -265,6 +265,24 @@ TEST_F(EngineTest, ViewersSeeOnlyWhatTheyAreInvolvedIn) {
   EXPECT_TRUE(can_approve);
 }
 
+TEST_F(EngineTest, WhoReturnedARequestStillSeesItAndHasItInDoneWork) {
+  auto v = Submit("c1", Claim(100));
+  ASSERT_TRUE(v);
+  ActRequest r;
+  r.instance = v->row.id;
+  r.command.action = "return";
+  r.command.actor = PersonId("bh");
+  r.command.comment = "发票不全";
+  r.command.args["to"] = Value::Str("start");
+  ASSERT_TRUE(engine_->Act(r));
+  auto back = engine_->Get(v->row.id, PersonId("c1"));
+  ASSERT_TRUE(back);
+  // bh's task was cancelled by the return; the return itself keeps bh involved.
+  EXPECT_TRUE(engine_->CanView(*back, PersonId("bh")));
+  EXPECT_FALSE(engine_->CanView(*back, PersonId("x3")));
+  EXPECT_EQ(Tasks("bh", "done"), std::vector<std::string>{std::to_string(v->row.id.value) + ":review"});
+}
+
 // ---- the state cache ----
 
 // The cached view of an instance is the one a fresh engine folds from the
@@ -367,6 +385,31 @@ TEST_F(EngineTest, ActionsNeverUseAStaleCachedState) {
   // The cache caught up: a read shows the store's version.
   EXPECT_EQ(engine_->Get(c->row.id, PersonId("c1"))->state.version,
             store_.GetInstance(c->row.id)->version);
+}
+
+// GetCached answers only from the cache: what Get answers for a cached
+// instance, nothing for one that is not cached (another engine's instance,
+// or a cache of capacity 0), and it never reads the store to find out.
+TEST_F(EngineTest, GetCachedAnswersFromTheCacheOnly) {
+  auto a = Submit("c1", Claim(100));
+  ASSERT_TRUE(a);
+  auto cached = engine_->GetCached(a->row.id, PersonId("bh"));
+  ASSERT_TRUE(cached.has_value());
+  auto loaded = engine_->Get(a->row.id, PersonId("bh"));
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(cached->row.version, loaded->row.version);
+  EXPECT_EQ(cached->state.version, loaded->state.version);
+  EXPECT_EQ(cached->def, loaded->def);
+  ASSERT_EQ(cached->actions.size(), loaded->actions.size());
+  EXPECT_FALSE(cached->actions.empty());  // bh approves next
+  EXPECT_FALSE(engine_->GetCached(InstanceId{a->row.id.value + 1000}, PersonId("bh")));
+
+  EngineOptions no_cache;
+  no_cache.state_cache_capacity = 0;
+  Engine uncached(no_cache, store_, clock_, org_, registry_, nullptr);
+  EXPECT_FALSE(uncached.GetCached(a->row.id, PersonId("bh")).has_value());
+  EXPECT_TRUE(uncached.Get(a->row.id, PersonId("bh")));
+  EXPECT_FALSE(uncached.GetCached(a->row.id, PersonId("bh")).has_value());
 }
 
 // An append that failed after COMMIT (the reply was lost) leaves the cache

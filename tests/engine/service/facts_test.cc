@@ -9,9 +9,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "failing/failing_store.h"
 #include "memory/memory_store.h"
@@ -152,6 +156,101 @@ TEST_P(FactStoreTest, FindsByKindAndKeyReplacesAndFiltersByStatus) {
   EXPECT_EQ(hits->front().instance, b);
 }
 
+FactRow Exclusive(const char* kind, const char* key) {
+  FactRow f{kind, key, {}};
+  f.exclusive = true;
+  return f;
+}
+
+TEST_P(FactStoreTest, AnExclusiveFactHasOneHolderAndARefusedAppendStoresNothing) {
+  InstanceId a = Put({}, "running", std::vector<FactRow>{Exclusive("invoice", "FP-1")});
+  auto size_before = store_->AuditSize();
+  ASSERT_TRUE(size_before.has_value());
+
+  // A new instance claiming FP-1 exclusively is refused whole.
+  AppendRequest req;
+  Event e;
+  e.version = 1;
+  e.at = Timestamp{1700000000500};
+  e.type = "commented";
+  e.actor = PersonId("p");
+  req.events.push_back(e);
+  req.row.workflow = "w";
+  req.row.workflow_version = 1;
+  req.row.def_hash = "sha256:w";
+  req.row.status = "running";
+  req.row.version = 1;
+  req.facts =
+      std::vector<FactRow>{Exclusive("invoice", "FP-2"), Exclusive("invoice", "FP-1")};
+  auto r = store_->Append(req);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kRejected);
+  EXPECT_EQ(r.error().reason, "duplicate_invoice");
+  EXPECT_THAT(r.error().message,
+              ::testing::HasSubstr("instance " + std::to_string(a.value)));
+  EXPECT_EQ(*store_->AuditSize(), *size_before);  // no event, no leaf
+  EXPECT_TRUE(store_->ListInstances(InstanceQuery{})->size() == 1u);
+  EXPECT_THAT(Find("invoice", {"FP-2"}), IsEmpty());
+
+  // The holder may restate its own fact; another kind with the same key and
+  // a non-exclusive fact of the same key are not in the way.
+  Put(a, "running", std::vector<FactRow>{Exclusive("invoice", "FP-1")});
+  InstanceId b =
+      Put({}, "running",
+          std::vector<FactRow>{Exclusive("decision", "FP-1"), {"invoice", "FP-1", {}}});
+  EXPECT_EQ(Find("invoice", {"FP-1"}).size(), 2u);
+  FactQuery q;
+  q.kind = "invoice";
+  q.keys = {"FP-1"};
+  auto hits = store_->FindFacts(q);
+  ASSERT_TRUE(hits.has_value());
+  ASSERT_EQ(hits->size(), 2u);
+  EXPECT_TRUE((*hits)[0].fact.exclusive);   // a's
+  EXPECT_FALSE((*hits)[1].fact.exclusive);  // b's
+
+  // Once the holder lets go (restated non-exclusive, as the service does for
+  // a rejected claim), another instance may take the number.
+  Put(a, "rejected", std::vector<FactRow>{{"invoice", "FP-1", {}}});
+  Put(b, "running", std::vector<FactRow>{Exclusive("invoice", "FP-1")});
+  EXPECT_THAT(Find("invoice", {"FP-1"}),
+              ElementsAre(std::to_string(b.value) + ":invoice:FP-1"));
+}
+
+TEST_P(FactStoreTest, ConcurrentExclusiveClaimsExactlyOneWins) {
+  constexpr int kWriters = 8;
+  std::vector<std::thread> threads;
+  std::vector<Result<AppendResult>> results(kWriters);
+  for (int i = 0; i < kWriters; ++i)
+    threads.emplace_back([&, i] {
+      AppendRequest req;
+      Event e;
+      e.version = 1;
+      e.at = Timestamp{1700000001000 + i};
+      e.type = "submitted";
+      e.actor = PersonId("p" + std::to_string(i));
+      req.events.push_back(e);
+      req.row.workflow = "w";
+      req.row.workflow_version = 1;
+      req.row.def_hash = "sha256:w";
+      req.row.status = "running";
+      req.row.version = 1;
+      req.facts = std::vector<FactRow>{Exclusive("invoice", "FP-RACE")};
+      results[i] = store_->Append(std::move(req));
+    });
+  for (auto& t : threads) t.join();
+  int won = 0;
+  for (const auto& r : results) {
+    if (r) {
+      ++won;
+    } else {
+      EXPECT_EQ(r.error().reason, "duplicate_invoice") << r.error().ToString();
+    }
+  }
+  EXPECT_EQ(won, 1);
+  EXPECT_EQ(Find("invoice", {"FP-RACE"}).size(), 1u);
+  EXPECT_EQ(store_->ListInstances(InstanceQuery{})->size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, FactStoreTest, ::testing::ValuesIn(Backends()),
                          [](const auto& info) { return info.param.name; });
 
@@ -281,6 +380,138 @@ TEST_P(EngineFactsTest, RepeatedPurchasesFromOneSupplierAreFlagged) {
             "flag supplier_repeat:梅州某商行:" + std::to_string(a.value) + "," +
                 std::to_string(b.value));
   EXPECT_EQ(w.Nodes(c), "dept_review_major");
+}
+
+// Passes every call to `base`, but holds the answer of each "invoice"
+// FindFacts until `parties` callers have looked up (or a few seconds passed):
+// the requests then decide on the same facts, as two claims submitted at the
+// same moment do.
+class GatedStore final : public Store {
+ public:
+  GatedStore(Store& base, int parties) : base_(base), parties_(parties) {}
+
+  Result<std::vector<FactHit>> FindFacts(const FactQuery& q) override {
+    auto answer = base_.FindFacts(q);
+    if (q.kind == "invoice") {
+      std::unique_lock lock(mu_);
+      ++arrived_;
+      cv_.notify_all();
+      cv_.wait_for(lock, std::chrono::seconds(5), [&] { return arrived_ >= parties_; });
+    }
+    return answer;
+  }
+  int arrived() {
+    std::lock_guard lock(mu_);
+    return arrived_;
+  }
+
+  Result<AppendResult> Append(AppendRequest req) override {
+    return base_.Append(std::move(req));
+  }
+  Result<int64_t> AppendAudit(const AuditRecord& r) override {
+    return base_.AppendAudit(r);
+  }
+  Result<std::vector<Event>> LoadEvents(InstanceId id) override {
+    return base_.LoadEvents(id);
+  }
+  Result<InstanceRow> GetInstance(InstanceId id) override {
+    return base_.GetInstance(id);
+  }
+  Result<std::vector<InstanceRow>> ListInstances(const InstanceQuery& q) override {
+    return base_.ListInstances(q);
+  }
+  Result<std::vector<TaskRow>> ListTasks(const PersonId& p, const std::string& kind,
+                                         int limit) override {
+    return base_.ListTasks(p, kind, limit);
+  }
+  Result<std::vector<AuditEntry>> QueryAudit(const AuditQuery& q) override {
+    return base_.QueryAudit(q);
+  }
+  Result<int64_t> AuditSize() override { return base_.AuditSize(); }
+  Status ScanAudit(int64_t from,
+                   const std::function<bool(const AuditEntry&)>& fn) override {
+    return base_.ScanAudit(from, fn);
+  }
+  Result<Hash> RootAt(int64_t size) override { return base_.RootAt(size); }
+  Result<std::vector<Hash>> InclusionProof(int64_t index, int64_t size) override {
+    return base_.InclusionProof(index, size);
+  }
+  Result<std::vector<Hash>> ConsistencyProof(int64_t a, int64_t b) override {
+    return base_.ConsistencyProof(a, b);
+  }
+  Status SaveCheckpoint(const Checkpoint& cp) override {
+    return base_.SaveCheckpoint(cp);
+  }
+  Result<std::vector<Checkpoint>> ListCheckpoints() override {
+    return base_.ListCheckpoints();
+  }
+  Result<std::optional<Checkpoint>> LatestCheckpoint() override {
+    return base_.LatestCheckpoint();
+  }
+  Result<std::string> PutAttachment(std::string_view bytes, int64_t max) override {
+    return base_.PutAttachment(bytes, max);
+  }
+  Result<std::string> GetAttachment(const std::string& h) override {
+    return base_.GetAttachment(h);
+  }
+  Result<int64_t> AttachmentSize(const std::string& h) override {
+    return base_.AttachmentSize(h);
+  }
+  Status SaveDefinition(const std::string& id, int version, const std::string& hash,
+                        const std::string& text) override {
+    return base_.SaveDefinition(id, version, hash, text);
+  }
+  Result<std::vector<StoredDefinition>> ListDefinitions() override {
+    return base_.ListDefinitions();
+  }
+
+ private:
+  Store& base_;
+  const int parties_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int arrived_ = 0;
+};
+
+// Two clerks submit claims with the same invoice number at the same moment:
+// both checks see no other claim, but only one claim is stored; the other is
+// refused duplicate_invoice, stores nothing and is in the audit log.
+TEST_P(EngineFactsTest, ConcurrentClaimsOfOneInvoiceCannotBothBeStored) {
+  GatedStore gated(*store_, 2);
+  SeedWorld w(gated, *ParseTimestamp("2024-03-04T09:00:00+08:00"));
+  Result<InstanceView> results[2] = {MakeError(ErrorCode::kInternal, "unset", ""),
+                                     MakeError(ErrorCode::kInternal, "unset", "")};
+  const char* who[2] = {"xu_lei", "song_jia"};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i)
+    threads.emplace_back([&, i] {
+      results[i] = w.Submit("expense", who[i], Claim("打印纸", "800.00", {"44001-777"}));
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(gated.arrived(), 2);  // both decided before either was stored
+  int stored = 0;
+  std::string refused_by;
+  for (int i = 0; i < 2; ++i) {
+    if (results[i]) {
+      ++stored;
+      EXPECT_EQ(w.CheckResult(results[i]->row.id, "invoice_check"), "pass");
+      EXPECT_EQ(w.Status(results[i]->row.id), "running");
+    } else {
+      EXPECT_EQ(results[i].error().code, ErrorCode::kRejected);
+      EXPECT_EQ(results[i].error().reason, "duplicate_invoice");
+      refused_by = who[i];
+    }
+  }
+  EXPECT_EQ(stored, 1);
+  EXPECT_EQ(store_->ListInstances(InstanceQuery{})->size(), 1u);
+  EXPECT_THAT(w.Refusals(),
+              ElementsAre(refused_by + " submit duplicate_invoice instance:new"));
+
+  // A claim after both sees the stored one and is refused by the check.
+  InstanceId later =
+      Submit("expense", "guo_fang", Claim("打印纸", "800.00", {"44001-777"}));
+  EXPECT_EQ(world_->CheckResult(later, "invoice_check"),
+            "fail duplicate_invoice:44001-777");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, EngineFactsTest, ::testing::ValuesIn(Backends()),

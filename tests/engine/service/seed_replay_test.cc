@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "seed_world.h"
+#include "service/report_service.h"
 #include "sqlite/sqlite_store.h"
 
 namespace approvald {
@@ -184,16 +185,58 @@ TEST_F(SeedReplayTest, TheSeedsYear) {
   DualLine(self);
   Pay(self, "记-2024-01-033");
 
-  // ---- One person on both lines: a 计财室 clerk's claim has 郑丽 as the
-  // business-line head and the finance reviewer. She may sign only one. ----
-  InstanceId both = Submit("expense", "he_jing", Claim("office", "450.00", "账簿凭证纸"));
+  // ---- One person on both lines: the 园林室 head hands the business-line
+  // review to 计财室's head, who then also tries to sign the finance line.
+  // She may sign only one; the finance review goes to the accountant. ----
+  InstanceId both = Submit("expense", "song_jia", Claim("office", "450.00", "修枝剪"));
+  Ok(w().Act(both, action::kTransfer, "luo_jun", "dept_head_review", "请计财室代为审核",
+             Args("to", "zheng_li")),
+     "business line handed to finance");
   Ok(w().Approve(both, "zheng_li", "dept_head_review"), "business line");
   Refused(w().Act(both, action::kApprove, "zheng_li", "finance_review", "已核"), both,
           "zheng_li", "approve", "same_person_both_lines");
-  Ok(w().Act(both, action::kReject, "wang_haiyan", "dept_deputy_review",
-             "两条线须由不同人把关，请调整后重新提交"),
-     "rejected for re-routing");
-  EXPECT_EQ(w().Status(both), "rejected");
+  Ok(w().Act(both, action::kTransfer, "zheng_li", "finance_review",
+             "本人已审业务线，转会计审核", Args("to", "he_jing")),
+     "finance line handed on");
+  Ok(w().Approve(both, "liu_guoqiang", "dept_deputy_review"), "business deputy");
+  Ok(w().Act(both, action::kApprove, "he_jing", "finance_review", "票据齐全"),
+     "accountant");
+  Ok(w().Approve(both, "wang_haiyan", "finance_deputy_review"), "finance deputy");
+  Pay(both, "记-2024-01-040");
+
+  // ---- A 计财室 clerk's own claim: her department head and its deputy ARE
+  // the finance line, so it takes the finance-staff route (business line:
+  // the head of unit) and passes with four different signers. ----
+  InstanceId clerk =
+      Submit("expense", "he_jing", Claim("office", "450.00", "账簿凭证纸"));
+  EXPECT_EQ(w().Nodes(clerk),
+            "finance_staff_business_review,finance_staff_finance_review");
+  Refused(
+      w().Act(clerk, action::kApprove, "he_jing", "finance_staff_finance_review", "已核"),
+      clerk, "he_jing", "approve", "not_assignee");
+  Ok(w().Approve(clerk, "chen_zhiyuan", "finance_staff_business_review"), "head of unit");
+  Refused(w().Act(clerk, action::kApprove, "chen_zhiyuan", "finance_staff_finance_review",
+                  "已核"),
+          clerk, "chen_zhiyuan", "approve", "not_assignee");
+  Ok(w().Act(clerk, action::kApprove, "zheng_li", "finance_staff_finance_review", "已核"),
+     "finance head");
+  Ok(w().Approve(clerk, "wang_haiyan", "finance_staff_finance_deputy_review"),
+     "finance deputy");
+  Pay(clerk, "记-2024-01-041");
+  // The head of 计财室's own claim: reviewed on the finance line by the
+  // accountant (config/org.yaml finance_reviewer), never by herself.
+  InstanceId head =
+      Submit("expense", "zheng_li", Claim("office", "380.00", "财务软件年费"));
+  Refused(
+      w().Act(head, action::kApprove, "zheng_li", "finance_staff_finance_review", "已核"),
+      head, "zheng_li", "approve", "not_assignee");
+  Ok(w().Approve(head, "chen_zhiyuan", "finance_staff_business_review"), "head of unit");
+  Ok(w().Act(head, action::kApprove, "he_jing", "finance_staff_finance_review",
+             "票据齐全"),
+     "accountant");
+  Ok(w().Approve(head, "wang_haiyan", "finance_staff_finance_deputy_review"),
+     "finance deputy");
+  Pay(head, "记-2024-01-042");
 
   // ---- A reused invoice number (finding 7): refused by the finance line's
   // check; the number of a claim that was refused stays free. ----
@@ -205,6 +248,20 @@ TEST_F(SeedReplayTest, TheSeedsYear) {
   InstanceId twice =
       Submit("expense", "guo_fang", Claim("office", "200.00", "快递费", {"44190-77", "44190-77"}));
   EXPECT_EQ(w().CheckResult(twice, "invoice_check"), "fail duplicate_in_request:44190-77");
+
+  // ---- Documents by category: a travel claim without its 出差审批单 is
+  // refused; with it, it goes on to both lines. ----
+  InstanceId trip =
+      Submit("expense", "xu_lei", Claim("travel", "1260.00", "赴广州参加培训"));
+  EXPECT_EQ(w().Status(trip), "rejected");
+  EXPECT_EQ(w().CheckResult(trip, "attachment_check"),
+            "fail required_missing:travel:travel_approval");
+  FormData approved_trip = Claim("travel", "1260.00", "赴广州参加培训");
+  approved_trip["travel_approval"] = Doc('f');
+  InstanceId trip_ok = Submit("expense", "xu_lei", approved_trip);
+  EXPECT_EQ(w().CheckResult(trip_ok, "attachment_check"), "pass");
+  DualLine(trip_ok);
+  Pay(trip_ok, "记-2024-02-003");
 
   // ---- Documents by category: a meeting claim without its sign-in sheet. ----
   FormData meeting = Claim("meeting", "45000.00", "全市园林绿化工作会议");
@@ -294,6 +351,19 @@ TEST_F(SeedReplayTest, TheSeedsYear) {
     Ok(w().Act(garden, action::kVote, p, "meeting", "", Args("option", "agree")), p);
   Ok(w().Act(garden, action::kClose, "lin_xiaoyan", "meeting"), "close");
   EXPECT_EQ(w().Nodes(garden), "minutes");  // 4 agree of 5 entitled (one recused)
+  // The office reuses the 时花 decision's number: refused, back to the minutes.
+  Ok(w().Complete(
+         garden, "lin_xiaoyan", "minutes",
+         {{"minutes_ref", Doc('e')}, {"decision_no", Text("梅园绿〔2024〕5号")}}),
+     "minutes with a taken number");
+  EXPECT_EQ(w().CheckResult(garden, "register_decision"),
+            "fail decision_no_taken:梅园绿〔2024〕5号:" + std::to_string(flowers.value));
+  EXPECT_EQ(w().Nodes(garden), "minutes");
+  Ok(w().Complete(garden, "lin_xiaoyan", "minutes",
+                  {{"decision_no", Text("梅园绿〔2024〕8号")}}),
+     "minutes");
+  EXPECT_EQ(w().CheckResult(garden, "register_decision"), "pass");
+  EXPECT_EQ(w().Nodes(garden), "follow_up");
 
   // ---- Large sums (finding 2, 大额度资金): the 时花 payment with the
   // decision linked goes to the head of unit; another without one waits
@@ -304,10 +374,36 @@ TEST_F(SeedReplayTest, TheSeedsYear) {
   InstanceId linked = Submit("expense", "xu_lei", big);
   DualLine(linked);
   EXPECT_EQ(w().CheckResult(linked, "large_amount_check"), "flag large_amount:fiscal");
+  EXPECT_EQ(w().CheckResult(linked, "decision_check"), "pass");
+  Value::Record linked_to =
+      rec::Sub(w().CheckDetails(linked, "decision_check"), "decision");
+  EXPECT_EQ(rec::Int(linked_to, "instance"), flowers.value);
+  EXPECT_EQ(rec::Str(linked_to, "result"), "passed");
   EXPECT_EQ(w().Nodes(linked), "head_review");
   Ok(w().Act(linked, action::kApprove, "chen_zhiyuan", "head_review", "按集体决策执行"),
      "head of unit");
   Pay(linked, "记-2024-05-002");
+
+  // A made-up decision number is refused, and so is a decision on another
+  // matter that authorised less; the claim waits at link_decision until the
+  // right one is linked.
+  FormData bogus = Claim("other", "130000.00", "时花种植二期款");
+  bogus["decision_ref"] = Text("梅园绿〔2024〕99号");
+  InstanceId made_up = Submit("expense", "xu_lei", bogus);
+  DualLine(made_up);
+  EXPECT_EQ(w().CheckResult(made_up, "decision_check"),
+            "fail decision_unknown:梅园绿〔2024〕99号");
+  EXPECT_EQ(w().Nodes(made_up), "link_decision");
+  Refused(w().Act(made_up, action::kApprove, "chen_zhiyuan", "head_review", "同意"),
+          made_up, "chen_zhiyuan", "approve", "wrong_state");
+  Ok(w().Complete(made_up, "xu_lei", "link_decision",
+                  {{"decision_ref", Text("梅园绿〔2024〕8号")}}),
+     "links the garden decision");
+  EXPECT_EQ(w().CheckResult(made_up, "decision_check"), "pass");  // major_project, 60万
+  EXPECT_EQ(w().Nodes(made_up), "head_review");
+  Ok(w().Act(made_up, action::kApprove, "chen_zhiyuan", "head_review", "按集体决策执行"),
+     "head of unit");
+  Pay(made_up, "记-2024-05-004");
 
   InstanceId unlinked = Submit("expense", "xu_lei", Claim("other", "120000.00", "苗木款"));
   DualLine(unlinked);
@@ -368,6 +464,50 @@ TEST_F(SeedReplayTest, TheSeedsYear) {
   EXPECT_EQ(w().Nodes(lots[2]), "link_decision");
   Refused(w().Complete(lots[2], "zhou_jie", "execute", {}), lots[2], "zhou_jie", "complete",
           "wrong_state");
+  // The garden decision authorised 60万, not this 90万 purchase.
+  Ok(w().Complete(lots[2], "liang_wei", "link_decision",
+                  {{"decision_ref", Text("梅园绿〔2024〕8号")}}),
+     "links too small a decision");
+  EXPECT_EQ(w().CheckResult(lots[2], "decision_check"),
+            "fail decision_amount_exceeded:梅园绿〔2024〕8号");
+  EXPECT_EQ(w().Nodes(lots[2]), "link_decision");
+
+  // lots[0] with the 时花 decision (large funds, 120万): bought by the
+  // office, which records the method it used. A 公开招标 was not required
+  // (90万 is below the 200万 open-tender threshold, decentralised), but the
+  // office records 限额以下自行采购: the compliance report flags it.
+  Ok(w().Approve(lots[0], "luo_jun", "dept_review_major"), "head");
+  Ok(w().Approve(lots[0], "liu_guoqiang", "dept_review_major"), "deputy");
+  Ok(w().Complete(lots[0], "liang_wei", "link_decision",
+                  {{"decision_ref", Text("梅园绿〔2024〕5号")}}),
+     "links the 时花 decision");
+  EXPECT_EQ(w().Nodes(lots[0]), "execute");
+  Ok(w().Complete(lots[0], "zhou_jie", "execute",
+                  {{"supplier", Text("梅州某苗圃")},
+                   {"contract_no", Text("采-2024-090")},
+                   {"method_used", Text("below_limit")}}),
+     "office buys");
+  ReportRequest report;
+  report.name = "procurement";
+  report.period = {*ParseTimestamp("2024-01-01T00:00:00+08:00"),
+                   *ParseTimestamp("2025-01-01T00:00:00+08:00")};
+  report.now = w().clock().Now();
+  auto compliance =
+      BuildReport(*store_, w().engine().registry(), *w().engine().org(), report);
+  ASSERT_TRUE(compliance.has_value()) << compliance.error().ToString();
+  auto cell = [&](InstanceId id, const std::string& column) {
+    size_t c = 0;
+    while (c < compliance->columns.size() && compliance->columns[c].id != column) ++c;
+    for (const auto& row : compliance->rows)
+      if (c < row.size() && row[0] == std::to_string(id.value)) return row[c];
+    return std::string("(no row)");
+  };
+  EXPECT_EQ(cell(lots[0], "method_required"), "分散采购");
+  EXPECT_EQ(cell(lots[0], "method_used"), "限额以下自行采购");
+  EXPECT_EQ(cell(lots[0], "executed_dept"), "办公室");
+  EXPECT_EQ(cell(lots[0], "compliant"), "否");
+  EXPECT_EQ(cell(lots[0], "issues"), "method_mismatch: 应分散采购，实际限额以下自行采购");
+  EXPECT_EQ(cell(chairs, "compliant"), "是");  // below the limit: any method
 
   // ---- Everything refused reached the audit log, in order, with its
   // reason; every check verdict is in the instance's audited events. ----
@@ -375,11 +515,12 @@ TEST_F(SeedReplayTest, TheSeedsYear) {
   EXPECT_THAT(w().AuditedChecks(reused),
               ElementsAre("attachment_check pass",
                           "invoice_check fail duplicate_invoice:44190-1"));
-  EXPECT_THAT(w().AuditedChecks(lots[2]),
-              ElementsAre("classify flag collective_decision_required:large_amount",
-                          "split_check_major flag split_purchase:" +
-                              std::to_string(lots[0].value) + "," +
-                              std::to_string(lots[1].value)));
+  EXPECT_THAT(
+      w().AuditedChecks(lots[2]),
+      ElementsAre("classify flag collective_decision_required:large_amount",
+                  "split_check_major flag split_purchase:" +
+                      std::to_string(lots[0].value) + "," + std::to_string(lots[1].value),
+                  "decision_check fail decision_amount_exceeded:梅园绿〔2024〕8号"));
   auto integrity = store_->CheckIntegrity();
   EXPECT_TRUE(integrity.has_value()) << integrity.error().ToString();
 }

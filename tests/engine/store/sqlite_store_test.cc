@@ -137,6 +137,65 @@ TEST(SqliteStoreTest, MigrationsAreAppliedOnceAndRecorded) {
     EXPECT_EQ(known[i].version, static_cast<int>(i) + 1) << "versions without gaps";
 }
 
+// Migration 4 on a database written before it: the invoice facts of live
+// instances become exclusive, only the oldest row per number when two live
+// claims raced for it before; a rejected claim's number stays free.
+TEST(SqliteStoreTest, ExclusiveFactsMigrationMarksOneLiveHolderPerInvoice) {
+  TempDir dir;
+  std::string path = dir.File("v3.db");
+  {
+    RawDb raw(path);
+    ASSERT_EQ(raw.Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+                       " name TEXT NOT NULL, applied_at INTEGER NOT NULL)"),
+              SQLITE_OK);
+    for (const sqlite::Migration& m : sqlite::Migrations()) {
+      if (m.version > 3) break;
+      ASSERT_EQ(raw.Exec(m.sql), SQLITE_OK) << m.name << ": " << raw.last_error();
+      ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (" +
+                         std::to_string(m.version) + ", '" + m.name + "', 1700000000)"),
+                SQLITE_OK);
+    }
+    // Ids clear of the ones the store hands out (it numbers by events).
+    for (auto [id, status] :
+         {std::pair{101, "running"}, {102, "approved"}, {103, "rejected"}})
+      ASSERT_EQ(raw.Exec("INSERT INTO instances VALUES (" + std::to_string(id) +
+                         ", 'expense', 1, 'sha256:x', '" + status +
+                         "', 'p', 't', 0, '', 1, 0, 0)"),
+                SQLITE_OK)
+          << raw.last_error();
+    ASSERT_EQ(raw.Exec("INSERT INTO facts VALUES (101, 'invoice', 'FP-1', '{}'),"
+                       " (102, 'invoice', 'FP-1', '{}'), (103, 'invoice', 'FP-2', '{}'),"
+                       " (101, 'purchase', 'P-1', '{}')"),
+              SQLITE_OK)
+        << raw.last_error();
+  }
+  auto store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  {
+    RawDb raw(path);
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM schema_migrations WHERE version = 4"), 1);
+    EXPECT_EQ(
+        raw.Text("SELECT group_concat(instance || ':' || kind || ':' || exclusive, ' ')"
+                 " FROM (SELECT * FROM facts ORDER BY rowid)"),
+        "101:invoice:1 102:invoice:0 103:invoice:0 101:purchase:0");
+    // The index itself refuses a second exclusive holder.
+    EXPECT_NE(raw.Exec("UPDATE facts SET exclusive = 1 WHERE instance = 102"), SQLITE_OK);
+  }
+  // Through the store: FP-1 is held, FP-2 (of a rejected claim) is free.
+  auto claim = [&](const char* number) {
+    AppendRequest req = Submit();
+    FactRow f{"invoice", number, {}};
+    f.exclusive = true;
+    req.facts = std::vector<FactRow>{f};
+    return store->Append(std::move(req));
+  };
+  auto held = claim("FP-1");
+  ASSERT_FALSE(held.has_value());
+  EXPECT_EQ(held.error().reason, "duplicate_invoice");
+  EXPECT_THAT(held.error().message, HasSubstr("instance 101"));
+  EXPECT_TRUE(claim("FP-2").has_value());
+}
+
 TEST(SqliteStoreTest, RefusesDatabaseFromAnotherApprovald) {
   TempDir dir;
   std::string path = dir.File("a.db");
@@ -203,6 +262,30 @@ TEST(SqliteStoreTest, PragmasAreInForceOnEveryConnection) {
   EXPECT_EQ(r->foreign_keys, 1);
   EXPECT_EQ(r->busy_timeout, 4321);
   EXPECT_EQ(r->query_only, 1);
+}
+
+// Migration 5: attachment file names survive a reopen and only grow.
+TEST(SqliteStoreTest, AttachmentNamesPersistAndAreAppendOnly) {
+  TempDir dir;
+  std::string path = dir.File("a.db");
+  std::string addr;
+  {
+    auto store = MustOpen(path);
+    addr = *store->PutAttachment("invoice bytes", 100);
+    ASSERT_TRUE(store->NameAttachment(addr, "发票 GZ-0001.pdf"));
+    ASSERT_TRUE(store->NameAttachment(addr, "copy.pdf"));
+  }
+  auto store = MustOpen(path);
+  auto names = store->AttachmentNames({addr});
+  ASSERT_TRUE(names.has_value()) << names.error().ToString();
+  EXPECT_EQ(names->at(addr), "发票 GZ-0001.pdf");
+  store.reset();
+  RawDb raw(path);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM attachment_names"), 2);
+  for (const char* sql : {"UPDATE attachment_names SET name = 'x'", "DELETE FROM attachment_names"}) {
+    EXPECT_EQ(raw.Exec(sql), SQLITE_CONSTRAINT) << sql;
+    EXPECT_THAT(raw.last_error(), HasSubstr("append-only")) << sql;
+  }
 }
 
 TEST(SqliteStoreTest, HistoryTablesRefuseUpdateAndDelete) {
@@ -995,6 +1078,46 @@ TEST_F(SqliteTamperTest, ProjectionOutOfStepWithEventsIsNamed) {
   auto store = MustOpen(path_);
   EXPECT_THAT(Integrity(*store),
               HasSubstr("instance 1: its row says version 7 but it has 3 events"));
+}
+
+// An event that refers to an attachment carries its SHA-256 address, so the
+// leaf commits to the file's content: pointing the event at other bytes
+// (here a forged file stored under its own, correct address) breaks
+// `audit verify` at that event.
+TEST_F(SqliteTamperTest, AttachmentHashIsPartOfTheEventAndChangingItIsNamed) {
+  std::string original;
+  std::string forged;
+  {
+    auto store = MustOpen(path_);
+    original = *store->PutAttachment("scanned invoice No. 4471", 1000);
+    forged = *store->PutAttachment("scanned invoice No. 9999", 1000);
+    AppendRequest r = Continue(InstanceId{1}, 3);
+    r.row.def_hash = def_hash_;
+    r.events[0].data["invoice"] = Value::Str(original);
+    ASSERT_TRUE(store->Append(r));
+    AuditQuery q;
+    q.instance = InstanceId{1};
+    q.after_index = 14;
+    auto leaves = store->QueryAudit(q);
+    ASSERT_TRUE(leaves.has_value());
+    ASSERT_EQ(leaves->size(), 1u);
+    EXPECT_EQ((*leaves)[0].index, 15);
+    EXPECT_THAT((*leaves)[0].leaf_data, HasSubstr("\"invoice\":\"" + original + "\""));
+    EXPECT_EQ(Verify(*store), "ok");
+  }
+  {
+    auto raw = Tamper();
+    std::string body = raw->Text("SELECT body FROM events WHERE instance = 1 AND version = 4");
+    size_t pos = body.find(original);
+    ASSERT_NE(pos, std::string::npos) << body;
+    body.replace(pos, original.size(), forged);
+    raw->ExecWith("UPDATE events SET body = ?1 WHERE instance = 1 AND version = 4", body);
+  }
+  auto store = MustOpen(path_);
+  EXPECT_EQ(store->LoadEvents(InstanceId{1})->at(3).data.at("invoice").as_string(), forged);
+  EXPECT_THAT(Verify(*store), HasSubstr("FAILED event_mismatch leaf 15 instance 1 version 4"));
+  EXPECT_THAT(VerifyDecoding(*store),
+              HasSubstr("FAILED event_mismatch leaf 15 instance 1 version 4"));
 }
 
 TEST_F(SqliteTamperTest, CorruptedAttachmentIsRefused) {

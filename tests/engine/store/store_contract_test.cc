@@ -633,6 +633,28 @@ TYPED_TEST(StoreContractTest, CheckpointsAreValidatedStoredAndListed) {
 
 // --- attachments and definitions -------------------------------------------
 
+// File names: the first name recorded is the one shown; repeats are no-ops;
+// a name needs a stored attachment.
+TYPED_TEST(StoreContractTest, AttachmentsKeepTheFileNamesTheyWereUploadedAs) {
+  auto a = this->store().PutAttachment("invoice", 1024);
+  auto b = this->store().PutAttachment("itinerary", 1024);
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  ASSERT_TRUE(this->store().NameAttachment(*a, "发票.pdf"));
+  ASSERT_TRUE(this->store().NameAttachment(*a, "发票.pdf"));
+  ASSERT_TRUE(this->store().NameAttachment(*a, "invoice-copy.pdf"));
+  const std::string unknown =
+      "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+  auto names = this->store().AttachmentNames({*a, *b, unknown, "sha256:XYZ"});
+  ASSERT_TRUE(names.has_value()) << names.error().ToString();
+  EXPECT_EQ(*names, (std::map<std::string, std::string>{{*a, "发票.pdf"}}));
+  auto missing = this->store().NameAttachment(unknown, "ghost.pdf");
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(this->store().NameAttachment("sha256:XYZ", "x").error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(this->store().AttachmentNames({})->empty());
+}
+
 TYPED_TEST(StoreContractTest, AttachmentsAreContentAddressedAndLimited) {
   std::string pdf = "%PDF-1.7 invoice";
   pdf.push_back('\0');

@@ -4,17 +4,21 @@
 // viewer may take now. Watches the instance over the WebSocket.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { download, get, post } from '../api.js';
-import { actionName, eventName, personName, pick, t } from '../i18n.js';
+import { attachmentName, downloadName, learnAttachmentNames, shortHash } from '../attachments.js';
+import { optionLabel } from '../form.js';
+import { actionName, eventName, getLang, personName, pick, t } from '../i18n.js';
 import { fenToYuan, yuanToFen } from '../money.js';
 import { html, ErrorBox, Loading, StatusBadge, newKey, toast } from '../ui.js';
 import { Diagram } from './diagram.js';
 import { MeetingView } from './meeting.js';
+import { ResubmitForm } from './start.js';
 
 async function load(id) {
   const [inst, events] = await Promise.all([
     get('/api/v1/instances/' + id),
     get('/api/v1/instances/' + id + '/events'),
   ]);
+  learnAttachmentNames(inst.attachment_names);
   return { inst, events: events.items };
 }
 
@@ -96,33 +100,34 @@ function isAttachment(v) {
   return typeof v === 'string' && /^sha256:[0-9a-f]{64}$/.test(v);
 }
 
-function AttachmentLink({ hash, name }) {
+// Shows the name the file was uploaded under; downloads by its hash.
+// Read through the instance that names it (?instance=), as the API asks.
+function AttachmentLink({ hash, instance }) {
   const [err, setErr] = useState(null);
+  const name = attachmentName(hash);
   return html`<span class="attach-link"><button type="button" class="link" data-attachment=${hash}
-      onClick=${() => download('/api/v1/attachments/' + hash, name || hash.slice(7, 19)).catch(setErr)}>
-      ${t('attachments')} ${name || hash.slice(7, 19) + '…'}</button><${ErrorBox} error=${err} /></span>`;
+      data-attachment-name=${name} title=${hash}
+      onClick=${() => download(`/api/v1/attachments/${hash}?instance=${instance}`, downloadName(hash)).catch(setErr)}>
+      ${name || shortHash(hash)}</button><${ErrorBox} error=${err} /></span>`;
 }
 
-function Value({ field, value }) {
+function Value({ field, value, instance }) {
   const type = field ? String(field.type) : '';
   if (value === null || value === undefined) return html`<span class="muted">—</span>`;
-  if (isAttachment(value)) return html`<${AttachmentLink} hash=${value} />`;
+  if (isAttachment(value)) return html`<${AttachmentLink} hash=${value} instance=${instance} />`;
   if (type.startsWith('money')) return html`<span class="money">¥${fenToYuan(value)}</span>`;
   if (type.startsWith('enum') && field.options) {
-    const i = field.options.indexOf(value);
-    const zh = field.option_labels && field.option_labels[i];
-    const en = field.option_labels_en && field.option_labels_en[i];
-    return html`<span>${pick({ l: zh || value, l_en: en || value }, 'l')}</span>`;
+    return html`<span data-option=${value}>${optionLabel(field, value, getLang())}</span>`;
   }
   if (Array.isArray(value)) {
     const el = field && field.element;
-    return html`<ol class="value-list">${value.map((v, i) => html`<li key=${i}><${Value} field=${el} value=${v} /></li>`)}</ol>`;
+    return html`<ol class="value-list">${value.map((v, i) => html`<li key=${i}><${Value} field=${el} value=${v} instance=${instance} /></li>`)}</ol>`;
   }
   if (typeof value === 'object') {
     const subs = (field && field.fields) || [];
     return html`<dl class="record-view">${Object.entries(value).map(([k, v]) => {
       const f = subs.find((x) => x.name === k);
-      return html`<div key=${k}><dt>${f ? pick(f, 'label') : k}</dt><dd><${Value} field=${f} value=${v} /></dd></div>`;
+      return html`<div key=${k}><dt>${f ? pick(f, 'label') : k}</dt><dd><${Value} field=${f} value=${v} instance=${instance} /></dd></div>`;
     })}</dl>`;
   }
   return html`<span>${String(value)}</span>`;
@@ -134,7 +139,7 @@ function FormData({ inst, wf }) {
   return html`<dl class="form-view">
     ${names.map((n) => {
       const f = fields.find((x) => x.name === n);
-      return html`<div key=${n} data-value=${n}><dt>${f ? pick(f, 'label') : n}</dt><dd><${Value} field=${f} value=${inst.form[n]} /></dd></div>`;
+      return html`<div key=${n} data-value=${n}><dt>${f ? pick(f, 'label') : n}</dt><dd><${Value} field=${f} value=${inst.form[n]} instance=${inst.id} /></dd></div>`;
     })}
   </dl>`;
 }
@@ -202,8 +207,11 @@ function Actions({ inst, wf, org, onDone }) {
           onClick=${() => setOpen(direct.has(a.action) ? { ...a, direct: true, key: newKey() } : { ...a, key: newKey() })}>${label}</button>`;
       })}
     </div>
-    ${open && html`<${ActionForm} key=${open.key} act=${open} inst=${inst} wf=${wf} org=${org}
-      onCancel=${() => setOpen(null)} onDone=${() => { setOpen(null); onDone(); }} />`}
+    ${open && open.action === 'resubmit' && wf
+      ? html`<${ResubmitForm} key=${open.key} wf=${wf} inst=${inst} org=${org}
+        onCancel=${() => setOpen(null)} onDone=${() => { setOpen(null); onDone(); }} />`
+      : open && html`<${ActionForm} key=${open.key} act=${open} inst=${inst} wf=${wf} org=${org}
+        onCancel=${() => setOpen(null)} onDone=${() => { setOpen(null); onDone(); }} />`}
   </section>`;
 }
 

@@ -3,7 +3,9 @@
 // the request is in flight, so a double click never makes two requests).
 import { useRef, useState } from 'preact/hooks';
 import { post, uploadAttachment } from '../api.js';
-import { t, pick } from '../i18n.js';
+import { attachmentName, rememberAttachmentName, shortHash } from '../attachments.js';
+import { baseType, emptyValue, fromApi, optionLabel, resubmitData, submitterFields, toApi } from '../form.js';
+import { getLang, t, pick } from '../i18n.js';
 import { fenToYuan, yuanToFen } from '../money.js';
 import { html, ErrorBox, Loading, newKey, toast } from '../ui.js';
 
@@ -18,30 +20,6 @@ export function StartList({ workflows }) {
       )}
     </ul>
   </section>`;
-}
-
-// Fields that a later step fills in (task fields), not the submitter.
-function taskFields(wf) {
-  const out = new Set();
-  for (const n of (wf.diagram && wf.diagram.nodes) || []) {
-    for (const d of n.details || []) {
-      const m = /^fields:\s*(.+)$/.exec(d);
-      if (m) m[1].split(',').forEach((f) => out.add(f.trim()));
-    }
-  }
-  return out;
-}
-
-function baseType(type) {
-  return String(type).split(/[<{]/)[0];
-}
-
-function emptyValue(field) {
-  const b = baseType(field.type);
-  if (b === 'list') return [];
-  if (b === 'record') return {};
-  if (b === 'bool') return false;
-  return '';
 }
 
 // Validates one value; returns an error string or ''.
@@ -68,28 +46,6 @@ function check(field, v) {
   return '';
 }
 
-// Form value -> API value (money in fen, ints as numbers, empty dropped).
-function toApi(field, v) {
-  const b = baseType(field.type);
-  if (v === '' || v === null || v === undefined) return undefined;
-  if (b === 'money') return yuanToFen(v);
-  if (b === 'int') return Number(v);
-  if (b === 'list') {
-    const el = field.element || {};
-    const out = v.map((x) => toApi({ ...el, name: '' }, x)).filter((x) => x !== undefined);
-    return out.length ? out : undefined;
-  }
-  if (b === 'record') {
-    const out = {};
-    for (const f of field.fields || []) {
-      const x = toApi(f, v[f.name]);
-      if (x !== undefined) out[f.name] = x;
-    }
-    return out;
-  }
-  return v;
-}
-
 // Collects errors for the whole form: {path: message}.
 function validate(fields, values, prefix = '', errors = {}) {
   for (const f of fields) {
@@ -104,9 +60,46 @@ function validate(fields, values, prefix = '', errors = {}) {
   return errors;
 }
 
-export function StartForm({ wf, org, me }) {
-  const fields = wf.form.filter((f) => !taskFields(wf).has(f.name));
-  const [values, setValues] = useState(() => Object.fromEntries(fields.map((f) => [f.name, emptyValue(f)])));
+export function StartForm({ wf, org }) {
+  return html`<section aria-labelledby="form-h">
+    <h1 id="form-h">${pick(wf)}</h1>
+    <${FormEditor} wf=${wf} org=${org} submitLabel=${t('submit')}
+      send=${async (values, key) => {
+        const data = {};
+        for (const f of submitterFields(wf)) {
+          const v = toApi(f, values[f.name]);
+          if (v !== undefined) data[f.name] = v;
+        }
+        const inst = await post('/api/v1/instances', { workflow: wf.id, data }, { 'Idempotency-Key': key });
+        toast(t('submitted', { id: inst.id }), 'ok');
+        location.hash = '#/i/' + inst.id;
+      }} />
+  </section>`;
+}
+
+// 退回 to the submitter: the form again, filled with the request's data
+// (attachments included), sent as the workflow's resubmit action.
+export function ResubmitForm({ wf, inst, org, onDone, onCancel }) {
+  const initial = Object.fromEntries(submitterFields(wf).map((f) => [f.name, fromApi(f, inst.form[f.name])]));
+  return html`<div class="resubmit" data-resubmit=${inst.id}>
+    <h3>${t('resubmitTitle')}</h3>
+    <p class="muted">${t('resubmitHint')}</p>
+    <${FormEditor} wf=${wf} org=${org} initial=${initial} submitLabel=${t('resubmit')} onCancel=${onCancel}
+      send=${async (values, key) => {
+        const body = { action: 'resubmit', expected_version: inst.version, data: resubmitData(wf, inst.form, values) };
+        await post(`/api/v1/instances/${inst.id}/actions`, body, { 'Idempotency-Key': key });
+        toast(t('resubmit') + ' · ' + t('done_ok'), 'ok');
+        onDone();
+      }} />
+  </div>`;
+}
+
+// The form of a workflow's submitter fields, validated in place; `send`
+// gets the values and an Idempotency-Key (a new one after each success), and
+// the button stays locked while it runs, so a double click sends once.
+function FormEditor({ wf, org, initial, submitLabel, send, onCancel }) {
+  const fields = submitterFields(wf);
+  const [values, setValues] = useState(() => initial || Object.fromEntries(fields.map((f) => [f.name, emptyValue(f)])));
   const [errors, setErrors] = useState({});
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -126,19 +119,12 @@ export function StartForm({ wf, org, me }) {
       if (first) first.focus();
       return;
     }
-    const data = {};
-    for (const f of fields) {
-      const v = toApi(f, values[f.name]);
-      if (v !== undefined) data[f.name] = v;
-    }
     inflight.current = true;
     setBusy(true);
     setError(null);
     try {
-      const inst = await post('/api/v1/instances', { workflow: wf.id, data }, { 'Idempotency-Key': key.current });
+      await send(values, key.current);
       key.current = newKey();
-      toast(t('submitted', { id: inst.id }), 'ok');
-      location.hash = '#/i/' + inst.id;
     } catch (e) {
       setError(e);
     } finally {
@@ -147,9 +133,7 @@ export function StartForm({ wf, org, me }) {
     }
   }
 
-  return html`<section aria-labelledby="form-h">
-    <h1 id="form-h">${pick(wf)}</h1>
-    <form class="form" onSubmit=${submit} novalidate data-workflow=${wf.id}>
+  return html`<form class="form" onSubmit=${submit} novalidate data-workflow=${wf.id}>
       ${fields.map(
         (f) => html`<${Field} key=${f.name} field=${f} path=${f.name} value=${values[f.name]}
           error=${errors[f.name]} errors=${errors} org=${org} onChange=${(v) => set(f.name, v)} />`,
@@ -157,10 +141,10 @@ export function StartForm({ wf, org, me }) {
       <${ErrorBox} error=${error} />
       <div class="form-actions">
         <button type="submit" class="primary" disabled=${busy} aria-busy=${busy} data-submit>
-          ${busy ? t('submitting') : t('submit')}</button>
+          ${busy ? t('submitting') : submitLabel}</button>
+        ${onCancel && html`<button type="button" onClick=${onCancel}>${t('cancel')}</button>`}
       </div>
-    </form>
-  </section>`;
+    </form>`;
 }
 
 function Field({ field, path, value, error, errors, org, onChange, compact }) {
@@ -190,7 +174,7 @@ function Field({ field, path, value, error, errors, org, onChange, compact }) {
   } else if (b === 'enum') {
     input = html`<select ...${common} value=${value} onChange=${(e) => onChange(e.target.value)}>
       <option value="">—</option>
-      ${(field.options || []).map((o, i) => html`<option value=${o}>${optionLabel(field, o, i)}</option>`)}
+      ${(field.options || []).map((o) => html`<option value=${o}>${optionLabel(field, o, getLang())}</option>`)}
     </select>`;
   } else if (b === 'dept' || b === 'person') {
     const items = org ? (b === 'dept' ? org.departments : org.people) : [];
@@ -215,12 +199,6 @@ function Field({ field, path, value, error, errors, org, onChange, compact }) {
   </div>`;
 }
 
-function optionLabel(field, o, i) {
-  const zh = field.option_labels && field.option_labels[i];
-  const en = field.option_labels_en && field.option_labels_en[i];
-  return pick({ l: zh || o, l_en: en || o }, 'l');
-}
-
 function RecordList({ field, path, value, errors, org, onChange }) {
   const rows = value || [];
   const sub = field.element.fields || [];
@@ -241,23 +219,22 @@ function RecordList({ field, path, value, errors, org, onChange }) {
 }
 
 function AttachmentInput({ common, multiple, value, onChange }) {
-  const [state, setState] = useState({ busy: false, error: null, names: {} });
+  const [state, setState] = useState({ busy: false, error: null });
   async function pickFiles(e) {
     const files = Array.from(e.target.files || []);
     if (!files.length) return;
-    setState((s) => ({ ...s, busy: true, error: null }));
+    setState({ busy: true, error: null });
     try {
-      const names = {};
       const hashes = [];
       for (const f of files) {
         const r = await uploadAttachment(f);
-        names[r.hash] = f.name;
+        rememberAttachmentName(r.hash, r.name || f.name);
         hashes.push(r.hash);
       }
-      setState((s) => ({ busy: false, error: null, names: { ...s.names, ...names } }));
+      setState({ busy: false, error: null });
       onChange(multiple ? [...(value || []), ...hashes] : hashes[0]);
     } catch (err) {
-      setState((s) => ({ ...s, busy: false, error: err }));
+      setState({ busy: false, error: err });
     }
   }
   const list = multiple ? value || [] : value ? [value] : [];
@@ -266,7 +243,8 @@ function AttachmentInput({ common, multiple, value, onChange }) {
     ${state.busy && html`<span class="muted">${t('uploading')}</span>`}
     <${ErrorBox} error=${state.error} />
     ${list.length > 0 &&
-    html`<ul class="attach-list">${list.map((h) => html`<li key=${h}>${state.names[h] || h.slice(0, 19) + '…'} · ${t('uploaded')}
+    html`<ul class="attach-list">${list.map((h) => html`<li key=${h} data-attachment-name=${attachmentName(h)}>
+      ${attachmentName(h) || shortHash(h)} · ${t('uploaded')}
       <button type="button" class="link" onClick=${() => onChange(multiple ? list.filter((x) => x !== h) : '')}>${t('removeRow')}</button></li>`)}</ul>`}
   </div>`;
 }
