@@ -1,6 +1,8 @@
 // ErrorCode -> HTTP status. The only file that knows both vocabularies.
 #include "api/http_errors.h"
 
+#include "approvald/value.h"
+
 #include <boost/json.hpp>
 #include <string_view>
 
@@ -40,10 +42,37 @@ http::status HttpStatusOf(const Error& e) {
   return http::status::internal_server_error;
 }
 
+namespace {
+
+// `s` with each byte that does not start a well-formed UTF-8 sequence
+// replaced by U+FFFD. Messages are short; each step asks IsValidUtf8 (the
+// one definition of well-formed) about the 1 to 4 bytes ahead.
+std::string ToValidUtf8(std::string_view s) {
+  if (IsValidUtf8(s)) return std::string(s);
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    size_t n = 1;
+    while (n <= 4 && i + n <= s.size() && !IsValidUtf8(s.substr(i, n))) ++n;
+    if (n <= 4 && i + n <= s.size()) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out.append("\xEF\xBF\xBD");  // U+FFFD
+      ++i;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string ErrorBody(const Error& e) {
   boost::json::object inner;
   inner["code"] = e.reason.empty() ? std::string(ErrorCodeName(e.code)) : e.reason;
-  inner["message"] = e.message;
+  // Messages may quote what the client sent (a YAML parser naming the byte
+  // it stopped at): the body must stay valid UTF-8, hence valid JSON.
+  inner["message"] = ToValidUtf8(e.message);
+  if (!e.reason.empty()) inner["code"] = ToValidUtf8(e.reason);
   boost::json::object outer;
   outer["error"] = std::move(inner);
   return boost::json::serialize(outer);

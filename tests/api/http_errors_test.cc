@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 namespace approvald::api {
 namespace {
 
@@ -43,6 +45,18 @@ TEST(HttpErrorsTest, OneBodyShape) {
   EXPECT_EQ(limited[http::field::retry_after], "3");
   // Without a reason the code's name is used.
   EXPECT_NE(ErrorBody({ErrorCode::kNotFound, "", "m"}).find("\"code\":\""), std::string::npos);
+}
+
+// A message quoting a broken byte of the client's input (found by the
+// json_request fuzzer: PUT /org with a YAML escape cut inside a character)
+// still makes a body that is valid UTF-8 and so valid JSON.
+TEST(HttpErrorsTest, BodyIsValidJsonWhateverTheMessageQuotes) {
+  std::string body =
+      ErrorBody({ErrorCode::kInvalidArgument, "invalid_org", "unknown escape character: \xe4 x"});
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(body, ec);
+  ASSERT_FALSE(ec) << body;
+  EXPECT_EQ(v.at("error").at("message").as_string(), "unknown escape character: \xEF\xBF\xBD x");
 }
 
 }  // namespace
