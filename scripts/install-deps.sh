@@ -12,6 +12,7 @@ PACKAGES=(
   libcli11-dev
   libssl-dev openssl
   libargon2-dev
+  libmimalloc-dev
   libgtest-dev libgmock-dev googletest
   libbenchmark-dev
   nodejs npm
