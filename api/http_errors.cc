@@ -1,7 +1,7 @@
 // ErrorCode -> HTTP status. The only file that knows both vocabularies.
 #include "api/http_errors.h"
 
-#include "approvald/value.h"
+#include "approvald/utf8.h"
 
 #include <boost/json.hpp>
 #include <string_view>
@@ -41,30 +41,6 @@ http::status HttpStatusOf(const Error& e) {
   }
   return http::status::internal_server_error;
 }
-
-namespace {
-
-// `s` with each byte that does not start a well-formed UTF-8 sequence
-// replaced by U+FFFD. Messages are short; each step asks IsValidUtf8 (the
-// one definition of well-formed) about the 1 to 4 bytes ahead.
-std::string ToValidUtf8(std::string_view s) {
-  if (IsValidUtf8(s)) return std::string(s);
-  std::string out;
-  for (size_t i = 0; i < s.size();) {
-    size_t n = 1;
-    while (n <= 4 && i + n <= s.size() && !IsValidUtf8(s.substr(i, n))) ++n;
-    if (n <= 4 && i + n <= s.size()) {
-      out.append(s.substr(i, n));
-      i += n;
-    } else {
-      out.append("\xEF\xBF\xBD");  // U+FFFD
-      ++i;
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string ErrorBody(const Error& e) {
   boost::json::object inner;

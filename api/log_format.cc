@@ -6,31 +6,14 @@
 #include <cstdio>
 #include <ctime>
 
+#include "approvald/utf8.h"
+
 namespace approvald::api {
 
 namespace {
 
 bool IsKeyStart(char c) { return c >= 'a' && c <= 'z'; }
 bool IsKeyChar(char c) { return IsKeyStart(c) || (c >= '0' && c <= '9') || c == '_'; }
-
-// Length of the well-formed UTF-8 sequence at s[i], or 0 if it is not one
-// (overlong forms, surrogates and code points past U+10FFFF included).
-size_t Utf8Length(std::string_view s, size_t i) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  if (c < 0x80) return 1;
-  size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-  if (n == 0 || c > 0xF4 || i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-  }
-  unsigned char c1 = b(i + 1);
-  if (c == 0xE0 && c1 < 0xA0) return 0;   // overlong
-  if (c == 0xED && c1 >= 0xA0) return 0;  // surrogate
-  if (c == 0xF0 && c1 < 0x90) return 0;   // overlong
-  if (c == 0xF4 && c1 >= 0x90) return 0;  // past U+10FFFF
-  return n;
-}
 
 }  // namespace
 
@@ -83,7 +66,7 @@ void AppendJsonString(std::string_view s, std::string* out) {
           out->push_back(kHex[c & 0xF]);
       }
       ++i;
-    } else if (size_t n = Utf8Length(s, i); n > 0) {
+    } else if (size_t n = Utf8SequenceLength(s, i); n > 0) {
       out->append(s.substr(i, n));
       i += n;
     } else {

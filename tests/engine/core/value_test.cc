@@ -1,6 +1,7 @@
 // Tests for Type and the canonical value encoding (approvald/value.h):
 // exact encodings, round trips of nested lists and records, the records that
 // look like tagged scalars, and adversarial decoder input.
+#include "approvald/utf8.h"
 #include "approvald/value.h"
 
 #include <gtest/gtest.h>
@@ -160,6 +161,32 @@ TEST(ValueCodecTest, IsValidUtf8) {
   EXPECT_FALSE(IsValidUtf8("\x80"));              // lone continuation
   EXPECT_FALSE(IsValidUtf8("\xe8\xae"));          // truncated
   EXPECT_FALSE(IsValidUtf8("\xff"));
+}
+
+TEST(Utf8Test, SequenceLengthFollowsRfc3629) {
+  EXPECT_EQ(Utf8SequenceLength("a", 0), 1u);
+  EXPECT_EQ(Utf8SequenceLength("\xc3\xa9", 0), 2u);          // é
+  EXPECT_EQ(Utf8SequenceLength("计", 0), 3u);
+  EXPECT_EQ(Utf8SequenceLength("\xf0\x9f\x8e\x89", 0), 4u);  // U+1F389
+  EXPECT_EQ(Utf8SequenceLength("x\xe8\xae\xa1", 1), 3u);      // from the middle
+  EXPECT_EQ(Utf8SequenceLength("\xc0\xaf", 0), 0u);          // overlong
+  EXPECT_EQ(Utf8SequenceLength("\xed\xa0\x80", 0), 0u);      // surrogate
+  EXPECT_EQ(Utf8SequenceLength("\xf4\x90\x80\x80", 0), 0u);  // above U+10FFFF
+  EXPECT_EQ(Utf8SequenceLength("\xe8\xae", 0), 0u);          // truncated
+  EXPECT_EQ(Utf8SequenceLength("\xe8\xae" "A", 0), 0u);         // broken inside
+  EXPECT_EQ(Utf8SequenceLength("\x80", 0), 0u);              // lone continuation
+}
+
+TEST(Utf8Test, ToValidUtf8ReplacesEachBadByteAndKeepsTheRest) {
+  EXPECT_EQ(ToValidUtf8(""), "");
+  EXPECT_EQ(ToValidUtf8("计财室 ok"), "计财室 ok");
+  // A three-byte character cut after two bytes, then ASCII: two
+  // replacements (one per byte), the ASCII kept.
+  EXPECT_EQ(ToValidUtf8("\xe8\xae" "A"), "\xEF\xBF\xBD\xEF\xBF\xBD" "A");
+  EXPECT_EQ(ToValidUtf8("a\xff" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(ToValidUtf8("\xed\xa0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  for (std::string_view bad : {"\xc0\xaf", "\xf4\x90\x80\x80", "x\x80y\xe8"})
+    EXPECT_TRUE(IsValidUtf8(ToValidUtf8(bad))) << bad;
 }
 
 TEST(ValueCodecTest, ListsAndRecordsNest) {
