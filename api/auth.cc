@@ -325,6 +325,28 @@ Status AuthService::SetPassword(const std::string& username, std::string_view pa
   return Ok();
 }
 
+Result<bool> AuthService::RemovePasswordIf(const std::string& username,
+                                           std::string_view password,
+                                           const std::string& actor) {
+  auto user = users_.GetUser(username);
+  if (!user) {
+    if (user.error().code == ErrorCode::kNotFound) return false;
+    return std::unexpected(user.error());
+  }
+  if (user->password_hash.empty() || !VerifyPassword(password, user->password_hash)) {
+    return false;
+  }
+  user->password_hash.clear();
+  user->updated_at = clock_.Now();
+  if (auto st = users_.UpdateUser(*user); !st) return std::unexpected(st.error());
+  (void)users_.DeleteSessionsOf(username);
+  EvictUser(username);
+  Value::Record data;
+  data["username"] = Value::Str(username);
+  Audit("password_removed", actor, "user:" + username, data);
+  return true;
+}
+
 Result<User> AuthService::UpdateUser(const std::string& username, std::optional<Role> role,
                                      std::optional<PersonId> person,
                                      std::optional<bool> disabled, const std::string& actor) {

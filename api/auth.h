@@ -122,6 +122,12 @@ class AuthService {
   Result<User> UpdateUser(const std::string& username, std::optional<Role> role,
                           std::optional<PersonId> person, std::optional<bool> disabled,
                           const std::string& actor);
+  // If `username`'s password is `password`, removes it (login impossible until
+  // an admin sets a new one) and ends its sessions; audited as
+  // "password_removed". Returns whether it removed one; an unknown user or
+  // another password is false, not an error.
+  Result<bool> RemovePasswordIf(const std::string& username, std::string_view password,
+                                const std::string& actor);
 
   const AuthOptions& options() const { return opts_; }
   UserStore& users() { return users_; }

@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -73,6 +74,46 @@ void SetUpLogging(const Config& c) {
   spdlog::set_default_logger(def);
 }
 
+// The file in the data directory that lists the logins demo mode gave the
+// known password, one username a line, so that a later start without demo
+// mode can take that password away again.
+fs::path DemoLoginsFile(const std::string& data_dir) {
+  return fs::path(data_dir) / "demo-logins";
+}
+
+// A start without demo mode after one with it: every login demo mode listed
+// that still has the known password loses it (login impossible until an
+// admin sets one: `approvald user set-password`), so the data directory of a
+// demo never serves the published password beyond loopback. Then the list is
+// removed. Returns false on a storage error (the list stays for the next try).
+bool RetireDemoPasswords(AuthService& auth, const std::string& data_dir) {
+  fs::path path = DemoLoginsFile(data_dir);
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return true;
+  auto log = spdlog::get("api");
+  std::ifstream list(path);
+  std::vector<std::string> removed;
+  for (std::string username; std::getline(list, username);) {
+    if (username.empty()) continue;
+    auto r = auth.RemovePasswordIf(username, kDemoPassword, "system");
+    if (!r) {
+      log->error("demo password of {} not removed: {}", username, r.error().ToString());
+      return false;
+    }
+    if (*r) removed.push_back(username);
+  }
+  list.close();
+  fs::remove(path, ec);
+  if (!removed.empty()) {
+    std::string names;
+    for (const auto& u : removed) names += (names.empty() ? "" : ",") + u;
+    log->warn("demo password removed from {} logins users={}: set their passwords with "
+              "`approvald user set-password USERNAME --data-dir {}`",
+              removed.size(), names, data_dir);
+  }
+  return true;
+}
+
 int ConfigError(const std::string& msg) {
   std::fprintf(stderr, "approvald: %s\n", msg.c_str());
   return 2;
@@ -80,8 +121,9 @@ int ConfigError(const std::string& msg) {
 
 // Creates the demo logins that do not exist yet: one per person (username =
 // person id; people holding the `auditor` position get the auditor role),
-// plus `admin`. Returns false on a storage error.
-bool CreateDemoUsers(AuthService& auth, const Org& org) {
+// plus `admin`, and lists them in DemoLoginsFile. Returns false on a
+// storage error.
+bool CreateDemoUsers(AuthService& auth, const Org& org, const std::string& data_dir) {
   std::vector<std::pair<std::string, std::string>> shown;
   auto ensure = [&](const std::string& username, Role role, const PersonId& person,
                     const std::string& label) {
@@ -111,6 +153,16 @@ bool CreateDemoUsers(AuthService& auth, const Org& org) {
   }
   if (org.Holders("auditor").empty()) {
     if (!ensure("auditor", Role::kAuditor, PersonId(), "auditor (reads everything)")) return false;
+  }
+  {
+    std::ofstream list(DemoLoginsFile(data_dir), std::ios::trunc);
+    for (const auto& entry : shown) list << entry.first << '\n';
+    if (!list.flush()) {
+      spdlog::get("api")->error("cannot write {}: a later start without demo mode could not "
+                                "remove the demo password",
+                                DemoLoginsFile(data_dir).string());
+      return false;
+    }
   }
   std::printf("\nDemo mode: every login below has the password \"%s\"\n", kDemoPassword);
   for (const auto& [u, label] : shown) std::printf("  %-16s %s\n", u.c_str(), label.c_str());
@@ -252,7 +304,10 @@ int RunServe(const ServeArgs& args) {
   auth_opts.login_backoff_base_ms = cfg.login_backoff_base_ms;
   auth_opts.login_backoff_max_ms = cfg.login_backoff_max_ms;
   AuthService auth(auth_opts, **users, **store, clock);
-  if (cfg.demo && !CreateDemoUsers(auth, **org)) return 1;
+  if (cfg.demo ? !CreateDemoUsers(auth, **org, cfg.data_dir)
+               : !RetireDemoPasswords(auth, cfg.data_dir)) {
+    return 1;
+  }
 
   RateLimiter limiter(cfg.requests_per_second, cfg.request_burst);
   SqliteStore* sqlite = store->get();

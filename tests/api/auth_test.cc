@@ -123,6 +123,32 @@ TEST_F(AuthServiceTest, LoginIssuesAnExpiringTokenStoredOnlyAsHash) {
   EXPECT_THAT(expired.error().message, HasSubstr("expired"));
 }
 
+std::string Removed(const Result<bool>& r) {
+  if (!r) return "error: " + r.error().message;
+  return *r ? "removed" : "kept";
+}
+
+TEST_F(AuthServiceTest, RemovePasswordIfTakesOnlyTheGivenPasswordAway) {
+  auto session = auth_.Login("wang", "secret-pass", "127.0.0.1", nullptr);
+  ASSERT_TRUE(session.has_value());
+  // Another password, an unknown user: nothing changes.
+  EXPECT_EQ(Removed(auth_.RemovePasswordIf("wang", "other-pass", "system")), "kept");
+  EXPECT_EQ(Removed(auth_.RemovePasswordIf("ghost", "secret-pass", "system")), "kept");
+  EXPECT_TRUE(auth_.Authenticate(session->token).has_value());
+
+  EXPECT_EQ(Removed(auth_.RemovePasswordIf("wang", "secret-pass", "system")), "removed");
+  EXPECT_TRUE(users_.GetUser("wang")->password_hash.empty());
+  EXPECT_FALSE(auth_.Authenticate(session->token).has_value());  // its sessions ended
+  EXPECT_FALSE(auth_.Login("wang", "secret-pass", "127.0.0.1", nullptr).has_value());
+  EXPECT_EQ(audit_.records().back().type, "login_failed");
+  auto recs = audit_.records();
+  ASSERT_GE(recs.size(), 2u);
+  EXPECT_EQ(recs[recs.size() - 2].type, "password_removed");
+  EXPECT_EQ(recs[recs.size() - 2].data.at("username"), Value::Str("wang"));
+  // Once removed, there is nothing left to remove.
+  EXPECT_EQ(Removed(auth_.RemovePasswordIf("wang", "secret-pass", "system")), "kept");
+}
+
 TEST_F(AuthServiceTest, WrongPasswordAndUnknownUserLookTheSame) {
   auto a = auth_.Login("wang", "nope", "1.2.3.4", nullptr);
   auto b = auth_.Login("ghost", "nope", "1.2.3.5", nullptr);

@@ -420,7 +420,8 @@ Daemon::Daemon(const std::string& data_dir, const std::string& config_yaml,
       setrlimit(RLIMIT_FSIZE, &rl);
     }
     execl(APPROVALD_BINARY, APPROVALD_BINARY, "serve", "--config", cfg.c_str(), "--listen",
-          "127.0.0.1:0", "--data-dir", data_dir.c_str(), "--demo", static_cast<char*>(nullptr));
+          "127.0.0.1:0", "--data-dir", data_dir.c_str(), options.demo ? "--demo" : nullptr,
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   close(out_pipe[1]);

@@ -107,13 +107,16 @@ struct DaemonOptions {
   // log.level and log.format of the child (its log goes to StderrTail).
   std::string log_level = "warn";
   std::string log_format = "text";
+  // false: started without --demo (no demo logins are made or refreshed).
+  bool demo = true;
 };
 
 // `approvald serve` as a child process on 127.0.0.1 with an ephemeral port.
 class Daemon {
  public:
   // Writes `config_yaml` plus the paths of the source tree into
-  // data_dir/../config.yaml and starts the daemon in demo mode.
+  // data_dir/../config.yaml and starts the daemon (in demo mode unless
+  // options.demo is false).
   Daemon(const std::string& data_dir, const std::string& config_yaml = "",
          const DaemonOptions& options = {});
   ~Daemon();

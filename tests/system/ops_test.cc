@@ -490,6 +490,60 @@ TEST(DemoModeTest, RefusesToListenBeyondLoopback) {
   fs::remove_all(dir);
 }
 
+// The known demo password does not outlive demo mode: a start without it
+// removes that password from every login demo mode gave it (their sessions
+// end too), keeps a password set since, and says so in the log. A later
+// demo start gives the known password back.
+TEST(DemoModeTest, KnownPasswordEndsWhenTheDaemonStartsWithoutDemoMode) {
+  std::string dir = TempDir("approvald_demo_retired");
+  std::string data = dir + "/data";
+  const std::string own = "Own-Secret-8Kd2";
+  std::string old_token;
+  {
+    Daemon demo(data, kNoRateLimit);
+    ASSERT_TRUE(demo.running()) << demo.start_error();
+    HttpClient c(demo.port());
+    old_token = LoginAs(c, "zhang_min");
+    ASSERT_FALSE(old_token.empty());
+    ASSERT_FALSE(LoginAs(c, "admin").empty());
+    EXPECT_EQ(demo.Stop(SIGTERM), 0);
+  }
+  ASSERT_TRUE(fs::exists(data + "/demo-logins"));
+  std::string out;
+  ASSERT_EQ(RunCommand("printf '" + own + "\\n' | " + APPROVALD_BINARY +
+                           " user set-password lin_xiaoyan --data-dir " + data,
+                       &out),
+            0)
+      << out;
+
+  DaemonOptions plain;
+  plain.demo = false;
+  {
+    Daemon d(data, kNoRateLimit, plain);
+    ASSERT_TRUE(d.running()) << d.start_error();
+    HttpClient c(d.port());
+    EXPECT_EQ(LoginAs(c, "zhang_min"), "");  // the demo password is gone
+    EXPECT_EQ(LoginAs(c, "admin"), "");
+    EXPECT_FALSE(LoginAs(c, "lin_xiaoyan", own).empty());  // set since: kept
+    EXPECT_EQ(c.Send(http::verb::get, "/api/v1/me", "", {{"Authorization", Bearer(old_token)}})
+                  .status,
+              401);  // and the demo session ended
+    EXPECT_THAT(d.StderrTail(), HasSubstr("demo password removed"));
+    EXPECT_THAT(d.StderrTail(), HasSubstr("zhang_min"));
+    EXPECT_FALSE(fs::exists(data + "/demo-logins"));
+    EXPECT_EQ(d.Stop(SIGTERM), 0);
+  }
+  {
+    Daemon demo(data, kNoRateLimit);
+    ASSERT_TRUE(demo.running()) << demo.start_error();
+    HttpClient c(demo.port());
+    EXPECT_FALSE(LoginAs(c, "zhang_min").empty());
+    EXPECT_FALSE(LoginAs(c, "lin_xiaoyan", own).empty());
+    EXPECT_EQ(demo.Stop(SIGTERM), 0);
+  }
+  fs::remove_all(dir);
+}
+
 // On loopback the script starts the daemon in demo mode; the login hint it
 // prints (users, password, the curl line) works, and the roles it names are
 // the roles the daemon gave.
