@@ -25,18 +25,6 @@ namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 namespace fs = std::filesystem;
 
-namespace {
-
-void SetTimeouts(int fd, std::chrono::milliseconds t) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(t.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((t.count() % 1000) * 1000);
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
-
-}  // namespace
-
 json::value Reply::Json() const {
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
@@ -59,14 +47,14 @@ HttpClient::HttpClient(uint16_t port, std::chrono::milliseconds timeout)
 
 bool HttpClient::Connect(std::string* error) {
   socket_.emplace(ioc_);
-  boost::system::error_code ec;
-  socket_->connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port_), ec);
+  tcp::endpoint to(boost::asio::ip::make_address("127.0.0.1"), port_);
+  auto ec = RunWithin(ioc_, *socket_, timeout_,
+                      [&](auto done) { socket_->async_connect(to, done); });
   if (ec) {
     *error = "connect: " + ec.message();
     socket_.reset();
     return false;
   }
-  SetTimeouts(socket_->native_handle(), timeout_);
   buffer_.clear();
   return true;
 }
@@ -83,8 +71,8 @@ Reply HttpClient::ReadReply() {
   Reply r;
   http::response_parser<http::string_body> parser;
   parser.body_limit(64 << 20);
-  boost::system::error_code ec;
-  http::read(*socket_, buffer_, parser, ec);
+  auto ec = RunWithin(ioc_, *socket_, timeout_,
+                      [&](auto done) { http::async_read(*socket_, buffer_, parser, done); });
   if (ec) {
     r.error = "read: " + ec.message();
     Close();
@@ -122,8 +110,8 @@ Reply HttpClient::Send(http::verb method, const std::string& target, const std::
     if (!body.empty() && !has_type) req.set(http::field::content_type, "application/json");
     req.body() = body;
     req.prepare_payload();
-    boost::system::error_code ec;
-    http::write(*socket_, req, ec);
+    auto ec = RunWithin(ioc_, *socket_, timeout_,
+                        [&](auto done) { http::async_write(*socket_, req, done); });
     if (ec) {
       Close();
       if (attempt == 0) continue;  // a kept-alive connection the server closed
@@ -147,21 +135,25 @@ Reply HttpClient::SendRaw(const std::string& bytes) {
     r.error = err;
     return r;
   }
-  boost::system::error_code ec;
-  boost::asio::write(*socket_, boost::asio::buffer(bytes), ec);
-  if (ec) {
-    // The server may answer and close before taking everything; read anyway.
-  }
+  // The server may answer and close before taking everything: read anyway.
+  (void)RunWithin(ioc_, *socket_, timeout_, [&](auto done) {
+    boost::asio::async_write(*socket_, boost::asio::buffer(bytes), done);
+  });
   return ReadReply();
 }
 
 bool HttpClient::ClosedByServer(std::chrono::milliseconds wait) {
   std::string err;
   if (!socket_ && !Connect(&err)) return false;
-  SetTimeouts(socket_->native_handle(), wait);
   char c;
-  boost::system::error_code ec;
-  size_t n = socket_->read_some(boost::asio::buffer(&c, 1), ec);
+  size_t n = 0;
+  auto ec = RunWithin(ioc_, *socket_, wait, [&](auto done) {
+    socket_->async_read_some(boost::asio::buffer(&c, 1),
+                             [&n, done](boost::system::error_code e, size_t got) {
+                               n = got;
+                               done(e, got);
+                             });
+  });
   bool closed = (ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset) &&
                 n == 0;
   Close();
@@ -171,18 +163,21 @@ bool HttpClient::ClosedByServer(std::chrono::milliseconds wait) {
 // ---- WsTestClient ----
 
 WsTestClient::WsTestClient(uint16_t port, const std::string& token) : ws_(ioc_) {
-  boost::system::error_code ec;
-  ws_.next_layer().connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port), ec);
+  constexpr std::chrono::seconds kLimit(20);
+  tcp::endpoint to(boost::asio::ip::make_address("127.0.0.1"), port);
+  auto ec = RunWithin(ioc_, ws_.next_layer(), kLimit,
+                      [&](auto done) { ws_.next_layer().async_connect(to, done); });
   if (ec) {
     error_ = "connect: " + ec.message();
     return;
   }
-  SetTimeouts(ws_.next_layer().native_handle(), std::chrono::seconds(20));
   ws_.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
     req.set(http::field::sec_websocket_protocol, "approvald, " + token);
   }));
   websocket::response_type res;
-  ws_.handshake(res, "127.0.0.1", "/api/v1/ws", ec);
+  ec = RunWithin(ioc_, ws_.next_layer(), kLimit, [&](auto done) {
+    ws_.async_handshake(res, "127.0.0.1", "/api/v1/ws", done);
+  });
   if (ec) {
     error_ = "handshake: " + ec.message() + " status=" + std::to_string(res.result_int());
     return;
@@ -191,17 +186,17 @@ WsTestClient::WsTestClient(uint16_t port, const std::string& token) : ws_(ioc_) 
 }
 
 void WsTestClient::Write(const std::string& text) {
-  boost::system::error_code ec;
   ws_.text(true);
-  ws_.write(boost::asio::buffer(text), ec);
+  auto ec = RunWithin(ioc_, ws_.next_layer(), std::chrono::seconds(20), [&](auto done) {
+    ws_.async_write(boost::asio::buffer(text), done);
+  });
   if (ec) ok_ = false;
 }
 
 std::optional<json::value> WsTestClient::Read(std::chrono::milliseconds wait) {
   if (!ok_) return std::nullopt;
-  SetTimeouts(ws_.next_layer().native_handle(), wait);
-  boost::system::error_code ec;
-  ws_.read(buffer_, ec);
+  auto ec = RunWithin(ioc_, ws_.next_layer(), wait,
+                      [&](auto done) { ws_.async_read(buffer_, done); });
   if (ec) {
     ok_ = false;  // a timed-out read leaves the stream unusable
     error_ = ec.message();

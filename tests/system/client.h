@@ -25,6 +25,28 @@ namespace http = boost::beast::http;
 namespace json = boost::json;
 using tcp = boost::asio::ip::tcp;
 
+// Runs the asynchronous operation `start` begins on `ioc` for at most
+// `limit`. If it has not completed by then, cancels the operations on `sock`
+// (which completes it with operation_aborted) and reports timed_out. The
+// blocking calls cannot be bounded this way: Asio retries a receive that a
+// socket timeout (SO_RCVTIMEO) interrupted and waits again, for ever.
+template <class Socket, class Start>
+inline boost::system::error_code RunWithin(boost::asio::io_context& ioc, Socket& sock,
+                                    std::chrono::milliseconds limit, Start&& start) {
+  std::optional<boost::system::error_code> result;
+  start([&result](boost::system::error_code ec, std::size_t = 0) { result = ec; });
+  ioc.restart();
+  ioc.run_for(limit);
+  if (!result) {
+    boost::system::error_code ignored;
+    sock.cancel(ignored);
+    ioc.restart();
+    ioc.run();
+    return boost::asio::error::timed_out;
+  }
+  return *result;
+}
+
 struct Reply {
   int status = 0;                 // 0: the connection failed or closed
   std::map<std::string, std::string> headers;  // lower-case names

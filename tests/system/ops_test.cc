@@ -124,12 +124,9 @@ class RawWs {
   // Reads one message; false on error or after `wait` (*ec says which).
   bool Read(std::chrono::milliseconds wait, std::string* text,
             boost::system::error_code* ec) {
-    timeval tv{};
-    tv.tv_sec = static_cast<time_t>(wait.count() / 1000);
-    tv.tv_usec = static_cast<suseconds_t>((wait.count() % 1000) * 1000);
-    setsockopt(ws_.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     boost::beast::flat_buffer buf;
-    ws_.read(buf, *ec);
+    *ec = RunWithin(ioc_, ws_.next_layer(), wait,
+                    [&](auto done) { ws_.async_read(buf, done); });
     if (*ec) return false;
     *text = boost::beast::buffers_to_string(buf.data());
     return true;
@@ -488,6 +485,19 @@ TEST(DemoModeTest, RefusesToListenBeyondLoopback) {
   EXPECT_THAT(out, HasSubstr("loopback"));
   EXPECT_FALSE(fs::exists(dir + "/data2/approvald.db"));
   fs::remove_all(dir);
+}
+
+// The test client gives up on a server that accepts and never answers, after
+// its timeout: a hung daemon fails a test instead of stalling the suite.
+TEST(TestClientTest, GivesUpOnASilentServer) {
+  boost::asio::io_context ioc;
+  tcp::acceptor silent(ioc, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  HttpClient c(silent.local_endpoint().port(), 300ms);
+  auto t0 = std::chrono::steady_clock::now();
+  Reply r = c.Send(http::verb::get, "/healthz");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_THAT(r.error, HasSubstr("timed out"));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
 }
 
 // The known demo password does not outlive demo mode: a start without it
