@@ -37,7 +37,9 @@ std::string_view Trim(std::string_view s) {
 Result<std::unique_ptr<SqliteStore>> OpenStore(const std::string& db_path) {
   SqliteOptions opts;
   opts.path = db_path;
-  opts.read_connections = 2;
+  // `audit verify` reads on VerifyOptions::read_threads (2) connections
+  // while a third counts the events and the calling thread may need one.
+  opts.read_connections = 4;
   // Verification and export read the whole log once: mapping the file saves
   // a copy of every page (bench/README.md, BM_VerifySqliteMmap). SQLite caps
   // the size at its compile-time limit.

@@ -26,7 +26,7 @@ struct Response {
   http::response<http::string_body> msg;
   std::string route;       // route template ("/api/v1/instances/{id}") for metrics
   std::string user;        // authenticated username, "" if none
-  std::shared_ptr<const Principal> principal;  // set when authenticated
+  std::shared_ptr<const Principal> principal;  // set for an authenticated upgrade_websocket
   // When set, the connection upgrades to a WebSocket for this user instead of
   // writing `msg` (GET /api/v1/ws).
   bool upgrade_websocket = false;

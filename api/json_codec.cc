@@ -2,7 +2,10 @@
 
 #include <openssl/evp.h>
 
+#include <charconv>
 #include <limits>
+
+#include "core/workflow_loader.h"  // NodeKindName
 
 namespace approvald::api {
 namespace {
@@ -460,6 +463,429 @@ json::object FieldDefToJson(const FieldDef& f) {
   if (f.max_items > 0) o["max_items"] = f.max_items;
   if (!f.help.empty()) o["help"] = f.help;
   return o;
+}
+
+
+// ---- the instance view as a tree ----
+
+namespace {
+
+json::array PeopleJson(const std::vector<PersonId>& ps, const Org& org) {
+  json::array a;
+  for (const auto& p : ps) a.push_back(PersonJson(org, p));
+  return a;
+}
+
+json::object SignerJson(const Signer& s, const Org& org) {
+  json::object o;
+  o["person"] = PersonJson(org, s.person);
+  o["state"] = std::string(SignerStateName(s.state));
+  o["added_by"] = PersonJson(org, s.added_by);
+  o["added_how"] = s.added_how;
+  o["delegate"] = PersonJson(org, s.delegate);
+  o["acted_by"] = PersonJson(org, s.acted_by);
+  o["comment"] = s.comment;
+  return o;
+}
+
+json::object MeetingJson(const MeetingState& m, const Org& org) {
+  json::object o;
+  o["members"] = PeopleJson(m.members, org);
+  o["head"] = PersonJson(org, m.head);
+  o["secretaries"] = PeopleJson(m.secretaries, org);
+  o["distributed"] = m.distributed;
+  if (m.distributed) PutTime(o, "distributed_at", m.distributed_at);
+  o["receipts"] = PeopleJson(m.receipts, org);
+  o["present"] = PeopleJson(m.present, org);
+  json::array recused;
+  for (const auto& [p, reason] : m.recused) {
+    json::object r;
+    r["person"] = PersonJson(org, PersonId(p));
+    r["reason"] = reason;
+    recused.push_back(std::move(r));
+  }
+  o["recused"] = std::move(recused);
+  o["opened"] = m.opened;
+  if (m.opened) PutTime(o, "opened_at", m.opened_at);
+  json::array opinions;
+  for (const auto& [p, text] : m.opinions) {
+    json::object r;
+    r["person"] = PersonJson(org, p);
+    r["opinion"] = text;
+    opinions.push_back(std::move(r));
+  }
+  o["opinions"] = std::move(opinions);
+  json::array votes;
+  for (const auto& [p, option] : m.votes) {
+    json::object r;
+    r["person"] = PersonJson(org, p);
+    r["option"] = option;
+    votes.push_back(std::move(r));
+  }
+  o["votes"] = std::move(votes);
+  return o;
+}
+
+}  // namespace
+
+json::object InstanceViewJson(const InstanceViewRef& v, const Org& org) {
+  json::object o = InstanceRowToJson(v.row, org);
+  if (v.def) {
+    o["workflow_title"] = v.def->title;
+    o["workflow_title_en"] = v.def->title_en;
+  }
+  o["submitted_by"] = PersonJson(org, v.state.submitted_by);
+  o["end_node"] = v.state.end_node;
+  o["form"] = ValueToJson(Value::Of(v.state.form));
+  json::array active;
+  for (const auto& [id, t] : v.state.active) {
+    json::object a;
+    a["node"] = id;
+    const NodeDef* nd = v.def ? v.def->FindNode(id) : nullptr;
+    a["title"] = nd ? nd->title : id;
+    a["title_en"] = nd ? nd->title_en : id;
+    a["kind"] = nd ? std::string(NodeKindName(nd->kind)) : "";
+    PutTime(a, "entered_at", t.entered_at);
+    if (t.deadline) {
+      PutTime(a, "deadline", *t.deadline);
+    } else {
+      a["deadline"] = nullptr;
+    }
+    json::array signers;
+    for (const auto& s : t.signers) signers.push_back(SignerJson(s, org));
+    a["signers"] = std::move(signers);
+    if (nd && nd->kind == NodeKind::kMeeting) a["meeting"] = MeetingJson(t.meeting, org);
+    a["results"] = ValueToJson(Value::Of(t.results));
+    active.push_back(std::move(a));
+  }
+  o["active"] = std::move(active);
+  json::array completed;
+  for (const auto& n : v.state.completed) completed.push_back(json::string(n));
+  o["completed"] = std::move(completed);
+  o["cc"] = PeopleJson(v.state.cc, org);
+  json::array actions;
+  for (const auto& a : v.actions) {
+    json::object x;
+    x["action"] = a.action;
+    x["node"] = a.node;
+    actions.push_back(std::move(x));
+  }
+  o["actions"] = std::move(actions);
+  o["replayed"] = v.replayed;
+  return o;
+}
+
+// ---- the instance view written directly ----
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  *out += '"';
+  size_t run = 0;  // start of the bytes not yet copied
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': *out += "\\\""; break;
+      case '\\': *out += "\\\\"; break;
+      case '\b': *out += "\\b"; break;
+      case '\t': *out += "\\t"; break;
+      case '\n': *out += "\\n"; break;
+      case '\f': *out += "\\f"; break;
+      case '\r': *out += "\\r"; break;
+      default:
+        *out += "\\u00";
+        *out += kHex[c >> 4];
+        *out += kHex[c & 0xf];
+    }
+  }
+  out->append(s.data() + run, s.size() - run);
+  *out += '"';
+}
+
+// ---- the instance view ----
+
+namespace {
+
+// Appends JSON text by hand, byte for byte as json::serialize writes it:
+// compact, members in the order written, strings escaped as Boost.JSON does.
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string* out) : out_(*out) {}
+  void BeginObject() { Sep(); out_ += '{'; comma_ = false; }
+  void EndObject() { out_ += '}'; comma_ = true; }
+  void BeginArray() { Sep(); out_ += '['; comma_ = false; }
+  void EndArray() { out_ += ']'; comma_ = true; }
+  void Key(std::string_view k) {
+    Sep();
+    AppendJsonString(&out_, k);
+    out_ += ':';
+    comma_ = false;
+  }
+  void String(std::string_view s) { Sep(); AppendJsonString(&out_, s); comma_ = true; }
+  void Int(int64_t v) {
+    Sep();
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, end);
+    comma_ = true;
+  }
+  void Bool(bool b) { Sep(); out_ += b ? "true" : "false"; comma_ = true; }
+  void Null() { Sep(); out_ += "null"; comma_ = true; }
+  // A value already serialised.
+  void Raw(std::string_view text) { Sep(); out_ += text; comma_ = true; }
+ private:
+  void Sep() { if (comma_) out_ += ','; }
+  std::string& out_;
+  bool comma_ = false;
+};
+
+void WriteTime(JsonWriter& w, std::string_view key, Timestamp t) {
+  w.Key(key);
+  w.String(FormatTimestampUtc(t));
+  std::string local_key(key);
+  local_key += "_local";
+  w.Key(local_key);
+  w.String(FormatTimestampShanghai(t));
+}
+
+void WritePerson(JsonWriter& w, const Org& org, const PersonId& p) {
+  if (p.empty()) return w.Null();
+  const Person* person = org.FindPerson(p);
+  w.BeginObject();
+  w.Key("id");
+  w.String(p.value);
+  w.Key("name");
+  w.String(person ? person->name : p.value);
+  w.Key("name_en");
+  w.String(person ? person->name_en : p.value);
+  w.EndObject();
+}
+
+void WritePeople(JsonWriter& w, const Org& org, const std::vector<PersonId>& ps) {
+  w.BeginArray();
+  for (const auto& p : ps) WritePerson(w, org, p);
+  w.EndArray();
+}
+
+void WriteValue(JsonWriter& w, const Value& v);
+
+void WriteRecord(JsonWriter& w, const Value::Record& r) {
+  w.BeginObject();
+  for (const auto& [k, e] : r) {
+    w.Key(k);
+    WriteValue(w, e);
+  }
+  w.EndObject();
+}
+
+void WriteValue(JsonWriter& w, const Value& v) {
+  std::visit(
+      [&w](const auto& x) {
+        using X = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<X, std::monostate>) {
+          w.Null();
+        } else if constexpr (std::is_same_v<X, bool>) {
+          w.Bool(x);
+        } else if constexpr (std::is_same_v<X, int64_t>) {
+          w.Int(x);
+        } else if constexpr (std::is_same_v<X, Money>) {
+          w.Int(x.fen);
+        } else if constexpr (std::is_same_v<X, Date>) {
+          w.String(FormatDate(x));
+        } else if constexpr (std::is_same_v<X, Timestamp>) {
+          w.String(FormatTimestampUtc(x));
+        } else if constexpr (std::is_same_v<X, std::string>) {
+          w.String(x);
+        } else if constexpr (std::is_same_v<X, Value::List>) {
+          w.BeginArray();
+          for (const auto& e : x) WriteValue(w, e);
+          w.EndArray();
+        } else {
+          WriteRecord(w, x);
+        }
+      },
+      v.v);
+}
+
+void WriteSigner(JsonWriter& w, const Signer& s, const Org& org) {
+  w.BeginObject();
+  w.Key("person");
+  WritePerson(w, org, s.person);
+  w.Key("state");
+  w.String(SignerStateName(s.state));
+  w.Key("added_by");
+  WritePerson(w, org, s.added_by);
+  w.Key("added_how");
+  w.String(s.added_how);
+  w.Key("delegate");
+  WritePerson(w, org, s.delegate);
+  w.Key("acted_by");
+  WritePerson(w, org, s.acted_by);
+  w.Key("comment");
+  w.String(s.comment);
+  w.EndObject();
+}
+
+// Pairs of (person, text) written as [{"person": ..., `text_key`: text}].
+template <class Pairs>
+void WritePersonTexts(JsonWriter& w, const Org& org, const Pairs& pairs,
+                      std::string_view text_key) {
+  w.BeginArray();
+  for (const auto& [p, text] : pairs) {
+    w.BeginObject();
+    w.Key("person");
+    if constexpr (std::is_same_v<std::decay_t<decltype(p)>, PersonId>) {
+      WritePerson(w, org, p);
+    } else {
+      WritePerson(w, org, PersonId(p));
+    }
+    w.Key(text_key);
+    w.String(text);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+void WriteMeeting(JsonWriter& w, const MeetingState& m, const Org& org) {
+  w.BeginObject();
+  w.Key("members");
+  WritePeople(w, org, m.members);
+  w.Key("head");
+  WritePerson(w, org, m.head);
+  w.Key("secretaries");
+  WritePeople(w, org, m.secretaries);
+  w.Key("distributed");
+  w.Bool(m.distributed);
+  if (m.distributed) WriteTime(w, "distributed_at", m.distributed_at);
+  w.Key("receipts");
+  WritePeople(w, org, m.receipts);
+  w.Key("present");
+  WritePeople(w, org, m.present);
+  w.Key("recused");
+  WritePersonTexts(w, org, m.recused, "reason");
+  w.Key("opened");
+  w.Bool(m.opened);
+  if (m.opened) WriteTime(w, "opened_at", m.opened_at);
+  w.Key("opinions");
+  WritePersonTexts(w, org, m.opinions, "opinion");
+  w.Key("votes");
+  WritePersonTexts(w, org, m.votes, "option");
+  w.EndObject();
+}
+
+void WriteInstanceRow(JsonWriter& w, const InstanceRow& row, const Org& org) {
+  w.Key("id");
+  w.Int(row.id.value);
+  w.Key("workflow");
+  w.String(row.workflow);
+  w.Key("workflow_version");
+  w.Int(row.workflow_version);
+  w.Key("status");
+  w.String(row.status);
+  w.Key("submitter");
+  WritePerson(w, org, row.submitter);
+  w.Key("title");
+  w.String(row.title);
+  w.Key("amount");
+  w.Int(row.amount.fen);
+  w.Key("current_nodes");
+  w.BeginArray();
+  std::string_view cur = row.current_nodes;
+  while (!cur.empty()) {
+    auto comma = cur.find(',');
+    std::string_view n = cur.substr(0, comma);
+    if (!n.empty()) w.String(n);
+    if (comma == std::string_view::npos) break;
+    cur.remove_prefix(comma + 1);
+  }
+  w.EndArray();
+  w.Key("version");
+  w.Int(row.version);
+  WriteTime(w, "created_at", row.created_at);
+  WriteTime(w, "updated_at", row.updated_at);
+}
+
+}  // namespace
+
+void AppendInstanceViewJson(std::string* out, const InstanceViewRef& v, const Org& org,
+                            const json::object& attachment_names) {
+  JsonWriter w(out);
+  w.BeginObject();
+  WriteInstanceRow(w, v.row, org);
+  if (v.def) {
+    w.Key("workflow_title");
+    w.String(v.def->title);
+    w.Key("workflow_title_en");
+    w.String(v.def->title_en);
+  }
+  w.Key("submitted_by");
+  WritePerson(w, org, v.state.submitted_by);
+  w.Key("end_node");
+  w.String(v.state.end_node);
+  w.Key("form");
+  WriteRecord(w, v.state.form);
+  w.Key("active");
+  w.BeginArray();
+  for (const auto& [id, t] : v.state.active) {
+    const NodeDef* nd = v.def ? v.def->FindNode(id) : nullptr;
+    w.BeginObject();
+    w.Key("node");
+    w.String(id);
+    w.Key("title");
+    w.String(nd ? nd->title : id);
+    w.Key("title_en");
+    w.String(nd ? nd->title_en : id);
+    w.Key("kind");
+    w.String(nd ? NodeKindName(nd->kind) : std::string_view());
+    WriteTime(w, "entered_at", t.entered_at);
+    if (t.deadline) {
+      WriteTime(w, "deadline", *t.deadline);
+    } else {
+      w.Key("deadline");
+      w.Null();
+    }
+    w.Key("signers");
+    w.BeginArray();
+    for (const auto& s : t.signers) WriteSigner(w, s, org);
+    w.EndArray();
+    if (nd && nd->kind == NodeKind::kMeeting) {
+      w.Key("meeting");
+      WriteMeeting(w, t.meeting, org);
+    }
+    w.Key("results");
+    WriteRecord(w, t.results);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("completed");
+  w.BeginArray();
+  for (const auto& n : v.state.completed) w.String(n);
+  w.EndArray();
+  w.Key("cc");
+  WritePeople(w, org, v.state.cc);
+  w.Key("actions");
+  w.BeginArray();
+  for (const auto& a : v.actions) {
+    w.BeginObject();
+    w.Key("action");
+    w.String(a.action);
+    w.Key("node");
+    w.String(a.node);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("replayed");
+  w.Bool(v.replayed);
+  w.Key("attachment_names");
+  w.BeginObject();
+  for (const auto& [hash, name] : attachment_names) {
+    w.Key(hash);
+    w.Raw(json::serialize(name));
+  }
+  w.EndObject();
+  w.EndObject();
 }
 
 std::string HashHex(const Hash& h) {

@@ -22,6 +22,7 @@
 #include "approvald/store.h"
 #include "approvald/value.h"
 #include "approvald/workflow.h"
+#include "core/decide.h"
 
 namespace approvald::api {
 
@@ -73,6 +74,36 @@ json::object TaskRowToJson(const TaskRow& t, const Org& org);
 json::object AuditEntryToJson(const AuditEntry& e);
 json::object FieldDefToJson(const FieldDef& f);
 json::value TypeToJson(const Type& t);
+
+// ---- the instance view (GET, POST /api/v1/instances...) ----
+
+// What the API shows of an instance: the parts of the engine's InstanceView
+// (or of its cached snapshot), referenced, not copied. Every reference must
+// outlive the encoding call.
+struct InstanceViewRef {
+  const InstanceRow& row;
+  const InstanceState& state;
+  const WorkflowDef* def;                       // the version it runs on; may be null
+  const std::vector<AvailableAction>& actions;  // for the viewer
+  bool replayed = false;                        // an idempotent repeat
+};
+
+// The instance view as a JSON tree, for responses that add members to it.
+json::object InstanceViewJson(const InstanceViewRef& v, const Org& org);
+
+// Appends to `out` the instance view with "attachment_names" as its last
+// member, byte for byte what
+//   json::object o = InstanceViewJson(v, org);
+//   o["attachment_names"] = attachment_names;
+//   json::serialize(o)
+// gives, but written directly, without building the tree (the hot read).
+void AppendInstanceViewJson(std::string* out, const InstanceViewRef& v, const Org& org,
+                            const json::object& attachment_names);
+
+// Appends `s` as a JSON string exactly as json::serialize writes it: quoted,
+// `"` and `\` escaped, control characters as \b \t \n \f \r or \u00xx,
+// every other byte (UTF-8 included) as is.
+void AppendJsonString(std::string* out, std::string_view s);
 
 std::string HashHex(const Hash& h);
 // Parses 64 hex digits; false otherwise.

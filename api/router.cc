@@ -39,7 +39,7 @@ struct Call {
   int retry_after_s = 0;                  // for 429 answers
   // Set by RouteCached: the instance the request reads, taken from the
   // engine's cache before routing, so the handler needs no store access.
-  std::optional<InstanceView> prefetched = std::nullopt;
+  std::optional<SharedInstanceView> prefetched = std::nullopt;
 };
 
 std::unexpected<Error> BadRequest(const std::string& msg) {
@@ -274,113 +274,23 @@ json::object UserJson(const User& u, const Org& org) {
 
 // ---- instance views ----
 
-json::object SignerJson(const Signer& s, const Org& org) {
-  json::object o;
-  o["person"] = PersonJson(org, s.person);
-  o["state"] = std::string(SignerStateName(s.state));
-  o["added_by"] = PersonJson(org, s.added_by);
-  o["added_how"] = s.added_how;
-  o["delegate"] = PersonJson(org, s.delegate);
-  o["acted_by"] = PersonJson(org, s.acted_by);
-  o["comment"] = s.comment;
-  return o;
-}
-
 json::array People(const std::vector<PersonId>& ps, const Org& org) {
   json::array a;
   for (const auto& p : ps) a.push_back(PersonJson(org, p));
   return a;
 }
 
-json::object MeetingJson(const MeetingState& m, const Org& org) {
-  json::object o;
-  o["members"] = People(m.members, org);
-  o["head"] = PersonJson(org, m.head);
-  o["secretaries"] = People(m.secretaries, org);
-  o["distributed"] = m.distributed;
-  if (m.distributed) PutTime(o, "distributed_at", m.distributed_at);
-  o["receipts"] = People(m.receipts, org);
-  o["present"] = People(m.present, org);
-  json::array recused;
-  for (const auto& [p, reason] : m.recused) {
-    json::object r;
-    r["person"] = PersonJson(org, PersonId(p));
-    r["reason"] = reason;
-    recused.push_back(std::move(r));
-  }
-  o["recused"] = std::move(recused);
-  o["opened"] = m.opened;
-  if (m.opened) PutTime(o, "opened_at", m.opened_at);
-  json::array opinions;
-  for (const auto& [p, text] : m.opinions) {
-    json::object r;
-    r["person"] = PersonJson(org, p);
-    r["opinion"] = text;
-    opinions.push_back(std::move(r));
-  }
-  o["opinions"] = std::move(opinions);
-  json::array votes;
-  for (const auto& [p, option] : m.votes) {
-    json::object r;
-    r["person"] = PersonJson(org, p);
-    r["option"] = option;
-    votes.push_back(std::move(r));
-  }
-  o["votes"] = std::move(votes);
-  return o;
-}
-
-json::object InstanceViewJson(const InstanceView& v, const Org& org) {
-  json::object o = InstanceRowToJson(v.row, org);
-  if (v.def) {
-    o["workflow_title"] = v.def->title;
-    o["workflow_title_en"] = v.def->title_en;
-  }
-  o["submitted_by"] = PersonJson(org, v.state.submitted_by);
-  o["end_node"] = v.state.end_node;
-  o["form"] = ValueToJson(Value::Of(v.state.form));
-  json::array active;
-  for (const auto& [id, t] : v.state.active) {
-    json::object a;
-    a["node"] = id;
-    const NodeDef* nd = v.def ? v.def->FindNode(id) : nullptr;
-    a["title"] = nd ? nd->title : id;
-    a["title_en"] = nd ? nd->title_en : id;
-    a["kind"] = nd ? std::string(NodeKindName(nd->kind)) : "";
-    PutTime(a, "entered_at", t.entered_at);
-    if (t.deadline) {
-      PutTime(a, "deadline", *t.deadline);
-    } else {
-      a["deadline"] = nullptr;
-    }
-    json::array signers;
-    for (const auto& s : t.signers) signers.push_back(SignerJson(s, org));
-    a["signers"] = std::move(signers);
-    if (nd && nd->kind == NodeKind::kMeeting) a["meeting"] = MeetingJson(t.meeting, org);
-    a["results"] = ValueToJson(Value::Of(t.results));
-    active.push_back(std::move(a));
-  }
-  o["active"] = std::move(active);
-  o["completed"] = Strings(v.state.completed);
-  o["cc"] = People(v.state.cc, org);
-  json::array actions;
-  for (const auto& a : v.actions) {
-    json::object x;
-    x["action"] = a.action;
-    x["node"] = a.node;
-    actions.push_back(std::move(x));
-  }
-  o["actions"] = std::move(actions);
-  o["replayed"] = v.replayed;
-  return o;
+// What the API shows of `v` (api/json_codec.h).
+InstanceViewRef RefOf(const InstanceView& v) {
+  return InstanceViewRef{v.row, v.state, v.def, v.actions, v.replayed};
 }
 
 // Visibility: auditors read everything; everyone else what they are
 // involved in (Engine::CanView).
-bool Visible(const Call& c, const InstanceView& v) {
+bool Visible(const Call& c, const InstanceState& st) {
   if (c.who->role == Role::kAuditor) return true;
   if (c.who->person.empty()) return false;
-  return c.svc.engine.CanView(v, c.who->person);
+  return c.svc.engine.CanView(st, c.who->person);
 }
 
 std::unexpected<Error> InstanceNotVisible(InstanceId id) {
@@ -392,11 +302,6 @@ std::unexpected<Error> InstanceNotVisible(InstanceId id) {
 // The instance as the caller sees it (actions computed for them); a missing
 // one is InstanceNotVisible. No visibility check: see VisibleInstance.
 Result<InstanceView> LoadInstance(Call& c, InstanceId id) {
-  if (c.prefetched && c.prefetched->row.id == id) {
-    InstanceView view = std::move(*c.prefetched);
-    c.prefetched.reset();
-    return view;
-  }
   auto view = c.svc.engine.Get(id, c.who->person);
   if (!view && view.error().code == ErrorCode::kNotFound) return InstanceNotVisible(id);
   return view;
@@ -406,7 +311,7 @@ Result<InstanceView> LoadInstance(Call& c, InstanceId id) {
 // or hidden from them (the same answer).
 Result<InstanceView> VisibleInstance(Call& c, InstanceId id) {
   auto view = LoadInstance(c, id);
-  if (view && !Visible(c, *view)) return InstanceNotVisible(id);
+  if (view && !Visible(c, view->state)) return InstanceNotVisible(id);
   return view;
 }
 
@@ -551,7 +456,7 @@ Result<HttpResponse> CreateInstance(Call& c) {
   auto view = c.svc.engine.Submit(sr);
   if (!view) return std::unexpected(view.error());
   auto org = c.svc.engine.org();
-  json::object created = InstanceViewJson(*view, *org);
+  json::object created = InstanceViewJson(RefOf(*view), *org);
   created["attachment_names"] = AttachmentNamesJson(c.svc.store, view->state.form);
   HttpResponse res = JsonResponse(c, http::status::created, created);
   res.set(http::field::location, "/api/v1/instances/" + std::to_string(view->row.id.value));
@@ -559,14 +464,38 @@ Result<HttpResponse> CreateInstance(Call& c) {
   return res;
 }
 
+// The hot read: the view shares the engine's cached snapshot (no copy of the
+// state) and is written straight into the body (no JSON tree).
 Result<HttpResponse> GetInstance(Call& c, InstanceId id) {
   APPROVALD_TRY(AllowOnly(c, {}));
-  auto view = VisibleInstance(c, id);
-  if (!view) return std::unexpected(view.error());
+  std::optional<SharedInstanceView> view;
+  json::object attachment_names;
+  if (c.prefetched && c.prefetched->snapshot->row.id == id) {
+    view = std::move(c.prefetched);  // RouteCached found it names no attachment
+    c.prefetched.reset();
+  } else {
+    auto loaded = c.svc.engine.GetShared(id, c.who->person);
+    if (!loaded) {
+      if (loaded.error().code == ErrorCode::kNotFound) return InstanceNotVisible(id);
+      return std::unexpected(loaded.error());
+    }
+    view = std::move(*loaded);
+    attachment_names = AttachmentNamesJson(c.svc.store, view->snapshot->state.form);
+  }
+  const CachedInstance& snap = *view->snapshot;
+  if (!Visible(c, snap.state)) return InstanceNotVisible(id);
   auto org = c.svc.engine.org();
-  json::object o = InstanceViewJson(*view, *org);
-  o["attachment_names"] = AttachmentNamesJson(c.svc.store, view->state.form);
-  return JsonOk(c, o);
+  HttpResponse res{http::status::ok, c.req.msg.version()};
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(c.req.msg.keep_alive());
+  std::string body;
+  body.reserve(4096);
+  AppendInstanceViewJson(&body, InstanceViewRef{snap.row, snap.state, view->def, view->actions},
+                         *org, attachment_names);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
 }
 
 Result<HttpResponse> GetInstanceEvents(Call& c, InstanceId id) {
@@ -704,7 +633,7 @@ Result<HttpResponse> Act(Call& c, InstanceId id) {
     return std::unexpected(view.error());
   }
   auto org = c.svc.engine.org();
-  json::object o = InstanceViewJson(*view, *org);
+  json::object o = InstanceViewJson(RefOf(*view), *org);
   o["attachment_names"] = AttachmentNamesJson(c.svc.store, view->state.form);
   HttpResponse res = JsonOk(c, o);
   if (view->replayed) res.set("Idempotent-Replayed", "true");
@@ -1467,7 +1396,9 @@ Response RouteCall(Call& c) {
   }
   out.route = c.route;
   out.user = c.who ? c.who->username : "";
-  if (c.who) out.principal = std::make_shared<const Principal>(*c.who);
+  // Only a WebSocket outlives the request and needs the principal: no copy
+  // for the other requests.
+  if (c.who && out.upgrade_websocket) out.principal = std::make_shared<const Principal>(*c.who);
   if (!req.request_id.empty()) out.msg.set("X-Request-Id", req.request_id);
   return out;
 }
@@ -1492,8 +1423,8 @@ std::optional<Response> RouteCached(const Request& req, Services& svc) {
   std::string subprotocol;
   auto who = svc.auth.AuthenticateCached(TokenOf(c, false, &subprotocol));
   if (!who) return std::nullopt;
-  auto view = svc.engine.GetCached(*id, who->person);
-  if (!view || !AttachmentAddresses(view->state.form).empty()) return std::nullopt;
+  auto view = svc.engine.GetCachedShared(*id, who->person);
+  if (!view || !AttachmentAddresses(view->snapshot->state.form).empty()) return std::nullopt;
   c.who = std::move(*who);
   c.prefetched = std::move(*view);
   // Routing again from the parsed target is cheap; the segments are kept.

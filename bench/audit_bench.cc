@@ -10,6 +10,7 @@
 // later runs, since building it takes a while.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -366,7 +367,10 @@ void BM_VerifySqliteMmap(benchmark::State& state) {
   LogKey key{kOrigin, BenchKey().public_key()};
   VerifyOptions options;
   options.check_events = state.range(0) != 0;
+  // P = 0: one thread; P >= 1: P reading threads (VerifyOptions::
+  // read_threads) and the calling thread verifying.
   options.pipeline = state.range(1) != 0;
+  options.read_threads = static_cast<int>(std::max<int64_t>(state.range(1), 1));
   options.check_definitions = false;
   for (auto _ : state) {
     auto r = VerifyLog(*mapped, key, options);
@@ -376,13 +380,17 @@ void BM_VerifySqliteMmap(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kLeaves);
   state.SetLabel(std::string(options.check_events ? "log + events" : "log only") +
-                 ", in place, mmap" + (options.pipeline ? ", 2 threads" : ", 1 thread"));
+                 ", in place, mmap, " +
+                 (options.pipeline ? std::to_string(options.read_threads) + " reading + 1"
+                                   : std::string("1 thread")));
 }
 BENCHMARK(BM_VerifySqliteMmap)
     ->Args({0, 0})
     ->Args({1, 0})
     ->Args({0, 1})
     ->Args({1, 1})
+    ->Args({0, 2})
+    ->Args({1, 2})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1)
     ->MeasureProcessCPUTime();

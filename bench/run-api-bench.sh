@@ -141,7 +141,7 @@ wait "$SERVER" || true
 
 # --- 5. idle WebSockets, on a fresh daemon (same data) so freed heap from the
 # HTTP runs does not hide what the sockets cost ------------------------------
-"$BIN" serve --config "$WORK/bench.yaml" --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" \
+"$BIN" serve --config "$WORK/bench.yaml" --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --demo \
   > "$WORK/serve2.out" 2> "$WORK/serve2.err" &
 SERVER=$!
 PIDS+=("$SERVER")

@@ -14,9 +14,14 @@
 // Not a Google Benchmark binary: bench/run-store-bench.sh runs it. Every
 // figure is printed as measured on this machine, on the disk under --dir.
 //
+//   (c) with --spread N: durable appends from 64 writer threads to N
+//       existing instances in random order (one event each, like approve
+//       actions spread over many instances: the event, leaf, row and task
+//       pages are all over their B-trees, not at their right edges).
+//
 //   store_bench [--dir D] [--events N] [--step N] [--runs N]
 //               [--point-runs N] [--seconds S] [--threads N] [--queries N]
-//               [--skip-history]
+//               [--skip-history] [--skip-baseline] [--spread N]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -48,6 +53,8 @@ struct Options {
   int threads = 64;
   int queries = 10000;
   bool history = true;
+  bool baseline = true;
+  int64_t spread = 0;
 };
 
 constexpr char kDefHash[] =
@@ -200,6 +207,83 @@ void GroupCommitVersusBaseline(const Options& opt) {
               Median(plain), Median(ratios));
 }
 
+// (c): `threads` writers each own every threads-th of `instances` existing
+// instances (ids 1..instances, at version 1) and append one continuation at
+// a time to one of them picked at random, for `seconds`.
+Rate MeasureSpreadAppends(SqliteStore& store, int64_t instances, int threads,
+                          double seconds) {
+  GroupCommitStats before = store.BatchStats();
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> done{0};
+  std::atomic<int64_t> failed{0};
+  std::vector<std::thread> workers;
+  auto start = Clock::now();
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&, t] {
+      std::vector<int64_t> version;  // of instance t + 1 + i * threads
+      for (int64_t id = t + 1; id <= instances; id += threads) version.push_back(1);
+      if (version.empty()) return;
+      std::mt19937_64 rng(t);
+      std::uniform_int_distribution<size_t> pick(0, version.size() - 1);
+      while (!stop) {
+        size_t i = pick(rng);
+        InstanceId id{t + 1 + static_cast<int64_t>(i) * threads};
+        if (store.Append(Request(id, version[i], 1, 1700000000000 + version[i]))) {
+          ++version[i];
+          ++done;
+        } else {
+          ++failed;
+        }
+      }
+    });
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& w : workers) w.join();
+  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  if (failed > 0) {
+    std::fprintf(stderr, "store_bench: %lld appends failed\n",
+                 static_cast<long long>(failed.load()));
+    std::exit(1);
+  }
+  GroupCommitStats after = store.BatchStats();
+  Rate r;
+  r.appends = done;
+  r.per_second = done / elapsed;
+  int64_t batches = after.batches - before.batches;
+  r.mean_batch = batches ? double(after.requests - before.requests) / batches : 0;
+  return r;
+}
+
+void SpreadAppends(const Options& opt) {
+  std::printf(
+      "\n## (c) durable appends/s to %lld existing instances in random order, "
+      "%d writer threads, %d runs of %.0f s\n\n",
+      static_cast<long long>(opt.spread), opt.threads, opt.runs, opt.seconds);
+  std::printf("| run | appends/s | mean batch |\n|---|---:|---:|\n");
+  std::string path = opt.dir + "/spread.db";
+  std::vector<double> rates;
+  for (int run = 1; run <= opt.runs; ++run) {
+    RemoveDb(path);
+    auto store = OpenOrDie(path, 1024);
+    for (int64_t made = 0; made < opt.spread;) {
+      std::vector<AppendRequest> reqs;
+      int64_t n = std::min<int64_t>(5000, opt.spread - made);
+      for (int64_t i = 0; i < n; ++i)
+        reqs.push_back(Request(InstanceId{0}, 0, 1, 1700000000000 + made + i));
+      if (!store->BulkAppendForTesting(std::move(reqs))) std::exit(1);
+      made += n;
+    }
+    // A durable append (a new instance no writer owns) ends the bulk load.
+    if (!store->Append(Request(InstanceId{0}, 0, 1, 1700000000000))) std::exit(1);
+    Rate r = MeasureSpreadAppends(*store, opt.spread, opt.threads, opt.seconds);
+    rates.push_back(r.per_second);
+    std::printf("| %d | %.0f | %.1f |\n", run, r.per_second, r.mean_batch);
+    std::fflush(stdout);
+  }
+  RemoveDb(path);
+  std::printf("| **median** | **%.0f** | |\n", Median(rates));
+}
+
 struct TrailLatency {
   double median_us = 0, p99_us = 0;
 };
@@ -328,19 +412,24 @@ int Main(int argc, char** argv) {
       opt.queries = std::stoi(next());
     else if (a == "--skip-history")
       opt.history = false;
+    else if (a == "--skip-baseline")
+      opt.baseline = false;
+    else if (a == "--spread")
+      opt.spread = std::stoll(next());
     else {
       std::fprintf(stderr,
                    "usage: store_bench [--dir D] [--events N] [--step N] "
                    "[--runs N] [--point-runs N] [--seconds S] [--threads N] "
                    "[--queries N] "
-                   "[--skip-history]\n");
+                   "[--skip-history] [--skip-baseline] [--spread N]\n");
       return 2;
     }
   }
   std::filesystem::create_directories(opt.dir);
   std::printf("# store_bench: SQLite store, WAL, synchronous=FULL, files in %s\n",
               opt.dir.c_str());
-  GroupCommitVersusBaseline(opt);
+  if (opt.baseline) GroupCommitVersusBaseline(opt);
+  if (opt.spread > 0) SpreadAppends(opt);
   if (opt.history) HistoryGrowth(opt);
   return 0;
 }

@@ -8,8 +8,11 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -82,12 +85,76 @@ bool IsPlainJsonString(std::string_view s) {
 // as the last member before the string members node, on_behalf_of and type,
 // whose quotes are escaped, so the last ',"instance":' is the member.
 bool BodyNames(std::string_view body, int64_t instance, int64_t version) {
-  std::string tail = ",\"version\":" + std::to_string(version) + "}";
-  if (!body.ends_with(tail)) return false;
-  std::string inst = ",\"instance\":" + std::to_string(instance) + ",";
-  size_t at = body.rfind(",\"instance\":");
-  return at != std::string_view::npos && body.substr(at, inst.size()) == inst;
+  // Runs for every event leaf: no allocation.
+  char num[24];
+  constexpr std::string_view kVersion = ",\"version\":";
+  auto [vend, verr] = std::to_chars(num, num + sizeof num, version);
+  if (verr != std::errc()) return false;
+  std::string_view v(num, static_cast<size_t>(vend - num));
+  if (body.size() < kVersion.size() + v.size() + 1 || body.back() != '}') return false;
+  std::string_view tail = body.substr(body.size() - kVersion.size() - v.size() - 1);
+  if (!tail.starts_with(kVersion) || tail.substr(kVersion.size(), v.size()) != v) return false;
+  constexpr std::string_view kInstance = ",\"instance\":";
+  size_t at = body.rfind(kInstance);
+  if (at == std::string_view::npos) return false;
+  auto [iend, ierr] = std::to_chars(num, num + sizeof num, instance);
+  if (ierr != std::errc()) return false;
+  std::string_view i(num, static_cast<size_t>(iend - num));
+  std::string_view member = body.substr(at + kInstance.size());
+  return member.starts_with(i) && member.substr(i.size()).starts_with(",");
 }
+
+// What comparing an event leaf with the stored event (and its instance's
+// definition hash) found; computed by the reading threads of the pipelined
+// scan, turned into a failure by Verifier::CheckEventBytes in log order.
+enum class EventBytes : uint8_t {
+  kSame,        // the leaf is EventLeafData(stored event, instance's def hash)
+  kNoInstance,  // no instance row
+  kNoEvent,     // no event row
+  kDiffer,      // the bytes differ
+  kMisnamed,    // equal bytes, but the event names another instance / version
+};
+
+// Whether `leaf` is exactly EventLeafData(event with canonical bytes `body`,
+// definition hash `def`): prefix, hash literal, middle, event bytes, '}'.
+bool IsEventLeafOf(std::string_view leaf, std::string_view def, std::string_view body) {
+  constexpr std::string_view kMiddle = R"(,"event":)";
+  const size_t p = kEventDefHashPrefix.size();
+  if (IsPlainJsonString(def)) {  // the literal is the hash in quotes
+    const size_t lit = def.size() + 2;
+    return leaf.size() == p + lit + kMiddle.size() + body.size() + 1 &&
+           leaf.starts_with(kEventDefHashPrefix) && leaf[p] == '"' &&
+           leaf.substr(p + 1, def.size()) == def && leaf[p + lit - 1] == '"' &&
+           leaf.substr(p + lit, kMiddle.size()) == kMiddle &&
+           leaf.substr(p + lit + kMiddle.size(), body.size()) == body && leaf.back() == '}';
+  }
+  std::string literal = EncodeValue(Value::Str(std::string(def)));
+  return leaf.size() == p + literal.size() + kMiddle.size() + body.size() + 1 &&
+         leaf.starts_with(kEventDefHashPrefix) && leaf.substr(p, literal.size()) == literal &&
+         leaf.substr(p + literal.size(), kMiddle.size()) == kMiddle &&
+         leaf.substr(p + literal.size() + kMiddle.size(), body.size()) == body &&
+         leaf.back() == '}';
+}
+
+// The byte-for-byte check of an event leaf yielded by ScanAuditLeaves with
+// events; a pure function of the row.
+EventBytes CompareEventBytes(const AuditLeafView& e) {
+  if (!e.instance_def_hash) return EventBytes::kNoInstance;
+  if (!e.event_body) return EventBytes::kNoEvent;
+  if (!IsEventLeafOf(e.leaf_data, *e.instance_def_hash, *e.event_body)) {
+    return EventBytes::kDiffer;
+  }
+  if (!BodyNames(*e.event_body, e.instance.value, e.version)) return EventBytes::kMisnamed;
+  return EventBytes::kSame;
+}
+
+// What a reading thread worked out for a leaf, applied by Verifier::OnEntry
+// in log order: its recomputed hash and (event leaves, with events) the
+// event comparison.
+struct Prechecked {
+  Hash leaf{};
+  EventBytes event = EventBytes::kSame;
+};
 
 std::string Describe(const AuditEntry& e) {
   std::string s = "leaf " + std::to_string(e.index) + " (" + e.kind;
@@ -137,67 +204,62 @@ int64_t CorruptVersionOf(const std::string& message) {
   return number_after("version ");
 }
 
-// Leaves copied out of a ScanAuditLeaves scan by the reading thread, for the
-// verifying thread (VerifyOptions::pipeline). Strings live in one buffer,
-// reused from batch to batch, so a batch costs no allocation once warm.
+// Leaves copied out of a ScanAuditLeaves scan by a reading thread, for the
+// verifying thread (VerifyOptions::pipeline), each with what the reading
+// thread already worked out (Prechecked). Strings live in one buffer, reused
+// from batch to batch, so a batch costs no allocation once warm.
 class LeafBatch {
  public:
-  static constexpr size_t kRows = 2048;
-
   void Clear() {
     bytes_.clear();
     rows_.clear();
   }
   size_t size() const { return rows_.size(); }
-  void Add(const AuditLeafView& v) {
-    Row r;
-    r.index = v.index;
-    r.at = v.at;
-    r.instance = v.instance;
-    r.version = v.version;
-    r.leaf_hash = v.leaf_hash;
-    r.kind = Put(v.kind);
-    r.type = Put(v.type);
-    r.actor = Put(v.actor);
-    r.leaf_data = Put(v.leaf_data);
-    r.has_body = v.event_body.has_value();
-    if (r.has_body) r.body = Put(*v.event_body);
-    r.has_def_hash = v.instance_def_hash.has_value();
-    if (r.has_def_hash) r.def_hash = Put(*v.instance_def_hash);
-    rows_.push_back(r);
+  // Copies `v` and prechecks it: its leaf hash, and with `with_events` an
+  // event leaf's comparison with the stored event. The stored event's bytes
+  // and definition hash are compared here, so only whether they were there
+  // is kept (View yields them as empty views).
+  void Add(const AuditLeafView& v, bool with_events) {
+    Row& r = rows_.emplace_back();
+    r.view = v;
+    for (size_t i = 0; i < std::size(kTexts); ++i) r.spans[i] = Put(v.*kTexts[i]);
+    for (size_t i = 0; i < std::size(kOptionalTexts); ++i) {
+      r.has[i] = (v.*kOptionalTexts[i]).has_value();
+    }
+    r.pre.leaf = LeafHash(v.leaf_data);
+    if (with_events && v.kind == kEventLeafKind) r.pre.event = CompareEventBytes(v);
   }
-  // Row i as the scan yielded it; valid until the batch is cleared.
+  // Row i as the scan yielded it, but for the event bytes and definition
+  // hash (empty when present; see Add); valid until the batch is cleared.
   AuditLeafView View(size_t i) const {
     const Row& r = rows_[i];
-    AuditLeafView v;
-    v.index = r.index;
-    v.at = r.at;
-    v.instance = r.instance;
-    v.version = r.version;
-    v.leaf_hash = r.leaf_hash;
-    v.kind = Get(r.kind);
-    v.type = Get(r.type);
-    v.actor = Get(r.actor);
-    v.leaf_data = Get(r.leaf_data);
-    if (r.has_body) v.event_body = Get(r.body);
-    if (r.has_def_hash) v.instance_def_hash = Get(r.def_hash);
+    AuditLeafView v = r.view;  // the numbers; the views are re-pointed here
+    for (size_t t = 0; t < std::size(kTexts); ++t) v.*kTexts[t] = Get(r.spans[t]);
+    for (size_t t = 0; t < std::size(kOptionalTexts); ++t) {
+      v.*kOptionalTexts[t] =
+          r.has[t] ? std::optional<std::string_view>(std::string_view()) : std::nullopt;
+    }
     return v;
   }
+  const Prechecked& pre(size_t i) const { return rows_[i].pre; }
 
  private:
+  // The views of an AuditLeafView copied into bytes_, and those of which
+  // only the presence is kept.
+  static constexpr std::string_view AuditLeafView::* kTexts[] = {
+      &AuditLeafView::kind, &AuditLeafView::type, &AuditLeafView::actor,
+      &AuditLeafView::leaf_data};
+  static constexpr std::optional<std::string_view> AuditLeafView::* kOptionalTexts[] = {
+      &AuditLeafView::event_body, &AuditLeafView::instance_def_hash};
   struct Span {
     size_t at = 0;
     size_t size = 0;
   };
   struct Row {
-    int64_t index = 0;
-    Timestamp at;
-    InstanceId instance;
-    int64_t version = 0;
-    Hash leaf_hash{};
-    Span kind, type, actor, leaf_data, body, def_hash;
-    bool has_body = false;
-    bool has_def_hash = false;
+    AuditLeafView view;  // its views point into the scan's buffers: not used
+    Span spans[std::size(kTexts)];
+    bool has[std::size(kOptionalTexts)] = {};
+    Prechecked pre;
   };
   Span Put(std::string_view s) {
     Span span{bytes_.size(), s.size()};
@@ -210,11 +272,12 @@ class LeafBatch {
   std::vector<Row> rows_;
 };
 
-// A bounded hand-over of batches from the reading thread to the verifying
-// one, with the emptied batches flowing back for reuse.
+// A bounded hand-over of batches from one reading thread to the verifying
+// one, in the order they were pushed, with the emptied batches flowing back
+// for reuse.
 class BatchPipe {
  public:
-  static constexpr size_t kInFlight = 4;
+  explicit BatchPipe(size_t in_flight) : in_flight_(in_flight) {}
 
   // Reader: an empty batch (reused when one is free).
   std::unique_ptr<LeafBatch> TakeEmpty() {
@@ -224,11 +287,11 @@ class BatchPipe {
     free_.pop_back();
     return b;
   }
-  // Reader: hands over a filled batch, waiting while kInFlight are queued.
+  // Reader: hands over a filled batch, waiting while `in_flight` are queued.
   // False once the verifier has stopped (the reader should stop too).
   bool Push(std::unique_ptr<LeafBatch> b) {
     std::unique_lock lock(mu_);
-    not_full_.wait(lock, [&] { return stopped_ || full_.size() < kInFlight; });
+    not_full_.wait(lock, [&] { return stopped_ || full_.size() < in_flight_; });
     if (stopped_) return false;
     full_.push_back(std::move(b));
     not_empty_.notify_one();
@@ -264,13 +327,15 @@ class BatchPipe {
     full_.clear();
     not_full_.notify_one();
   }
-  // How the scan ended; call after the reader finished.
+  // How the scan ended; call after Pop returned nullptr or the reader
+  // finished.
   Status status() {
     std::lock_guard lock(mu_);
     return status_;
   }
 
  private:
+  const size_t in_flight_;
   std::mutex mu_;
   std::condition_variable not_full_;
   std::condition_variable not_empty_;
@@ -289,17 +354,21 @@ class Verifier {
   Result<VerifyReport> Run();
 
  private:
-  // The ScanAuditLeaves pass with the store read on a second thread
-  // (VerifyOptions::pipeline); *yielded tells whether any leaf came.
+  // The ScanAuditLeaves pass with the store read on other threads
+  // (VerifyOptions::pipeline, read_threads); *yielded tells whether any
+  // leaf came.
   Status ScanPipelined(bool* yielded);
   // Returns false to stop the scan (a failure was recorded or an error hit).
   // Never calls the store while a ScanAuditLeaves scan runs (fast_).
-  bool OnEntry(const AuditLeafView& e);
+  // `pre`, when a reading thread prechecked the leaf, replaces hashing it
+  // and comparing it with its event here.
+  bool OnEntry(const AuditLeafView& e, const Prechecked* pre = nullptr);
   // check_events through LoadEvents / GetInstance (stores without
   // ScanAuditLeaves).
   bool CheckEvent(const AuditLeafView& e, const Hash& leaf, InstanceTrack& track);
-  // check_events byte for byte against the stored event the scan yields.
-  bool CheckEventBytes(const AuditLeafView& e);
+  // check_events byte for byte against the stored event the scan yields:
+  // records the failure `found` (CompareEventBytes(e)) stands for.
+  bool CheckEventBytes(const AuditLeafView& e, EventBytes found);
   // After a fast scan: stored events that no leaf records.
   Status CheckCountedEvents();
   Status CheckNotLogged();
@@ -354,8 +423,9 @@ class Verifier {
   int64_t next_index_ = 0;
 
   std::unordered_map<int64_t, InstanceTrack> instances_;
-  // The fast path (Store::ScanAuditLeaves and CountEvents) is in use; the
-  // events the store counted before the log size was read.
+  // The fast path (Store::ScanAuditLeaves and, with events,
+  // CountEventsWithAuditSize) is in use; the events the store counted with
+  // the log size (set after the scan).
   bool fast_ = false;
   int64_t counted_events_ = 0;
   // A checkpoint's root differed during the scan (handled after it).
@@ -366,20 +436,49 @@ class Verifier {
 };
 
 Result<VerifyReport> Verifier::Run() {
-  // Counted before the size is read: every event counted then has its leaf
-  // (same transaction) below the size read after.
-  if (!options_.in_place) {
-    // ScanAudit and LoadEvents, even if the store could do better.
-  } else if (auto counted = store_.CountEvents(); counted) {
+  // With events checked in place, the stored events are counted together
+  // with the log size (Store::CountEventsWithAuditSize): every event counted
+  // has its leaf below the size. Pipelined, the count runs on a thread of
+  // its own while the log is read, and is awaited after the scan; the
+  // future's destructor waits for it however Run returns.
+  std::promise<int64_t> size_promise;  // -1: the count failed before the size was known
+  std::future<Result<int64_t>> counting;
+  if (options_.in_place && options_.check_events) {
+    std::future<int64_t> size_known = size_promise.get_future();
+    auto count = [this, &size_promise] {
+      bool sized = false;
+      auto counted = store_.CountEventsWithAuditSize([&](int64_t n) {
+        sized = true;
+        size_promise.set_value(n);
+      });
+      if (!sized) size_promise.set_value(-1);
+      return counted;
+    };
+    counting = std::async(options_.pipeline ? std::launch::async : std::launch::deferred, count);
+    if (!options_.pipeline) counting.wait();  // runs the count here, now
+    if (int64_t n = size_known.get(); n >= 0) {
+      fast_ = true;
+      size_ = n;
+    } else if (Result<int64_t> counted = counting.get();
+               !counted && (counted.error().code != ErrorCode::kUnavailable ||
+                            counted.error().reason != "count_events_unsupported")) {
+      return std::unexpected(counted.error());
+    } else if (counted) {
+      return std::unexpected(Error{ErrorCode::kInternal, "verify_no_log_size",
+                                   "the store counted its events but did not report the "
+                                   "audit log size with them"});
+    }
+    // else: ScanAudit and LoadEvents (the store cannot count its events).
+  } else if (options_.in_place) {
+    // Log only: nothing to count. A store that cannot stream its leaves in
+    // place says so when asked, and the scan falls back to ScanAudit.
     fast_ = true;
-    counted_events_ = *counted;
-  } else if (counted.error().code != ErrorCode::kUnavailable ||
-             counted.error().reason != "count_events_unsupported") {
-    return std::unexpected(counted.error());
   }
-  auto size = store_.AuditSize();
-  if (!size) return std::unexpected(size.error());
-  size_ = *size;
+  if (!fast_ || !options_.check_events) {
+    auto size = store_.AuditSize();
+    if (!size) return std::unexpected(size.error());
+    size_ = *size;
+  }
   auto cps = store_.ListCheckpoints();
   if (!cps) return std::unexpected(cps.error());
   checkpoints_ = std::move(*cps);
@@ -478,6 +577,11 @@ Result<VerifyReport> Verifier::Run() {
     return report_;
   }
   if (options_.check_events) {
+    if (fast_) {
+      Result<int64_t> counted = counting.get();
+      if (!counted) return std::unexpected(counted.error());
+      counted_events_ = *counted;
+    }
     if (auto s = fast_ ? CheckCountedEvents() : CheckNotLogged(); !s) {
       return std::unexpected(s.error());
     }
@@ -492,47 +596,80 @@ Result<VerifyReport> Verifier::Run() {
 }
 
 Status Verifier::ScanPipelined(bool* yielded) {
-  BatchPipe pipe;
+  // Leaf indexes [0, size_) are cut into chunks; chunk c is read by thread
+  // c % threads, which hands its chunks over in order through its own pipe,
+  // so taking chunk c from pipe c % threads yields the leaves in log order:
+  // exactly the rows one scan from 0 would yield (rows are ordered by index,
+  // and the last chunk, like one scan, reads on up to the first row at or
+  // beyond size_, which only a gap lets through). Each thread leases a read
+  // connection only while it scans a chunk, never while it waits.
+  const int threads = std::max(1, options_.read_threads);
+  const int64_t chunk = std::max<int64_t>(1, options_.read_chunk);
   const int64_t size = size_;
+  const int64_t chunks = (size + chunk - 1) / chunk;
   const bool with_events = options_.check_events;
-  std::thread reader([&] {
-    std::unique_ptr<LeafBatch> batch = pipe.TakeEmpty();
-    bool open = true;
-    Status s = store_.ScanAuditLeaves(0, with_events, [&](const AuditLeafView& e) {
-      batch->Add(e);
-      // Leaves appended after the size was read are not verified.
-      if (batch->size() < LeafBatch::kRows && e.index + 1 < size) return true;
-      open = pipe.Push(std::move(batch));
-      batch = pipe.TakeEmpty();
-      return open && e.index + 1 < size;
-    });
-    if (open && batch->size() > 0) pipe.Push(std::move(batch));
+  // Two chunks queued per thread (and one being read) keep both sides busy
+  // and bound how far the readers run past a failure.
+  constexpr size_t kQueuedPerThread = 2;
+  std::vector<std::unique_ptr<BatchPipe>> pipes;
+  for (int t = 0; t < threads; ++t) pipes.push_back(std::make_unique<BatchPipe>(kQueuedPerThread));
+  std::atomic<bool> stop{false};
+  auto read = [&](int t) {
+    BatchPipe& pipe = *pipes[t];
+    Status s = Ok();
+    for (int64_t c = t; c < chunks && !stop.load(std::memory_order_relaxed); c += threads) {
+      std::unique_ptr<LeafBatch> batch = pipe.TakeEmpty();
+      const int64_t end = (c + 1) * chunk;
+      const bool last = c == chunks - 1;
+      s = store_.ScanAuditLeaves(c * chunk, with_events, [&](const AuditLeafView& e) {
+        if (!last && e.index >= end) return false;
+        batch->Add(e, with_events);
+        // Leaves appended after the size was read are not verified.
+        return (!last || e.index + 1 < size) && !stop.load(std::memory_order_relaxed);
+      });
+      if (!s || !pipe.Push(std::move(batch))) break;
+    }
     pipe.Close(std::move(s));
-  });
-  // However this thread leaves (a failure, an exception), the reader is
+  };
+  std::vector<std::thread> readers;
+  // However this thread leaves (a failure, an exception), the readers are
   // released and joined.
   struct Joiner {
-    BatchPipe& pipe;
-    std::thread& reader;
+    std::vector<std::unique_ptr<BatchPipe>>& pipes;
+    std::vector<std::thread>& readers;
+    std::atomic<bool>& stop;
     ~Joiner() {
-      pipe.Stop();
-      reader.join();
+      stop.store(true, std::memory_order_relaxed);
+      for (auto& pipe : pipes) pipe->Stop();
+      for (std::thread& r : readers) r.join();
     }
   };
+  Status status = Ok();
   {
-    Joiner joiner{pipe, reader};
-    bool go = true;
-    while (auto batch = pipe.Pop()) {
-      *yielded = true;
-      for (size_t i = 0; go && i < batch->size(); ++i) go = OnEntry(batch->View(i));
+    Joiner joiner{pipes, readers, stop};
+    for (int t = 0; t < threads && t < std::max<int64_t>(chunks, 1); ++t) {
+      readers.emplace_back(read, t);
+    }
+    for (int64_t c = 0; c < chunks; ++c) {
+      BatchPipe& pipe = *pipes[c % threads];
+      std::unique_ptr<LeafBatch> batch = pipe.Pop();
+      if (!batch) {  // that thread's scan failed before this chunk
+        status = pipe.status();
+        break;
+      }
+      bool go = true;
+      for (size_t i = 0; go && i < batch->size(); ++i) {
+        *yielded = true;
+        go = OnEntry(batch->View(i), &batch->pre(i));
+      }
       pipe.Recycle(std::move(batch));
       if (!go) break;
     }
   }
-  return pipe.status();
+  return status;
 }
 
-bool Verifier::OnEntry(const AuditLeafView& e) {
+bool Verifier::OnEntry(const AuditLeafView& e, const Prechecked* pre) {
   if (next_index_ >= size_) return false;  // appended after we started
   entry_failure_ = true;                   // any Fail() until the leaf is accepted
   if (e.index != next_index_) {
@@ -550,7 +687,7 @@ bool Verifier::OnEntry(const AuditLeafView& e) {
     }
     return false;
   }
-  const Hash leaf = LeafHash(e.leaf_data);
+  const Hash leaf = pre ? pre->leaf : LeafHash(e.leaf_data);
   if (leaf != e.leaf_hash) {
     Fail("leaf_hash_mismatch", e,
          "its stored data does not hash to its stored leaf hash: the data "
@@ -576,7 +713,10 @@ bool Verifier::OnEntry(const AuditLeafView& e) {
     }
     track.last_version = e.version;
     if (options_.check_events) {
-      if (fast_ ? !CheckEventBytes(e) : !CheckEvent(e, leaf, track)) return false;
+      bool good = !fast_   ? CheckEvent(e, leaf, track)
+                  : pre ? CheckEventBytes(e, pre->event)
+                        : CheckEventBytes(e, CompareEventBytes(e));
+      if (!good) return false;
     }
     if (options_.check_definitions) {
       std::string_view def = DefHashOf(e.leaf_data);
@@ -615,57 +755,34 @@ bool Verifier::OnEntry(const AuditLeafView& e) {
   return true;
 }
 
-bool Verifier::CheckEventBytes(const AuditLeafView& e) {
-  if (!e.instance_def_hash) {
-    Fail("event_missing", e,
-         "the store has no instance row for instance " + std::to_string(e.instance.value) +
-             " although the audit log records this event");
-    return false;
-  }
-  if (!e.event_body) {
-    Fail("event_missing", e,
-         "the store holds no event (instance " + std::to_string(e.instance.value) +
-             ", version " + std::to_string(e.version) +
-             ") although the audit log records it: the event was deleted");
-    return false;
-  }
-  // The leaf must be exactly EventLeafData(stored event, instance's
-  // definition hash): prefix, hash literal, middle, event bytes, '}'.
-  std::string_view leaf = e.leaf_data;
-  std::string_view def = *e.instance_def_hash;
-  std::string literal;
-  if (IsPlainJsonString(def)) {
-    literal.reserve(def.size() + 2);
-    literal.push_back('"');
-    literal.append(def);
-    literal.push_back('"');
-  } else {
-    literal = EncodeValue(Value::Str(std::string(def)));
-  }
-  constexpr std::string_view kMiddle = R"(,"event":)";
-  std::string_view body = *e.event_body;
-  bool same = leaf.size() == kEventDefHashPrefix.size() + literal.size() + kMiddle.size() +
-                                 body.size() + 1 &&
-              leaf.starts_with(kEventDefHashPrefix) &&
-              leaf.substr(kEventDefHashPrefix.size(), literal.size()) == literal &&
-              leaf.substr(kEventDefHashPrefix.size() + literal.size(), kMiddle.size()) ==
-                  kMiddle &&
-              leaf.substr(leaf.size() - body.size() - 1, body.size()) == body &&
-              leaf.back() == '}';
-  if (!same) {
-    Fail("event_mismatch", e,
-         "the stored event (instance " + std::to_string(e.instance.value) + ", version " +
-             std::to_string(e.version) +
-             ") no longer matches its audit leaf: the event, its instance's "
-             "definition hash or the leaf was changed after it was logged");
-    return false;
-  }
-  if (!BodyNames(body, e.instance.value, e.version)) {
-    Fail("event_mismatch", e,
-         "the event stored as (instance " + std::to_string(e.instance.value) + ", version " +
-             std::to_string(e.version) +
-             ") is another instance's or version's event: rows were moved");
-    return false;
+bool Verifier::CheckEventBytes(const AuditLeafView& e, EventBytes found) {
+  switch (found) {
+    case EventBytes::kSame:
+      break;
+    case EventBytes::kNoInstance:
+      Fail("event_missing", e,
+           "the store has no instance row for instance " + std::to_string(e.instance.value) +
+               " although the audit log records this event");
+      return false;
+    case EventBytes::kNoEvent:
+      Fail("event_missing", e,
+           "the store holds no event (instance " + std::to_string(e.instance.value) +
+               ", version " + std::to_string(e.version) +
+               ") although the audit log records it: the event was deleted");
+      return false;
+    case EventBytes::kDiffer:
+      Fail("event_mismatch", e,
+           "the stored event (instance " + std::to_string(e.instance.value) + ", version " +
+               std::to_string(e.version) +
+               ") no longer matches its audit leaf: the event, its instance's "
+               "definition hash or the leaf was changed after it was logged");
+      return false;
+    case EventBytes::kMisnamed:
+      Fail("event_mismatch", e,
+           "the event stored as (instance " + std::to_string(e.instance.value) +
+               ", version " + std::to_string(e.version) +
+               ") is another instance's or version's event: rows were moved");
+      return false;
   }
   ++report_.events_checked;
   return true;

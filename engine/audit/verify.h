@@ -21,12 +21,16 @@
 // Two ways to read the store. Stores that implement Store::CountEvents and
 // Store::ScanAuditLeaves (SQLite, memory) are verified in one pass over the
 // leaves in place, each event leaf compared byte for byte with the stored
-// event's canonical bytes (no decoding), plus one count of the stored events.
-// With VerifyOptions::pipeline (the default) that pass reads the store on a
-// second thread, copying batches of leaves out of the store's buffers, while
-// the calling thread hashes and checks them; the order of checks and the
-// report are the same as on one thread, and the reading thread stops within
-// a few batches of the first failure.
+// event's canonical bytes (no decoding), plus one count of the stored events
+// taken with the log size (Store::CountEventsWithAuditSize; pipelined, on a
+// thread of its own while the leaves are read).
+// With VerifyOptions::pipeline (the default) that pass reads the store on
+// other threads (VerifyOptions::read_threads, each scanning its own chunks
+// of leaf indexes), which copy the leaves out of the store's buffers, hash
+// them and compare event leaves with the stored events, while the calling
+// thread takes the chunks in log order, applies every check and folds the
+// tree; the order of checks and the report are the same as on one thread,
+// and the reading threads stop within a few chunks of the first failure.
 // Other stores are read through ScanAudit, with check_events re-deriving
 // each instance's leaves from LoadEvents + GetInstance; there a store's
 // "corrupt_history" error (rows it cannot read back) becomes a failure
@@ -64,6 +68,16 @@ struct VerifyOptions {
   // scan and the hashing overlap. The checks and the report are the same
   // either way; false verifies on the calling thread only.
   bool pipeline = true;
+  // With pipeline: how many threads read the store, each on a read
+  // connection of its own, taking chunks of `read_chunk` leaf indexes in
+  // turn (thread t reads chunks t, t + read_threads, ...). They also hash
+  // each leaf and compare each event leaf with the stored event's bytes, so
+  // the calling thread only applies the results in log order, folds the
+  // tree and checks the checkpoints. The report is the same for any values
+  // (values below 1 count as 1). A store serving these scans needs at least
+  // read_threads read connections (SqliteOptions::read_connections).
+  int read_threads = 2;
+  int64_t read_chunk = 2048;
   // Called every `progress_every` leaves with (leaves checked, log size).
   std::function<void(int64_t, int64_t)> progress;
   int64_t progress_every = 1 << 20;

@@ -194,13 +194,19 @@ void ValidateValue(const std::string& path, const FieldDef& f, const Type& t,
 class Decider {
  public:
   Decider(const DecideContext& ctx, InstanceState st, const Command& cmd)
-      : ctx_(ctx), def_(*ctx.def), org_(*ctx.org), cmd_(cmd), st_(std::move(st)) {}
+      : ctx_(ctx), def_(*ctx.def), org_(*ctx.org), cmd_(cmd), own_(std::move(st)), st_(own_) {}
+  // Decides on `*scratch` in place: a trial whose state the caller discards
+  // (AvailableActions), so that one scratch state can serve many trials.
+  Decider(const DecideContext& ctx, InstanceState* scratch, const Command& cmd)
+      : ctx_(ctx), def_(*ctx.def), org_(*ctx.org), cmd_(cmd), st_(*scratch) {}
 
   Result<Decision> Run() {
     Status s = Dispatch();
     if (!s) return std::unexpected(s.error());
     return Decision{std::move(out_), std::move(st_)};
   }
+  // Whether Run would succeed, without building the decision.
+  Status Check() { return Dispatch(); }
 
  private:
   // --- plumbing -------------------------------------------------------------
@@ -1614,7 +1620,8 @@ class Decider {
   const WorkflowDef& def_;
   const Org& org_;
   const Command& cmd_;
-  InstanceState st_;
+  InstanceState own_;   // the state decided on, unless a trial's scratch
+  InstanceState& st_;   // own_ or the trial's scratch
   std::vector<Event> out_;
   PersonId person_;
   int depth_ = 0;
@@ -1691,13 +1698,18 @@ std::vector<AvailableAction> AvailableActions(const DecideContext& ctx,
                                               const PersonId& person) {
   std::vector<AvailableAction> out;
   if (state.terminal() || state.status == InstanceStatus::kDraft) return out;
+  if (!ctx.def || !ctx.org) return out;  // Decide would refuse every action
+  // Each trial decides on a fresh copy of `state`; copy-assigning into one
+  // scratch state reuses its strings, vectors and map nodes across trials.
+  InstanceState scratch;
   auto ok = [&](const char* a, const std::string& node) {
     Command c;
     c.action = a;
     c.actor = person;
     c.node = node;
     c.comment = "-";
-    auto r = Decide(ctx, state, c);
+    scratch = state;
+    Status r = Decider(ctx, &scratch, c).Check();
     if (r || (r.error().code == ErrorCode::kInvalidArgument &&
               r.error().reason == kMissingArgument))
       out.push_back(AvailableAction{a, node});

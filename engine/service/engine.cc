@@ -77,7 +77,7 @@ Engine::Engine(EngineOptions options, Store& store, const Clock& clock,
       notifier_(notifier),
       org_(std::move(org)),
       log_(EngineLogger()),
-      cache_(options_.state_cache_capacity) {}
+      cache_(options_.state_cache_capacity, 16, options_.state_cache_max_bytes) {}
 
 Engine::~Engine() = default;
 
@@ -378,39 +378,69 @@ Result<InstanceView> Engine::Commit(const WorkflowDef& def, const InstanceState&
   return view;
 }
 
-Result<InstanceView> Engine::Get(InstanceId id, const PersonId& viewer) {
+std::optional<SharedInstanceView> Engine::ViewOf(std::shared_ptr<const CachedInstance> entry,
+                                                 const PersonId& viewer, Error* def_error) {
+  auto def = DefinitionOf(entry->state);
+  if (!def) {
+    if (def_error) *def_error = def.error();
+    return std::nullopt;
+  }
+  SharedInstanceView view;
+  view.def = *def;
+  auto org = this->org();
+  DecideContext ctx = MakeContext(**def, *org, nullptr);
+  view.actions = AvailableActions(ctx, entry->state, viewer);
+  view.snapshot = std::move(entry);
+  return view;
+}
+
+Result<SharedInstanceView> Engine::GetShared(InstanceId id, const PersonId& viewer) {
   bool from_cache = false;
   auto entry = Load(id, &from_cache);
   if (!entry) return std::unexpected(entry.error());
-  auto def = DefinitionOf((*entry)->state);
-  if (!def) return std::unexpected(def.error());
+  Error def_error;
+  auto view = ViewOf(std::move(*entry), viewer, &def_error);
+  if (!view) return std::unexpected(std::move(def_error));
+  return std::move(*view);
+}
+
+std::optional<SharedInstanceView> Engine::GetCachedShared(InstanceId id,
+                                                          const PersonId& viewer) {
+  auto entry = cache_.Find(id);
+  if (!entry) return std::nullopt;
+  return ViewOf(std::move(entry), viewer, nullptr);  // a missing definition: Get reports it
+}
+
+namespace {
+
+InstanceView CopyOf(SharedInstanceView shared) {
   InstanceView view;
-  view.row = (*entry)->row;
-  view.def = *def;
-  view.state = (*entry)->state;
-  auto org = this->org();
-  DecideContext ctx = MakeContext(**def, *org, nullptr);
-  view.actions = AvailableActions(ctx, view.state, viewer);
+  view.row = shared.snapshot->row;
+  view.state = shared.snapshot->state;
+  view.def = shared.def;
+  view.actions = std::move(shared.actions);
   return view;
+}
+
+}  // namespace
+
+Result<InstanceView> Engine::Get(InstanceId id, const PersonId& viewer) {
+  auto shared = GetShared(id, viewer);
+  if (!shared) return std::unexpected(shared.error());
+  return CopyOf(std::move(*shared));
 }
 
 std::optional<InstanceView> Engine::GetCached(InstanceId id, const PersonId& viewer) {
-  auto entry = cache_.Find(id);
-  if (!entry) return std::nullopt;
-  auto def = DefinitionOf(entry->state);
-  if (!def) return std::nullopt;  // Get reports it
-  InstanceView view;
-  view.row = entry->row;
-  view.def = *def;
-  view.state = entry->state;
-  auto org = this->org();
-  DecideContext ctx = MakeContext(**def, *org, nullptr);
-  view.actions = AvailableActions(ctx, view.state, viewer);
-  return view;
+  auto shared = GetCachedShared(id, viewer);
+  if (!shared) return std::nullopt;
+  return CopyOf(std::move(*shared));
 }
 
 bool Engine::CanView(const InstanceView& view, const PersonId& viewer) const {
-  const InstanceState& st = view.state;
+  return CanView(view.state, viewer);
+}
+
+bool Engine::CanView(const InstanceState& st, const PersonId& viewer) const {
   if (viewer.empty()) return false;
   if (st.submitter == viewer || st.submitted_by == viewer) return true;
   if (std::find(st.cc.begin(), st.cc.end(), viewer) != st.cc.end()) return true;

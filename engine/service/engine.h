@@ -47,6 +47,12 @@ struct EngineOptions {
   // Get to be current; Act always is (a stale entry fails the store's
   // version check, and the engine then reloads).
   size_t state_cache_capacity = 32768;
+  // And at most about this many bytes of cached states and rows (by
+  // ApproxBytes, state_cache.h); 0 = bounded by the entry count alone. The
+  // default keeps the daemon's resident memory under 100 MB with tens of
+  // thousands of running instances; instances beyond it are reloaded from
+  // the store when used.
+  size_t state_cache_max_bytes = size_t{32} << 20;
 };
 
 struct SubmitRequest {
@@ -74,6 +80,15 @@ struct InstanceView {
   bool replayed = false;                     // an idempotent repeat
 };
 
+// What a client sees of an instance, sharing the engine's cached snapshot
+// (an immutable version of the state and row) instead of copying it: the
+// hot read path. `snapshot` is never null.
+struct SharedInstanceView {
+  std::shared_ptr<const CachedInstance> snapshot;
+  const WorkflowDef* def = nullptr;          // the version it runs on
+  std::vector<AvailableAction> actions;      // for the viewer
+};
+
 class Engine {
  public:
   // `store`, `clock`, `org`, `registry` must outlive the engine; `notifier`
@@ -95,8 +110,14 @@ class Engine {
   // Never touches the store, so it may run on a thread that must not block
   // on I/O (the API's network thread).
   std::optional<InstanceView> GetCached(InstanceId id, const PersonId& viewer);
+  // Get and GetCached without copying the instance's state and row: the view
+  // holds the cached snapshot (loaded from the store and cached first if
+  // needed, for GetShared).
+  Result<SharedInstanceView> GetShared(InstanceId id, const PersonId& viewer);
+  std::optional<SharedInstanceView> GetCachedShared(InstanceId id, const PersonId& viewer);
   // True if `viewer` submitted, acts or acted on, or is CC'd on the instance.
   bool CanView(const InstanceView& view, const PersonId& viewer) const;
+  bool CanView(const InstanceState& state, const PersonId& viewer) const;
   Result<std::vector<Event>> Trail(InstanceId id);
 
   // Applies deadlines due at the clock's now to every running instance that
@@ -126,6 +147,10 @@ class Engine {
   Result<std::shared_ptr<const CachedInstance>> Load(InstanceId id, bool* from_cache);
   // Always from the store (and refreshes the cache).
   Result<std::shared_ptr<const CachedInstance>> LoadFromStore(InstanceId id);
+  // The shared view of `entry` for `viewer`; nullopt if its definition is
+  // not loaded (`def_error` then holds why, if given).
+  std::optional<SharedInstanceView> ViewOf(std::shared_ptr<const CachedInstance> entry,
+                                           const PersonId& viewer, Error* def_error);
   Result<InstanceView> ActOnce(const ActRequest& req,
                                std::shared_ptr<const CachedInstance> entry, bool from_cache,
                                bool* retry);

@@ -1,9 +1,110 @@
 #include "service/state_cache.h"
 
-namespace approvald {
+#include <algorithm>
+#include <string>
+#include <variant>
 
-StateCache::StateCache(size_t capacity, size_t shards)
-    : per_shard_(capacity == 0 ? 0 : (capacity + shards - 1) / shards), shards_(shards) {}
+namespace approvald {
+namespace {
+
+// A red-black tree node's header (colour, parent, left, right).
+constexpr size_t kMapNode = 32;
+
+size_t Bytes(const std::string& s) {
+  // Short strings live inside the object (libstdc++ keeps up to 15 chars).
+  return s.capacity() > 15 ? s.capacity() + 1 : 0;
+}
+size_t Bytes(const PersonId& p) { return Bytes(p.value); }
+
+size_t Bytes(const Value& v);
+size_t Bytes(const Signer& s);
+size_t Bytes(const Act& a);
+size_t Bytes(const std::pair<PersonId, std::string>& p);
+
+size_t Bytes(const Value::Record& r) {
+  size_t n = 0;
+  for (const auto& [k, e] : r) n += kMapNode + sizeof(std::string) + sizeof(Value) + Bytes(k) + Bytes(e);
+  return n;
+}
+
+size_t Bytes(const Value& v) {
+  if (const auto* s = std::get_if<std::string>(&v.v)) return Bytes(*s);
+  if (const auto* l = std::get_if<Value::List>(&v.v)) {
+    size_t n = l->capacity() * sizeof(Value);
+    for (const auto& e : *l) n += Bytes(e);
+    return n;
+  }
+  if (const auto* r = std::get_if<Value::Record>(&v.v)) return Bytes(*r);
+  return 0;
+}
+
+template <class T>
+size_t VectorBytes(const std::vector<T>& xs) {
+  size_t n = xs.capacity() * sizeof(T);
+  for (const auto& x : xs) n += Bytes(x);
+  return n;
+}
+
+size_t Bytes(const Signer& s) {
+  return Bytes(s.person) + Bytes(s.added_by) + Bytes(s.added_how) + Bytes(s.delegate) +
+         Bytes(s.acted_by) + Bytes(s.comment);
+}
+
+size_t Bytes(const std::pair<PersonId, std::string>& p) {
+  return Bytes(p.first) + Bytes(p.second);
+}
+
+size_t Bytes(const MeetingState& m) {
+  size_t n = VectorBytes(m.members) + Bytes(m.head) + VectorBytes(m.secretaries) +
+             VectorBytes(m.receipts) + VectorBytes(m.present) + VectorBytes(m.opinions) +
+             VectorBytes(m.votes);
+  for (const auto& [p, reason] : m.recused)
+    n += kMapNode + 2 * sizeof(std::string) + Bytes(p) + Bytes(reason);
+  return n;
+}
+
+size_t Bytes(const Token& t) {
+  return Bytes(t.node) + VectorBytes(t.signers) + Bytes(t.parallel) + Bytes(t.meeting) +
+         Bytes(t.results);
+}
+
+size_t Bytes(const Act& a) {
+  return Bytes(a.person) + Bytes(a.actor) + Bytes(a.node) + Bytes(a.action);
+}
+
+size_t Bytes(const InstanceState& st) {
+  size_t n = Bytes(st.workflow) + Bytes(st.def_hash) + Bytes(st.end_node) +
+             Bytes(st.submitter) + Bytes(st.submitted_by) + Bytes(st.form) +
+             VectorBytes(st.completed) + VectorBytes(st.acts) + VectorBytes(st.cc);
+  for (const auto& [id, t] : st.active)
+    n += kMapNode + sizeof(std::string) + sizeof(Token) + Bytes(id) + Bytes(t);
+  for (const auto& [id, p] : st.parallels)
+    n += kMapNode + sizeof(std::string) + sizeof(ParallelState) + Bytes(id) +
+         p.done.capacity() / 8;
+  if (st.last_completion)
+    n += Bytes(st.last_completion->node) + Bytes(st.last_completion->person) +
+         Bytes(st.last_completion->token);
+  return n;
+}
+
+size_t Bytes(const InstanceRow& r) {
+  return Bytes(r.workflow) + Bytes(r.def_hash) + Bytes(r.status) + Bytes(r.submitter) +
+         Bytes(r.title) + Bytes(r.current_nodes);
+}
+
+}  // namespace
+
+size_t ApproxBytes(const CachedInstance& entry) {
+  // The entry and its shared_ptr control block, one LRU list node, one
+  // index node.
+  constexpr size_t kOverhead = sizeof(CachedInstance) + 16 + 3 * sizeof(void*) + 4 * sizeof(void*);
+  return kOverhead + Bytes(entry.state) + Bytes(entry.row);
+}
+
+StateCache::StateCache(size_t capacity, size_t shards, size_t max_bytes)
+    : per_shard_(capacity == 0 ? 0 : (capacity + shards - 1) / shards),
+      bytes_per_shard_(max_bytes == 0 ? 0 : std::max<size_t>(1, max_bytes / shards)),
+      shards_(shards) {}
 
 std::shared_ptr<const CachedInstance> StateCache::Find(InstanceId id) {
   if (per_shard_ == 0) {
@@ -19,29 +120,36 @@ std::shared_ptr<const CachedInstance> StateCache::Find(InstanceId id) {
   }
   s.lru.splice(s.lru.begin(), s.lru, it->second);
   hits_.fetch_add(1, std::memory_order_relaxed);
-  return *it->second;
+  return it->second->entry;
 }
 
 void StateCache::Put(std::shared_ptr<const CachedInstance> entry) {
   if (per_shard_ == 0 || !entry) return;
   InstanceId id = entry->state.id;
+  size_t bytes = bytes_per_shard_ ? ApproxBytes(*entry) : 0;  // outside the lock
   Shard& s = ShardOf(id);
-  std::shared_ptr<const CachedInstance> evicted;  // destroyed outside the lock
+  std::vector<std::shared_ptr<const CachedInstance>> evicted;  // destroyed outside the lock
   std::lock_guard lock(s.mu);
   auto it = s.index.find(id.value);
   if (it != s.index.end()) {
-    if ((*it->second)->state.version >= entry->state.version) return;
-    evicted = std::move(*it->second);
-    *it->second = std::move(entry);
-    s.lru.splice(s.lru.begin(), s.lru, it->second);
-    return;
+    if (it->second->entry->state.version >= entry->state.version) return;
+    // Replaced below, as if new.
+    s.bytes -= it->second->bytes;
+    evicted.push_back(std::move(it->second->entry));
+    s.lru.erase(it->second);
+    s.index.erase(it);
   }
-  if (s.index.size() >= per_shard_) {
-    evicted = std::move(s.lru.back());
-    s.index.erase(evicted->state.id.value);
+  if (bytes_per_shard_ && bytes > bytes_per_shard_) return;  // would evict everything
+  while (!s.lru.empty() && (s.index.size() >= per_shard_ ||
+                            (bytes_per_shard_ && s.bytes + bytes > bytes_per_shard_))) {
+    Shard::Slot& last = s.lru.back();
+    s.bytes -= last.bytes;
+    s.index.erase(last.entry->state.id.value);
+    evicted.push_back(std::move(last.entry));
     s.lru.pop_back();
   }
-  s.lru.push_front(std::move(entry));
+  s.lru.push_front(Shard::Slot{std::move(entry), bytes});
+  s.bytes += bytes;
   s.index.emplace(id.value, s.lru.begin());
 }
 
@@ -52,7 +160,8 @@ void StateCache::Erase(InstanceId id) {
   std::lock_guard lock(s.mu);
   auto it = s.index.find(id.value);
   if (it == s.index.end()) return;
-  gone = std::move(*it->second);
+  gone = std::move(it->second->entry);
+  s.bytes -= it->second->bytes;
   s.lru.erase(it->second);
   s.index.erase(it);
 }
@@ -62,6 +171,15 @@ size_t StateCache::size() const {
   for (const Shard& s : shards_) {
     std::lock_guard lock(s.mu);
     n += s.index.size();
+  }
+  return n;
+}
+
+size_t StateCache::bytes() const {
+  size_t n = 0;
+  for (const Shard& s : shards_) {
+    std::lock_guard lock(s.mu);
+    n += s.bytes;
   }
   return n;
 }

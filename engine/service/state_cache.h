@@ -6,7 +6,9 @@
 // version of an instance. The cache never goes backwards: Put keeps the
 // entry with the higher version. Eviction is least-recently-used, per shard
 // (the id space is split over `shards` independently locked shards so
-// concurrent calls on different instances rarely contend).
+// concurrent calls on different instances rarely contend), when a shard holds
+// too many entries or, with a byte budget, too many approximate bytes
+// (ApproxBytes), so that memory stays bounded however large instances grow.
 //
 // The cache only speeds things up; the store stays the truth. The engine
 // checks every cached state it acts on against the store's optimistic
@@ -37,12 +39,19 @@ struct CachedInstance {
   InstanceRow row;
 };
 
+// An estimate of the heap an entry holds: the objects, the heap blocks of
+// their strings, vectors and map nodes (without the allocator's own
+// overhead). Deterministic for a given entry.
+size_t ApproxBytes(const CachedInstance& entry);
+
 class StateCache {
  public:
   // Holds at most about `capacity` entries (rounded up to a multiple of
-  // `shards`); capacity 0 disables the cache (Find always misses, Put does
-  // nothing). REQUIRES: shards >= 1.
-  explicit StateCache(size_t capacity, size_t shards = 16);
+  // `shards`) and, if `max_bytes` > 0, at most about `max_bytes` of entries
+  // by ApproxBytes (max_bytes / shards per shard; an entry larger than that
+  // is not cached). capacity 0 disables the cache (Find always misses, Put
+  // does nothing). REQUIRES: shards >= 1.
+  explicit StateCache(size_t capacity, size_t shards = 16, size_t max_bytes = 0);
 
   StateCache(const StateCache&) = delete;
   StateCache& operator=(const StateCache&) = delete;
@@ -60,6 +69,8 @@ class StateCache {
   void Erase(InstanceId id);
 
   size_t size() const;
+  // The entries' ApproxBytes summed.
+  size_t bytes() const;
   size_t capacity() const { return per_shard_ * shards_.size(); }
   int64_t hits() const { return hits_.load(std::memory_order_relaxed); }
   int64_t misses() const { return misses_.load(std::memory_order_relaxed); }
@@ -67,16 +78,21 @@ class StateCache {
  private:
   struct Shard {
     mutable std::mutex mu;
+    size_t bytes = 0;  // ApproxBytes of the entries held
+    struct Slot {
+      std::shared_ptr<const CachedInstance> entry;
+      size_t bytes = 0;  // ApproxBytes(*entry), computed once
+    };
     // Most recently used at the front.
-    std::list<std::shared_ptr<const CachedInstance>> lru;
-    std::unordered_map<int64_t, std::list<std::shared_ptr<const CachedInstance>>::iterator>
-        index;
+    std::list<Slot> lru;
+    std::unordered_map<int64_t, std::list<Slot>::iterator> index;
   };
   Shard& ShardOf(InstanceId id) {
     return shards_[static_cast<uint64_t>(id.value) % shards_.size()];
   }
 
   size_t per_shard_;
+  size_t bytes_per_shard_;  // 0: no byte budget
   std::vector<Shard> shards_;
   std::atomic<int64_t> hits_{0};
   std::atomic<int64_t> misses_{0};

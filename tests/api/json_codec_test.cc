@@ -204,5 +204,151 @@ TEST(JsonCodecTest, HashHexRoundTrips) {
   EXPECT_EQ(Base64("hello"), "aGVsbG8=");
 }
 
+// ---- the instance view written without a tree ----
+
+TEST(JsonCodecTest, JsonStringsAreEscapedAsBoostJsonDoes) {
+  std::string every_byte;
+  for (int c = 0; c < 256; ++c) every_byte += static_cast<char>(c);
+  for (std::string_view s : {std::string_view(""), std::string_view("plain"),
+                             std::string_view("计财室 \"q\" \\ /"), std::string_view(every_byte)}) {
+    std::string out = "x";
+    AppendJsonString(&out, s);
+    EXPECT_EQ(out, "x" + json::serialize(json::string(s))) << "input of " << s.size() << " bytes";
+  }
+}
+
+// A view touching every member the encoder writes: a meeting node with
+// receipts, recusals, opinions and votes, an approval node with signers of
+// every kind, a node the definition does not know, a form with every value
+// type and strings that need escaping.
+TEST(JsonCodecTest, InstanceViewWrittenDirectlyEqualsTheSerialisedTree) {
+  Org org;
+  for (const char* id : {"wang", "li", "zhao", "sec"}) {
+    Person p;
+    p.id = PersonId(id);
+    p.name = std::string("名") + id;
+    p.name_en = std::string("Name \"") + id + "\"";
+    org.people.push_back(p);
+  }
+  org.Index();
+
+  WorkflowDef def;
+  def.id = "expense";
+  def.title = "报销\n审批";
+  def.title_en = "Expense\tclaim";
+  NodeDef approval;
+  approval.id = "head";
+  approval.title = "部门负责人";
+  approval.title_en = "Head";
+  NodeDef meeting;
+  meeting.id = "party";
+  meeting.title = "党委会";
+  meeting.title_en = "Party committee";
+  meeting.kind = NodeKind::kMeeting;
+  def.nodes = {approval, meeting};
+  def.node_index = {{"head", 0}, {"party", 1}};
+
+  InstanceRow row;
+  row.id = InstanceId{42};
+  row.workflow = "expense";
+  row.workflow_version = 3;
+  row.status = "running";
+  row.submitter = PersonId("wang");
+  row.title = "差旅 \x01 \"title\"";
+  row.amount = Money{123450};
+  row.current_nodes = "head,,party,ghost";
+  row.version = 7;
+  row.created_at = Timestamp{1700000000123};
+  row.updated_at = Timestamp{1700000099456};
+
+  InstanceState st;
+  st.id = row.id;
+  st.submitter = PersonId("wang");
+  st.submitted_by = PersonId("li");
+  st.end_node = "";
+  Value::Record invoice{{"number", Value::Str("INV\\1")}, {"amount", Value::Of(Money{100})}};
+  st.form = {{"amount", Value::Of(Money{123450})},
+             {"title", Value::Str("a\r\nb")},
+             {"day", Value::Of(Date{19000})},
+             {"at", Value::Of(Timestamp{5})},
+             {"urgent", Value::Bool(true)},
+             {"count", Value::Int(-9223372036854775807LL - 1)},
+             {"none", Value::Null()},
+             {"invoices", Value::Of(Value::List{Value::Of(invoice), Value::Int(1)})},
+             {"empty", Value::Of(Value::Record{})}};
+  Token head;
+  head.node = "head";
+  head.entered_at = Timestamp{1700000000999};
+  head.deadline = Timestamp{1700086400000};
+  Signer s1;
+  s1.person = PersonId("zhao");
+  s1.state = SignerState::kDelegated;
+  s1.delegate = PersonId("li");
+  s1.added_by = PersonId("ghost");
+  s1.added_how = "before";
+  s1.comment = "同意 \"ok\"";
+  Signer s2;
+  s2.person = PersonId("li");
+  s2.acted_by = PersonId("sec");
+  head.signers = {s1, s2};
+  st.active["head"] = head;
+  Token party;
+  party.node = "party";
+  party.entered_at = Timestamp{1};
+  MeetingState& m = party.meeting;
+  m.members = {PersonId("wang"), PersonId("li"), PersonId("zhao")};
+  m.head = PersonId("zhao");
+  m.secretaries = {PersonId("sec")};
+  m.distributed = true;
+  m.distributed_at = Timestamp{2};
+  m.receipts = {PersonId("li")};
+  m.present = {PersonId("li"), PersonId("zhao")};
+  m.recused = {{"wang", "利害\"关系"}};
+  m.opened = true;
+  m.opened_at = Timestamp{3};
+  m.opinions = {{PersonId("li"), "agree"}, {PersonId("ghost"), "?"}};
+  m.votes = {{PersonId("zhao"), "for"}};
+  party.results = {{"passed", Value::Bool(true)}, {"for", Value::Int(2)}};
+  st.active["party"] = party;
+  Token ghost;
+  ghost.node = "ghost";
+  st.active["ghost"] = ghost;
+  st.completed = {"draft", "check"};
+  st.cc = {PersonId("sec"), PersonId("nobody")};
+  std::vector<AvailableAction> actions = {{"approve", "head"}, {"withdraw", ""}};
+
+  json::object names;
+  names["abc"] = "发票.pdf";
+  names["def"] = "x\"y";
+  const WorkflowDef* defs[] = {&def, nullptr};
+  for (const WorkflowDef* d : defs) {
+    for (bool replayed : {false, true}) {
+      const json::object* attachment_sets[] = {&names, nullptr};
+      for (const json::object* attachments : attachment_sets) {
+        json::object empty;
+        const json::object& a = attachments ? *attachments : empty;
+        InstanceViewRef v{row, st, d, actions, replayed};
+        json::object tree = InstanceViewJson(v, org);
+        tree["attachment_names"] = a;
+        std::string direct;
+        AppendInstanceViewJson(&direct, v, org, a);
+        EXPECT_EQ(direct, json::serialize(tree))
+            << "def=" << (d != nullptr) << " replayed=" << replayed;
+        EXPECT_TRUE(json::parse(direct).is_object());
+      }
+    }
+  }
+  // An instance with nothing active, no cc, no actions.
+  InstanceState done;
+  InstanceRow done_row;
+  std::vector<AvailableAction> none;
+  InstanceViewRef v{done_row, done, &def, none, false};
+  json::object tree = InstanceViewJson(v, org);
+  tree["attachment_names"] = json::object();
+  std::string direct;
+  AppendInstanceViewJson(&direct, v, org, json::object());
+  EXPECT_EQ(direct, json::serialize(tree));
+}
+
 }  // namespace
 }  // namespace approvald::api

@@ -266,6 +266,23 @@ class Store {
     return std::unexpected(Error{ErrorCode::kUnavailable, "count_events_unsupported",
                                  "this store cannot count its events"});
   }
+  // CountEvents with the audit log's size, for a verifier that reads the
+  // log while the events are still being counted: calls `on_size` with the
+  // log size once it is known and returns the number of stored events, such
+  // that every event counted has its leaf below that size (the count is
+  // taken in the same snapshot as the size, or before it). `on_size` runs on
+  // the calling thread, at most once, and must not call back into the store
+  // (the store may hold a read connection). Fails as CountEvents does, and
+  // then calls `on_size` only if the size was read. The default counts
+  // (CountEvents), then reads AuditSize and calls `on_size`.
+  virtual Result<int64_t> CountEventsWithAuditSize(const std::function<void(int64_t)>& on_size) {
+    auto count = CountEvents();
+    if (!count) return count;
+    auto size = AuditSize();
+    if (!size) return std::unexpected(size.error());
+    on_size(*size);
+    return count;
+  }
   // Root hash of the first `size` leaves. REQUIRES: size <= AuditSize().
   virtual Result<Hash> RootAt(int64_t size) = 0;
   // RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves.

@@ -69,6 +69,19 @@ constexpr char kUpsertInstance[] =
     " amount_fen = excluded.amount_fen,"
     " current_nodes = excluded.current_nodes, version = excluded.version,"
     " created_at = excluded.created_at, updated_at = excluded.updated_at";
+// An append to an existing instance usually changes none of the indexed
+// columns that never change in an instance's life (workflow, submitter) nor
+// its status; then a narrower UPDATE leaves the three index B-trees alone
+// (SQLite rewrites an index entry whenever a SET names one of its columns).
+constexpr char kInstanceFixedColumns[] =
+    "SELECT workflow, workflow_version, def_hash, status, submitter, created_at"
+    " FROM instances WHERE id = ?1";
+constexpr char kUpdateInstanceBody[] =
+    "UPDATE instances SET title = ?2, amount_fen = ?3, current_nodes = ?4,"
+    " version = ?5, updated_at = ?6 WHERE id = ?1";
+constexpr char kUpdateInstanceBodyAndStatus[] =
+    "UPDATE instances SET title = ?2, amount_fen = ?3, current_nodes = ?4,"
+    " version = ?5, updated_at = ?6, status = ?7 WHERE id = ?1";
 constexpr char kDeleteTasks[] = "DELETE FROM tasks WHERE instance = ?1";
 constexpr char kInsertTask[] =
     "INSERT INTO tasks (instance, node, person, kind, since)"
@@ -447,6 +460,10 @@ struct PreparedAppend {
   AppendRequest req;
   std::vector<std::string> bodies;
   std::vector<AuditEntry> leaves;
+  // Whether the request creates its instance (asked for instance 0). Kept
+  // apart from req.instance, which the writer stamps with the new id: a
+  // batch that is run again must create the instance again.
+  bool new_instance = false;
 
   void Compute() {
     bodies.clear();
@@ -702,6 +719,62 @@ struct SqliteStore::Impl {
                      cause.message};
   }
 
+  // How RunOps ended.
+  enum class Ops {
+    kDone,     // every op ran; `results` holds each answer
+    kRefused,  // optimistic pass: an op was refused; nothing answered yet
+    kAborted,  // the transaction failed; the whole batch was answered
+  };
+
+  // Runs the batch's ops in the open transaction, filling `results`.
+  // Optimistic (`isolated` false): one after another with no SAVEPOINT, and
+  // stops at the first refused op. Isolated: each op in its own SAVEPOINT, so
+  // a refused op is rolled back alone and its batch-mates still commit.
+  Ops RunOps(const std::vector<WriteOp*>& batch, bool isolated,
+             std::vector<Status>& results) {
+    for (WriteOp* op : batch) {
+      if (!isolated) {
+        Status r = op->apply();
+        if (!r) {
+          // Some errors (I/O, full disk) make SQLite roll the whole
+          // transaction back: then nothing of the batch survives.
+          if (!writer_db->InTransaction()) {
+            AbortBatch(batch, BatchError(batch.size(), r.error()));
+            return Ops::kAborted;
+          }
+          return Ops::kRefused;
+        }
+        results.push_back(std::move(r));
+        continue;
+      }
+      audit::TreeAppender before = appender;
+      size_t nodes_before = batch_nodes.size();
+      Status step = Exec(kSavepoint);
+      Status r = Ok();
+      if (step) {
+        r = op->apply();
+        if (r) {
+          step = Exec(kRelease);
+        } else {
+          appender = std::move(before);
+          batch_nodes.resize(nodes_before);
+          if (!writer_db->InTransaction()) {
+            AbortBatch(batch, BatchError(batch.size(), r.error()));
+            return Ops::kAborted;
+          }
+          step = Exec(kRollbackTo);
+          if (step) step = Exec(kRelease);
+        }
+      }
+      if (!step) {
+        AbortBatch(batch, BatchError(batch.size(), step.error()));
+        return Ops::kAborted;
+      }
+      results.push_back(std::move(r));
+    }
+    return Ops::kDone;
+  }
+
   void RunBatch(const std::vector<WriteOp*>& batch) {
     if (writer_state_stale) {
       if (auto s = ReloadWriterState(); !s)
@@ -712,28 +785,28 @@ struct SqliteStore::Impl {
     std::vector<Status> results;
     results.reserve(batch.size());
     batch_nodes.clear();
-    for (WriteOp* op : batch) {
-      audit::TreeAppender before = appender;
-      size_t nodes_before = batch_nodes.size();
-      if (auto s = Exec(kSavepoint); !s)
-        return AbortBatch(batch, BatchError(batch.size(), s.error()));
-      Status r = op->apply();
-      if (r) {
-        if (auto s = Exec(kRelease); !s)
-          return AbortBatch(batch, BatchError(batch.size(), s.error()));
-      } else {
-        appender = std::move(before);
-        batch_nodes.resize(nodes_before);
-        // Some errors (I/O, full disk) make SQLite roll the whole
-        // transaction back: then nothing of the batch survives.
-        if (!writer_db->InTransaction())
-          return AbortBatch(batch, BatchError(batch.size(), r.error()));
-        if (auto s = Exec(kRollbackTo); !s)
-          return AbortBatch(batch, BatchError(batch.size(), s.error()));
-        if (auto s = Exec(kRelease); !s)
-          return AbortBatch(batch, BatchError(batch.size(), s.error()));
+    // Nearly every batch refuses nothing, so it first runs without a
+    // SAVEPOINT per op (each costs statements and a copy of every page the op
+    // touches into the sub-journal). If an op is refused, the whole
+    // transaction is rolled back and the batch runs again with each op in
+    // its own SAVEPOINT: the ops are deterministic, so every op answers
+    // exactly what that isolated pass alone would answer.
+    audit::TreeAppender start = appender;
+    Ops ran = RunOps(batch, /*isolated=*/false, results);
+    if (ran == Ops::kAborted) return;
+    if (ran == Ops::kRefused) {
+      {
+        std::lock_guard lock(stats_mu);
+        ++stats.isolated_reruns;
       }
-      results.push_back(std::move(r));
+      if (auto s = Exec(kRollback); !s)
+        return AbortBatch(batch, BatchError(batch.size(), s.error()));
+      appender = std::move(start);
+      batch_nodes.clear();
+      results.clear();
+      if (auto s = Exec(kBeginImmediate); !s)
+        return AbortBatch(batch, BatchError(batch.size(), s.error()));
+      if (RunOps(batch, /*isolated=*/true, results) == Ops::kAborted) return;
     }
     Status commit = Ok();
     if (fail_commits.load() > 0 && fail_commits.fetch_sub(1) > 0) {
@@ -809,6 +882,51 @@ struct SqliteStore::Impl {
     return Ok();
   }
 
+  // Writes the instance's projection row: the narrow UPDATE when the row
+  // exists (`existing`) and only its unindexed columns (and perhaps its
+  // status) change, else the full upsert.
+  Status WriteInstanceRow(InstanceId id, const InstanceRow& r, bool existing) {
+    if (existing) {
+      auto fixed = writer_db->Prepare(kInstanceFixedColumns);
+      if (!fixed) return std::unexpected(fixed.error());
+      (*fixed)->Bind(1, id.value);
+      auto row = (*fixed)->Step();
+      if (!row) return std::unexpected(row.error());
+      bool narrow = *row && (*fixed)->TextView(0) == r.workflow &&
+                    (*fixed)->Int(1) == r.workflow_version &&
+                    (*fixed)->TextView(2) == r.def_hash &&
+                    (*fixed)->TextView(4) == r.submitter.value &&
+                    (*fixed)->Int(5) == r.created_at.ms;
+      bool same_status = narrow && (*fixed)->TextView(3) == r.status;
+      (*fixed)->Reset();
+      if (narrow) {
+        auto st = writer_db->Prepare(same_status ? kUpdateInstanceBody
+                                                 : kUpdateInstanceBodyAndStatus);
+        if (!st) return std::unexpected(st.error());
+        (*st)->Bind(1, id.value).Bind(2, r.title).Bind(3, r.amount.fen);
+        (*st)->Bind(4, r.current_nodes).Bind(5, r.version).Bind(6, r.updated_at.ms);
+        if (!same_status) (*st)->Bind(7, r.status);
+        return (*st)->Run();
+      }
+    }
+    auto st = writer_db->Prepare(kUpsertInstance);
+    if (!st) return std::unexpected(st.error());
+    (*st)
+        ->Bind(1, id.value)
+        .Bind(2, r.workflow)
+        .Bind(3, int64_t{r.workflow_version})
+        .Bind(4, r.def_hash)
+        .Bind(5, r.status)
+        .Bind(6, r.submitter.value)
+        .Bind(7, r.title)
+        .Bind(8, r.amount.fen)
+        .Bind(9, r.current_nodes)
+        .Bind(10, r.version)
+        .Bind(11, r.created_at.ms)
+        .Bind(12, r.updated_at.ms);
+    return (*st)->Run();
+  }
+
   Result<AppendResult> WriteAppend(PreparedAppend& p) {
     AppendRequest& req = p.req;
     if (!req.idempotency_key.empty()) {
@@ -828,8 +946,8 @@ struct SqliteStore::Impl {
         return r;
       }
     }
-    InstanceId id = req.instance;
-    if (id.value == 0) {
+    InstanceId id = p.new_instance ? InstanceId{} : req.instance;
+    if (p.new_instance) {
       auto st = writer_db->Prepare(kNextInstance);
       if (!st) return std::unexpected(st.error());
       auto row = (*st)->Step();
@@ -867,25 +985,8 @@ struct SqliteStore::Impl {
     }
     for (AuditEntry& leaf : p.leaves)
       if (auto s = WriteLeaf(leaf); !s) return std::unexpected(s.error());
-    {
-      const InstanceRow& r = req.row;
-      auto st = writer_db->Prepare(kUpsertInstance);
-      if (!st) return std::unexpected(st.error());
-      (*st)
-          ->Bind(1, id.value)
-          .Bind(2, r.workflow)
-          .Bind(3, int64_t{r.workflow_version})
-          .Bind(4, r.def_hash)
-          .Bind(5, r.status)
-          .Bind(6, r.submitter.value)
-          .Bind(7, r.title)
-          .Bind(8, r.amount.fen)
-          .Bind(9, r.current_nodes)
-          .Bind(10, r.version)
-          .Bind(11, r.created_at.ms)
-          .Bind(12, r.updated_at.ms);
-      if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
-    }
+    if (auto s = WriteInstanceRow(id, req.row, !p.new_instance); !s)
+      return std::unexpected(s.error());
     {
       auto st = writer_db->Prepare(kDeleteTasks);
       if (!st) return std::unexpected(st.error());
@@ -1116,6 +1217,9 @@ Result<SqliteStore::ConnectionSettings> ReadSettings(Db& db) {
   out.busy_timeout = std::stoll(*busy);
   out.query_only = std::stoll(*qo);
   out.wal_autocheckpoint = std::stoll(*autocheckpoint);
+  auto mmap_size = get("PRAGMA mmap_size");
+  if (!mmap_size) return std::unexpected(mmap_size.error());
+  out.mmap_size = std::stoll(*mmap_size);
   return out;
 }
 
@@ -1143,8 +1247,9 @@ Result<SqliteStore::ConnectionSettings> SqliteStore::ReaderSettingsForTesting() 
 
 Result<AppendResult> SqliteStore::Append(AppendRequest req) {
   if (auto s = store_internal::ValidateAppend(req); !s) return std::unexpected(s.error());
-  PreparedAppend p{std::move(req), {}, {}};
-  if (p.req.instance.value != 0) {
+  PreparedAppend p{std::move(req), {}, {}, false};
+  p.new_instance = p.req.instance.value == 0;
+  if (!p.new_instance) {
     store_internal::StampInstance(p.req, p.req.instance);
     p.Compute();
   }
@@ -1166,8 +1271,9 @@ Result<std::vector<AppendResult>> SqliteStore::BulkAppendForTesting(
   prepared.reserve(reqs.size());
   for (AppendRequest& r : reqs) {
     if (auto s = store_internal::ValidateAppend(r); !s) return std::unexpected(s.error());
-    prepared.push_back(PreparedAppend{std::move(r), {}, {}});
-    if (prepared.back().req.instance.value != 0) {
+    prepared.push_back(PreparedAppend{std::move(r), {}, {}, false});
+    prepared.back().new_instance = prepared.back().req.instance.value == 0;
+    if (!prepared.back().new_instance) {
       store_internal::StampInstance(prepared.back().req, prepared.back().req.instance);
       prepared.back().Compute();
     }
@@ -1481,6 +1587,28 @@ Status SqliteStore::ScanAuditLeaves(int64_t from, bool with_events,
 Result<int64_t> SqliteStore::CountEvents() {
   auto lease = impl_->AcquireReader();
   auto st = lease->db().Prepare(kCountEvents);
+  if (!st) return std::unexpected(st.error());
+  auto row = (*st)->Step();
+  if (!row) return std::unexpected(row.error());
+  return *row ? (*st)->Int(0) : 0;
+}
+
+Result<int64_t> SqliteStore::CountEventsWithAuditSize(
+    const std::function<void(int64_t)>& on_size) {
+  // One read transaction: the snapshot is fixed by the size query, so the
+  // events counted after it are exactly those whose leaves lie below the
+  // size (an event and its leaf are committed together). (Turning the
+  // file's mapping off for the count was measured: the count itself got
+  // cheaper, but unmapping made every later scan on this connection fault
+  // its pages in again, costing more than it saved.)
+  auto lease = impl_->AcquireReader();
+  Db& db = lease->db();
+  Impl::ReadTxn txn(db);
+  if (auto s = txn.Begin(); !s) return std::unexpected(s.error());
+  auto size = Impl::QueryAuditSize(db);
+  if (!size) return std::unexpected(size.error());
+  on_size(*size);
+  auto st = db.Prepare(kCountEvents);
   if (!st) return std::unexpected(st.error());
   auto row = (*st)->Step();
   if (!row) return std::unexpected(row.error());

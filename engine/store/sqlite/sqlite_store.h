@@ -80,6 +80,9 @@ struct GroupCommitStats {
   int64_t wal_checkpoints = 0;        // PASSIVE checkpoints, checkpoint thread
   int64_t wal_restarts = 0;           // checkpoints by the writer between batches
   int64_t wal_checkpoint_errors = 0;  // checkpoints that failed
+  // Batches run a second time with one SAVEPOINT per request because a
+  // request was refused in the first run (which uses no SAVEPOINTs).
+  int64_t isolated_reruns = 0;
   // Frames in the WAL as of the last commit (0 once the writer has copied
   // them all back); small again after the WAL restarts from its beginning.
   int64_t wal_frames = 0;
@@ -119,6 +122,9 @@ class SqliteStore final : public Store {
   Status ScanAuditLeaves(int64_t from, bool with_events,
                          const std::function<bool(const AuditLeafView&)>& fn) override;
   Result<int64_t> CountEvents() override;
+  // One read transaction: the log size (handed to `on_size`), then the
+  // events counted in the same snapshot.
+  Result<int64_t> CountEventsWithAuditSize(const std::function<void(int64_t)>& on_size) override;
   Result<Hash> RootAt(int64_t size) override;
   Result<std::vector<Hash>> InclusionProof(int64_t index, int64_t size) override;
   Result<std::vector<Hash>> ConsistencyProof(int64_t old_size, int64_t new_size) override;
@@ -180,6 +186,7 @@ class SqliteStore final : public Store {
     int64_t busy_timeout = -1;  // ms
     int64_t query_only = -1;
     int64_t wal_autocheckpoint = -1;  // pages; 0 = SQLite never checkpoints in COMMIT
+    int64_t mmap_size = -1;           // bytes of the file mapped; 0 = none
   };
   Result<ConnectionSettings> WriterSettingsForTesting();
   Result<ConnectionSettings> ReaderSettingsForTesting();

@@ -216,6 +216,21 @@ void RunSequences(const WorkflowDef& def, const Org& org, const Value::Record& u
       c.actor = !pending.empty() && g.Chance(0.7) ? g.Pick(pending).second : g.Pick(people);
       c.comment = g.Chance(0.8) ? "意见" : "";
       auto available = AvailableActions(ctx_at(now), st, c.actor);
+      // Every action offered is one Decide accepts on this very state (short
+      // of a missing argument): the trials behind AvailableActions share one
+      // scratch state, and none may see what an earlier trial did to it.
+      for (const auto& offered : available) {
+        Command trial;
+        trial.action = offered.action;
+        trial.actor = c.actor;
+        trial.node = offered.node;
+        trial.comment = "-";
+        auto r = Decide(ctx_at(now), st, trial);
+        EXPECT_TRUE(r || (r.error().code == ErrorCode::kInvalidArgument &&
+                          r.error().reason == "missing_argument"))
+            << where << ": offered " << offered.action << "@" << offered.node << " to "
+            << c.actor.value << " but " << r.error().ToString();
+      }
       if (!available.empty() && g.Chance(0.85)) {
         // Favour the actions that move an instance forward, so that many
         // sequences reach their end, while still trying every other one.

@@ -412,6 +412,49 @@ TEST_F(EngineTest, GetCachedAnswersFromTheCacheOnly) {
   EXPECT_FALSE(uncached.GetCached(a->row.id, PersonId("bh")).has_value());
 }
 
+// GetShared and GetCachedShared hand out the cached snapshot itself (no copy
+// of the state): two reads of one version share it; an action replaces the
+// entry with a new snapshot and leaves the one a reader holds unchanged; the
+// actions are those Get computes for the same viewer.
+TEST_F(EngineTest, SharedReadsShareTheCachedSnapshotWithoutCopying) {
+  auto a = Submit("c1", Claim(100));
+  ASSERT_TRUE(a);
+  auto first = engine_->GetShared(a->row.id, PersonId("bh"));
+  ASSERT_TRUE(first);
+  ASSERT_NE(first->snapshot, nullptr);
+  auto again = engine_->GetCachedShared(a->row.id, PersonId("bh"));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->snapshot.get(), first->snapshot.get());
+  auto copied = engine_->Get(a->row.id, PersonId("bh"));
+  ASSERT_TRUE(copied);
+  EXPECT_EQ(first->snapshot->state, copied->state);
+  EXPECT_EQ(first->def, copied->def);
+  ASSERT_EQ(first->actions.size(), copied->actions.size());
+  for (size_t i = 0; i < first->actions.size(); ++i) {
+    EXPECT_EQ(first->actions[i].action, copied->actions[i].action);
+    EXPECT_EQ(first->actions[i].node, copied->actions[i].node);
+  }
+  EXPECT_TRUE(engine_->CanView(first->snapshot->state, PersonId("bh")));
+  EXPECT_FALSE(engine_->CanView(first->snapshot->state, PersonId("stranger")));
+
+  InstanceState before = first->snapshot->state;
+  ActRequest act;
+  act.instance = a->row.id;
+  act.command.action = "approve";
+  act.command.actor = PersonId("bh");
+  ASSERT_TRUE(engine_->Act(act));
+  auto after = engine_->GetCachedShared(a->row.id, PersonId("bh"));
+  ASSERT_TRUE(after.has_value());
+  EXPECT_NE(after->snapshot.get(), first->snapshot.get());
+  EXPECT_GT(after->snapshot->state.version, before.version);
+  EXPECT_EQ(first->snapshot->state, before);  // the reader's snapshot is immutable
+
+  auto missing = engine_->GetShared(InstanceId{a->row.id.value + 1000}, PersonId("bh"));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  EXPECT_FALSE(engine_->GetCachedShared(InstanceId{a->row.id.value + 1000}, PersonId("bh")));
+}
+
 // An append that failed after COMMIT (the reply was lost) leaves the cache
 // showing what the store holds, not the version before.
 TEST_F(EngineTest, FailedAppendRefreshesTheCachedState) {
@@ -469,6 +512,68 @@ TEST(StateCacheTest, KeepsTheNewestVersionAndEvictsTheLeastRecentlyUsed) {
   off.Put(entry(1, 1));
   EXPECT_FALSE(off.Find(InstanceId{1}));
   EXPECT_EQ(off.size(), 0u);
+}
+
+// With a byte budget the cache evicts the least recently used entries until
+// the approximate bytes fit, whatever the entry count allows; an entry larger
+// than the whole budget is not cached; replacing and erasing give the bytes
+// back.
+TEST(StateCacheTest, AByteBudgetBoundsTheApproximateMemory) {
+  auto entry = [](int64_t id, int64_t version, size_t form_bytes) {
+    auto e = std::make_shared<CachedInstance>();
+    e->state.id = InstanceId{id};
+    e->state.version = version;
+    e->state.form["text"] = Value::Str(std::string(form_bytes, 'x'));
+    return e;
+  };
+  size_t small = ApproxBytes(*entry(1, 1, 1000));
+  size_t large = ApproxBytes(*entry(1, 1, 4000));
+  EXPECT_GE(small, 1000u);
+  EXPECT_GE(large, small + 3000);
+  // Room for three small entries; the entry count alone would allow 100.
+  StateCache cache(100, 1, 3 * small + small / 2);
+  for (int64_t id = 1; id <= 3; ++id) cache.Put(entry(id, 1, 1000));
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_EQ(cache.bytes(), 3 * small);
+  ASSERT_TRUE(cache.Find(InstanceId{1}));  // 2 is now the least recently used
+  cache.Put(entry(4, 1, 1000));
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_FALSE(cache.Find(InstanceId{2}));
+  EXPECT_LE(cache.bytes(), 3 * small + small / 2);
+  // A larger version of 1 does not fit beside 4 and 3: 3, now the least
+  // recently used, goes too.
+  cache.Put(entry(1, 2, 4000));
+  EXPECT_EQ(cache.Find(InstanceId{1})->state.version, 2);
+  EXPECT_FALSE(cache.Find(InstanceId{3}));
+  EXPECT_TRUE(cache.Find(InstanceId{4}));
+  EXPECT_EQ(cache.bytes(), large + small);
+  cache.Erase(InstanceId{4});
+  EXPECT_EQ(cache.bytes(), large);
+  // Larger than the whole budget: not cached, and nothing else evicted.
+  cache.Put(entry(9, 1, 10000));
+  EXPECT_FALSE(cache.Find(InstanceId{9}));
+  EXPECT_TRUE(cache.Find(InstanceId{1}));
+  EXPECT_EQ(cache.bytes(), large);
+}
+
+// The engine hands EngineOptions::state_cache_max_bytes to its cache: with
+// more instances than fit, the cache stays within the budget (and still
+// caches), and the default has a budget.
+TEST_F(EngineTest, StateCacheStaysWithinItsByteBudget) {
+  EngineOptions options;
+  options.state_cache_max_bytes = 256 * 1024;
+  Engine engine(options, store_, clock_, org_, registry_, nullptr);
+  for (int i = 0; i < 200; ++i) {
+    SubmitRequest r;
+    r.workflow = "claim";
+    r.actor = PersonId("c1");
+    r.data = Claim(100 + i);
+    ASSERT_TRUE(engine.Submit(r));
+  }
+  EXPECT_LE(engine.state_cache().bytes(), 256u * 1024);
+  EXPECT_GT(engine.state_cache().size(), 0u);
+  EXPECT_LT(engine.state_cache().size(), 200u);
+  EXPECT_GT(EngineOptions{}.state_cache_max_bytes, 0u);
 }
 
 }  // namespace

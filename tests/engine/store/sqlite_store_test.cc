@@ -488,6 +488,132 @@ TEST(SqliteStoreTest, RefusedRequestsDoNotFailTheirBatchMates) {
   EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
 }
 
+// A batch first runs without a SAVEPOINT per request; only a batch with a
+// refused request runs again, isolated. A request refused after it had
+// written its events, leaves, row and tasks (its exclusive fact is taken)
+// leaves nothing behind, takes no instance id or leaf index, and its
+// batch-mates before and after it commit as if it had never been there.
+TEST(SqliteStoreTest, RefusedRequestHalfWrittenInABatchLeavesNothing) {
+  TempDir dir;
+  auto store = MustOpen(dir.File("a.db"));
+  AppendRequest holder = Submit();
+  FactRow invoice{"invoice", "44031900110012345678", {}, true};
+  holder.facts = std::vector<FactRow>{invoice};
+  ASSERT_TRUE(store->Append(holder));
+  GroupCommitStats before = store->BatchStats();
+
+  // Nothing refused: one run, no rerun.
+  Result<AppendResult> a, b;
+  RunInOneBatch(*store, {[&] { a = store->Append(Submit()); },
+                         [&] { b = store->Append(Continue(InstanceId{1}, 1)); }});
+  ASSERT_TRUE(a.has_value()) << a.error().ToString();
+  ASSERT_TRUE(b.has_value()) << b.error().ToString();
+  GroupCommitStats mid = store->BatchStats();
+  EXPECT_EQ(mid.batches, before.batches + 1);
+  EXPECT_EQ(mid.isolated_reruns, before.isolated_reruns);
+
+  AppendRequest dup = Submit("expense", "xu", 3);
+  dup.facts = std::vector<FactRow>{invoice};
+  Result<AppendResult> first, refused, last;
+  store->PauseWriterForTesting();
+  // Queue in a known order: the refused request sits between two good ones.
+  std::thread t1([&] { first = store->Append(Submit("expense", "hu")); });
+  while (store->QueuedWritesForTesting() < 1)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::thread t2([&] { refused = store->Append(dup); });
+  while (store->QueuedWritesForTesting() < 2)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::thread t3([&] { last = store->Append(Continue(a->instance, 1, 2)); });
+  while (store->QueuedWritesForTesting() < 3)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  store->ResumeWriterForTesting();
+  for (std::thread* t : {&t1, &t2, &t3}) t->join();
+
+  GroupCommitStats after = store->BatchStats();
+  EXPECT_EQ(after.batches, mid.batches + 1);
+  EXPECT_EQ(after.isolated_reruns, mid.isolated_reruns + 1);
+  EXPECT_EQ(after.failed_batches, 0);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().reason, "duplicate_invoice");
+  ASSERT_TRUE(first.has_value()) << first.error().ToString();
+  EXPECT_EQ(first->instance.value, 3);
+  EXPECT_EQ(first->first_leaf, 3);
+  ASSERT_TRUE(last.has_value()) << last.error().ToString();
+  EXPECT_EQ(last->version, 3);
+  EXPECT_EQ(last->first_leaf, 4);  // the refused request's 3 leaves are gone
+  EXPECT_EQ(store->AuditSize().value(), 6);
+  EXPECT_FALSE(store->GetInstance(InstanceId{4}).has_value());
+  EXPECT_FALSE(store->LoadEvents(InstanceId{4}).has_value());
+  EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+  // The next submission takes the id the refused one did not keep.
+  auto next = store->Append(Submit());
+  ASSERT_TRUE(next) << next.error().ToString();
+  EXPECT_EQ(next->instance.value, 4);
+}
+
+// The projection row is rewritten by a narrow UPDATE when only its unindexed
+// columns (and perhaps its status) change, else by the full upsert: either
+// way it is the request's row, and the indexes the list queries use agree.
+TEST(SqliteStoreTest, InstanceRowAndItsIndexesFollowEveryAppend) {
+  TempDir dir;
+  auto store = MustOpen(dir.File("a.db"));
+  auto a = store->Append(Submit());
+  ASSERT_TRUE(a);
+  auto expect_row = [&](const AppendRequest& req) {
+    auto row = store->GetInstance(a->instance);
+    ASSERT_TRUE(row) << row.error().ToString();
+    const InstanceRow& want = req.row;
+    EXPECT_EQ(row->id, a->instance);
+    EXPECT_EQ(row->workflow, want.workflow);
+    EXPECT_EQ(row->workflow_version, want.workflow_version);
+    EXPECT_EQ(row->def_hash, want.def_hash);
+    EXPECT_EQ(row->status, want.status);
+    EXPECT_EQ(row->submitter, want.submitter);
+    EXPECT_EQ(row->title, want.title);
+    EXPECT_EQ(row->amount, want.amount);
+    EXPECT_EQ(row->current_nodes, want.current_nodes);
+    EXPECT_EQ(row->version, req.events.back().version);  // the store stamps it
+    EXPECT_EQ(row->created_at, want.created_at);
+    EXPECT_EQ(row->updated_at, want.updated_at);
+    for (int filter = 0; filter < 3; ++filter) {
+      InstanceQuery q;
+      if (filter == 0) q.workflow = want.workflow;
+      if (filter == 1) q.status = want.status;
+      if (filter == 2) q.submitter = want.submitter;
+      auto rows = store->ListInstances(q);
+      ASSERT_TRUE(rows);
+      ASSERT_EQ(rows->size(), 1u) << "filter " << filter;
+      EXPECT_EQ(rows->front().id, a->instance);
+    }
+  };
+  AppendRequest body = Continue(a->instance, 1);  // title, amount, nodes change
+  body.row.title = "改过的标题";
+  body.row.amount = Money{99};
+  body.row.current_nodes = "line2";
+  ASSERT_TRUE(store->Append(body));
+  expect_row(body);
+  AppendRequest status = Continue(a->instance, 2);
+  status.row.status = "approved";
+  ASSERT_TRUE(store->Append(status));
+  expect_row(status);
+  AppendRequest fixed = Continue(a->instance, 3);  // columns that rarely change
+  fixed.row.status = "approved";
+  fixed.row.workflow = "purchase";
+  fixed.row.submitter = PersonId("xu");
+  fixed.row.workflow_version = 2;
+  fixed.row.created_at = Timestamp{1};
+  ASSERT_TRUE(store->Append(fixed));
+  expect_row(fixed);
+  InstanceQuery old_workflow, old_status;
+  old_workflow.workflow = "expense";
+  old_status.status = "running";
+  EXPECT_TRUE(store->ListInstances(old_workflow)->empty());
+  EXPECT_TRUE(store->ListInstances(old_status)->empty());
+  EXPECT_TRUE(store->CheckSqliteIntegrity(true))
+      << store->CheckSqliteIntegrity(true).error().ToString();
+  EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+}
+
 TEST(SqliteStoreTest, FailedCommitAnswersTheWholeBatchUnavailable) {
   TempDir dir;
   std::string path = dir.File("a.db");
@@ -1132,6 +1258,118 @@ TEST_F(SqliteTamperTest, CorruptedAttachmentIsRefused) {
   ASSERT_FALSE(got.has_value());
   EXPECT_EQ(got.error().code, ErrorCode::kInternal);
   EXPECT_EQ(got.error().reason, "attachment_corrupt");
+}
+
+// The events a verifier counts are those of the snapshot the log size was
+// read in: an event committed while the count runs has its leaf beyond the
+// size and is not counted; the connection is usable (and maps the file)
+// afterwards.
+TEST(SqliteStoreTest, CountEventsWithAuditSizeCountsInTheSnapshotOfTheSize) {
+  TempDir dir;
+  SqliteOptions opt;
+  opt.reader_mmap_bytes = int64_t{1} << 30;
+  opt.read_connections = 1;  // the count's connection is the one checked below
+  auto store = MustOpen(dir.File("count.db"), opt);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->Append(Submit("expense", "zhang", 3)));
+  ASSERT_TRUE(store->Append(Submit()));
+  const int64_t size_before = store->AuditSize().value();
+  int64_t size_seen = -1;
+  auto counted = store->CountEventsWithAuditSize([&](int64_t n) {
+    size_seen = n;
+    // Committed by the writer while the reader's snapshot is open.
+    EXPECT_TRUE(store->Append(Submit("expense", "li", 2)));
+  });
+  ASSERT_TRUE(counted.has_value()) << counted.error().ToString();
+  EXPECT_EQ(size_seen, size_before);
+  EXPECT_EQ(*counted, 4);
+  EXPECT_EQ(store->CountEvents().value(), 6);
+  EXPECT_EQ(store->AuditSize().value(), size_before + 2);
+  // The one read connection still maps the file and reads.
+  auto leaves = 0;
+  ASSERT_TRUE(store->ScanAuditLeaves(0, true, [&](const AuditLeafView& v) {
+    EXPECT_TRUE(v.event_body.has_value());
+    ++leaves;
+    return true;
+  }));
+  EXPECT_EQ(leaves, 6);
+  EXPECT_EQ(store->ReaderSettingsForTesting().value().mmap_size, opt.reader_mmap_bytes);
+}
+
+// audit verify with several reading threads (VerifyOptions::read_threads),
+// each on its own read connection and its own chunks of leaf indexes: for a
+// row deleted, a leaf byte changed, an event byte changed, an event deleted
+// and two rows reordered at every leaf of the log, the report (code, leaf,
+// message, counts) is the single thread's, whatever the chunk size puts
+// the damage at the start, middle or end of a chunk, or past the last one.
+TEST_F(SqliteTamperTest, ReadingThreadsNameTheSameFailureAtEveryChunkPosition) {
+  const std::string copy = dir_.File("case.db");
+  auto report = [&](Store& store, const audit::VerifyOptions& o) {
+    auto r = audit::VerifyLog(store, audit::LogKey{kOrigin, key_.public_key()}, o);
+    if (!r) return "ERROR " + r.error().ToString();
+    return r->Summary() + " [" + std::to_string(r->entries_checked) + " " +
+           std::to_string(r->events_checked) + " " + std::to_string(r->checkpoints_checked) +
+           " " + (r->failure ? std::to_string(r->failure->index) : "-") + "]";
+  };
+  const int64_t size = 15;
+  int cases = 0;
+  for (int64_t p = 0; p < size; ++p) {
+    for (int kind = 0; kind < 5; ++kind) {
+      for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(copy + suffix);
+      std::filesystem::copy_file(path_, copy);
+      {
+        RawDb raw(copy);
+        raw.DropTriggers();
+        const std::string at = " WHERE idx = " + std::to_string(p);
+        const int64_t instance = raw.Int("SELECT ifnull(instance, 0) FROM audit_log" + at);
+        const int64_t version = raw.Int("SELECT ifnull(version, 0) FROM audit_log" + at);
+        const std::string event = " WHERE instance = " + std::to_string(instance) +
+                                  " AND version = " + std::to_string(version);
+        if (kind == 0) {
+          ASSERT_EQ(raw.Exec("DELETE FROM audit_log" + at), SQLITE_OK);
+        } else if (kind == 1) {
+          std::string leaf = raw.Text("SELECT leaf_data FROM audit_log" + at);
+          leaf[leaf.size() / 2] ^= 1;
+          raw.ExecWith("UPDATE audit_log SET leaf_data = ?1" + at, leaf, true);
+        } else if (kind == 2 && instance > 0) {
+          std::string body = raw.Text("SELECT body FROM events" + event);
+          body[body.size() / 2] ^= 1;
+          raw.ExecWith("UPDATE events SET body = ?1" + event, body);
+        } else if (kind == 3 && instance > 0) {
+          ASSERT_EQ(raw.Exec("DELETE FROM events" + event), SQLITE_OK);
+        } else if (kind == 4 && p + 1 < size) {
+          const std::string next = std::to_string(p + 1);
+          ASSERT_EQ(raw.Exec("UPDATE audit_log SET idx = -1" + at), SQLITE_OK);
+          ASSERT_EQ(raw.Exec("UPDATE audit_log SET idx = " + std::to_string(p) +
+                             " WHERE idx = " + next),
+                    SQLITE_OK);
+          ASSERT_EQ(raw.Exec("UPDATE audit_log SET idx = " + next + " WHERE idx = -1"),
+                    SQLITE_OK);
+        } else {
+          continue;  // no event at this leaf, or no next row
+        }
+      }
+      auto store = MustOpen(copy);
+      ASSERT_TRUE(store);
+      audit::VerifyOptions single;
+      single.pipeline = false;
+      const std::string expected = report(*store, single);
+      EXPECT_THAT(expected, HasSubstr("FAILED")) << "leaf " << p << " tamper " << kind;
+      for (int threads : {1, 2, 3}) {
+        // (0 and -2 count as 1.)
+        for (int64_t chunk : {1, 2, 3, 4, 5, 7, 16, 0, -2}) {
+          audit::VerifyOptions o;
+          o.read_threads = threads;
+          o.read_chunk = chunk;
+          EXPECT_EQ(report(*store, o), expected)
+              << "leaf " << p << " tamper " << kind << ", " << threads << " threads, chunks of "
+              << chunk;
+        }
+      }
+      ++cases;
+    }
+  }
+  EXPECT_GE(cases, 50);
 }
 
 }  // namespace

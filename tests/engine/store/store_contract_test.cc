@@ -588,6 +588,10 @@ TYPED_TEST(StoreContractTest, ScanAuditLeavesIsScanAuditInPlaceWithTheStoredEven
   }));
   EXPECT_THAT(seen, ElementsAre(4, 5));
   EXPECT_EQ(this->store().CountEvents().value(), 6);
+  // The count with the log size it goes with.
+  int64_t size = -1;
+  EXPECT_EQ(this->store().CountEventsWithAuditSize([&](int64_t n) { size = n; }).value(), 6);
+  EXPECT_EQ(size, this->store().AuditSize().value());
   EXPECT_EQ(b.version, 2);
 }
 
