@@ -488,6 +488,20 @@ json::object SignerJson(const Signer& s, const Org& org) {
   return o;
 }
 
+// [{"person": {...}, field: text}, ...] for a map from person (id or its
+// text) to a text, in the map's order.
+template <class Map>
+json::array PersonRowsJson(const Map& rows, const char* field, const Org& org) {
+  json::array out;
+  for (const auto& [p, text] : rows) {
+    json::object r;
+    r["person"] = PersonJson(org, PersonId(p));
+    r[field] = text;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 json::object MeetingJson(const MeetingState& m, const Org& org) {
   json::object o;
   o["members"] = PeopleJson(m.members, org);
@@ -497,32 +511,11 @@ json::object MeetingJson(const MeetingState& m, const Org& org) {
   if (m.distributed) PutTime(o, "distributed_at", m.distributed_at);
   o["receipts"] = PeopleJson(m.receipts, org);
   o["present"] = PeopleJson(m.present, org);
-  json::array recused;
-  for (const auto& [p, reason] : m.recused) {
-    json::object r;
-    r["person"] = PersonJson(org, PersonId(p));
-    r["reason"] = reason;
-    recused.push_back(std::move(r));
-  }
-  o["recused"] = std::move(recused);
+  o["recused"] = PersonRowsJson(m.recused, "reason", org);
   o["opened"] = m.opened;
   if (m.opened) PutTime(o, "opened_at", m.opened_at);
-  json::array opinions;
-  for (const auto& [p, text] : m.opinions) {
-    json::object r;
-    r["person"] = PersonJson(org, p);
-    r["opinion"] = text;
-    opinions.push_back(std::move(r));
-  }
-  o["opinions"] = std::move(opinions);
-  json::array votes;
-  for (const auto& [p, option] : m.votes) {
-    json::object r;
-    r["person"] = PersonJson(org, p);
-    r["option"] = option;
-    votes.push_back(std::move(r));
-  }
-  o["votes"] = std::move(votes);
+  o["opinions"] = PersonRowsJson(m.opinions, "opinion", org);
+  o["votes"] = PersonRowsJson(m.votes, "option", org);
   return o;
 }
 

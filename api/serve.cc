@@ -291,6 +291,7 @@ int RunServe(const ServeArgs& args) {
   const Value::Record selfcheck_unit = *unit;
   engine_opts.unit_config = std::move(*unit);
   engine_opts.calendar = std::move(*calendar);
+  engine_opts.state_cache_max_bytes = static_cast<size_t>(cfg.state_cache_bytes);
   auto engine = std::make_unique<Engine>(std::move(engine_opts), **store, clock, *org, registry,
                                          &hub);
   engine_ptr = engine.get();

@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <string>
 #include <thread>
@@ -129,10 +130,12 @@ struct Rate {
   double mean_batch = 0;
 };
 
-// `threads` writers append one event at a time (a submission, then nine
-// continuations, then a new instance) for `seconds`; each Append returns
-// only after its COMMIT was fsynced.
-Rate MeasureAppends(SqliteStore& store, int threads, double seconds) {
+// Runs `writer(t, stop)` on `threads` threads for `seconds`, then stops
+// them; each returns how many appends it made and how many failed. Exits on
+// any failed append (the figures would not mean what they say).
+Rate RunWriters(SqliteStore& store, int threads, double seconds,
+                const std::function<std::pair<int64_t, int64_t>(int, const std::atomic<bool>&)>&
+                    writer) {
   GroupCommitStats before = store.BatchStats();
   std::atomic<bool> stop{false};
   std::atomic<int64_t> done{0};
@@ -140,21 +143,10 @@ Rate MeasureAppends(SqliteStore& store, int threads, double seconds) {
   std::vector<std::thread> workers;
   auto start = Clock::now();
   for (int t = 0; t < threads; ++t)
-    workers.emplace_back([&] {
-      while (!stop) {
-        auto a = store.Append(Request(InstanceId{0}, 0, 1, 1700000000000));
-        if (!a) {
-          ++failed;
-          continue;
-        }
-        ++done;
-        for (int64_t v = 1; v < 10 && !stop; ++v) {
-          if (store.Append(Request(a->instance, v, 1, 1700000000000 + v)))
-            ++done;
-          else
-            ++failed;
-        }
-      }
+    workers.emplace_back([&, t] {
+      auto [ok, bad] = writer(t, stop);
+      done += ok;
+      failed += bad;
     });
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop = true;
@@ -172,6 +164,30 @@ Rate MeasureAppends(SqliteStore& store, int threads, double seconds) {
   int64_t batches = after.batches - before.batches;
   r.mean_batch = batches ? double(after.requests - before.requests) / batches : 0;
   return r;
+}
+
+// `threads` writers append one event at a time (a submission, then nine
+// continuations, then a new instance) for `seconds`; each Append returns
+// only after its COMMIT was fsynced.
+Rate MeasureAppends(SqliteStore& store, int threads, double seconds) {
+  return RunWriters(store, threads, seconds, [&](int, const std::atomic<bool>& stop) {
+    int64_t done = 0, failed = 0;
+    while (!stop) {
+      auto a = store.Append(Request(InstanceId{0}, 0, 1, 1700000000000));
+      if (!a) {
+        ++failed;
+        continue;
+      }
+      ++done;
+      for (int64_t v = 1; v < 10 && !stop; ++v) {
+        if (store.Append(Request(a->instance, v, 1, 1700000000000 + v)))
+          ++done;
+        else
+          ++failed;
+      }
+    }
+    return std::pair{done, failed};
+  });
 }
 
 void GroupCommitVersusBaseline(const Options& opt) {
@@ -212,46 +228,25 @@ void GroupCommitVersusBaseline(const Options& opt) {
 // a time to one of them picked at random, for `seconds`.
 Rate MeasureSpreadAppends(SqliteStore& store, int64_t instances, int threads,
                           double seconds) {
-  GroupCommitStats before = store.BatchStats();
-  std::atomic<bool> stop{false};
-  std::atomic<int64_t> done{0};
-  std::atomic<int64_t> failed{0};
-  std::vector<std::thread> workers;
-  auto start = Clock::now();
-  for (int t = 0; t < threads; ++t)
-    workers.emplace_back([&, t] {
-      std::vector<int64_t> version;  // of instance t + 1 + i * threads
-      for (int64_t id = t + 1; id <= instances; id += threads) version.push_back(1);
-      if (version.empty()) return;
-      std::mt19937_64 rng(t);
-      std::uniform_int_distribution<size_t> pick(0, version.size() - 1);
-      while (!stop) {
-        size_t i = pick(rng);
-        InstanceId id{t + 1 + static_cast<int64_t>(i) * threads};
-        if (store.Append(Request(id, version[i], 1, 1700000000000 + version[i]))) {
-          ++version[i];
-          ++done;
-        } else {
-          ++failed;
-        }
+  return RunWriters(store, threads, seconds, [&](int t, const std::atomic<bool>& stop) {
+    int64_t done = 0, failed = 0;
+    std::vector<int64_t> version;  // of instance t + 1 + i * threads
+    for (int64_t id = t + 1; id <= instances; id += threads) version.push_back(1);
+    if (version.empty()) return std::pair{done, failed};
+    std::mt19937_64 rng(t);
+    std::uniform_int_distribution<size_t> pick(0, version.size() - 1);
+    while (!stop) {
+      size_t i = pick(rng);
+      InstanceId id{t + 1 + static_cast<int64_t>(i) * threads};
+      if (store.Append(Request(id, version[i], 1, 1700000000000 + version[i]))) {
+        ++version[i];
+        ++done;
+      } else {
+        ++failed;
       }
-    });
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop = true;
-  for (auto& w : workers) w.join();
-  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  if (failed > 0) {
-    std::fprintf(stderr, "store_bench: %lld appends failed\n",
-                 static_cast<long long>(failed.load()));
-    std::exit(1);
-  }
-  GroupCommitStats after = store.BatchStats();
-  Rate r;
-  r.appends = done;
-  r.per_second = done / elapsed;
-  int64_t batches = after.batches - before.batches;
-  r.mean_batch = batches ? double(after.requests - before.requests) / batches : 0;
-  return r;
+    }
+    return std::pair{done, failed};
+  });
 }
 
 void SpreadAppends(const Options& opt) {

@@ -35,6 +35,7 @@ struct Config {
   std::string tls_key_file;
   int io_threads = 0;
   int worker_threads = 0;
+  int64_t state_cache_bytes = 0;
   int shutdown_grace_ms = 0;
   bool demo = false;
   std::string web_root;          // built web UI; "" = this build's web/dist

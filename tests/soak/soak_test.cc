@@ -114,7 +114,12 @@ TEST(SoakTest, MixedTrafficStaysCorrectAndBounded) {
   std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
   setenv("ASAN_OPTIONS", (asan + (asan.empty() ? "" : ":") + "quarantine_size_mb=8").c_str(), 1);
 #endif
-  Daemon d(dir + "/data", kNoRateLimit);  // log level warn (the helper sets it)
+  // SOAK_CONFIG: more daemon configuration (YAML lines), e.g.
+  // "state_cache_bytes: 4194304" to watch the resident set level off once
+  // the state cache is full.
+  const char* extra = std::getenv("SOAK_CONFIG");
+  Daemon d(dir + "/data", std::string(kNoRateLimit) + (extra ? std::string(extra) + "\n" : ""));
+  // (log level warn: the helper sets it)
   ASSERT_TRUE(d.running()) << d.start_error();
 
   const std::vector<std::string> clerks = {"zhang_min", "xu_lei", "feng_tao"};
