@@ -55,6 +55,7 @@ add_library(approval_api STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cli_audit.cc
   ${CMAKE_CURRENT_LIST_DIR}/cli_report.cc
   ${CMAKE_CURRENT_LIST_DIR}/selfcheck_trigger.cc
+  ${CMAKE_CURRENT_LIST_DIR}/store_metrics.cc
   ${APPROVAL_OPENAPI_CC}
 )
 target_link_libraries(approval_api

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <system_error>
@@ -34,12 +35,16 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-Result<std::unique_ptr<SqliteStore>> OpenStore(const std::string& db_path) {
+// The most reading threads `audit verify --read-threads` accepts.
+constexpr int kMaxReadThreads = 64;
+
+Result<std::unique_ptr<SqliteStore>> OpenStore(const std::string& db_path,
+                                               int read_threads = 2) {
   SqliteOptions opts;
   opts.path = db_path;
-  // `audit verify` reads on VerifyOptions::read_threads (2) connections
-  // while a third counts the events and the calling thread may need one.
-  opts.read_connections = 4;
+  // `audit verify` reads on VerifyOptions::read_threads connections while
+  // one more counts the events and the calling thread may need another.
+  opts.read_connections = std::max(read_threads, 1) + 2;
   // Verification and export read the whole log once: mapping the file saves
   // a copy of every page (bench/README.md, BM_VerifySqliteMmap). SQLite caps
   // the size at its compile-time limit.
@@ -58,7 +63,8 @@ struct StoreAndKey {
 
 // Config, data dir, key, and the opened store for the data-dir commands.
 // On failure prints why and returns nullopt with *exit_code set.
-std::optional<StoreAndKey> OpenStoreAndKey(const AuditKeyArgs& args, int* exit_code) {
+std::optional<StoreAndKey> OpenStoreAndKey(const AuditKeyArgs& args, int* exit_code,
+                                           int read_threads = 2) {
   *exit_code = kExitUsage;
   auto cfg = CliConfig(args.config_file);
   if (!cfg) {
@@ -80,7 +86,7 @@ std::optional<StoreAndKey> OpenStoreAndKey(const AuditKeyArgs& args, int* exit_c
     PrintError("log key", key.error());
     return std::nullopt;
   }
-  auto store = OpenStore(*db);
+  auto store = OpenStore(*db, read_threads);
   if (!store) {
     *exit_code = kExitFailed;
     PrintError(*db, store.error());
@@ -103,11 +109,14 @@ bool RunSqliteCheck(SqliteStore& store, const std::string& mode) {
   return true;
 }
 
-int RunVerify(const AuditKeyArgs& args, const std::string& sqlite_check) {
+int RunVerify(const AuditKeyArgs& args, const std::string& sqlite_check, int read_threads) {
   int rc = kExitUsage;
-  auto opened = OpenStoreAndKey(args, &rc);
+  auto opened = OpenStoreAndKey(args, &rc, read_threads);
   if (!opened) return rc;
   audit::VerifyOptions opts;
+  // 1: the log is read on one thread beside this one; more split the reads
+  // (and the hashing) over that many connections. The report is the same.
+  opts.read_threads = read_threads;
   opts.progress = [](int64_t done, int64_t total) {
     fmt::print(stderr, "  verified {} of {} leaves\n", done, total);
   };
@@ -331,6 +340,7 @@ struct AuditCommands {
   CLI::App* backup = nullptr;
   AuditKeyArgs key_args;
   std::string sqlite_check = "quick";
+  int read_threads = audit::VerifyOptions{}.read_threads;
   ExportArgs export_args;
   BundleArgs bundle_args;
   bool pem = false;
@@ -355,6 +365,13 @@ std::shared_ptr<AuditCommands> AddAuditCommands(CLI::App& app) {
                    "the default), full (PRAGMA integrity_check, also checks every index; "
                    "slower) or none")
       ->check(CLI::IsMember({"quick", "full", "none"}));
+  c->verify
+      ->add_option("--read-threads", c->read_threads,
+                   "Threads that read, hash and compare the log, each on a read connection "
+                   "of its own, while the main thread checks the results in log order "
+                   "(default 2; use the number of idle cores). The result is the same for "
+                   "any value")
+      ->check(CLI::Range(1, kMaxReadThreads));
 
   c->export_bundle = audit->add_subcommand(
       "export", "Write a bundle of the leaves in [--from, --to) with inclusion proofs against "
@@ -403,7 +420,7 @@ std::shared_ptr<AuditCommands> AddAuditCommands(CLI::App& app) {
 }
 
 std::optional<int> RunAuditCommands(const AuditCommands& c) {
-  if (c.verify && *c.verify) return RunVerify(c.key_args, c.sqlite_check);
+  if (c.verify && *c.verify) return RunVerify(c.key_args, c.sqlite_check, c.read_threads);
   if (c.export_bundle && *c.export_bundle) return RunExport(c.key_args, c.export_args);
   if (c.verify_bundle && *c.verify_bundle) return RunVerifyBundle(c.bundle_args);
   if (c.key && *c.key) return RunKey(c.key_args, c.pem);

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <array>
 #include <charconv>
 #include <limits>
 
@@ -570,15 +571,29 @@ json::object InstanceViewJson(const InstanceViewRef& v, const Org& org) {
 
 // ---- the instance view written directly ----
 
-void AppendJsonString(std::string* out, std::string_view s) {
+namespace {
+
+// Which bytes json::serialize escapes: control characters, '"' and '\\'.
+constexpr std::array<bool, 256> kEscaped = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[static_cast<size_t>(c)] = true;
+  t['"'] = true;
+  t['\\'] = true;
+  return t;
+}();
+
+// Appends `s` escaped, without the quotes.
+void AppendJsonChars(std::string* out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
-  *out += '"';
-  size_t run = 0;  // start of the bytes not yet copied
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(s.data() + run, i - run);
-    run = i + 1;
+  const char* p = s.data();
+  const char* end = p + s.size();
+  while (p != end) {
+    // The run of bytes that need no escaping, copied at once.
+    const char* run = p;
+    while (p != end && !kEscaped[static_cast<unsigned char>(*p)]) ++p;
+    out->append(run, static_cast<size_t>(p - run));
+    if (p == end) break;
+    unsigned char c = static_cast<unsigned char>(*p++);
     switch (c) {
       case '"': *out += "\\\""; break;
       case '\\': *out += "\\\\"; break;
@@ -593,8 +608,121 @@ void AppendJsonString(std::string* out, std::string_view s) {
         *out += kHex[c & 0xf];
     }
   }
-  out->append(s.data() + run, s.size() - run);
+}
+
+// Days since 1970-01-01 to the proleptic Gregorian year, month and day
+// (the civil-from-days algorithm: 400-year eras of 146097 days, years
+// counted from March so that the leap day comes last).
+void CivilOfDays(int64_t days, int64_t* year, unsigned* month, unsigned* day) {
+  int64_t z = days + 719468;  // days since 0000-03-01
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  auto doe = static_cast<unsigned>(z - era * 146097);                        // [0, 146096]
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;     // [0, 399]
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                   // [0, 365]
+  unsigned mp = (5 * doy + 2) / 153;                                        // [0, 11], 0 = March
+  *day = doy - (153 * mp + 2) / 5 + 1;
+  *month = mp < 10 ? mp + 3 : mp - 9;
+  *year = static_cast<int64_t>(yoe) + era * 400 + (*month <= 2 ? 1 : 0);
+}
+
+char* Put2(char* p, unsigned v) {
+  p[0] = static_cast<char>('0' + v / 10);
+  p[1] = static_cast<char>('0' + v % 10);
+  return p + 2;
+}
+
+// "YYYY-MM-DD" for years 0..9999; false (nothing written) otherwise.
+bool PutDate(char* buf, int64_t days) {
+  int64_t y;
+  unsigned m, d;
+  CivilOfDays(days, &y, &m, &d);
+  if (y < 0 || y > 9999) return false;
+  auto yy = static_cast<unsigned>(y);
+  char* p = Put2(buf, yy / 100);
+  p = Put2(p, yy % 100);
+  *p++ = '-';
+  p = Put2(p, m);
+  *p++ = '-';
+  Put2(p, d);
+  return true;
+}
+
+// The instant `t` shifted by `offset_ms` (less than a day), as whole days
+// since the epoch and the millisecond of that day, without overflowing for
+// any t (as FormatTimestampUtc does it).
+void SplitDay(Timestamp t, int64_t offset_ms, int64_t* days, int64_t* rem) {
+  *days = t.ms / kMsPerDay;
+  *rem = t.ms % kMsPerDay;
+  if (*rem < 0) {
+    *rem += kMsPerDay;
+    --*days;
+  }
+  *rem += offset_ms;
+  if (*rem >= kMsPerDay) {
+    *rem -= kMsPerDay;
+    ++*days;
+  }
+}
+
+// "YYYY-MM-DDTHH:MM:SS.mmmZ" (iso) or "YYYY-MM-DD HH:MM:SS"; false if the
+// year is outside 0..9999.
+bool PutTimeText(char* buf, Timestamp t, int64_t offset_ms, bool iso, size_t* len) {
+  int64_t days, rem;
+  SplitDay(t, offset_ms, &days, &rem);
+  if (!PutDate(buf, days)) return false;
+  char* p = buf + 10;
+  *p++ = iso ? 'T' : ' ';
+  p = Put2(p, static_cast<unsigned>(rem / kMsPerHour));
+  *p++ = ':';
+  p = Put2(p, static_cast<unsigned>(rem / 60000 % 60));
+  *p++ = ':';
+  p = Put2(p, static_cast<unsigned>(rem / 1000 % 60));
+  if (iso) {
+    auto milli = static_cast<unsigned>(rem % 1000);
+    *p++ = '.';
+    *p++ = static_cast<char>('0' + milli / 100);
+    p = Put2(p, milli % 100);
+    *p++ = 'Z';
+  }
+  *len = static_cast<size_t>(p - buf);
+  return true;
+}
+
+}  // namespace
+
+void AppendJsonString(std::string* out, std::string_view s) {
   *out += '"';
+  AppendJsonChars(out, s);
+  *out += '"';
+}
+
+void AppendTimestampUtc(std::string* out, Timestamp t) {
+  char buf[32];
+  size_t n = 0;
+  if (PutTimeText(buf, t, 0, true, &n)) {
+    out->append(buf, n);
+  } else {
+    *out += FormatTimestampUtc(t);
+  }
+}
+
+void AppendTimestampShanghai(std::string* out, Timestamp t) {
+  char buf[32];
+  size_t n = 0;
+  if (PutTimeText(buf, t, kShanghaiOffsetMs, false, &n)) {
+    out->append(buf, n);
+  } else {
+    *out += FormatTimestampShanghai(t);
+  }
+}
+
+void AppendDate(std::string* out, Date d) {
+  char buf[10];
+  if (PutDate(buf, d.days)) {
+    out->append(buf, sizeof buf);
+  } else {
+    *out += FormatDate(d);
+  }
 }
 
 // ---- the instance view ----
@@ -616,7 +744,25 @@ class JsonWriter {
     out_ += ':';
     comma_ = false;
   }
+  // The key `k` followed by `suffix`, as one key.
+  void Key(std::string_view k, std::string_view suffix) {
+    Sep();
+    out_ += '"';
+    AppendJsonChars(&out_, k);
+    AppendJsonChars(&out_, suffix);
+    out_ += "\":";
+    comma_ = false;
+  }
   void String(std::string_view s) { Sep(); AppendJsonString(&out_, s); comma_ = true; }
+  // Strings that need no escaping, written by `append(std::string*)`.
+  template <class Append>
+  void Quoted(Append append) {
+    Sep();
+    out_ += '"';
+    append(&out_);
+    out_ += '"';
+    comma_ = true;
+  }
   void Int(int64_t v) {
     Sep();
     char buf[24];
@@ -636,11 +782,9 @@ class JsonWriter {
 
 void WriteTime(JsonWriter& w, std::string_view key, Timestamp t) {
   w.Key(key);
-  w.String(FormatTimestampUtc(t));
-  std::string local_key(key);
-  local_key += "_local";
-  w.Key(local_key);
-  w.String(FormatTimestampShanghai(t));
+  w.Quoted([t](std::string* out) { AppendTimestampUtc(out, t); });
+  w.Key(key, "_local");
+  w.Quoted([t](std::string* out) { AppendTimestampShanghai(out, t); });
 }
 
 void WritePerson(JsonWriter& w, const Org& org, const PersonId& p) {
@@ -686,9 +830,9 @@ void WriteValue(JsonWriter& w, const Value& v) {
         } else if constexpr (std::is_same_v<X, Money>) {
           w.Int(x.fen);
         } else if constexpr (std::is_same_v<X, Date>) {
-          w.String(FormatDate(x));
+          w.Quoted([x](std::string* out) { AppendDate(out, x); });
         } else if constexpr (std::is_same_v<X, Timestamp>) {
-          w.String(FormatTimestampUtc(x));
+          w.Quoted([x](std::string* out) { AppendTimestampUtc(out, x); });
         } else if constexpr (std::is_same_v<X, std::string>) {
           w.String(x);
         } else if constexpr (std::is_same_v<X, Value::List>) {
@@ -879,6 +1023,14 @@ void AppendInstanceViewJson(std::string* out, const InstanceViewRef& v, const Or
   }
   w.EndObject();
   w.EndObject();
+}
+
+std::string InstanceViewBody(const InstanceViewRef& v, const Org& org,
+                             const json::object& attachment_names) {
+  std::string body;
+  body.reserve(4096);
+  AppendInstanceViewJson(&body, v, org, attachment_names);
+  return body;
 }
 
 std::string HashHex(const Hash& h) {

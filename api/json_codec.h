@@ -100,10 +100,22 @@ json::object InstanceViewJson(const InstanceViewRef& v, const Org& org);
 void AppendInstanceViewJson(std::string* out, const InstanceViewRef& v, const Org& org,
                             const json::object& attachment_names);
 
+// The body of every response that shows one instance (GET, submit, act):
+// what AppendInstanceViewJson appends, in a string sized for a typical view.
+std::string InstanceViewBody(const InstanceViewRef& v, const Org& org,
+                             const json::object& attachment_names);
+
 // Appends `s` as a JSON string exactly as json::serialize writes it: quoted,
 // `"` and `\` escaped, control characters as \b \t \n \f \r or \u00xx,
 // every other byte (UTF-8 included) as is.
 void AppendJsonString(std::string* out, std::string_view s);
+
+// Append FormatTimestampUtc(t), FormatTimestampShanghai(t) and FormatDate(d)
+// (approvald/types.h): the same bytes, written without snprintf and without
+// a temporary string (the hot read writes several per response).
+void AppendTimestampUtc(std::string* out, Timestamp t);
+void AppendTimestampShanghai(std::string* out, Timestamp t);
+void AppendDate(std::string* out, Date d);
 
 std::string HashHex(const Hash& h);
 // Parses 64 hex digits; false otherwise.

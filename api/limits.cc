@@ -10,6 +10,19 @@ RateLimiter::RateLimiter(double rate_per_s, int burst, size_t max_keys)
 
 bool RateLimiter::Allow(const std::string& key, int64_t now_ms, int64_t* retry_after_ms) {
   std::lock_guard lock(mu_);
+  return AllowLocked(key, now_ms, retry_after_ms);
+}
+
+bool RateLimiter::Allow(std::string_view prefix, std::string_view name, int64_t now_ms,
+                        int64_t* retry_after_ms) {
+  std::lock_guard lock(mu_);
+  // Reused under the lock: its capacity stays, so no allocation per call.
+  scratch_key_.assign(prefix);
+  scratch_key_.append(name);
+  return AllowLocked(scratch_key_, now_ms, retry_after_ms);
+}
+
+bool RateLimiter::AllowLocked(const std::string& key, int64_t now_ms, int64_t* retry_after_ms) {
   auto it = buckets_.find(key);
   if (it == buckets_.end()) {
     if (buckets_.size() >= max_keys_) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace approvald::api {
@@ -21,8 +22,14 @@ class RateLimiter {
   // True if `key` may make one more request at `now_ms` (a monotonic clock).
   // Otherwise false, and *retry_after_ms says when the next one will be.
   bool Allow(const std::string& key, int64_t now_ms, int64_t* retry_after_ms);
+  // The same for the key `prefix` + `name` (e.g. "user:" + username),
+  // without building it per call: for the check every request makes.
+  bool Allow(std::string_view prefix, std::string_view name, int64_t now_ms,
+             int64_t* retry_after_ms);
 
  private:
+  bool AllowLocked(const std::string& key, int64_t now_ms, int64_t* retry_after_ms);
+
   struct Bucket {
     double tokens;
     int64_t last_ms;
@@ -32,6 +39,7 @@ class RateLimiter {
   size_t max_keys_;
   std::mutex mu_;
   std::unordered_map<std::string, Bucket> buckets_;
+  std::string scratch_key_;  // under mu_: the key Allow(prefix, name) looks up
 };
 
 // Counts open connections against a cap. Thread-safe, lock-free.

@@ -40,6 +40,8 @@ struct Call {
   // Set by RouteCached: the instance the request reads, taken from the
   // engine's cache before routing, so the handler needs no store access.
   std::optional<SharedInstanceView> prefetched = std::nullopt;
+  // Set by RouteCached: `segs` and `query` already hold the parsed target.
+  bool target_parsed = false;
 };
 
 std::unexpected<Error> BadRequest(const std::string& msg) {
@@ -50,14 +52,19 @@ std::unexpected<Error> Forbidden(const std::string& msg) {
   return MakeError(ErrorCode::kPermissionDenied, api_reason::kForbiddenRole, msg);
 }
 
-HttpResponse JsonResponse(const Call& c, http::status status, const json::value& body) {
+// A JSON answer whose body is already written.
+HttpResponse JsonTextResponse(const Call& c, http::status status, std::string body) {
   HttpResponse res{status, c.req.msg.version()};
   res.set(http::field::content_type, "application/json");
   res.set(http::field::cache_control, "no-store");
   res.keep_alive(c.req.msg.keep_alive());
-  res.body() = json::serialize(body);
+  res.body() = std::move(body);
   res.prepare_payload();
   return res;
+}
+
+HttpResponse JsonResponse(const Call& c, http::status status, const json::value& body) {
+  return JsonTextResponse(c, status, json::serialize(body));
 }
 
 HttpResponse JsonOk(const Call& c, const json::value& body) {
@@ -428,7 +435,8 @@ std::string IdempotencyKey(const Call& c, Result<void>* err) {
   return key;
 }
 
-Result<HttpResponse> CreateInstance(Call& c) {
+// POST /api/v1/instances, up to the engine: the request it makes.
+Result<SubmitRequest> SubmitRequestOf(Call& c) {
   APPROVALD_TRY(AllowOnly(c, {}));
   APPROVALD_TRY(NeedPerson(c));
   auto body = JsonBody(c, {"workflow", "data", "comment", "on_behalf_of"});
@@ -453,15 +461,25 @@ Result<HttpResponse> CreateInstance(Call& c) {
   Result<void> key_err;
   sr.idempotency_key = IdempotencyKey(c, &key_err);
   if (!key_err) return std::unexpected(key_err.error());
-  auto view = c.svc.engine.Submit(sr);
+  return sr;
+}
+
+// POST /api/v1/instances, after the engine: its answer as the response.
+Result<HttpResponse> CreatedResponse(Call& c, Result<InstanceView> view) {
   if (!view) return std::unexpected(view.error());
   auto org = c.svc.engine.org();
-  json::object created = InstanceViewJson(RefOf(*view), *org);
-  created["attachment_names"] = AttachmentNamesJson(c.svc.store, view->state.form);
-  HttpResponse res = JsonResponse(c, http::status::created, created);
+  HttpResponse res = JsonTextResponse(
+      c, http::status::created,
+      InstanceViewBody(RefOf(*view), *org, AttachmentNamesJson(c.svc.store, view->state.form)));
   res.set(http::field::location, "/api/v1/instances/" + std::to_string(view->row.id.value));
   if (view->replayed) res.set("Idempotent-Replayed", "true");
   return res;
+}
+
+Result<HttpResponse> CreateInstance(Call& c) {
+  auto sr = SubmitRequestOf(c);
+  if (!sr) return std::unexpected(sr.error());
+  return CreatedResponse(c, c.svc.engine.Submit(*sr));
 }
 
 // The hot read: the view shares the engine's cached snapshot (no copy of the
@@ -552,7 +570,9 @@ Result<HttpResponse> ListInstances(Call& c) {
   return JsonOk(c, PageJson(std::move(items), q.limit, last));
 }
 
-Result<HttpResponse> Act(Call& c, InstanceId id) {
+// POST /api/v1/instances/{id}/actions, up to the engine: the request it
+// makes.
+Result<ActRequest> ActRequestOf(Call& c, InstanceId id) {
   APPROVALD_TRY(AllowOnly(c, {}));
   APPROVALD_TRY(NeedPerson(c));
   auto body = ParseJsonObject(c.req.msg.body());
@@ -627,17 +647,28 @@ Result<HttpResponse> Act(Call& c, InstanceId id) {
   Result<void> key_err;
   ar.idempotency_key = IdempotencyKey(c, &key_err);
   if (!key_err) return std::unexpected(key_err.error());
-  auto view = c.svc.engine.Act(ar);
+  return ar;
+}
+
+// POST /api/v1/instances/{id}/actions, after the engine: its answer as the
+// response.
+Result<HttpResponse> ActResponse(Call& c, InstanceId id, Result<InstanceView> view) {
   if (!view) {
     if (view.error().code == ErrorCode::kNotFound) return InstanceNotVisible(id);
     return std::unexpected(view.error());
   }
   auto org = c.svc.engine.org();
-  json::object o = InstanceViewJson(RefOf(*view), *org);
-  o["attachment_names"] = AttachmentNamesJson(c.svc.store, view->state.form);
-  HttpResponse res = JsonOk(c, o);
+  HttpResponse res = JsonTextResponse(
+      c, http::status::ok,
+      InstanceViewBody(RefOf(*view), *org, AttachmentNamesJson(c.svc.store, view->state.form)));
   if (view->replayed) res.set("Idempotent-Replayed", "true");
   return res;
+}
+
+Result<HttpResponse> Act(Call& c, InstanceId id) {
+  auto ar = ActRequestOf(c, id);
+  if (!ar) return std::unexpected(ar.error());
+  return ActResponse(c, id, c.svc.engine.Act(*ar));
 }
 
 // ---- tasks ----
@@ -1114,15 +1145,63 @@ std::string TokenOf(const Call& c, bool websocket, std::string* subprotocol) {
 
 using Args = std::vector<std::string>;  // the path's "{...}" segments, in order
 using Handler = Result<HttpResponse> (*)(Call&, const Args&);
+// The same route answered without holding the thread while the engine
+// commits (RouteAsync): calls `then` exactly once with what Handler would
+// have returned; `c` stays alive until then.
+using Then = std::function<void(Result<HttpResponse>)>;
+using AsyncHandler = void (*)(Call& c, const Args&, Then then);
 
 struct Endpoint {
   const char* path;  // under /api/v1/; a "{name}" segment matches any one segment
   http::verb verb;
   Handler handler;
+  AsyncHandler async = nullptr;  // for routes that wait on a durable commit
 };
+
 
 // The instance id of an "instances/{id}..." path (validated by the matcher).
 InstanceId IdArg(const Args& a) { return *IdSegment(a[0]); }
+
+// Runs `f` (a part of a handler) as RouteCall runs a handler: an exception
+// becomes the 500 answer and a log line.
+template <class F>
+Result<HttpResponse> Guarded(Call& c, F&& f) {
+  try {
+    return f();
+  } catch (const std::exception& ex) {
+    spdlog::error("req={} route={} exception={}", c.req.request_id, c.route, ex.what());
+    return Fail(c, Error{ErrorCode::kInternal, "internal", "internal error; see the server log"});
+  }
+}
+
+// POST /api/v1/instances through Engine::SubmitAsync.
+void CreateInstanceAsync(Call& c, const Args&, Then then) {
+  std::optional<Result<SubmitRequest>> sr;
+  auto threw = Guarded(c, [&]() -> Result<HttpResponse> {
+    sr = SubmitRequestOf(c);
+    return HttpResponse{};
+  });
+  if (!sr) return then(std::move(threw));
+  if (!*sr) return then(std::unexpected(sr->error()));
+  c.svc.engine.SubmitAsync(**sr, [&c, then = std::move(then)](Result<InstanceView> view) {
+    then(Guarded(c, [&] { return CreatedResponse(c, std::move(view)); }));
+  });
+}
+
+// POST /api/v1/instances/{id}/actions through Engine::ActAsync.
+void ActAsync(Call& c, const Args& a, Then then) {
+  InstanceId id = IdArg(a);
+  std::optional<Result<ActRequest>> ar;
+  auto threw = Guarded(c, [&]() -> Result<HttpResponse> {
+    ar = ActRequestOf(c, id);
+    return HttpResponse{};
+  });
+  if (!ar) return then(std::move(threw));
+  if (!*ar) return then(std::unexpected(ar->error()));
+  c.svc.engine.ActAsync(**ar, [&c, id, then = std::move(then)](Result<InstanceView> view) {
+    then(Guarded(c, [&] { return ActResponse(c, id, std::move(view)); }));
+  });
+}
 
 Result<HttpResponse> GetMe(Call& c, const Args&) {
   auto org = c.svc.engine.org();
@@ -1148,13 +1227,14 @@ const Endpoint kEndpoints[] = {
     {"workflows/{id}", http::verb::get,
      [](Call& c, const Args& a) { return GetWorkflow(c, a[0]); }},
     {"instances", http::verb::get, [](Call& c, const Args&) { return ListInstances(c); }},
-    {"instances", http::verb::post, [](Call& c, const Args&) { return CreateInstance(c); }},
+    {"instances", http::verb::post, [](Call& c, const Args&) { return CreateInstance(c); },
+     CreateInstanceAsync},
     {"instances/{id}", http::verb::get,
      [](Call& c, const Args& a) { return GetInstance(c, IdArg(a)); }},
     {"instances/{id}/events", http::verb::get,
      [](Call& c, const Args& a) { return GetInstanceEvents(c, IdArg(a)); }},
     {"instances/{id}/actions", http::verb::post,
-     [](Call& c, const Args& a) { return Act(c, IdArg(a)); }},
+     [](Call& c, const Args& a) { return Act(c, IdArg(a)); }, ActAsync},
     {"tasks", http::verb::get, [](Call& c, const Args&) { return ListTasks(c); }},
     {"attachments", http::verb::post, [](Call& c, const Args&) { return PutAttachment(c); }},
     {"attachments/{hash}", http::verb::get,
@@ -1198,10 +1278,19 @@ HttpResponse MethodNotAllowed(const Call& c, const std::string& allow) {
   return res;
 }
 
+// An endpoint whose answer RouteAsync awaits instead of Dispatch.
+struct Deferred {
+  AsyncHandler handler = nullptr;
+  Args args;
+};
+
 // Finds the endpoint of `p` (the path under /api/v1) and the request's
 // method: 404 for an unknown path, 400 for a malformed instance id, 405 for
-// a method the path does not allow.
-Result<HttpResponse> DispatchEndpoint(Call& c, const std::vector<std::string>& p) {
+// a method the path does not allow. With `deferred`, an endpoint that has an
+// asynchronous form is not run: it is left in *deferred (and an empty
+// response returned) for the caller to run.
+Result<HttpResponse> DispatchEndpoint(Call& c, const std::vector<std::string>& p,
+                                      Deferred* deferred) {
   http::verb m = c.req.msg.method();
   const Endpoint* found = nullptr;
   const char* path = nullptr;
@@ -1229,10 +1318,15 @@ Result<HttpResponse> DispatchEndpoint(Call& c, const std::vector<std::string>& p
     APPROVALD_TRY(IdSegment(args[0]));
   }
   if (found == nullptr) return MethodNotAllowed(c, allow);
+  if (deferred != nullptr && found->async != nullptr) {
+    deferred->handler = found->async;
+    deferred->args = std::move(args);
+    return HttpResponse{};
+  }
   return found->handler(c, args);
 }
 
-Result<HttpResponse> Dispatch(Call& c, Response* out) {
+Result<HttpResponse> Dispatch(Call& c, Response* out, Deferred* deferred) {
   const auto& s = c.segs;
   http::verb m = c.req.msg.method();
   auto method_not_allowed = [&](const char* allow) -> Result<HttpResponse> {
@@ -1288,7 +1382,7 @@ Result<HttpResponse> Dispatch(Call& c, Response* out) {
     c.who = *who;
   }
   int64_t retry_ms = 0;
-  if (!c.svc.limiter.Allow("user:" + c.who->username, c.svc.monotonic_ms(), &retry_ms)) {
+  if (!c.svc.limiter.Allow("user:", c.who->username, c.svc.monotonic_ms(), &retry_ms)) {
     c.route = "/api/v1/(rate limited)";
     c.retry_after_s = static_cast<int>((retry_ms + 999) / 1000);
     return std::unexpected(Error{ErrorCode::kUnavailable, api_reason::kRateLimited,
@@ -1321,7 +1415,7 @@ Result<HttpResponse> Dispatch(Call& c, Response* out) {
     HttpResponse res{http::status::switching_protocols, c.req.msg.version()};
     return res;
   }
-  return DispatchEndpoint(c, p);
+  return DispatchEndpoint(c, p, deferred);
 }
 
 // Splits and decodes the target; refuses "." and ".." segments, empty
@@ -1365,35 +1459,53 @@ Status CheckVisible(Services& services, const Principal& who, InstanceId id) {
 
 namespace {
 
+// Puts a handler's answer into `out`: an error becomes its error response
+// (logged if it is the server's fault).
+void SetAnswer(Call& c, Response& out, Result<HttpResponse> res) {
+  if (res) {
+    out.msg = std::move(*res);
+    return;
+  }
+  const Error& e = res.error();
+  int retry_after_s = 0;
+  if (HttpStatusOf(e) == http::status::too_many_requests) {
+    retry_after_s = std::max(1, c.retry_after_s);
+  }
+  if (HttpStatusOf(e) == http::status::internal_server_error ||
+      HttpStatusOf(e) == http::status::service_unavailable) {
+    spdlog::error("req={} route={} error={}", c.req.request_id, c.route, e.ToString());
+  }
+  out.msg = Fail(c, e, retry_after_s);
+}
+
+// Completes the response of the call `c`: route, user, request id.
+Response Seal(Call& c, Response out);
+
 // Routes the call `c` (fresh, or prepared by RouteCached) to its answer.
-Response RouteCall(Call& c) {
+// With `deferred`, a route with an asynchronous form is left in *deferred
+// instead (see DispatchEndpoint), and the response returned is unfinished.
+Response RouteCall(Call& c, Deferred* deferred = nullptr) {
   const Request& req = c.req;
   Response out;
   try {
     Result<HttpResponse> res;
-    if (auto st = ParseTarget(c); !st) {
+    if (auto st = c.target_parsed ? Ok() : ParseTarget(c); !st) {
       res = std::unexpected(st.error());
     } else {
-      res = Dispatch(c, &out);
+      res = Dispatch(c, &out, deferred);
     }
-    if (res) {
-      out.msg = std::move(*res);
-    } else {
-      const Error& e = res.error();
-      int retry_after_s = 0;
-      if (HttpStatusOf(e) == http::status::too_many_requests) {
-        retry_after_s = std::max(1, c.retry_after_s);
-      }
-      if (HttpStatusOf(e) == http::status::internal_server_error ||
-          HttpStatusOf(e) == http::status::service_unavailable) {
-        spdlog::error("req={} route={} error={}", req.request_id, c.route, e.ToString());
-      }
-      out.msg = Fail(c, e, retry_after_s);
-    }
+    if (deferred != nullptr && deferred->handler != nullptr) return out;
+    SetAnswer(c, out, std::move(res));
   } catch (const std::exception& ex) {
+    if (deferred != nullptr) deferred->handler = nullptr;
     spdlog::error("req={} route={} exception={}", req.request_id, c.route, ex.what());
     out.msg = Fail(c, Error{ErrorCode::kInternal, "internal", "internal error; see the server log"});
   }
+  return Seal(c, std::move(out));
+}
+
+Response Seal(Call& c, Response out) {
+  const Request& req = c.req;
   out.route = c.route;
   out.user = c.who ? c.who->username : "";
   // Only a WebSocket outlives the request and needs the principal: no copy
@@ -1408,6 +1520,28 @@ Response RouteCall(Call& c) {
 Response Route(const Request& req, Services& svc) {
   Call c{req, svc, {}, {}, std::nullopt, "(unknown)"};
   return RouteCall(c);
+}
+
+void RouteAsync(const Request& req, Services& svc, std::function<void(Response)> done) {
+  auto c = std::make_shared<Call>(Call{req, svc, {}, {}, std::nullopt, "(unknown)"});
+  Deferred deferred;
+  Response out = RouteCall(*c, &deferred);
+  if (deferred.handler == nullptr) return done(std::move(out));
+  Call& call = *c;
+  // `then` owns the call (and so keeps it alive for the handler) until the
+  // answer is in.
+  auto then = [c = std::move(c), out = std::make_shared<Response>(std::move(out)),
+               done = std::move(done)](Result<HttpResponse> res) {
+    try {
+      SetAnswer(*c, *out, std::move(res));
+    } catch (const std::exception& ex) {
+      spdlog::error("req={} route={} exception={}", c->req.request_id, c->route, ex.what());
+      out->msg =
+          Fail(*c, Error{ErrorCode::kInternal, "internal", "internal error; see the server log"});
+    }
+    done(Seal(*c, std::move(*out)));
+  };
+  deferred.handler(call, deferred.args, std::move(then));
 }
 
 std::optional<Response> RouteCached(const Request& req, Services& svc) {
@@ -1427,9 +1561,8 @@ std::optional<Response> RouteCached(const Request& req, Services& svc) {
   if (!view || !AttachmentAddresses(view->snapshot->state.form).empty()) return std::nullopt;
   c.who = std::move(*who);
   c.prefetched = std::move(*view);
-  // Routing again from the parsed target is cheap; the segments are kept.
-  c.segs.clear();
-  c.query.clear();
+  // Routed from the target parsed above: no second parse.
+  c.target_parsed = true;
   return RouteCall(c);
 }
 

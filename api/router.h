@@ -75,6 +75,17 @@ struct Services {
 // with the error shape.
 Response Route(const Request& req, Services& services);
 
+// Route for a caller that need not wait on the store: calls `done` exactly
+// once with the response Route would have returned. The routes that end in
+// a durable commit (POST /api/v1/instances, POST
+// /api/v1/instances/{id}/actions) go through Engine::SubmitAsync /
+// ActAsync: authentication, role, rate limit and decoding run now, on the
+// calling thread, and `done` runs later on the engine's executor once the
+// change is durable, so the calling thread is free meanwhile. Every other
+// request is answered by Route before RouteAsync returns.
+// REQUIRES: `req` and `services` stay valid until `done` has run.
+void RouteAsync(const Request& req, Services& services, std::function<void(Response)> done);
+
 // Route for the requests that can be answered from memory alone, so the
 // network thread may answer them without handing them to a worker: today
 // GET /api/v1/instances/{id} when the session and the instance's state are

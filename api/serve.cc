@@ -33,6 +33,7 @@
 #include "api/router.h"
 #include "api/server.h"
 #include "api/startup_audit.h"
+#include "api/store_metrics.h"
 #include "api/selfcheck_trigger.h"
 #include "api/ws_hub.h"
 #include "audit/checkpoint.h"
@@ -312,28 +313,8 @@ int RunServe(const ServeArgs& args) {
 
   RateLimiter limiter(cfg.requests_per_second, cfg.request_burst);
   SqliteStore* sqlite = store->get();
-  metrics.AddCollector([sqlite](std::string* out) {
-    GroupCommitStats s = sqlite->BatchStats();
-    *out += "# HELP approvald_store_commit_batch_size Requests per group-commit transaction.\n";
-    *out += "# TYPE approvald_store_commit_batch_size histogram\n";
-    int64_t cumulative = 0;
-    for (int i = 0; i < GroupCommitStats::kBuckets; ++i) {
-      cumulative += s.histogram[i];
-      int64_t le = GroupCommitStats::BucketUpperBound(i);
-      *out += "approvald_store_commit_batch_size_bucket{le=\"" +
-              (le == INT64_MAX ? std::string("+Inf") : std::to_string(le)) + "\"} " +
-              std::to_string(cumulative) + "\n";
-    }
-    if (GroupCommitStats::BucketUpperBound(GroupCommitStats::kBuckets - 1) != INT64_MAX) {
-      *out += "approvald_store_commit_batch_size_bucket{le=\"+Inf\"} " +
-              std::to_string(cumulative) + "\n";
-    }
-    *out += "approvald_store_commit_batch_size_sum " + std::to_string(s.requests) + "\n";
-    *out += "approvald_store_commit_batch_size_count " + std::to_string(s.batches) + "\n";
-    *out += "# HELP approvald_store_failed_batches_total Group commits whose transaction failed.\n";
-    *out += "# TYPE approvald_store_failed_batches_total counter\n";
-    *out += "approvald_store_failed_batches_total " + std::to_string(s.failed_batches) + "\n";
-  });
+  metrics.AddCollector(
+      [sqlite](std::string* out) { AppendStoreMetrics(sqlite->BatchStats(), out); });
 
   ApiOptions api_opts;
   api_opts.org_file = cfg.org_file;
@@ -382,6 +363,9 @@ int RunServe(const ServeArgs& args) {
                     nullptr};
   Server server(server_opts, services, hub);
   services.draining = &server.draining_flag();
+  // Asynchronous submits and actions continue on the workers once durable
+  // (the engine is reset before the server is destroyed, below).
+  engine->SetExecutor([&server](std::function<void()> fn) { server.PostToWorkers(std::move(fn)); });
   if (auto st = server.Start(); !st) return ConfigError(st.error().message);
 
   // 6. Background duties: deadlines (Tick), checkpoints, expired sessions.

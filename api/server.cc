@@ -430,11 +430,17 @@ class HttpSession final : public Conn, public std::enable_shared_from_this<HttpS
         idle_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
           if (!ec) self->CloseSocket();  // idle too long
         });
-        beast::get_lowest_layer(stream_).socket().async_wait(
-            tcp::socket::wait_read,
-            [self = this->shared_from_this()](beast::error_code ec) {
+        // The first bytes are read straight into the buffer: a read is
+        // tried at once and then left to epoll as it is registered, while
+        // waiting for readability (async_wait) re-registers the socket with
+        // epoll (an epoll_ctl) on every request.
+        constexpr std::size_t kFirstRead = 4096;
+        beast::get_lowest_layer(stream_).socket().async_read_some(
+            buffer_.prepare(kFirstRead),
+            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
               self->idle_timer_.cancel();
               if (ec || self->stopping_) return self->CloseSocket();
+              self->buffer_.commit(n);
               self->DoReadRequest();
             });
         return;
@@ -499,12 +505,19 @@ class HttpSession final : public Conn, public std::enable_shared_from_this<HttpS
     }
     impl_.in_flight.fetch_add(1);
     net::post(impl_.workers, [self = this->shared_from_this(), req, start] {
-      Response res = Route(*req, self->impl_.services);
-      net::post(self->stream_.get_executor(),
-                [self, req, start, res = std::move(res)]() mutable {
-                  self->impl_.in_flight.fetch_sub(1);
-                  self->OnRouted(std::move(req), std::move(res), start);
-                });
+      // A request that waits on a durable commit leaves this worker free
+      // meanwhile (RouteAsync): a few workers keep the store's group commit
+      // full. Until its answer is in, the pool counts it as work, so that
+      // Run() (which joins the pool before the store is flushed) waits for it.
+      auto work = net::require(self->impl_.workers.get_executor(),
+                               net::execution::outstanding_work.tracked);
+      RouteAsync(*req, self->impl_.services, [self, req, start, work](Response res) {
+        net::post(self->stream_.get_executor(),
+                  [self, req, start, res = std::move(res)]() mutable {
+                    self->impl_.in_flight.fetch_sub(1);
+                    self->OnRouted(std::move(req), std::move(res), start);
+                  });
+      });
     });
   }
 
@@ -731,6 +744,10 @@ Status Server::Start() {
 }
 
 uint16_t Server::port() const { return impl_->bound_port; }
+
+void Server::PostToWorkers(std::function<void()> fn) {
+  net::post(impl_->workers, std::move(fn));
+}
 
 void Server::Run() {
   Impl& m = *impl_;

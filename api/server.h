@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -66,6 +67,12 @@ class Server {
   // away), wait for the worker pool; after shutdown_grace whatever remains
   // is cut. Run() returns when done.
   void Shutdown();
+
+  // Runs `fn` on the worker pool, soon; callable from any thread. The
+  // engine's executor (Engine::SetExecutor): commits that finish after
+  // Shutdown began still run, and Run() waits for every request routed on
+  // the pool, asynchronous ones included, until its answer is in.
+  void PostToWorkers(std::function<void()> fn);
 
   // True once Shutdown began.
   bool draining() const { return draining_.load(); }

@@ -52,7 +52,7 @@ PORT="$(free_port)"
 cat > "$WORK/bench.yaml" <<EOF
 org_file: "$ROOT/config/org.yaml"
 workflows_dir: "$ROOT/workflows"
-worker_threads: 64          # one per in-flight request: 64 connections, 64 commits to batch
+worker_threads: 4           # commits do not hold a worker (RouteAsync): a few keep the group commit full
 limits:
   max_connections: 15000
   requests_per_second: 1000000

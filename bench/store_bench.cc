@@ -19,9 +19,21 @@
 //       actions spread over many instances: the event, leaf, row and task
 //       pages are all over their B-trees, not at their right edges).
 //
+//   (d) with --writer-cost N: the writer's own work per append, without the
+//       fsync and without waiting for clients: N appends in the pattern of
+//       (a) (`threads` instances in flight, one event per append, a new
+//       instance after ten events) run through BulkAppendForTesting in
+//       transactions of `threads` requests (the size of a full group-commit
+//       batch) on one thread, after as many unmeasured ones; CPU time per
+//       append, `runs` times. The part of (a) that does not depend on the
+//       disk's fsync, and much steadier than (a) on a shared machine.
+//
 //   store_bench [--dir D] [--events N] [--step N] [--runs N]
 //               [--point-runs N] [--seconds S] [--threads N] [--queries N]
 //               [--skip-history] [--skip-baseline] [--spread N]
+//               [--writer-cost N]
+#include <time.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -56,6 +68,7 @@ struct Options {
   bool history = true;
   bool baseline = true;
   int64_t spread = 0;
+  int64_t writer_cost = 0;
 };
 
 constexpr char kDefHash[] =
@@ -279,6 +292,59 @@ void SpreadAppends(const Options& opt) {
   std::printf("| **median** | **%.0f** | |\n", Median(rates));
 }
 
+double ProcessCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// (d): see the file comment.
+void WriterCost(const Options& opt) {
+  std::printf(
+      "\n## (d) writer cost: %lld appends in transactions of %d (no fsync), "
+      "%d runs\n\n| run | CPU µs per append | wall µs per append |\n|---|---:|---:|\n",
+      static_cast<long long>(opt.writer_cost), opt.threads, opt.runs);
+  std::string path = opt.dir + "/writer.db";
+  std::vector<double> cpu_us;
+  for (int run = 1; run <= opt.runs; ++run) {
+    RemoveDb(path);
+    auto store = OpenOrDie(path, 1024);
+    // Slot t: the instance writer t appends to and its version (0: none yet).
+    std::vector<std::pair<InstanceId, int64_t>> slots(opt.threads);
+    int64_t at = 1700000000000;
+    auto batch = [&] {
+      std::vector<AppendRequest> reqs;
+      for (auto& [id, version] : slots) {
+        if (version == 0 || version >= 10) {
+          id = InstanceId{0};
+          version = 0;
+        }
+        reqs.push_back(Request(id, version, 1, ++at));
+      }
+      auto done = store->BulkAppendForTesting(std::move(reqs));
+      if (!done || done->size() != slots.size()) {
+        std::fprintf(stderr, "store_bench: writer cost batch failed\n");
+        std::exit(1);
+      }
+      for (size_t i = 0; i < slots.size(); ++i) slots[i] = {(*done)[i].instance, (*done)[i].version};
+    };
+    int64_t per_batch = std::max(opt.threads, 1);
+    for (int64_t n = 0; n < opt.writer_cost; n += per_batch) batch();  // warm-up
+    double cpu0 = ProcessCpuSeconds();
+    auto wall0 = Clock::now();
+    int64_t n = 0;
+    for (; n < opt.writer_cost; n += per_batch) batch();
+    double cpu = (ProcessCpuSeconds() - cpu0) * 1e6 / static_cast<double>(n);
+    double wall = std::chrono::duration<double, std::micro>(Clock::now() - wall0).count() /
+                  static_cast<double>(n);
+    cpu_us.push_back(cpu);
+    std::printf("| %d | %.1f | %.1f |\n", run, cpu, wall);
+    std::fflush(stdout);
+  }
+  RemoveDb(path);
+  std::printf("| **median** | **%.1f** | |\n", Median(cpu_us));
+}
+
 struct TrailLatency {
   double median_us = 0, p99_us = 0;
 };
@@ -411,12 +477,15 @@ int Main(int argc, char** argv) {
       opt.baseline = false;
     else if (a == "--spread")
       opt.spread = std::stoll(next());
+    else if (a == "--writer-cost")
+      opt.writer_cost = std::stoll(next());
     else {
       std::fprintf(stderr,
                    "usage: store_bench [--dir D] [--events N] [--step N] "
                    "[--runs N] [--point-runs N] [--seconds S] [--threads N] "
                    "[--queries N] "
-                   "[--skip-history] [--skip-baseline] [--spread N]\n");
+                   "[--skip-history] [--skip-baseline] [--spread N] "
+                   "[--writer-cost N]\n");
       return 2;
     }
   }
@@ -425,6 +494,7 @@ int Main(int argc, char** argv) {
               opt.dir.c_str());
   if (opt.baseline) GroupCommitVersusBaseline(opt);
   if (opt.spread > 0) SpreadAppends(opt);
+  if (opt.writer_cost > 0) WriterCost(opt);
   if (opt.history) HistoryGrowth(opt);
   return 0;
 }

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <set>
+#include <string_view>
 
 #include "core/events.h"
 #include "core/expr.h"
@@ -197,8 +198,11 @@ class Decider {
       : ctx_(ctx), def_(*ctx.def), org_(*ctx.org), cmd_(cmd), own_(std::move(st)), st_(own_) {}
   // Decides on `*scratch` in place: a trial whose state the caller discards
   // (AvailableActions), so that one scratch state can serve many trials.
-  Decider(const DecideContext& ctx, InstanceState* scratch, const Command& cmd)
-      : ctx_(ctx), def_(*ctx.def), org_(*ctx.org), cmd_(cmd), st_(*scratch) {}
+  // `*changed` is set once the trial changes the scratch state: until then
+  // it still equals what the caller put there, and the next trial may reuse
+  // it as it is.
+  Decider(const DecideContext& ctx, InstanceState* scratch, const Command& cmd, bool* changed)
+      : ctx_(ctx), def_(*ctx.def), org_(*ctx.org), cmd_(cmd), st_(*scratch), changed_(changed) {}
 
   Result<Decision> Run() {
     Status s = Dispatch();
@@ -223,9 +227,14 @@ class Decider {
     e.node = node;
     e.data = std::move(data);
     e.comment = std::move(comment);
+    Touch();
     if (auto s = Apply(st_, e); !s) return s;
     out_.push_back(std::move(e));
     return Ok();
+  }
+  // Every change to st_ goes through Emit (Apply) or is preceded by Touch.
+  void Touch() {
+    if (changed_) *changed_ = true;
   }
   Status Act(const char* type, const std::string& node, Value::Record data) {
     return Emit(type, node, std::move(data), true, cmd_.comment);
@@ -301,7 +310,8 @@ class Decider {
   // --- dispatch ---------------------------------------------------------------
 
   Status Dispatch() {
-    const std::string& a = cmd_.action;
+    // A view: each comparison below checks the length before the bytes.
+    const std::string_view a = cmd_.action;
     if (a == action::kSubmit) return Submit();
     if (st_.status == InstanceStatus::kDraft)
       return Rejected(reason::kWrongState, "the instance has not been submitted");
@@ -332,7 +342,7 @@ class Decider {
         a == action::kOpinion || a == action::kVote || a == action::kClose)
       return Meeting();
     return InvalidArgument(reason::kUnknownAction,
-                           "unknown action '" + a + "'");
+                           "unknown action '" + cmd_.action + "'");
   }
 
   // --- routing ----------------------------------------------------------------
@@ -638,6 +648,7 @@ class Decider {
     if (st_.status != InstanceStatus::kDraft || st_.version != 0)
       return Rejected(reason::kWrongState, "the instance was already submitted");
     if (auto s = ResolvePerson(); !s) return s;
+    Touch();
     st_.submitter = person_;  // so that submitter-relative expressions resolve
     if (def_.submitters) {
       auto allowed = People(def_.submitters, "submitters", "submitters");
@@ -1622,6 +1633,7 @@ class Decider {
   const Command& cmd_;
   InstanceState own_;   // the state decided on, unless a trial's scratch
   InstanceState& st_;   // own_ or the trial's scratch
+  bool* changed_ = nullptr;  // a trial's: set when st_ changes
   std::vector<Event> out_;
   PersonId person_;
   int depth_ = 0;
@@ -1693,61 +1705,130 @@ std::vector<std::pair<std::string, PersonId>> PendingPeople(
   return out;
 }
 
-std::vector<AvailableAction> AvailableActions(const DecideContext& ctx,
-                                              const InstanceState& state,
-                                              const PersonId& person) {
-  std::vector<AvailableAction> out;
-  if (state.terminal() || state.status == InstanceStatus::kDraft) return out;
-  if (!ctx.def || !ctx.org) return out;  // Decide would refuse every action
-  // Each trial decides on a fresh copy of `state`; copy-assigning into one
-  // scratch state reuses its strings, vectors and map nodes across trials.
-  InstanceState scratch;
-  auto ok = [&](const char* a, const std::string& node) {
-    Command c;
-    c.action = a;
-    c.actor = person;
-    c.node = node;
-    c.comment = "-";
-    scratch = state;
-    Status r = Decider(ctx, &scratch, c).Check();
-    if (r || (r.error().code == ErrorCode::kInvalidArgument &&
-              r.error().reason == kMissingArgument))
-      out.push_back(AvailableAction{a, node});
-  };
+namespace {
+
+// One "could this person do this now?" question AvailableActions asks.
+struct Trial {
+  const char* action;
+  int node;  // index into the node list, -1 for none
+};
+
+// The trials AvailableActions runs for `state`, in the order their answers
+// are listed; `nodes` receives the node ids they name.
+void ListTrials(const DecideContext& ctx, const InstanceState& state,
+                std::vector<std::string>* nodes, std::vector<Trial>* trials) {
   for (const char* a : {action::kWithdraw, action::kUrge, action::kCc, action::kComment})
-    ok(a, "");
-  std::vector<std::string> nodes;
-  for (const auto& [id, t] : state.active) nodes.push_back(id);
-  if (state.last_completion) nodes.push_back(state.last_completion->node);
-  std::sort(nodes.begin(), nodes.end());
-  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
-  for (const auto& id : nodes) {
+    trials->push_back(Trial{a, -1});
+  for (const auto& [id, t] : state.active) nodes->push_back(id);
+  if (state.last_completion) nodes->push_back(state.last_completion->node);
+  std::sort(nodes->begin(), nodes->end());
+  nodes->erase(std::unique(nodes->begin(), nodes->end()), nodes->end());
+  for (size_t i = 0; i < nodes->size(); ++i) {
+    const std::string& id = (*nodes)[i];
+    int at = static_cast<int>(i);
+    auto add = [&](const char* a) { trials->push_back(Trial{a, at}); };
     const NodeDef* n = ctx.def->FindNode(id);
     bool active = state.active.count(id) > 0;
     if (id == kResubmitNode) {
-      ok(action::kResubmit, id);
-      ok(action::kCancel, id);
+      add(action::kResubmit);
+      add(action::kCancel);
       continue;
     }
     if (!n) continue;
     if (!active) {
-      ok(action::kTakeBack, id);
+      add(action::kTakeBack);
       continue;
     }
     if (n->kind == NodeKind::kMeeting) {
       for (const char* a : {action::kDistribute, action::kAcknowledge, action::kAttend,
                             action::kRecuse, action::kOpen, action::kOpinion,
                             action::kVote, action::kClose})
-        ok(a, id);
+        add(a);
       continue;
     }
-    const char* decide_actions[] = {action::kApprove, action::kReject};
-    if (n->kind == NodeKind::kTask) ok(action::kComplete, id);
-    else for (const char* a : decide_actions) ok(a, id);
+    if (n->kind == NodeKind::kTask) {
+      add(action::kComplete);
+    } else {
+      add(action::kApprove);
+      add(action::kReject);
+    }
     for (const char* a : {action::kReturn, action::kTransfer, action::kDelegate,
                           action::kResolve, action::kAddSigner, action::kRemoveSigner,
                           action::kTakeBack})
-      ok(a, id);
+      add(a);
+  }
+}
+
+// Runs `trial` on `*scratch` (which must equal the instance's state): true if
+// Decide accepts it short of a missing argument. `*changed` as for Decider.
+bool Offered(const DecideContext& ctx, const std::vector<std::string>& nodes,
+             const Trial& trial, const PersonId& person, InstanceState* scratch,
+             bool* changed) {
+  static const std::string kNoNode;
+  Command c;
+  c.action = trial.action;
+  c.actor = person;
+  c.node = trial.node < 0 ? kNoNode : nodes[static_cast<size_t>(trial.node)];
+  c.comment = "-";
+  Status r = Decider(ctx, scratch, c, changed).Check();
+  return r || (r.error().code == ErrorCode::kInvalidArgument &&
+               r.error().reason == kMissingArgument);
+}
+
+}  // namespace
+
+std::vector<AvailableAction> AvailableActions(const DecideContext& ctx,
+                                              const InstanceState& state,
+                                              const PersonId& person) {
+  std::vector<AvailableAction> out;
+  if (state.terminal() || state.status == InstanceStatus::kDraft) return out;
+  if (!ctx.def || !ctx.org) return out;  // Decide would refuse every action
+  std::vector<std::string> nodes;
+  std::vector<Trial> trials;
+  ListTrials(ctx, state, &nodes, &trials);
+  // Every trial decides on a state equal to `state`. Most trials are refused
+  // before they change anything, so one scratch copy serves them all; it is
+  // copied again only after a trial changed it. The four instance-wide trials
+  // (listed first) are the ones that usually succeed and so change the
+  // state: they run last, where their changes need no undoing.
+  InstanceState scratch = state;
+  bool changed = false;
+  std::vector<char> offered(trials.size(), 0);
+  auto run = [&](size_t i) {
+    if (changed) {
+      scratch = state;
+      changed = false;
+    }
+    offered[i] = Offered(ctx, nodes, trials[i], person, &scratch, &changed);
+  };
+  constexpr size_t kInstanceWide = 4;  // withdraw, urge, cc, comment
+  for (size_t i = kInstanceWide; i < trials.size(); ++i) run(i);
+  // cc first: without `people` it is refused before changing anything.
+  for (size_t i : {size_t{2}, size_t{0}, size_t{1}, size_t{3}}) run(i);
+  for (size_t i = 0; i < trials.size(); ++i) {
+    if (!offered[i]) continue;
+    const Trial& t = trials[i];
+    out.push_back(AvailableAction{t.action, t.node < 0 ? std::string()
+                                                       : nodes[static_cast<size_t>(t.node)]});
+  }
+  return out;
+}
+
+std::vector<AvailableAction> AvailableActionsReference(const DecideContext& ctx,
+                                                       const InstanceState& state,
+                                                       const PersonId& person) {
+  std::vector<AvailableAction> out;
+  if (state.terminal() || state.status == InstanceStatus::kDraft) return out;
+  if (!ctx.def || !ctx.org) return out;
+  std::vector<std::string> nodes;
+  std::vector<Trial> trials;
+  ListTrials(ctx, state, &nodes, &trials);
+  for (const Trial& t : trials) {
+    InstanceState copy = state;  // a fresh copy for every trial
+    if (Offered(ctx, nodes, t, person, &copy, nullptr)) {
+      out.push_back(AvailableAction{t.action, t.node < 0 ? std::string()
+                                                         : nodes[static_cast<size_t>(t.node)]});
+    }
   }
   return out;
 }

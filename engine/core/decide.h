@@ -98,6 +98,11 @@ struct AvailableAction {
 std::vector<AvailableAction> AvailableActions(const DecideContext& ctx,
                                               const InstanceState& state,
                                               const PersonId& person);
+// The same answer, computed the plain way (every trial on its own copy of
+// `state`): the oracle AvailableActions is tested against.
+std::vector<AvailableAction> AvailableActionsReference(const DecideContext& ctx,
+                                                       const InstanceState& state,
+                                                       const PersonId& person);
 
 // The people who must act now (pending signers, delegates, meeting members
 // who still have something to do, the secretary), by node. For task lists.

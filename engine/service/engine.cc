@@ -138,34 +138,48 @@ void Engine::AuditRefusal(const Command& cmd, InstanceId id, const Error& err) {
                 r.error().ToString());
 }
 
+void Engine::SetExecutor(Executor executor) { executor_ = std::move(executor); }
+
 Result<InstanceView> Engine::Submit(const SubmitRequest& req) {
+  std::optional<Result<InstanceView>> out;
+  SubmitWith(req, /*async=*/false, [&out](Result<InstanceView> r) { out.emplace(std::move(r)); });
+  return std::move(*out);
+}
+
+void Engine::SubmitAsync(const SubmitRequest& req, ViewDone done) {
+  if (!executor_) return done(Submit(req));
+  SubmitWith(req, /*async=*/true, std::move(done));
+}
+
+void Engine::SubmitWith(const SubmitRequest& req, bool async, ViewDone done) {
   const WorkflowDef* def = registry_.Latest(req.workflow).get();
-  if (!def)
-    return NotFound("unknown_workflow", "no workflow '" + req.workflow + "'");
-  Command cmd;
-  cmd.action = action::kSubmit;
-  cmd.actor = req.actor;
-  cmd.on_behalf_of = req.on_behalf_of;
-  cmd.data = req.data;
-  cmd.comment = req.comment;
+  if (!def) return done(NotFound("unknown_workflow", "no workflow '" + req.workflow + "'"));
+  auto cmd = std::make_shared<Command>();
+  cmd->action = action::kSubmit;
+  cmd->actor = req.actor;
+  cmd->on_behalf_of = req.on_behalf_of;
+  cmd->data = req.data;
+  cmd->comment = req.comment;
   auto org = this->org();
   InstanceState empty;
-  auto facts = GatherFacts(store_, *def, empty, cmd);  // service/facts.h
-  if (!facts) return std::unexpected(facts.error());
+  auto facts = GatherFacts(store_, *def, empty, *cmd);  // service/facts.h
+  if (!facts) return done(std::unexpected(facts.error()));
   DecideContext ctx = MakeContext(*def, *org, &*facts);
-  auto decision = Decide(ctx, empty, cmd);
+  auto decision = Decide(ctx, empty, *cmd);
   if (!decision) {
-    AuditRefusal(cmd, InstanceId{}, decision.error());
-    return std::unexpected(decision.error());
+    AuditRefusal(*cmd, InstanceId{}, decision.error());
+    return done(std::unexpected(decision.error()));
   }
-  std::string hash = req.idempotency_key.empty() ? "" : Fingerprint(req.workflow, cmd);
-  auto result = Commit(*def, empty, std::move(*decision), req.idempotency_key,
-                       req.actor.value, hash, req.actor);
-  // The store refused it (an exclusive fact another instance holds, e.g. an
-  // invoice number claimed at the same moment): a refusal like Decide's.
-  if (!result && result.error().code == ErrorCode::kRejected)
-    AuditRefusal(cmd, InstanceId{}, result.error());
-  return result;
+  std::string hash = req.idempotency_key.empty() ? "" : Fingerprint(req.workflow, *cmd);
+  CommitWith(*def, empty, std::move(*decision), req.idempotency_key, req.actor.value, hash,
+             req.actor, async, [this, cmd, done = std::move(done)](Result<InstanceView> result) {
+               // The store refused it (an exclusive fact another instance
+               // holds, e.g. an invoice number claimed at the same moment): a
+               // refusal like Decide's.
+               if (!result && result.error().code == ErrorCode::kRejected)
+                 AuditRefusal(*cmd, InstanceId{}, result.error());
+               done(std::move(result));
+             });
 }
 
 Result<std::shared_ptr<const CachedInstance>> Engine::LoadFromStore(InstanceId id) {
@@ -199,81 +213,111 @@ Result<std::shared_ptr<const CachedInstance>> Engine::Load(InstanceId id, bool* 
 }
 
 Result<InstanceView> Engine::Act(const ActRequest& req) {
+  std::optional<Result<InstanceView>> out;
+  ActWith(std::make_shared<const ActRequest>(req), /*async=*/false,
+          [&out](Result<InstanceView> r) { out.emplace(std::move(r)); });
+  return std::move(*out);
+}
+
+void Engine::ActAsync(const ActRequest& req, ViewDone done) {
+  if (!executor_) return done(Act(req));
+  ActWith(std::make_shared<const ActRequest>(req), /*async=*/true, std::move(done));
+}
+
+void Engine::ActWith(std::shared_ptr<const ActRequest> req, bool async, ViewDone done) {
   bool from_cache = false;
-  auto entry = Load(req.instance, &from_cache);
-  if (!entry) return std::unexpected(entry.error());
-  for (;;) {
-    bool retry = false;
-    auto result = ActOnce(req, *entry, from_cache, &retry);
-    if (!retry) return result;
+  auto entry = Load(req->instance, &from_cache);
+  if (!entry) return done(std::unexpected(entry.error()));
+  auto first = [this, req, async, done](Result<InstanceView> result, bool retry) mutable {
+    if (!retry) return done(std::move(result));
     // What the cached state said may be out of date (a version mismatch, a
     // refusal, a lost race): decide again on the store's state. The second
     // attempt never asks for a retry.
-    entry = LoadFromStore(req.instance);
-    if (!entry) return std::unexpected(entry.error());
-    from_cache = false;
-  }
+    auto fresh = LoadFromStore(req->instance);
+    if (!fresh) return done(std::unexpected(fresh.error()));
+    ActOnceWith(req, std::move(*fresh), /*from_cache=*/false, async,
+                [done = std::move(done)](Result<InstanceView> again, bool) {
+                  done(std::move(again));
+                });
+  };
+  ActOnceWith(std::move(req), std::move(*entry), from_cache, async, std::move(first));
 }
 
-Result<InstanceView> Engine::ActOnce(const ActRequest& req,
-                                     std::shared_ptr<const CachedInstance> entry,
-                                     bool from_cache, bool* retry) {
+void Engine::ActOnceWith(std::shared_ptr<const ActRequest> req,
+                         std::shared_ptr<const CachedInstance> entry, bool from_cache,
+                         bool async,
+                         std::function<void(Result<InstanceView>, bool retry)> done) {
   const InstanceState& state = entry->state;
   auto def = DefinitionOf(state);
-  if (!def) return std::unexpected(def.error());
-  if (req.expected_version && *req.expected_version != state.version) {
-    *retry = from_cache;
-    return MakeError(ErrorCode::kConflict, "stale_version",
-                     "the instance is at version " + std::to_string(state.version) +
-                         ", not " + std::to_string(*req.expected_version) +
-                         "; reload it and try again");
+  if (!def) return done(std::unexpected(def.error()), false);
+  if (req->expected_version && *req->expected_version != state.version) {
+    return done(MakeError(ErrorCode::kConflict, "stale_version",
+                          "the instance is at version " + std::to_string(state.version) +
+                              ", not " + std::to_string(*req->expected_version) +
+                              "; reload it and try again"),
+                from_cache);
   }
   auto org = this->org();
-  auto facts = GatherFacts(store_, **def, state, req.command);  // service/facts.h
-  if (!facts) return std::unexpected(facts.error());
+  auto facts = GatherFacts(store_, **def, state, req->command);  // service/facts.h
+  if (!facts) return done(std::unexpected(facts.error()), false);
   DecideContext ctx = MakeContext(**def, *org, &*facts);
-  auto decision = Decide(ctx, state, req.command);
+  auto decision = Decide(ctx, state, req->command);
   if (!decision) {
-    if (from_cache) {
-      *retry = true;  // refuse only on the store's state
-      return std::unexpected(decision.error());
-    }
-    AuditRefusal(req.command, req.instance, decision.error());
-    return std::unexpected(decision.error());
+    // Refuse only on the store's state.
+    if (from_cache) return done(std::unexpected(decision.error()), true);
+    AuditRefusal(req->command, req->instance, decision.error());
+    return done(std::unexpected(decision.error()), false);
   }
-  const PersonId& viewer = req.command.actor;
+  const PersonId& viewer = req->command.actor;
   if (decision->events.empty()) {
     InstanceView view;
     view.row = entry->row;
     view.def = *def;
     view.state = state;
     view.actions = AvailableActions(ctx, view.state, viewer);
-    return view;
+    return done(std::move(view), false);
   }
-  std::string hash = req.idempotency_key.empty()
+  std::string hash = req->idempotency_key.empty()
                          ? ""
-                         : Fingerprint(std::to_string(req.instance.value), req.command);
-  auto result = Commit(**def, state, std::move(*decision), req.idempotency_key,
-                       req.command.actor.value, hash, viewer);
-  if (!result && result.error().code == ErrorCode::kRejected)
-    AuditRefusal(req.command, req.instance, result.error());  // see Submit
-  // Lost the store's version check on a cached state, and the client did not
-  // pin a version: the cache was behind (or another call won); decide again.
-  if (!result && from_cache && !req.expected_version &&
-      result.error().code == ErrorCode::kConflict &&
-      result.error().reason == "version_conflict")
-    *retry = true;
-  return result;
+                         : Fingerprint(std::to_string(req->instance.value), req->command);
+  CommitWith(**def, state, std::move(*decision), req->idempotency_key, req->command.actor.value,
+             hash, viewer, async,
+             [this, req, from_cache, done = std::move(done)](Result<InstanceView> result) {
+               if (!result && result.error().code == ErrorCode::kRejected)
+                 AuditRefusal(req->command, req->instance, result.error());  // see SubmitWith
+               // Lost the store's version check on a cached state, and the
+               // client did not pin a version: the cache was behind (or
+               // another call won); decide again.
+               bool retry = !result && from_cache && !req->expected_version &&
+                            result.error().code == ErrorCode::kConflict &&
+                            result.error().reason == "version_conflict";
+               done(std::move(result), retry);
+             });
 }
 
-Result<InstanceView> Engine::Commit(const WorkflowDef& def, const InstanceState& before,
-                                    Decision decision, const std::string& idem_key,
-                                    const std::string& idem_owner,
-                                    const std::string& request_hash,
-                                    const PersonId& viewer) {
+// A commit between its append and what follows it.
+struct Engine::PendingCommit {
+  const WorkflowDef* def = nullptr;
+  InstanceId before_id;
+  int64_t before_version = 0;
+  AppendRequest req;                   // as sent (the store gets a copy)
+  InstanceState state;                 // the decision's new state
+  std::vector<PersonId> newly_pending;
+  PersonId viewer;
+};
+
+void Engine::CommitWith(const WorkflowDef& def, const InstanceState& before, Decision decision,
+                        const std::string& idem_key, const std::string& idem_owner,
+                        const std::string& request_hash, const PersonId& viewer, bool async,
+                        ViewDone done) {
+  auto pc = std::make_shared<PendingCommit>();
+  pc->def = &def;
+  pc->before_id = before.id;
+  pc->before_version = before.version;
+  pc->viewer = viewer;
   const InstanceState& st = decision.state;
   Timestamp now = decision.events.back().at;
-  AppendRequest req;
+  AppendRequest& req = pc->req;
   req.instance = before.id;
   req.expected_version = before.version;
   req.events = decision.events;
@@ -281,7 +325,7 @@ Result<InstanceView> Engine::Commit(const WorkflowDef& def, const InstanceState&
   req.idempotency_owner = idem_owner;
   req.request_hash = request_hash;
   auto facts = FactsOf(store_, def, st, decision.events);  // service/facts.h
-  if (!facts) return std::unexpected(facts.error());
+  if (!facts) return done(std::unexpected(facts.error()));
   req.facts = std::move(*facts);
 
   InstanceRow& row = req.row;
@@ -313,42 +357,56 @@ Result<InstanceView> Engine::Commit(const WorkflowDef& def, const InstanceState&
   for (const auto& p : st.cc) add_task("", p, "cc");
 
   // Who got work they did not have before, for push notifications.
-  std::vector<PersonId> newly_pending;
   auto before_pending = before.status == InstanceStatus::kDraft
                             ? std::vector<std::pair<std::string, PersonId>>{}
                             : PendingPeople(def, before);
   for (const auto& np : pending)
     if (std::find(before_pending.begin(), before_pending.end(), np) ==
             before_pending.end() &&
-        std::find(newly_pending.begin(), newly_pending.end(), np.second) ==
-            newly_pending.end())
-      newly_pending.push_back(np.second);
+        std::find(pc->newly_pending.begin(), pc->newly_pending.end(), np.second) ==
+            pc->newly_pending.end())
+      pc->newly_pending.push_back(np.second);
+  pc->state = std::move(decision.state);
 
-  auto appended = store_.Append(req);
+  if (!async) return done(FinishCommit(*pc, store_.Append(pc->req)));
+  store_.AppendAsync(pc->req, [this, pc, done = std::move(done)](
+                                  Result<AppendResult> appended) mutable {
+    // On the store's thread (SqliteStore: its writer): hand off at once.
+    executor_([this, pc = std::move(pc), done = std::move(done),
+               appended = std::move(appended)]() mutable {
+      done(FinishCommit(*pc, std::move(appended)));
+    });
+  });
+}
+
+Result<InstanceView> Engine::FinishCommit(PendingCommit& pc, Result<AppendResult> appended) {
+  const WorkflowDef& def = *pc.def;
+  AppendRequest& req = pc.req;
+  InstanceRow& row = req.row;
   if (!appended) {
     if (appended.error().code == ErrorCode::kConflict)
-      log_->warn("conflict inst={} wf={} expected={} reason={}", before.id.value,
-                 def.id, before.version, appended.error().reason);
+      log_->warn("conflict inst={} wf={} expected={} reason={}", pc.before_id.value, def.id,
+                 pc.before_version, appended.error().reason);
     else if (appended.error().code == ErrorCode::kRejected)
-      log_->info("append refused inst={} wf={} reason={}", before.id.value, def.id,
+      log_->info("append refused inst={} wf={} reason={}", pc.before_id.value, def.id,
                  appended.error().reason);
     else
-      log_->error("append failed inst={} wf={}: {}", before.id.value, def.id,
+      log_->error("append failed inst={} wf={}: {}", pc.before_id.value, def.id,
                   appended.error().ToString());
     // The store's state is now unknown to us (a conflict, or a failure that
     // may have happened after COMMIT): refresh the cached one from the store.
-    if (before.id.value != 0 && !LoadFromStore(before.id)) cache_.Erase(before.id);
+    if (pc.before_id.value != 0 && !LoadFromStore(pc.before_id)) cache_.Erase(pc.before_id);
     return std::unexpected(appended.error());
   }
   if (appended->replayed) {
-    auto view = Get(appended->instance, viewer);
+    auto view = Get(appended->instance, pc.viewer);
     if (view) view->replayed = true;
     return view;
   }
 
   InstanceView view;
   view.def = &def;
-  view.state = std::move(decision.state);
+  view.state = std::move(pc.state);
   view.state.id = appended->instance;
   row.id = appended->instance;
   view.row = row;
@@ -367,14 +425,14 @@ Result<InstanceView> Engine::Commit(const WorkflowDef& def, const InstanceState&
   if (notifier_) {
     Change change;
     change.row = row;
-    change.events = req.events;
-    change.tasks = req.tasks;
-    change.newly_pending = std::move(newly_pending);
+    change.events = std::move(req.events);
+    change.tasks = std::move(req.tasks);
+    change.newly_pending = std::move(pc.newly_pending);
     notifier_->OnChange(change);
   }
   auto org = this->org();
   DecideContext ctx = MakeContext(def, *org, nullptr);
-  view.actions = AvailableActions(ctx, view.state, viewer);
+  view.actions = AvailableActions(ctx, view.state, pc.viewer);
   return view;
 }
 

@@ -8,6 +8,7 @@
 #ifndef APPROVALD_SERVICE_ENGINE_H_
 #define APPROVALD_SERVICE_ENGINE_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -101,6 +102,27 @@ class Engine {
   Result<InstanceView> Submit(const SubmitRequest& req);
   Result<InstanceView> Act(const ActRequest& req);
 
+  // Where a continuation runs: Executor(fn) must run fn() soon, on a thread
+  // that may block on the store (a worker pool), never inline in the caller.
+  using Executor = std::function<void(std::function<void()>)>;
+  using ViewDone = std::function<void(Result<InstanceView>)>;
+  // Sets where SubmitAsync and ActAsync continue once the store has made
+  // their change durable: not on the store's thread that answered the append
+  // (SqliteStore's writer). Call once, before the first asynchronous call.
+  void SetExecutor(Executor executor);
+  // Submit and Act without holding the calling thread while the change
+  // becomes durable (Store::AppendAsync), so that a few threads keep the
+  // store's group commit full. Same answers, side effects and order as
+  // Submit / Act (the retry on a stale cached state, refusal auditing,
+  // idempotent replay, the state cache, the notifier after durability).
+  // The work before the append (load, decide) runs on the calling thread;
+  // `done` is called exactly once, on the executor (or on the calling thread
+  // for an answer known before the append). Without an executor they are
+  // Submit / Act followed by `done` on the calling thread. The engine and
+  // everything it references must outlive the call to `done`.
+  void SubmitAsync(const SubmitRequest& req, ViewDone done);
+  void ActAsync(const ActRequest& req, ViewDone done);
+
   // The instance as `viewer` sees it (actions computed for the viewer).
   // kNotFound if it does not exist. Visibility is decided by the caller
   // (api/) with CanView().
@@ -133,11 +155,23 @@ class Engine {
   const StateCache& state_cache() const { return cache_; }
 
  private:
-  Result<InstanceView> Commit(const WorkflowDef& def, const InstanceState& before,
-                              Decision decision, const std::string& idem_key,
-                              const std::string& idem_owner,
-                              const std::string& request_hash,
-                              const PersonId& viewer);
+  struct PendingCommit;
+  // Submit, Act and Commit in continuation-passing style: with `async`,
+  // the append is Store::AppendAsync and what follows it runs on the
+  // executor; without, everything runs on the calling thread before return.
+  void SubmitWith(const SubmitRequest& req, bool async, ViewDone done);
+  void ActWith(std::shared_ptr<const ActRequest> req, bool async, ViewDone done);
+  // One decision on `entry`; `done` gets the answer and whether to decide
+  // again on the store's state.
+  void ActOnceWith(std::shared_ptr<const ActRequest> req,
+                   std::shared_ptr<const CachedInstance> entry, bool from_cache, bool async,
+                   std::function<void(Result<InstanceView>, bool retry)> done);
+  void CommitWith(const WorkflowDef& def, const InstanceState& before, Decision decision,
+                  const std::string& idem_key, const std::string& idem_owner,
+                  const std::string& request_hash, const PersonId& viewer, bool async,
+                  ViewDone done);
+  // What follows the append: the cache, the log, the notifier, the view.
+  Result<InstanceView> FinishCommit(PendingCommit& pc, Result<AppendResult> appended);
   DecideContext MakeContext(const WorkflowDef& def, const Org& org,
                             const CheckFacts* facts) const;
   Result<const WorkflowDef*> DefinitionOf(const InstanceState& state) const;
@@ -151,15 +185,13 @@ class Engine {
   // not loaded (`def_error` then holds why, if given).
   std::optional<SharedInstanceView> ViewOf(std::shared_ptr<const CachedInstance> entry,
                                            const PersonId& viewer, Error* def_error);
-  Result<InstanceView> ActOnce(const ActRequest& req,
-                               std::shared_ptr<const CachedInstance> entry, bool from_cache,
-                               bool* retry);
 
   EngineOptions options_;
   Store& store_;
   const Clock& clock_;
   WorkflowRegistry& registry_;
   Notifier* notifier_;
+  Executor executor_;
   mutable std::shared_mutex org_mu_;
   std::shared_ptr<const Org> org_;
   std::shared_ptr<spdlog::logger> log_;

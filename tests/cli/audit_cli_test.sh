@@ -3,7 +3,8 @@
 # Usage (from the source root): audit_cli_test.sh path/to/approvald path/to/populate
 #
 #  1. populate a data dir through the engine (no HTTP server) and sign checkpoints
-#  2. `audit verify` passes (exit 0), also with the published verifier key
+#  2. `audit verify` passes (exit 0), also with the published verifier key and
+#     with 1 or 3 reading threads (--read-threads; 0 is a usage error)
 #  3. `backup`, then `audit verify` on a data dir holding only the copy + key
 #  4. `audit export` + `audit verify-bundle` (+ scripts/verify-bundle.py when
 #     python3 and openssl exist); a tampered bundle fails both
@@ -65,6 +66,16 @@ defs=$(sql "$data/approvald.db" "SELECT count(*) FROM definitions")
 [ "$defs" -ge 1 ] || fail "no workflow definitions stored"
 case "$out" in *" $defs definitions verified"*) ;; *) fail "verify did not check the $defs definitions: $out" ;; esac
 expect 2 "$bin" audit verify --data-dir "$data" --sqlite-check sometimes
+# --read-threads: any count of reading threads gives the same verdict.
+for n in 1 3; do
+  expect 0 "$bin" audit verify --data-dir "$data" --read-threads "$n" --sqlite-check none
+  contains "ok: "
+  contains " $defs definitions verified"
+done
+expect 2 "$bin" audit verify --data-dir "$data" --read-threads 0
+contains "--read-threads"
+expect 2 "$bin" audit verify --data-dir "$data" --read-threads many
+contains "--read-threads"
 expect 0 "$bin" audit verify --data-dir "$data" --sqlite-check full
 contains "sqlite integrity_check: ok"
 file_hash="sha256:$(sha256sum workflows/expense.yaml | cut -d' ' -f1)"
@@ -160,6 +171,10 @@ sql "$d/approvald.db" "UPDATE events SET body =
 expect 1 "$bin" audit verify --data-dir "$d"
 echo "tampered byte: $out"
 contains "first bad leaf: $idx (event of instance 2 version 2)"
+for n in 1 4; do
+  expect 1 "$bin" audit verify --data-dir "$d" --read-threads "$n"
+  contains "first bad leaf: $idx (event of instance 2 version 2)"
+done
 
 # b) A deleted audit row (the leaf of instance 1, version 3).
 d=$(copy audit-row)
@@ -187,6 +202,8 @@ sql "$d/approvald.db" "UPDATE audit_log SET idx = -1 WHERE idx = $a;
   UPDATE audit_log SET idx = $b WHERE idx = -1"
 expect 1 "$bin" audit verify --data-dir "$d"
 echo "swapped rows: $out"
+contains "first bad leaf: $a"
+expect 1 "$bin" audit verify --data-dir "$d" --read-threads 1
 contains "first bad leaf: $a"
 
 # e) The stored text of the expense definition changed: the first event that

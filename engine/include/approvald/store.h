@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "approvald/event.h"
@@ -222,6 +223,22 @@ class Store {
   // idempotency key answers before the version check. The store sets
   // row.id, row.version and the tasks' instance.
   virtual Result<AppendResult> Append(AppendRequest req) = 0;
+
+  // What AppendAsync calls with the answer Append would have returned.
+  using AppendDone = std::function<void(Result<AppendResult>)>;
+  // Append without holding the calling thread while the write becomes
+  // durable: calls `done` exactly once with the answer Append would have
+  // returned, only after the events are durable (or the write failed), so
+  // many callers' appends can share one commit without one blocked thread
+  // each. `done` may run on the calling thread before AppendAsync returns
+  // (a refused request, a closed store, a synchronous store) or on a thread
+  // of the store's own (SqliteStore: its writer thread, which commits
+  // nobody else's writes while `done` runs): it must only hand the result
+  // off (post it to an executor) and must not call back into the store.
+  // The default calls Append, then `done`, on the calling thread.
+  virtual void AppendAsync(AppendRequest req, AppendDone done) {
+    done(Append(std::move(req)));
+  }
 
   // Appends a non-instance audit record as one leaf. Durable on return.
   virtual Result<int64_t> AppendAudit(const AuditRecord& rec) = 0;

@@ -39,16 +39,22 @@ std::optional<FailingStore::When> FailingStore::Decide(std::string_view method) 
   return fail;
 }
 
+namespace {
+
+std::unexpected<Error> Injected(std::string_view method, FailingStore::When when) {
+  return Unavailable("injected_fault",
+                     "FailingStore: injected failure of " + std::string(method) +
+                         (when == FailingStore::When::kAfterCall
+                              ? " after the wrapped store ran it"
+                              : " before the wrapped store ran it"));
+}
+
+}  // namespace
+
 template <class R, class F>
 R FailingStore::Wrap(std::string_view method, F&& call) {
   std::optional<When> fail = Decide(method);
-  auto injected = [&] {
-    return Unavailable(
-        "injected_fault",
-        "FailingStore: injected failure of " + std::string(method) +
-            (*fail == When::kAfterCall ? " after the wrapped store ran it"
-                                       : " before the wrapped store ran it"));
-  };
+  auto injected = [&] { return Injected(method, *fail); };
   if (fail && *fail == When::kBeforeCall) return injected();
   R r = call();
   if (fail) return injected();
@@ -58,6 +64,14 @@ R FailingStore::Wrap(std::string_view method, F&& call) {
 Result<AppendResult> FailingStore::Append(AppendRequest req) {
   return Wrap<Result<AppendResult>>("Append",
                                     [&] { return base_.Append(std::move(req)); });
+}
+void FailingStore::AppendAsync(AppendRequest req, AppendDone done) {
+  std::optional<When> fail = Decide("Append");
+  if (fail && *fail == When::kBeforeCall) return done(Injected("Append", *fail));
+  if (!fail) return base_.AppendAsync(std::move(req), std::move(done));
+  base_.AppendAsync(std::move(req), [done = std::move(done)](Result<AppendResult>) {
+    done(Injected("Append", When::kAfterCall));
+  });
 }
 Result<int64_t> FailingStore::AppendAudit(const AuditRecord& rec) {
   return Wrap<Result<int64_t>>("AppendAudit", [&] { return base_.AppendAudit(rec); });

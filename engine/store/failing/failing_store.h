@@ -44,6 +44,12 @@ class FailingStore final : public Store {
   int64_t injected_failures() const { return failures_.load(); }
 
   Result<AppendResult> Append(AppendRequest req) override;
+  // Counted and failed as a call to "Append" (the same write, answered
+  // later): a plan that fails the n-th Append fails it whichever way the
+  // caller waits. kBeforeCall answers `done` at once and the wrapped store
+  // never sees the request; kAfterCall lets the wrapped store append it and
+  // then answers kUnavailable.
+  void AppendAsync(AppendRequest req, AppendDone done) override;
   Result<int64_t> AppendAudit(const AuditRecord& rec) override;
   Result<std::vector<Event>> LoadEvents(InstanceId id) override;
   Result<InstanceRow> GetInstance(InstanceId id) override;

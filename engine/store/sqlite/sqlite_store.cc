@@ -16,6 +16,7 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -163,12 +164,13 @@ constexpr char kScanLog[] = "SELECT " AUDIT_COLUMNS
 constexpr char kScanLeaves[] = "SELECT " LEAF_COLUMNS
                                " FROM audit_log a WHERE a.idx >= ?1"
                                " ORDER BY a.idx LIMIT ?2";
-constexpr char kScanLeavesWithEvents[] =
-    "SELECT " LEAF_COLUMNS
-    ", e.body, i.def_hash FROM audit_log a"
-    " LEFT JOIN events e ON e.instance = a.instance AND e.version = a.version"
-    " LEFT JOIN instances i ON i.id = a.instance"
-    " WHERE a.idx >= ?1 ORDER BY a.idx LIMIT ?2";
+// With events, each event leaf's stored event and its instance's definition
+// hash are found by OrderedLookup on these (see ScanAuditLeaves).
+constexpr char kEventsFrom[] =
+    "SELECT instance, version, body FROM events"
+    " WHERE (instance, version) >= (?1, ?2) ORDER BY instance, version";
+constexpr char kInstancesFrom[] =
+    "SELECT id, def_hash FROM instances WHERE id >= ?1 ORDER BY id";
 // The same, each with the event row it records (for CheckIntegrity).
 constexpr char kScanAudit[] =
     "SELECT " AUDIT_COLUMNS
@@ -329,6 +331,92 @@ std::unexpected<Error> Violation(std::string what) {
   return MakeError(ErrorCode::kInternal, "integrity_violation", std::move(what));
 }
 
+// Finds rows by key on a statement that yields them in key order from the
+// key bound to it (?1, and ?2 for two-column keys; the value in the column
+// after the key). Looking keys up in ascending, mostly adjacent order (an
+// instance's events, logged one after another) steps the statement a row or
+// a few instead of seeking the B-tree again for each key; any other key is
+// found by binding it and seeking, so every key is found exactly as a point
+// lookup would find it. Runs inside one read transaction (the caller keeps
+// another statement of the connection active), so stepping and seeking see
+// the same rows. The value views are valid until the next Find.
+class OrderedLookup {
+ public:
+  OrderedLookup(sqlite::Statement& st, int key_columns)
+      : st_(st), two_columns_(key_columns == 2) {}
+
+  // The value of the row with key (a, b) (b is ignored for one-column
+  // keys), or nullopt if there is none or its value is NULL (as a LEFT JOIN
+  // would yield it).
+  Result<std::optional<std::string_view>> Find(int64_t a, int64_t b) {
+    const Key want{a, two_columns_ ? b : 0};
+    // Step forward over a few rows when the key is just ahead.
+    for (int i = 0; i < kMaxSteps && state_ == kAt && at_ < want && !AtLargestKey(); ++i) {
+      if (auto s = Step(Successor(at_)); !s) return std::unexpected(s.error());
+    }
+    if (!Knows(want)) {
+      if (auto s = Seek(want); !s) return std::unexpected(s.error());
+    }
+    const int value = two_columns_ ? 2 : 1;
+    if (state_ == kAt && at_ == want && !st_.IsNull(value)) {
+      return std::optional<std::string_view>(st_.TextView(value));
+    }
+    return std::optional<std::string_view>();
+  }
+
+ private:
+  struct Key {
+    int64_t a = 0;
+    int64_t b = 0;
+    friend bool operator<(const Key& x, const Key& y) {
+      return x.a < y.a || (x.a == y.a && x.b < y.b);
+    }
+    friend bool operator==(const Key& x, const Key& y) { return x.a == y.a && x.b == y.b; }
+  };
+  // More rows to step over than this: seek instead.
+  static constexpr int kMaxSteps = 4;
+  enum State { kNone, kAt, kEnd };
+
+  // The current row has the largest key there can be (a forged row): then
+  // there is no successor to step from; Find seeks.
+  bool AtLargestKey() const {
+    return (two_columns_ ? at_.b : at_.a) == std::numeric_limits<int64_t>::max();
+  }
+  // The smallest key after k (keys are integers; not at the largest one).
+  Key Successor(const Key& k) const { return two_columns_ ? Key{k.a, k.b + 1} : Key{k.a + 1, 0}; }
+  // Whether the position answers for `want` without a seek: no row has a
+  // key in [lo_, at_) (kAt) or at or after lo_ (kEnd).
+  bool Knows(const Key& want) const {
+    if (state_ == kNone || want < lo_) return false;
+    return state_ == kEnd || !(at_ < want);
+  }
+  Status Seek(const Key& k) {
+    st_.Reset();
+    st_.Bind(1, k.a);
+    if (two_columns_) st_.Bind(2, k.b);
+    return Step(k);
+  }
+  // Steps to the next row; `lo` is the least key it can have.
+  Status Step(const Key& lo) {
+    auto row = st_.Step();
+    if (!row) return std::unexpected(row.error());
+    lo_ = lo;
+    if (!*row) {
+      state_ = kEnd;
+      return Ok();
+    }
+    at_ = Key{st_.Int(0), two_columns_ ? st_.Int(1) : 0};
+    state_ = kAt;
+    return Ok();
+  }
+
+  sqlite::Statement& st_;
+  const bool two_columns_;
+  State state_ = kNone;
+  Key lo_;  // no row has a key in [lo_, at_) (kAt), or >= lo_ (kEnd)
+  Key at_;  // kAt: the current row's key
+};
+
 // The committed perfect Merkle nodes at levels >= min_level, in memory.
 // Nodes never change once written, and upper levels are few (n / 2^level),
 // so a proof reads most of its ~2 log2(n) nodes here and only the lowest
@@ -446,11 +534,26 @@ Status ConfigureConnection(Db& db, const SqliteOptions& opt, bool reader) {
   return Ok();
 }
 
-// An operation for the writer thread.
+// An operation for the writer thread. Answered exactly once, by Finish:
+// through `done` (Submit, whose caller waits on it), or, for an op queued by
+// SubmitAsync, through `on_done`, after which the op deletes itself.
 struct WriteOp {
   bool bulk = false;
   std::function<Status()> apply;  // runs inside the batch transaction
   std::promise<Status> done;
+  // Set: the op was allocated with new and is owned by the queue and the
+  // writer until Finish. Runs on the writer thread: it must only hand off.
+  std::function<void(Status)> on_done;
+
+  void Finish(Status s) {
+    if (!on_done) {
+      done.set_value(std::move(s));
+      return;
+    }
+    auto callback = std::move(on_done);
+    delete this;
+    callback(std::move(s));
+  }
 };
 
 // The prepared parts of an append: the canonical bytes of each event and
@@ -644,6 +747,25 @@ struct SqliteStore::Impl {
     return f.get();
   }
 
+  // Queues `op` (allocated with new, with on_done set) and returns at once;
+  // the writer calls op->Finish after its batch committed or failed. A
+  // closing store answers it at once, on the calling thread.
+  void SubmitAsync(WriteOp* op) {
+    {
+      std::lock_guard lock(q_mu);
+      if (!stopping) {
+        queue.push_back(op);
+        op = nullptr;
+      }
+    }
+    if (op == nullptr) {
+      q_cv.notify_one();
+      return;
+    }
+    op->Finish(Unavailable("store_closed", "the SQLite store at " + opt.path +
+                                               " is shutting down; nothing was written"));
+  }
+
   void WriterLoop() {
     std::vector<WriteOp*> batch;
     for (;;) {
@@ -697,7 +819,7 @@ struct SqliteStore::Impl {
       ++stats.failed_batches;
       stats.failed_requests += static_cast<int64_t>(batch.size());
     }
-    for (WriteOp* op : batch) op->done.set_value(std::unexpected(why));
+    for (WriteOp* op : batch) op->Finish(std::unexpected(why));
   }
 
   // Abandons the open transaction of a failed batch.
@@ -828,7 +950,7 @@ struct SqliteStore::Impl {
       ++stats.histogram[bucket];
     }
     for (size_t i = 0; i < batch.size(); ++i)
-      batch[i]->done.set_value(std::move(results[i]));
+      batch[i]->Finish(std::move(results[i]));
   }
 
   void RunBulk(WriteOp& op) {
@@ -852,7 +974,7 @@ struct SqliteStore::Impl {
       (void)ReloadWriterState();
     }
     (void)writer_db->Exec("PRAGMA synchronous = FULL", "bulk load");
-    op.done.set_value(std::move(s));
+    op.Finish(std::move(s));
   }
 
   // Adds one leaf to audit_log and its completed nodes to merkle_nodes.
@@ -1265,6 +1387,35 @@ Result<AppendResult> SqliteStore::Append(AppendRequest req) {
   return out;
 }
 
+void SqliteStore::AppendAsync(AppendRequest req, AppendDone done) {
+  if (auto s = store_internal::ValidateAppend(req); !s) return done(std::unexpected(s.error()));
+  // What Append keeps on its stack lives here until the op is answered.
+  struct Pending {
+    PreparedAppend p;
+    AppendResult out;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->p.req = std::move(req);
+  pending->p.new_instance = pending->p.req.instance.value == 0;
+  if (!pending->p.new_instance) {
+    store_internal::StampInstance(pending->p.req, pending->p.req.instance);
+    pending->p.Compute();
+  }
+  auto* op = new WriteOp;
+  Impl* impl = impl_.get();
+  op->apply = [impl, pending]() -> Status {
+    auto r = impl->WriteAppend(pending->p);
+    if (!r) return std::unexpected(r.error());
+    pending->out = *r;
+    return Ok();
+  };
+  op->on_done = [pending, done = std::move(done)](Status s) {
+    if (!s) return done(std::unexpected(s.error()));
+    done(pending->out);
+  };
+  impl_->SubmitAsync(op);
+}
+
 Result<std::vector<AppendResult>> SqliteStore::BulkAppendForTesting(
     std::vector<AppendRequest> reqs) {
   std::vector<PreparedAppend> prepared;
@@ -1543,16 +1694,35 @@ Status SqliteStore::ScanAuditLeaves(int64_t from, bool with_events,
   // handed to `fn` straight from SQLite's buffers: no copies, and no
   // snapshot held across chunks (a long verification does not keep the
   // daemon's WAL from restarting).
+  //
+  // With events, an event leaf's stored event and its instance's definition
+  // hash are looked up by key on two more statements of the same connection
+  // (one read transaction while the leaf statement is active), which step
+  // forward instead of seeking again when the next key is the next row, as
+  // it is for an instance's events logged one after another (OrderedLookup).
   constexpr int64_t kChunk = 1 << 16;
   int64_t next = std::max<int64_t>(from, 0);
-  const char* sql = with_events ? kScanLeavesWithEvents : kScanLeaves;
   AuditLeafView v;
   for (;;) {
     int64_t n = 0;
     auto lease = impl_->AcquireReader();
-    auto st = lease->db().Prepare(sql);
+    auto st = lease->db().Prepare(kScanLeaves);
     if (!st) return std::unexpected(st.error());
     (*st)->Bind(1, next).Bind(2, kChunk);
+    std::optional<sqlite::Stmt> events_st;
+    std::optional<sqlite::Stmt> instances_st;
+    std::optional<OrderedLookup> events;
+    std::optional<OrderedLookup> instances;
+    if (with_events) {
+      auto e = lease->db().Prepare(kEventsFrom);
+      if (!e) return std::unexpected(e.error());
+      auto i = lease->db().Prepare(kInstancesFrom);
+      if (!i) return std::unexpected(i.error());
+      events_st.emplace(std::move(*e));
+      instances_st.emplace(std::move(*i));
+      events.emplace(**events_st, 2);
+      instances.emplace(**instances_st, 1);
+    }
     for (;;) {
       auto row = (*st)->Step();
       if (!row) return std::unexpected(row.error());
@@ -1574,8 +1744,12 @@ Status SqliteStore::ScanAuditLeaves(int64_t from, bool with_events,
       v.event_body.reset();
       v.instance_def_hash.reset();
       if (with_events && v.kind == "event") {
-        if (!r.IsNull(9)) v.event_body = r.TextView(9);
-        if (!r.IsNull(10)) v.instance_def_hash = r.TextView(10);
+        auto body = events->Find(v.instance.value, v.version);
+        if (!body) return std::unexpected(body.error());
+        v.event_body = *body;
+        auto def_hash = instances->Find(v.instance.value, 0);
+        if (!def_hash) return std::unexpected(def_hash.error());
+        v.instance_def_hash = *def_hash;
       }
       next = v.index + 1;
       if (!fn(v)) return Ok();

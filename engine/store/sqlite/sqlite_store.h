@@ -104,6 +104,10 @@ class SqliteStore final : public Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   Result<AppendResult> Append(AppendRequest req) override;
+  // Queues the append for the writer and returns; `done` runs on the writer
+  // thread once the batch holding it committed (or failed), or at once on
+  // the calling thread for a malformed request or a closing store.
+  void AppendAsync(AppendRequest req, AppendDone done) override;
   Result<int64_t> AppendAudit(const AuditRecord& rec) override;
   Result<std::vector<Event>> LoadEvents(InstanceId id) override;
   Result<InstanceRow> GetInstance(InstanceId id) override;

@@ -1,2 +1,3 @@
 approval_core_test(approval_decide_tests decide_test.cc)
 approval_core_test(approval_decide_property_tests decide_property_test.cc)
+approval_core_test(approval_available_actions_tests available_actions_test.cc)

@@ -1,0 +1,295 @@
+// AvailableActions answers exactly as AvailableActionsReference (every trial
+// decided on its own copy of the state): on every shipped workflow, along
+// random action sequences, at every step, for the people the instance waits
+// for, its submitter and random others. AvailableActions reuses one scratch
+// state across trials and runs them in another order; this is the proof that
+// no trial sees what an earlier one did.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "core/decide.h"
+#include "core/org_loader.h"
+#include "core/unit_config.h"
+#include "core/workflow_loader.h"
+
+namespace approvald {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Random forms and values (as in decide_property_test.cc).
+class Gen {
+ public:
+  explicit Gen(uint64_t seed) : rng_(seed) {}
+  int64_t Int(int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);
+  }
+  bool Chance(double p) { return std::bernoulli_distribution(p)(rng_); }
+  template <class T>
+  const T& Pick(const std::vector<T>& v) {
+    return v[static_cast<size_t>(Int(0, static_cast<int64_t>(v.size()) - 1))];
+  }
+
+  Value ValueOf(const FieldDef& f, const Type& t, const Org& org) {
+    switch (t.kind) {
+      case TypeKind::kNull: return Value();
+      case TypeKind::kBool: return Value::Bool(Chance(0.5));
+      case TypeKind::kInt:
+        return Value::Int(Int(f.min.value_or(0), f.max.value_or(f.min.value_or(0) + 100)));
+      case TypeKind::kMoney: {
+        int64_t lo = f.min.value_or(1);
+        int64_t hi = f.max.value_or(lo + 20000000);
+        // Favour amounts around common thresholds as well as small ones.
+        int64_t v = Chance(0.3) ? Int(lo, std::min(hi, lo + 10000000)) : Int(lo, std::min(hi, lo + 500000));
+        return Value::Of(Money{v});
+      }
+      case TypeKind::kDate: return Value::Of(Date{static_cast<int32_t>(19723 + Int(0, 365))});
+      case TypeKind::kDateTime: return Value::Of(Timestamp{1704067200000 + Int(0, 1000) * kMsPerHour});
+      case TypeKind::kText: {
+        int n = t.max_length > 0 ? static_cast<int>(std::min<int64_t>(t.max_length, 8)) : 8;
+        return Value::Str(std::string(static_cast<size_t>(Int(1, n)), 'a'));
+      }
+      case TypeKind::kEnum: return Value::Str(Pick(t.options));
+      case TypeKind::kPerson: return Value::Str(Pick(org.people).id.value);
+      case TypeKind::kDept: return Value::Str(Pick(org.departments).id.value);
+      case TypeKind::kAttachment: return Value::Str("sha256:" + std::string(64, 'a'));
+      case TypeKind::kList: {
+        Value::List l;
+        int n = static_cast<int>(Int(std::max(1, f.min_items), f.max_items > 0 ? f.max_items : 3));
+        FieldDef ef;
+        for (int i = 0; i < n && t.element; ++i) l.push_back(ValueOf(ef, *t.element, org));
+        return Value::Of(std::move(l));
+      }
+      case TypeKind::kRecord: {
+        Value::Record r;
+        if (t.fields)
+          for (const auto& sf : *t.fields) r[sf.name] = ValueOf(sf, sf.type, org);
+        // Unique-ish invoice numbers so duplicate checks pass most of the time.
+        if (r.count("number") && r["number"].is_string())
+          r["number"] = Value::Str("N" + std::to_string(Int(0, 1000000)));
+        return Value::Of(std::move(r));
+      }
+    }
+    return Value();
+  }
+
+  FormData Form(const std::vector<FieldDef>& fields, const Org& org, bool all) {
+    FormData f;
+    for (const auto& fd : fields)
+      if (fd.required || all || Chance(0.7)) f[fd.name] = ValueOf(fd, fd.type, org);
+    return f;
+  }
+
+ private:
+  std::mt19937_64 rng_;
+};
+
+const char* kAllActions[] = {
+    action::kApprove, action::kReject, action::kComplete, action::kReturn,
+    action::kWithdraw, action::kResubmit, action::kCancel, action::kTakeBack,
+    action::kTransfer, action::kDelegate, action::kResolve, action::kAddSigner,
+    action::kRemoveSigner, action::kCc, action::kUrge, action::kComment,
+    action::kDistribute, action::kAcknowledge, action::kAttend, action::kOpen,
+    action::kRecuse, action::kOpinion, action::kVote, action::kClose};
+
+std::string Describe(const std::vector<AvailableAction>& actions) {
+  std::string s;
+  for (const auto& a : actions) s += a.action + "@" + a.node + " ";
+  return s;
+}
+
+struct Counts {
+  int64_t compared = 0;     // (state, person) pairs
+  int64_t offered = 0;      // actions offered over all of them
+  int64_t steps = 0;        // accepted commands
+};
+
+void Walk(const WorkflowDef& def, const Org& org, const Value::Record& unit_config,
+          int sequences, int steps, uint64_t base_seed, Counts& counts) {
+  std::vector<PersonId> people;
+  for (const auto& p : org.people) people.push_back(p.id);
+  Calendar calendar;
+  for (int s = 0; s < sequences; ++s) {
+    uint64_t seed = base_seed + static_cast<uint64_t>(s);
+    Gen g(seed);
+    Timestamp now = *ParseTimestamp("2024-03-04T09:00:00+08:00");
+    InstanceState st;
+    auto ctx_at = [&](Timestamp t) {
+      DecideContext ctx;
+      ctx.def = &def;
+      ctx.org = &org;
+      ctx.now = t;
+      ctx.calendar = &calendar;
+      ctx.unit_config = &unit_config;
+      return ctx;
+    };
+    auto apply = [&](const Command& c) {
+      auto r = Decide(ctx_at(now), st, c);
+      if (!r) return;
+      st = std::move(r->state);
+      ++counts.steps;
+    };
+    auto compare = [&](const PersonId& p, const std::string& where) {
+      auto fast = AvailableActions(ctx_at(now), st, p);
+      auto plain = AvailableActionsReference(ctx_at(now), st, p);
+      ++counts.compared;
+      counts.offered += static_cast<int64_t>(fast.size());
+      EXPECT_EQ(Describe(fast), Describe(plain))
+          << def.id << " seed " << seed << " " << where << " for " << p.value;
+    };
+    for (int tries = 0; tries < 20 && st.status == InstanceStatus::kDraft; ++tries) {
+      Command c;
+      c.action = action::kSubmit;
+      c.actor = g.Pick(people);
+      c.data = g.Form(def.form, org, g.Chance(0.5));
+      apply(c);
+    }
+    if (st.status == InstanceStatus::kDraft) continue;
+    for (int i = 0; i <= steps; ++i) {
+      std::string where = "step " + std::to_string(i);
+      // Everyone the instance waits for, its submitter and two others.
+      std::vector<PersonId> who;
+      for (const auto& [node, p] : PendingPeople(def, st)) who.push_back(p);
+      who.push_back(st.submitter);
+      who.push_back(g.Pick(people));
+      who.push_back(g.Pick(people));
+      std::sort(who.begin(), who.end(), [](const PersonId& a, const PersonId& b) {
+        return a.value < b.value;
+      });
+      who.erase(std::unique(who.begin(), who.end()), who.end());
+      for (const auto& p : who) compare(p, where);
+      if (::testing::Test::HasFailure() || st.terminal() || i == steps) break;
+      now.ms += g.Int(0, 2) * kMsPerDay + g.Int(0, 8) * kMsPerHour;
+      if (g.Chance(0.05)) {
+        Command tick;
+        tick.action = action::kTick;
+        tick.actor = SystemActor();
+        apply(tick);
+        continue;
+      }
+      Command c;
+      auto pending = PendingPeople(def, st);
+      c.actor = !pending.empty() && g.Chance(0.8) ? g.Pick(pending).second : g.Pick(people);
+      c.comment = g.Chance(0.8) ? "意见" : "";
+      auto available = AvailableActions(ctx_at(now), st, c.actor);
+      if (!available.empty() && g.Chance(0.9)) {
+        const auto& a = g.Pick(available);
+        c.action = a.action;
+        c.node = a.node;
+      } else {
+        c.action = g.Pick(std::vector<const char*>(std::begin(kAllActions), std::end(kAllActions)));
+      }
+      c.args["to"] = Value::Str(g.Chance(0.5) && !st.completed.empty() ? g.Pick(st.completed)
+                                                                       : g.Pick(people).value);
+      c.args["person"] = Value::Str(g.Pick(people).value);
+      c.args["how"] = Value::Str(g.Pick(std::vector<std::string>{"before", "after", "parallel"}));
+      c.args["people"] = Value::Of(Value::List{Value::Str(g.Pick(people).value)});
+      c.args["reason"] = Value::Str("利害关系");
+      const NodeDef* n = c.node.empty() ? nullptr : def.FindNode(c.node);
+      if (c.action == action::kVote && n && !n->meeting.vote_options.empty())
+        c.args["option"] = Value::Str(g.Pick(n->meeting.vote_options));
+      if (c.action == action::kComplete && n) {
+        std::vector<FieldDef> fields;
+        for (const auto& name : n->task_fields)
+          if (const FieldDef* f = def.FindField(name)) fields.push_back(*f);
+        c.data = g.Form(fields, org, true);
+      }
+      if (c.action == action::kResubmit) c.data = g.Form(def.form, org, true);
+      apply(c);
+    }
+    if (::testing::Test::HasFailure()) return;  // keep the first failing seed readable
+  }
+}
+
+TEST(AvailableActionsTest, SameAnswerAsTheReferenceOnEveryShippedWorkflowAtEveryStep) {
+  fs::path root(APPROVAL_SOURCE_DIR);
+  OrgLoad org = LoadOrg(ReadFile(root / "config/org.yaml"), "config/org.yaml");
+  ASSERT_TRUE(org.org) << (org.errors.empty() ? "" : org.errors[0].ToString());
+  UnitConfigLoad unit = LoadUnitConfig(
+      ReadFile(root / "config/unit.yaml"), "config/unit.yaml",
+      ReadFile(root / "config/procurement-catalogue.yaml"),
+      "config/procurement-catalogue.yaml", &*org.org);
+  ASSERT_TRUE(unit.config) << (unit.errors.empty() ? "" : unit.errors[0].ToString());
+  int files = 0;
+  std::set<std::string> offered_kinds;
+  for (const auto& entry : fs::directory_iterator(root / "workflows")) {
+    if (entry.path().extension() != ".yaml") continue;
+    WorkflowLoad w = LoadWorkflow(ReadFile(entry.path()), entry.path().filename().string(),
+                                  *org.org, CheckRegistry::Builtin());
+    ASSERT_TRUE(w.def) << entry.path() << ": "
+                       << (w.errors.empty() ? "" : w.errors[0].ToString());
+    w.def->version = 1;
+    w.def->hash = "sha256:available";
+    Counts counts;
+    Walk(*w.def, *org.org, *unit.config, 60, 60, 7000, counts);
+    ++files;
+    // The walk must reach many states and offer many actions, or it proves nothing.
+    EXPECT_GT(counts.steps, 200) << w.def->id;
+    EXPECT_GT(counts.compared, 500) << w.def->id;
+    EXPECT_GT(counts.offered, 500) << w.def->id;
+  }
+  EXPECT_GE(files, 2);
+}
+
+TEST(AvailableActionsTest, SubmitterAndApproverOfAFreshRequestGetTheirButtons) {
+  fs::path root(APPROVAL_SOURCE_DIR);
+  OrgLoad org = LoadOrg(ReadFile(root / "config/org.yaml"), "config/org.yaml");
+  ASSERT_TRUE(org.org);
+  UnitConfigLoad unit = LoadUnitConfig(
+      ReadFile(root / "config/unit.yaml"), "config/unit.yaml",
+      ReadFile(root / "config/procurement-catalogue.yaml"),
+      "config/procurement-catalogue.yaml", &*org.org);
+  ASSERT_TRUE(unit.config);
+  // On every workflow some first state offers its submitter and the people it
+  // waits for the same buttons both ways, and at least one of them some.
+  for (const auto& entry : fs::directory_iterator(root / "workflows")) {
+    if (entry.path().extension() != ".yaml") continue;
+    WorkflowLoad w = LoadWorkflow(ReadFile(entry.path()), entry.path().filename().string(),
+                                  *org.org, CheckRegistry::Builtin());
+    ASSERT_TRUE(w.def);
+    w.def->version = 1;
+    w.def->hash = "sha256:available";
+    Calendar calendar;
+    DecideContext ctx;
+    ctx.def = &*w.def;
+    ctx.org = &*org.org;
+    ctx.now = *ParseTimestamp("2024-03-04T09:00:00+08:00");
+    ctx.calendar = &calendar;
+    ctx.unit_config = &*unit.config;
+    bool found = false;
+    for (uint64_t seed = 1; seed < 200 && !found; ++seed) {
+      Gen g(seed);
+      Command c;
+      c.action = action::kSubmit;
+      c.actor = g.Pick(org.org->people).id;
+      c.data = g.Form(w.def->form, *org.org, true);
+      auto r = Decide(ctx, InstanceState(), c);
+      if (!r || r->state.terminal()) continue;
+      found = true;
+      auto mine = AvailableActions(ctx, r->state, c.actor);
+      EXPECT_EQ(Describe(mine), Describe(AvailableActionsReference(ctx, r->state, c.actor)));
+      EXPECT_FALSE(mine.empty()) << w.def->id << ": the submitter may at least comment";
+      for (const auto& [node, p] : PendingPeople(*w.def, r->state)) {
+        EXPECT_EQ(Describe(AvailableActions(ctx, r->state, p)),
+                  Describe(AvailableActionsReference(ctx, r->state, p)))
+            << w.def->id << " " << p.value;
+      }
+    }
+    EXPECT_TRUE(found) << w.def->id;
+  }
+}
+
+}  // namespace
+}  // namespace approvald

@@ -1,0 +1,378 @@
+// Engine::ActAsync and SubmitAsync: the answers, side effects and refusal
+// audit of Act and Submit, with the continuation after the durable append on
+// the executor the engine was given (never on the store's writer thread),
+// over SqliteStore (appends answered by its writer) and MemoryStore.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "core/registry.h"
+#include "decide_test_util.h"
+#include "failing/failing_store.h"
+#include "memory/memory_store.h"
+#include "service/engine.h"
+#include "sqlite/sqlite_store.h"
+
+namespace approvald {
+namespace {
+
+using testing::LoadDef;
+using testing::LoadTestOrg;
+
+const char* kFlow = R"Y(
+id: claim
+title: 报销
+title_en: Claim
+form:
+  - { name: purpose, type: text, max_length: 50, required: true, label: 事由, label_en: Purpose }
+  - { name: amount, type: money, required: true, label: 金额, label_en: Amount }
+start: review
+nodes:
+  - { id: review, title: 股室审核, kind: approval, assignees: "head_of(submitter.dept)", next: deputy }
+  - { id: deputy, title: 分管审核, kind: approval, assignees: "person('d2')", next: approved }
+  - { id: approved, title: 通过, kind: end, outcome: approved }
+)Y";
+
+FormData Claim(int64_t fen) {
+  FormData f;
+  f["purpose"] = Value::Str("出差");
+  f["amount"] = Value::Of(Money{fen});
+  return f;
+}
+
+// One thread that runs what is posted to it, in order.
+class TestExecutor {
+ public:
+  TestExecutor() : thread_([this] { Loop(); }) {}
+  ~TestExecutor() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void Post(std::function<void()> fn) {
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back(std::move(fn));
+      ++posted_;
+    }
+    cv_.notify_all();
+  }
+  Engine::Executor AsExecutor() {
+    return [this](std::function<void()> fn) { Post(std::move(fn)); };
+  }
+  std::thread::id id() const { return thread_.get_id(); }
+  int posted() {
+    std::lock_guard lock(mu_);
+    return posted_;
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      auto fn = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      fn();
+      lock.lock();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  int posted_ = 0;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+class RecordingNotifier : public Notifier {
+ public:
+  void OnChange(const Change& c) override {
+    std::lock_guard lock(mu);
+    changes.push_back(c);
+  }
+  size_t count() {
+    std::lock_guard lock(mu);
+    return changes.size();
+  }
+  std::mutex mu;
+  std::vector<Change> changes;
+};
+
+// The answer of an asynchronous call and the thread that delivered it.
+struct Answer {
+  Result<InstanceView> view = MakeError(ErrorCode::kInternal, "unanswered", "");
+  std::thread::id thread;
+};
+
+class EngineAsyncTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    org_ = std::make_shared<Org>(LoadTestOrg());
+    WorkflowDef def = LoadDef(kFlow, *org_);
+    def.hash = "sha256:v1";
+    ASSERT_TRUE(registry_.Register(def));
+    if (GetParam()) {
+      const char* base = std::getenv("TMPDIR");
+      std::string pattern =
+          std::string(base && *base ? base : "/tmp") + "/approvald-engine-async-XXXXXX";
+      ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+      dir_ = pattern;
+      SqliteOptions opt;
+      opt.path = dir_ + "/a.db";
+      auto s = SqliteStore::Open(opt);
+      ASSERT_TRUE(s.has_value()) << s.error().ToString();
+      sqlite_ = std::move(*s);
+      store_ = sqlite_.get();
+    } else {
+      store_ = &memory_;
+    }
+    failing_ = std::make_unique<FailingStore>(*store_);
+    engine_ = std::make_unique<Engine>(EngineOptions{}, *failing_, clock_, org_, registry_,
+                                       &notifier_);
+    engine_->SetExecutor(executor_.AsExecutor());
+  }
+  void TearDown() override {
+    engine_.reset();
+    sqlite_.reset();
+    if (!dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
+  }
+
+  SubmitRequest SubmitReq(const char* who, FormData data, std::string key = "") {
+    SubmitRequest r;
+    r.workflow = "claim";
+    r.actor = PersonId(who);
+    r.data = std::move(data);
+    r.idempotency_key = std::move(key);
+    return r;
+  }
+  ActRequest ActReq(InstanceId id, const char* action, const char* who,
+                    std::optional<int64_t> expected = std::nullopt, std::string key = "") {
+    ActRequest r;
+    r.instance = id;
+    r.command.action = action;
+    r.command.actor = PersonId(who);
+    r.expected_version = expected;
+    r.idempotency_key = std::move(key);
+    return r;
+  }
+  // Runs an asynchronous call and waits for its one answer.
+  template <class Start>
+  Answer Await(Start start) {
+    auto p = std::make_shared<std::promise<Answer>>();
+    auto calls = std::make_shared<std::atomic<int>>(0);
+    start([p, calls](Result<InstanceView> v) {
+      if (calls->fetch_add(1) == 0) p->set_value(Answer{std::move(v), std::this_thread::get_id()});
+    });
+    auto f = p->get_future();
+    EXPECT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    Answer a = f.get();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_EQ(calls->load(), 1) << "done must run exactly once";
+    return a;
+  }
+  Answer SubmitAsync(const SubmitRequest& r) {
+    return Await([&](Engine::ViewDone done) { engine_->SubmitAsync(r, std::move(done)); });
+  }
+  Answer ActAsync(const ActRequest& r) {
+    return Await([&](Engine::ViewDone done) { engine_->ActAsync(r, std::move(done)); });
+  }
+  int64_t Refusals() {
+    AuditQuery q;
+    q.type = "action_refused";
+    auto entries = store_->QueryAudit(q);
+    EXPECT_TRUE(entries);
+    return entries ? static_cast<int64_t>(entries->size()) : -1;
+  }
+
+  MemoryStore memory_;
+  std::unique_ptr<SqliteStore> sqlite_;
+  Store* store_ = nullptr;
+  std::unique_ptr<FailingStore> failing_;
+  std::string dir_;
+  FakeClock clock_{testing::T0()};
+  std::shared_ptr<Org> org_;
+  WorkflowRegistry registry_;
+  RecordingNotifier notifier_;
+  TestExecutor executor_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_P(EngineAsyncTest, ApprovalsAnswerAsActWouldOnTheExecutorAfterTheyAreDurable) {
+  Answer submitted = SubmitAsync(SubmitReq("c1", Claim(100)));
+  ASSERT_TRUE(submitted.view) << submitted.view.error().ToString();
+  EXPECT_EQ(submitted.thread, executor_.id());
+  InstanceId id = submitted.view->row.id;
+  EXPECT_EQ(store_->GetInstance(id)->status, "running");
+
+  Answer approved = ActAsync(ActReq(id, "approve", "bh", submitted.view->state.version));
+  ASSERT_TRUE(approved.view) << approved.view.error().ToString();
+  EXPECT_EQ(approved.thread, executor_.id());
+  EXPECT_EQ(approved.view->row.current_nodes, "deputy");
+  int64_t v2 = approved.view->state.version;
+  EXPECT_GT(v2, submitted.view->state.version);
+  EXPECT_EQ(store_->GetInstance(id)->version, v2);  // stored before the answer
+  EXPECT_EQ(notifier_.count(), 2u);                // after the durable append
+  ASSERT_EQ(notifier_.changes[1].newly_pending.size(), 1u);
+  EXPECT_EQ(notifier_.changes[1].newly_pending[0].value, "d2");
+  // The cache holds the new state: a cached read sees version 2.
+  auto cached = engine_->GetCached(id, PersonId("d2"));
+  ASSERT_TRUE(cached.has_value());
+  EXPECT_EQ(cached->state.version, v2);
+  ASSERT_FALSE(cached->actions.empty());  // the viewer's available actions
+  // The synchronous call answers the same way on the same engine.
+  auto done = engine_->Act(ActReq(id, "approve", "d2", v2));
+  ASSERT_TRUE(done) << done.error().ToString();
+  EXPECT_EQ(done->row.status, "approved");
+}
+
+TEST_P(EngineAsyncTest, StaleVersionIsAConflictAsActSays) {
+  auto v = engine_->Submit(SubmitReq("c1", Claim(100)));
+  ASSERT_TRUE(v);
+  Answer stale = ActAsync(ActReq(v->row.id, "approve", "bh", v->state.version - 1));
+  auto sync = engine_->Act(ActReq(v->row.id, "approve", "bh", v->state.version - 1));
+  ASSERT_FALSE(stale.view);
+  ASSERT_FALSE(sync);
+  EXPECT_EQ(stale.view.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(stale.view.error().reason, "stale_version");
+  EXPECT_EQ(stale.view.error().message, sync.error().message);
+  EXPECT_EQ(store_->GetInstance(v->row.id)->version, v->state.version);
+}
+
+TEST_P(EngineAsyncTest, RefusalsAreAuditedAsActDoes) {
+  auto v = engine_->Submit(SubmitReq("c1", Claim(100)));
+  ASSERT_TRUE(v);
+  Answer refused = ActAsync(ActReq(v->row.id, "approve", "d2"));  // not d2's turn
+  ASSERT_FALSE(refused.view);
+  EXPECT_EQ(refused.view.error().code, ErrorCode::kPermissionDenied)
+      << refused.view.error().ToString();
+  EXPECT_EQ(Refusals(), 1);
+  auto sync = engine_->Act(ActReq(v->row.id, "approve", "d2"));
+  ASSERT_FALSE(sync);
+  EXPECT_EQ(sync.error().code, refused.view.error().code);
+  EXPECT_EQ(sync.error().reason, refused.view.error().reason);
+  EXPECT_EQ(Refusals(), 2);
+}
+
+TEST_P(EngineAsyncTest, IdempotentRepeatsReplayTheFirstAnswer) {
+  Answer first = SubmitAsync(SubmitReq("c1", Claim(500), "key-1"));
+  Answer again = SubmitAsync(SubmitReq("c1", Claim(500), "key-1"));
+  ASSERT_TRUE(first.view && again.view);
+  EXPECT_EQ(first.view->row.id, again.view->row.id);
+  EXPECT_FALSE(first.view->replayed);
+  EXPECT_TRUE(again.view->replayed);
+  EXPECT_EQ(store_->ListInstances(InstanceQuery{})->size(), 1u);
+  Answer mismatch = SubmitAsync(SubmitReq("c1", Claim(999), "key-1"));
+  ASSERT_FALSE(mismatch.view);
+  EXPECT_EQ(mismatch.view.error().code, ErrorCode::kConflict);
+
+  InstanceId id = first.view->row.id;
+  Answer act = ActAsync(ActReq(id, "approve", "bh", std::nullopt, "act-1"));
+  Answer act_again = ActAsync(ActReq(id, "approve", "bh", std::nullopt, "act-1"));
+  ASSERT_TRUE(act.view) << act.view.error().ToString();
+  EXPECT_FALSE(act.view->replayed);
+  // A repeat after the instance moved on is decided first, as Act does.
+  auto sync_again = engine_->Act(ActReq(id, "approve", "bh", std::nullopt, "act-1"));
+  ASSERT_EQ(act_again.view.has_value(), sync_again.has_value());
+  if (!sync_again) {
+    EXPECT_EQ(act_again.view.error().reason, sync_again.error().reason);
+  }
+  EXPECT_EQ(store_->GetInstance(id)->version, act.view->state.version);
+}
+
+TEST_P(EngineAsyncTest, AStaleCachedStateIsDecidedAgainOnTheStoresState) {
+  Engine other(EngineOptions{}, *store_, clock_, org_, registry_, nullptr);
+  auto a = engine_->Submit(SubmitReq("c1", Claim(100)));
+  ASSERT_TRUE(a && engine_->Get(a->row.id, PersonId("c1")));  // cached at v1
+  ASSERT_TRUE(other.Act(ActReq(a->row.id, "approve", "bh")));
+  // On the cached state d2 is not an approver yet: the refusal must not stand.
+  Answer second = ActAsync(ActReq(a->row.id, "approve", "d2"));
+  ASSERT_TRUE(second.view) << second.view.error().ToString();
+  EXPECT_EQ(second.view->row.status, "approved");
+  EXPECT_EQ(Refusals(), 0);
+}
+
+TEST_P(EngineAsyncTest, StorageFailureIsAnsweredAndNothingIsAnnounced) {
+  auto v = engine_->Submit(SubmitReq("c1", Claim(100)));
+  ASSERT_TRUE(v);
+  size_t announced = notifier_.count();
+  failing_->FailCallsMatching([](std::string_view m, int64_t) { return m == "Append"; });
+  Answer failed = ActAsync(ActReq(v->row.id, "approve", "bh", v->state.version));
+  ASSERT_FALSE(failed.view);
+  EXPECT_EQ(failed.view.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(notifier_.count(), announced);
+  failing_->Reset();
+  Answer ok = ActAsync(ActReq(v->row.id, "approve", "bh", v->state.version));
+  ASSERT_TRUE(ok.view) << ok.view.error().ToString();
+}
+
+TEST_P(EngineAsyncTest, ManyConcurrentActionsFromOneThreadAllComplete) {
+  // One caller thread starts every action without waiting for any: each
+  // continues on the executor once durable (over SQLite: in shared batches).
+  std::vector<InstanceId> ids;
+  int64_t submitted_version = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto v = engine_->Submit(SubmitReq("c1", Claim(100 + i)));
+    ASSERT_TRUE(v);
+    ids.push_back(v->row.id);
+    submitted_version = v->state.version;
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  int answered = 0, ok = 0;
+  for (InstanceId id : ids) {
+    engine_->ActAsync(ActReq(id, "approve", "bh", submitted_version), [&](Result<InstanceView> v) {
+      std::lock_guard lock(mu);
+      ++answered;
+      ok += v.has_value() ? 1 : 0;
+      cv.notify_all();
+    });
+  }
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return answered == 40; }));
+  EXPECT_EQ(ok, 40);
+  for (InstanceId id : ids) EXPECT_GT(store_->GetInstance(id)->version, submitted_version);
+}
+
+TEST(EngineAsyncNoExecutorTest, WithoutAnExecutorItIsActOnTheCallingThread) {
+  auto org = std::make_shared<Org>(LoadTestOrg());
+  WorkflowRegistry registry;
+  WorkflowDef def = LoadDef(kFlow, *org);
+  def.hash = "sha256:v1";
+  ASSERT_TRUE(registry.Register(def));
+  MemoryStore store;
+  FakeClock clock{testing::T0()};
+  Engine engine(EngineOptions{}, store, clock, org, registry, nullptr);
+  std::optional<Result<InstanceView>> got;
+  SubmitRequest r;
+  r.workflow = "claim";
+  r.actor = PersonId("c1");
+  r.data = Claim(100);
+  engine.SubmitAsync(r, [&](Result<InstanceView> v) { got.emplace(std::move(v)); });
+  ASSERT_TRUE(got.has_value());  // answered before SubmitAsync returned
+  ASSERT_TRUE(*got);
+  EXPECT_EQ(store.GetInstance((*got)->row.id)->status, "running");
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, EngineAsyncTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? std::string("Sqlite") : std::string("Memory");
+                         });
+
+}  // namespace
+}  // namespace approvald
