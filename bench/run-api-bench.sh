@@ -13,7 +13,8 @@
 #   bench/run-api-bench.sh [BUILD_DIR]      (default: build-bench)
 # Environment: SECONDS_PER_RUN (10), INSTANCES (25000), WS_COUNT (10000),
 # REPS (3): rounds of baseline and GET, alternating which goes first, and
-# chunks the approvals are split into; the summary gives the medians.
+# chunks the approvals are split into; the summary gives the medians;
+# WORKERS (4): the daemon's worker_threads.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +27,7 @@ SECS="${SECONDS_PER_RUN:-10}"
 INSTANCES="${INSTANCES:-25000}"
 WS_COUNT="${WS_COUNT:-10000}"
 REPS="${REPS:-3}"
+WORKERS="${WORKERS:-4}"
 CONNS=64
 for f in "$BIN" "$LOAD"; do
   [[ -x "$f" ]] || { echo "run-api-bench: $f not built" >&2; exit 1; }
@@ -52,7 +54,7 @@ PORT="$(free_port)"
 cat > "$WORK/bench.yaml" <<EOF
 org_file: "$ROOT/config/org.yaml"
 workflows_dir: "$ROOT/workflows"
-worker_threads: 4           # commits do not hold a worker (RouteAsync): a few keep the group commit full
+worker_threads: $WORKERS    # commits do not hold a worker (RouteAsync): a few keep the group commit full
 limits:
   max_connections: 15000
   requests_per_second: 1000000
