@@ -19,6 +19,7 @@
 #include "memory/memory_store.h"
 #include "service/engine.h"
 #include "sqlite/sqlite_store.h"
+#include "store_test_util.h"
 
 namespace approvald {
 namespace {
@@ -125,13 +126,10 @@ class EngineAsyncTest : public ::testing::TestWithParam<bool> {
     def.hash = "sha256:v1";
     ASSERT_TRUE(registry_.Register(def));
     if (GetParam()) {
-      const char* base = std::getenv("TMPDIR");
-      std::string pattern =
-          std::string(base && *base ? base : "/tmp") + "/approvald-engine-async-XXXXXX";
-      ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-      dir_ = pattern;
+      dir_.emplace();
+      ASSERT_FALSE(dir_->path().empty());
       SqliteOptions opt;
-      opt.path = dir_ + "/a.db";
+      opt.path = dir_->File("a.db");
       auto s = SqliteStore::Open(opt);
       ASSERT_TRUE(s.has_value()) << s.error().ToString();
       sqlite_ = std::move(*s);
@@ -147,10 +145,7 @@ class EngineAsyncTest : public ::testing::TestWithParam<bool> {
   void TearDown() override {
     engine_.reset();
     sqlite_.reset();
-    if (!dir_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-    }
+    dir_.reset();
   }
 
   SubmitRequest SubmitReq(const char* who, FormData data, std::string key = "") {
@@ -204,7 +199,7 @@ class EngineAsyncTest : public ::testing::TestWithParam<bool> {
   std::unique_ptr<SqliteStore> sqlite_;
   Store* store_ = nullptr;
   std::unique_ptr<FailingStore> failing_;
-  std::string dir_;
+  std::optional<storetest::TempDir> dir_;  // the SQLite case
   FakeClock clock_{testing::T0()};
   std::shared_ptr<Org> org_;
   WorkflowRegistry registry_;
