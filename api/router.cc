@@ -291,6 +291,9 @@ json::array People(const std::vector<PersonId>& ps, const Org& org) {
 InstanceViewRef RefOf(const InstanceView& v) {
   return InstanceViewRef{v.row, v.state, v.def, v.actions, v.replayed};
 }
+InstanceViewRef RefOf(const SharedInstanceView& v) {
+  return InstanceViewRef{v.snapshot->row, v.snapshot->state, v.def, v.actions, v.replayed};
+}
 
 // Visibility: auditors read everything; everyone else what they are
 // involved in (Engine::CanView).
@@ -651,17 +654,20 @@ Result<ActRequest> ActRequestOf(Call& c, InstanceId id) {
 }
 
 // POST /api/v1/instances/{id}/actions, after the engine: its answer as the
-// response.
-Result<HttpResponse> ActResponse(Call& c, InstanceId id, Result<InstanceView> view) {
+// response. `View` is InstanceView or SharedInstanceView (the asynchronous
+// route's, which shares the engine's new snapshot instead of copying it).
+template <class View>
+Result<HttpResponse> ActResponse(Call& c, InstanceId id, Result<View> view) {
   if (!view) {
     if (view.error().code == ErrorCode::kNotFound) return InstanceNotVisible(id);
     return std::unexpected(view.error());
   }
   auto org = c.svc.engine.org();
+  InstanceViewRef ref = RefOf(*view);
   HttpResponse res = JsonTextResponse(
       c, http::status::ok,
-      InstanceViewBody(RefOf(*view), *org, AttachmentNamesJson(c.svc.store, view->state.form)));
-  if (view->replayed) res.set("Idempotent-Replayed", "true");
+      InstanceViewBody(ref, *org, AttachmentNamesJson(c.svc.store, ref.state.form)));
+  if (ref.replayed) res.set("Idempotent-Replayed", "true");
   return res;
 }
 
@@ -1198,7 +1204,8 @@ void ActAsync(Call& c, const Args& a, Then then) {
   });
   if (!ar) return then(std::move(threw));
   if (!*ar) return then(std::unexpected(ar->error()));
-  c.svc.engine.ActAsync(**ar, [&c, id, then = std::move(then)](Result<InstanceView> view) {
+  c.svc.engine.ActAsyncShared(**ar, [&c, id, then = std::move(then)](
+                                         Result<SharedInstanceView> view) {
     then(Guarded(c, [&] { return ActResponse(c, id, std::move(view)); }));
   });
 }

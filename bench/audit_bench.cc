@@ -395,6 +395,47 @@ BENCHMARK(BM_VerifySqliteMmap)
     ->Iterations(1)
     ->MeasureProcessCPUTime();
 
+// The same on a store whose read connections read the file through the
+// read-ahead VFS (SqliteOptions::reader_read_ahead, 256 KB blocks, no
+// mapping), as `approvald audit verify` opens it since session 6. Args as
+// BM_VerifySqliteMmap.
+void BM_VerifySqliteReadAhead(benchmark::State& state) {
+  static std::unique_ptr<SqliteStore> store = []() -> std::unique_ptr<SqliteStore> {
+    if (!Sqlite1M()) return nullptr;
+    SqliteOptions options;
+    options.path = (BenchDir() / "audit-1m.db").string();
+    options.reader_read_ahead = true;
+    auto opened = SqliteStore::Open(options);
+    return opened ? std::move(*opened) : nullptr;
+  }();
+  if (!store) return state.SkipWithError("no SQLite fixture");
+  LogKey key{kOrigin, BenchKey().public_key()};
+  VerifyOptions options;
+  options.check_events = state.range(0) != 0;
+  options.pipeline = state.range(1) != 0;
+  options.read_threads = static_cast<int>(std::max<int64_t>(state.range(1), 1));
+  options.check_definitions = false;
+  for (auto _ : state) {
+    auto r = VerifyLog(*store, key, options);
+    if (!r) return state.SkipWithError(r.error().ToString().c_str());
+    if (!r->ok) return state.SkipWithError(r->Summary().c_str());
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations() * kLeaves);
+  state.SetLabel(std::string(options.check_events ? "log + events" : "log only") +
+                 ", in place, read-ahead, " +
+                 (options.pipeline ? std::to_string(options.read_threads) + " reading + 1"
+                                   : std::string("1 thread")));
+}
+BENCHMARK(BM_VerifySqliteReadAhead)
+    ->Args({0, 0})
+    ->Args({1, 0})
+    ->Args({1, 1})
+    ->Args({1, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->MeasureProcessCPUTime();
+
 // The baseline in the same run: plain SHA-256 (LeafHash) over the very leaf
 // bytes of the SQLite fixture, already in memory. No verifier can beat it.
 void BM_Sha256SqliteLeaves(benchmark::State& state) {

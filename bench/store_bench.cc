@@ -31,7 +31,10 @@
 //   store_bench [--dir D] [--events N] [--step N] [--runs N]
 //               [--point-runs N] [--seconds S] [--threads N] [--queries N]
 //               [--skip-history] [--skip-baseline] [--spread N]
-//               [--writer-cost N]
+//               [--writer-cost N] [--checkpoint-pages N]
+//
+//   --checkpoint-pages N: the store's checkpoint_wal_pages (WAL frames
+//   between two checkpoints of the checkpoint thread; default the store's).
 #include <time.h>
 
 #include <algorithm>
@@ -69,6 +72,7 @@ struct Options {
   bool baseline = true;
   int64_t spread = 0;
   int64_t writer_cost = 0;
+  int checkpoint_pages = 0;  // 0: SqliteOptions' default
 };
 
 constexpr char kDefHash[] =
@@ -109,10 +113,17 @@ AppendRequest Request(InstanceId id, int64_t expected, int n, int64_t at_ms) {
   return r;
 }
 
+// Set from --checkpoint-pages before any store is opened.
+int g_checkpoint_pages = 0;
+
 std::unique_ptr<SqliteStore> OpenOrDie(const std::string& path, int max_batch) {
   SqliteOptions o;
   o.path = path;
   o.max_batch = max_batch;
+  if (g_checkpoint_pages > 0) {
+    o.checkpoint_wal_pages = g_checkpoint_pages;
+    o.wal_restart_pages = std::max(o.wal_restart_pages, g_checkpoint_pages);
+  }
   auto s = SqliteStore::Open(o);
   if (!s) {
     std::fprintf(stderr, "store_bench: %s\n", s.error().ToString().c_str());
@@ -479,16 +490,19 @@ int Main(int argc, char** argv) {
       opt.spread = std::stoll(next());
     else if (a == "--writer-cost")
       opt.writer_cost = std::stoll(next());
+    else if (a == "--checkpoint-pages")
+      opt.checkpoint_pages = std::stoi(next());
     else {
       std::fprintf(stderr,
                    "usage: store_bench [--dir D] [--events N] [--step N] "
                    "[--runs N] [--point-runs N] [--seconds S] [--threads N] "
                    "[--queries N] "
                    "[--skip-history] [--skip-baseline] [--spread N] "
-                   "[--writer-cost N]\n");
+                   "[--writer-cost N] [--checkpoint-pages N]\n");
       return 2;
     }
   }
+  g_checkpoint_pages = opt.checkpoint_pages;
   std::filesystem::create_directories(opt.dir);
   std::printf("# store_bench: SQLite store, WAL, synchronous=FULL, files in %s\n",
               opt.dir.c_str());

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <charconv>
 #include <condition_variable>
 #include <deque>
@@ -149,11 +150,15 @@ EventBytes CompareEventBytes(const AuditLeafView& e) {
 }
 
 // What a reading thread worked out for a leaf, applied by Verifier::OnEntry
-// in log order: its recomputed hash and (event leaves, with events) the
-// event comparison.
+// in log order: its recomputed hash, the kind its data starts with
+// (LeafKindOf), the definition hash an event leaf names (DefHashOf) and
+// (event leaves, with events) the event comparison. With these the verifying
+// thread never reads the leaf data itself.
 struct Prechecked {
   Hash leaf{};
   EventBytes event = EventBytes::kSame;
+  std::string_view data_kind;  // LeafKindOf(leaf data): a constant, or empty
+  std::string_view def_hash;   // DefHashOf(leaf data); points into the batch
 };
 
 std::string Describe(const AuditEntry& e) {
@@ -215,40 +220,54 @@ class LeafBatch {
     rows_.clear();
   }
   size_t size() const { return rows_.size(); }
-  // Copies `v` and prechecks it: its leaf hash, and with `with_events` an
-  // event leaf's comparison with the stored event. The stored event's bytes
-  // and definition hash are compared here, so only whether they were there
-  // is kept (View yields them as empty views).
+  // Copies what names `v` and prechecks it: its leaf hash, the kind its
+  // data starts with, an event leaf's definition hash and, with
+  // `with_events`, an event leaf's comparison with the stored event. Of the
+  // leaf data only the first kLeafPrefix bytes are kept (all a failure
+  // message quotes); the stored event's bytes and definition hash are
+  // compared here, so only whether they were there is kept (View yields them
+  // as empty views).
   void Add(const AuditLeafView& v, bool with_events) {
     Row& r = rows_.emplace_back();
     r.view = v;
     for (size_t i = 0; i < std::size(kTexts); ++i) r.spans[i] = Put(v.*kTexts[i]);
+    r.spans[std::size(kTexts)] = Put(v.leaf_data.substr(0, kLeafPrefix));
     for (size_t i = 0; i < std::size(kOptionalTexts); ++i) {
       r.has[i] = (v.*kOptionalTexts[i]).has_value();
     }
     r.pre.leaf = LeafHash(v.leaf_data);
+    r.pre.data_kind = LeafKindOf(v.leaf_data);
+    if (r.pre.data_kind == kEventLeafKind) r.def_hash = Put(DefHashOf(v.leaf_data));
     if (with_events && v.kind == kEventLeafKind) r.pre.event = CompareEventBytes(v);
   }
   // Row i as the scan yielded it, but for the event bytes and definition
-  // hash (empty when present; see Add); valid until the batch is cleared.
+  // hash (empty when present; see Add) and the leaf data, cut to its first
+  // kLeafPrefix bytes; valid until the batch is cleared.
   AuditLeafView View(size_t i) const {
     const Row& r = rows_[i];
     AuditLeafView v = r.view;  // the numbers; the views are re-pointed here
     for (size_t t = 0; t < std::size(kTexts); ++t) v.*kTexts[t] = Get(r.spans[t]);
+    v.leaf_data = Get(r.spans[std::size(kTexts)]);
     for (size_t t = 0; t < std::size(kOptionalTexts); ++t) {
       v.*kOptionalTexts[t] =
           r.has[t] ? std::optional<std::string_view>(std::string_view()) : std::nullopt;
     }
     return v;
   }
-  const Prechecked& pre(size_t i) const { return rows_[i].pre; }
+  // What Add worked out for row i; valid until the batch is cleared.
+  Prechecked pre(size_t i) const {
+    Prechecked p = rows_[i].pre;
+    p.def_hash = Get(rows_[i].def_hash);
+    return p;
+  }
+  // How much of a leaf's data View keeps (Verifier::OnEntry quotes 40).
+  static constexpr size_t kLeafPrefix = 40;
 
  private:
   // The views of an AuditLeafView copied into bytes_, and those of which
   // only the presence is kept.
   static constexpr std::string_view AuditLeafView::* kTexts[] = {
-      &AuditLeafView::kind, &AuditLeafView::type, &AuditLeafView::actor,
-      &AuditLeafView::leaf_data};
+      &AuditLeafView::kind, &AuditLeafView::type, &AuditLeafView::actor};
   static constexpr std::optional<std::string_view> AuditLeafView::* kOptionalTexts[] = {
       &AuditLeafView::event_body, &AuditLeafView::instance_def_hash};
   struct Span {
@@ -257,9 +276,10 @@ class LeafBatch {
   };
   struct Row {
     AuditLeafView view;  // its views point into the scan's buffers: not used
-    Span spans[std::size(kTexts)];
+    Span spans[std::size(kTexts) + 1];  // kTexts, then the leaf data's prefix
     bool has[std::size(kOptionalTexts)] = {};
-    Prechecked pre;
+    Prechecked pre;  // but for def_hash, which is here:
+    Span def_hash;
   };
   Span Put(std::string_view s) {
     Span span{bytes_.size(), s.size()};
@@ -346,6 +366,66 @@ class BatchPipe {
   Status status_ = Ok();
 };
 
+// Instance id -> last logged version, for the scan's event order check:
+// open addressing in one array (no allocation per instance, one probe for
+// the usual sequential ids), the last slot found remembered since an
+// instance's events mostly follow one another. A version of 0 marks a free
+// slot: At() yields 0 for an instance not seen, and the caller stores a
+// version >= 1 before asking for another instance (or stops the scan).
+class VersionTable {
+ public:
+  // The last version stored for `id` (0 if none), to read and assign.
+  int64_t& At(int64_t id) {
+    if (last_ != nullptr && last_->id == id) return last_->version;
+    if (slots_.empty() || (used_ + 1) * 2 > slots_.size()) Grow();
+    for (size_t i = Home(id);; i = (i + 1) & (slots_.size() - 1)) {
+      Slot& s = slots_[i];
+      if (s.version != 0 && s.id != id) continue;
+      if (s.version == 0) {  // free: claimed for `id` (should the caller
+        s.id = id;           // leave it at 0, it stays free; counting it
+        ++used_;             // anyway only makes the table grow sooner)
+      }
+      last_ = &s;
+      return s.version;
+    }
+  }
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const Slot& s : slots_) {
+      if (s.version != 0) f(s.id, s.version);
+    }
+  }
+
+ private:
+  struct Slot {
+    int64_t id = 0;
+    int64_t version = 0;
+  };
+  size_t Home(int64_t id) const {
+    return static_cast<size_t>((static_cast<uint64_t>(id) * 0x9E3779B97F4A7C15ull) >> shift_);
+  }
+  void Grow() {
+    std::vector<Slot> old = std::move(slots_);
+    size_t n = old.empty() ? 1024 : old.size() * 2;
+    slots_.assign(n, Slot{});
+    shift_ = 64 - std::countr_zero(n);
+    used_ = 0;
+    last_ = nullptr;
+    for (const Slot& s : old) {
+      if (s.version == 0) continue;
+      size_t i = Home(s.id);
+      while (slots_[i].version != 0) i = (i + 1) & (n - 1);
+      slots_[i] = s;
+      ++used_;
+    }
+  }
+
+  std::vector<Slot> slots_;
+  size_t used_ = 0;
+  int shift_ = 64;
+  Slot* last_ = nullptr;
+};
+
 class Verifier {
  public:
   Verifier(Store& store, const LogKey& key, const VerifyOptions& options)
@@ -360,8 +440,10 @@ class Verifier {
   Status ScanPipelined(bool* yielded);
   // Returns false to stop the scan (a failure was recorded or an error hit).
   // Never calls the store while a ScanAuditLeaves scan runs (fast_).
-  // `pre`, when a reading thread prechecked the leaf, replaces hashing it
-  // and comparing it with its event here.
+  // `pre`, when a reading thread prechecked the leaf, replaces hashing it,
+  // reading its kind and definition hash and comparing it with its event
+  // here; then e.leaf_data need hold only the bytes a failure message quotes
+  // (LeafBatch::kLeafPrefix).
   bool OnEntry(const AuditLeafView& e, const Prechecked* pre = nullptr);
   // check_events through LoadEvents / GetInstance (stores without
   // ScanAuditLeaves).
@@ -422,7 +504,10 @@ class Verifier {
   MemoryNodeReader sparse_;
   int64_t next_index_ = 0;
 
-  std::unordered_map<int64_t, InstanceTrack> instances_;
+  std::unordered_map<int64_t, InstanceTrack> instances_;  // not on the fast path
+  // The fast path's last logged version of each instance (moved into
+  // instances_ by CheckCountedEvents when it needs them).
+  VersionTable last_versions_;
   // The fast path (Store::ScanAuditLeaves and, with events,
   // CountEventsWithAuditSize) is in use; the events the store counted with
   // the log size (set after the scan).
@@ -660,7 +745,8 @@ Status Verifier::ScanPipelined(bool* yielded) {
       bool go = true;
       for (size_t i = 0; go && i < batch->size(); ++i) {
         *yielded = true;
-        go = OnEntry(batch->View(i), &batch->pre(i));
+        const Prechecked pre = batch->pre(i);
+        go = OnEntry(batch->View(i), &pre);
       }
       pipe.Recycle(std::move(batch));
       if (!go) break;
@@ -694,7 +780,7 @@ bool Verifier::OnEntry(const AuditLeafView& e, const Prechecked* pre) {
          "was changed after it was logged");
     return false;
   }
-  std::string_view kind = LeafKindOf(e.leaf_data);
+  std::string_view kind = pre ? pre->data_kind : LeafKindOf(e.leaf_data);
   if (kind.empty() || kind != e.kind) {
     Fail("leaf_malformed", e,
          "its data is not a " + std::string(e.kind) +
@@ -702,24 +788,26 @@ bool Verifier::OnEntry(const AuditLeafView& e, const Prechecked* pre) {
     return false;
   }
   if (kind == kEventLeafKind) {
-    InstanceTrack& track = instances_[e.instance.value];
-    if (e.version != track.last_version + 1) {
+    // The fast path keeps only each instance's last version, in a flat
+    // table (no allocation per instance); the other needs InstanceTrack.
+    int64_t& last = fast_ ? last_versions_.At(e.instance.value)
+                          : instances_[e.instance.value].last_version;
+    if (e.version != last + 1) {
       Fail("event_out_of_order", e,
            "instance " + std::to_string(e.instance.value) + " has version " +
                std::to_string(e.version) + " logged after version " +
-               std::to_string(track.last_version) +
-               ": leaves were reordered, removed or duplicated");
+               std::to_string(last) + ": leaves were reordered, removed or duplicated");
       return false;
     }
-    track.last_version = e.version;
+    last = e.version;
     if (options_.check_events) {
-      bool good = !fast_   ? CheckEvent(e, leaf, track)
+      bool good = !fast_   ? CheckEvent(e, leaf, instances_[e.instance.value])
                   : pre ? CheckEventBytes(e, pre->event)
                         : CheckEventBytes(e, CompareEventBytes(e));
       if (!good) return false;
     }
     if (options_.check_definitions) {
-      std::string_view def = DefHashOf(e.leaf_data);
+      std::string_view def = pre ? pre->def_hash : DefHashOf(e.leaf_data);
       if (def != last_def_hash_) {  // consecutive events mostly share one
         last_def_hash_.assign(def);
         if (definitions_.find(def) == definitions_.end()) {
@@ -792,6 +880,8 @@ Status Verifier::CheckCountedEvents() {
   if (counted_events_ <= report_.events_checked) return Ok();
   // More events than leaves recording them. Name one: re-derive the logged
   // instances' events the slow way.
+  last_versions_.ForEach(
+      [&](int64_t id, int64_t last) { instances_[id].last_version = last; });
   std::vector<int64_t> ids;
   ids.reserve(instances_.size());
   for (const auto& [id, track] : instances_) ids.push_back(id);

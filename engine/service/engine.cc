@@ -65,6 +65,31 @@ Money AmountOf(const FormData& form) {
   return Money{};
 }
 
+// A view that owns a copy of the shared snapshot's state and row.
+InstanceView CopyOf(SharedInstanceView shared) {
+  InstanceView view;
+  view.row = shared.snapshot->row;
+  view.state = shared.snapshot->state;
+  view.def = shared.def;
+  view.actions = std::move(shared.actions);
+  view.replayed = shared.replayed;
+  return view;
+}
+
+Result<InstanceView> CopyOf(Result<SharedInstanceView> shared) {
+  if (!shared) return std::unexpected(std::move(shared).error());
+  return CopyOf(std::move(*shared));
+}
+
+// The earliest deadline of the active tokens: when Tick must look at the
+// instance next (InstanceRow::next_deadline).
+std::optional<Timestamp> NextDeadline(const InstanceState& st) {
+  std::optional<Timestamp> next;
+  for (const auto& [id, t] : st.active)
+    if (t.deadline && (!next || t.deadline->ms < next->ms)) next = t.deadline;
+  return next;
+}
+
 }  // namespace
 
 Engine::Engine(EngineOptions options, Store& store, const Clock& clock,
@@ -142,16 +167,23 @@ void Engine::SetExecutor(Executor executor) { executor_ = std::move(executor); }
 
 Result<InstanceView> Engine::Submit(const SubmitRequest& req) {
   std::optional<Result<InstanceView>> out;
-  SubmitWith(req, /*async=*/false, [&out](Result<InstanceView> r) { out.emplace(std::move(r)); });
+  SubmitWith(req, /*async=*/false,
+             [&out](Result<SharedInstanceView> r) { out.emplace(CopyOf(std::move(r))); });
   return std::move(*out);
 }
 
 void Engine::SubmitAsync(const SubmitRequest& req, ViewDone done) {
   if (!executor_) return done(Submit(req));
-  SubmitWith(req, /*async=*/true, std::move(done));
+  SubmitWith(req, /*async=*/true, [done = std::move(done)](Result<SharedInstanceView> r) {
+    done(CopyOf(std::move(r)));
+  });
 }
 
-void Engine::SubmitWith(const SubmitRequest& req, bool async, ViewDone done) {
+void Engine::SubmitAsyncShared(const SubmitRequest& req, SharedViewDone done) {
+  SubmitWith(req, /*async=*/static_cast<bool>(executor_), std::move(done));
+}
+
+void Engine::SubmitWith(const SubmitRequest& req, bool async, SharedViewDone done) {
   const WorkflowDef* def = registry_.Latest(req.workflow).get();
   if (!def) return done(NotFound("unknown_workflow", "no workflow '" + req.workflow + "'"));
   auto cmd = std::make_shared<Command>();
@@ -172,7 +204,8 @@ void Engine::SubmitWith(const SubmitRequest& req, bool async, ViewDone done) {
   }
   std::string hash = req.idempotency_key.empty() ? "" : Fingerprint(req.workflow, *cmd);
   CommitWith(*def, empty, std::move(*decision), req.idempotency_key, req.actor.value, hash,
-             req.actor, async, [this, cmd, done = std::move(done)](Result<InstanceView> result) {
+             req.actor, async,
+             [this, cmd, done = std::move(done)](Result<SharedInstanceView> result) {
                // The store refused it (an exclusive fact another instance
                // holds, e.g. an invoice number claimed at the same moment): a
                // refusal like Decide's.
@@ -196,7 +229,7 @@ Result<std::shared_ptr<const CachedInstance>> Engine::LoadFromStore(InstanceId i
     entry->state = std::move(*state);
     entry->row = std::move(*row);
     if (entry->row.version == entry->state.version) {
-      cache_.Put(entry);
+      cache_.Put(entry, StateCache::Admit::kOnSecondMiss);
       return entry;
     }
     if (attempt == 2) return entry;  // correct state, uncached; rare
@@ -215,20 +248,26 @@ Result<std::shared_ptr<const CachedInstance>> Engine::Load(InstanceId id, bool* 
 Result<InstanceView> Engine::Act(const ActRequest& req) {
   std::optional<Result<InstanceView>> out;
   ActWith(std::make_shared<const ActRequest>(req), /*async=*/false,
-          [&out](Result<InstanceView> r) { out.emplace(std::move(r)); });
+          [&out](Result<SharedInstanceView> r) { out.emplace(CopyOf(std::move(r))); });
   return std::move(*out);
 }
 
 void Engine::ActAsync(const ActRequest& req, ViewDone done) {
   if (!executor_) return done(Act(req));
-  ActWith(std::make_shared<const ActRequest>(req), /*async=*/true, std::move(done));
+  ActWith(std::make_shared<const ActRequest>(req), /*async=*/true,
+          [done = std::move(done)](Result<SharedInstanceView> r) { done(CopyOf(std::move(r))); });
 }
 
-void Engine::ActWith(std::shared_ptr<const ActRequest> req, bool async, ViewDone done) {
+void Engine::ActAsyncShared(const ActRequest& req, SharedViewDone done) {
+  ActWith(std::make_shared<const ActRequest>(req), /*async=*/static_cast<bool>(executor_),
+          std::move(done));
+}
+
+void Engine::ActWith(std::shared_ptr<const ActRequest> req, bool async, SharedViewDone done) {
   bool from_cache = false;
   auto entry = Load(req->instance, &from_cache);
   if (!entry) return done(std::unexpected(entry.error()));
-  auto first = [this, req, async, done](Result<InstanceView> result, bool retry) mutable {
+  auto first = [this, req, async, done](Result<SharedInstanceView> result, bool retry) mutable {
     if (!retry) return done(std::move(result));
     // What the cached state said may be out of date (a version mismatch, a
     // refusal, a lost race): decide again on the store's state. The second
@@ -236,7 +275,7 @@ void Engine::ActWith(std::shared_ptr<const ActRequest> req, bool async, ViewDone
     auto fresh = LoadFromStore(req->instance);
     if (!fresh) return done(std::unexpected(fresh.error()));
     ActOnceWith(req, std::move(*fresh), /*from_cache=*/false, async,
-                [done = std::move(done)](Result<InstanceView> again, bool) {
+                [done = std::move(done)](Result<SharedInstanceView> again, bool) {
                   done(std::move(again));
                 });
   };
@@ -246,7 +285,7 @@ void Engine::ActWith(std::shared_ptr<const ActRequest> req, bool async, ViewDone
 void Engine::ActOnceWith(std::shared_ptr<const ActRequest> req,
                          std::shared_ptr<const CachedInstance> entry, bool from_cache,
                          bool async,
-                         std::function<void(Result<InstanceView>, bool retry)> done) {
+                         std::function<void(Result<SharedInstanceView>, bool retry)> done) {
   const InstanceState& state = entry->state;
   auto def = DefinitionOf(state);
   if (!def) return done(std::unexpected(def.error()), false);
@@ -270,11 +309,10 @@ void Engine::ActOnceWith(std::shared_ptr<const ActRequest> req,
   }
   const PersonId& viewer = req->command.actor;
   if (decision->events.empty()) {
-    InstanceView view;
-    view.row = entry->row;
+    SharedInstanceView view;
     view.def = *def;
-    view.state = state;
-    view.actions = AvailableActions(ctx, view.state, viewer);
+    view.actions = AvailableActions(ctx, state, viewer);
+    view.snapshot = std::move(entry);  // unchanged: the answer is the state acted on
     return done(std::move(view), false);
   }
   std::string hash = req->idempotency_key.empty()
@@ -282,7 +320,7 @@ void Engine::ActOnceWith(std::shared_ptr<const ActRequest> req,
                          : Fingerprint(std::to_string(req->instance.value), req->command);
   CommitWith(**def, state, std::move(*decision), req->idempotency_key, req->command.actor.value,
              hash, viewer, async,
-             [this, req, from_cache, done = std::move(done)](Result<InstanceView> result) {
+             [this, req, from_cache, done = std::move(done)](Result<SharedInstanceView> result) {
                if (!result && result.error().code == ErrorCode::kRejected)
                  AuditRefusal(req->command, req->instance, result.error());  // see SubmitWith
                // Lost the store's version check on a cached state, and the
@@ -309,7 +347,7 @@ struct Engine::PendingCommit {
 void Engine::CommitWith(const WorkflowDef& def, const InstanceState& before, Decision decision,
                         const std::string& idem_key, const std::string& idem_owner,
                         const std::string& request_hash, const PersonId& viewer, bool async,
-                        ViewDone done) {
+                        SharedViewDone done) {
   auto pc = std::make_shared<PendingCommit>();
   pc->def = &def;
   pc->before_id = before.id;
@@ -320,13 +358,13 @@ void Engine::CommitWith(const WorkflowDef& def, const InstanceState& before, Dec
   AppendRequest& req = pc->req;
   req.instance = before.id;
   req.expected_version = before.version;
-  req.events = decision.events;
   req.idempotency_key = idem_key;
   req.idempotency_owner = idem_owner;
   req.request_hash = request_hash;
   auto facts = FactsOf(store_, def, st, decision.events);  // service/facts.h
   if (!facts) return done(std::unexpected(facts.error()));
   req.facts = std::move(*facts);
+  req.events = std::move(decision.events);
 
   InstanceRow& row = req.row;
   row.id = before.id;
@@ -342,6 +380,7 @@ void Engine::CommitWith(const WorkflowDef& def, const InstanceState& before, Dec
   row.version = st.version;
   row.created_at = st.created_at;
   row.updated_at = st.updated_at;
+  row.next_deadline = NextDeadline(st);
 
   // Task projection: who must act, who acted, who is copied.
   std::set<std::pair<std::string, std::string>> seen;
@@ -372,14 +411,41 @@ void Engine::CommitWith(const WorkflowDef& def, const InstanceState& before, Dec
   store_.AppendAsync(pc->req, [this, pc, done = std::move(done)](
                                   Result<AppendResult> appended) mutable {
     // On the store's thread (SqliteStore: its writer): hand off at once.
-    executor_([this, pc = std::move(pc), done = std::move(done),
-               appended = std::move(appended)]() mutable {
+    Complete([this, pc = std::move(pc), done = std::move(done),
+              appended = std::move(appended)]() mutable {
       done(FinishCommit(*pc, std::move(appended)));
     });
   });
 }
 
-Result<InstanceView> Engine::FinishCommit(PendingCommit& pc, Result<AppendResult> appended) {
+void Engine::Complete(std::function<void()> fn) {
+  {
+    std::lock_guard lock(completions_mu_);
+    completions_.push_back(std::move(fn));
+    if (completions_scheduled_) return;  // the queued or running task takes it
+    completions_scheduled_ = true;
+  }
+  executor_([this] { RunCompletions(); });
+}
+
+void Engine::RunCompletions() {
+  std::deque<std::function<void()>> batch;
+  for (;;) {
+    {
+      std::lock_guard lock(completions_mu_);
+      if (completions_.empty()) {
+        completions_scheduled_ = false;
+        return;
+      }
+      batch.swap(completions_);
+    }
+    for (auto& fn : batch) fn();
+    batch.clear();
+  }
+}
+
+Result<SharedInstanceView> Engine::FinishCommit(PendingCommit& pc,
+                                                Result<AppendResult> appended) {
   const WorkflowDef& def = *pc.def;
   AppendRequest& req = pc.req;
   InstanceRow& row = req.row;
@@ -399,23 +465,22 @@ Result<InstanceView> Engine::FinishCommit(PendingCommit& pc, Result<AppendResult
     return std::unexpected(appended.error());
   }
   if (appended->replayed) {
-    auto view = Get(appended->instance, pc.viewer);
+    auto view = GetShared(appended->instance, pc.viewer);
     if (view) view->replayed = true;
     return view;
   }
 
-  InstanceView view;
-  view.def = &def;
-  view.state = std::move(pc.state);
-  view.state.id = appended->instance;
+  // The new version, moved (not copied) into the snapshot that the cache
+  // keeps and the answer shares.
   row.id = appended->instance;
-  view.row = row;
-  {
-    auto entry = std::make_shared<CachedInstance>();
-    entry->state = view.state;
-    entry->row = row;
-    cache_.Put(std::move(entry));
-  }
+  auto entry = std::make_shared<CachedInstance>();
+  entry->state = std::move(pc.state);
+  entry->state.id = appended->instance;
+  entry->row = row;
+  // A new instance enters the cache; a commit on an instance the cache did
+  // not hold enters it only where there is room (see LoadFromStore).
+  cache_.Put(entry, pc.before_id.value == 0 ? StateCache::Admit::kEvicting
+                                            : StateCache::Admit::kIfRoom);
   for (auto& t : req.tasks) t.instance = appended->instance;
   for (auto& e : req.events) e.instance = appended->instance;
   for (const auto& e : req.events)
@@ -432,7 +497,10 @@ Result<InstanceView> Engine::FinishCommit(PendingCommit& pc, Result<AppendResult
   }
   auto org = this->org();
   DecideContext ctx = MakeContext(def, *org, nullptr);
-  view.actions = AvailableActions(ctx, view.state, pc.viewer);
+  SharedInstanceView view;
+  view.def = &def;
+  view.actions = AvailableActions(ctx, entry->state, pc.viewer);
+  view.snapshot = std::move(entry);
   return view;
 }
 
@@ -468,19 +536,6 @@ std::optional<SharedInstanceView> Engine::GetCachedShared(InstanceId id,
   if (!entry) return std::nullopt;
   return ViewOf(std::move(entry), viewer, nullptr);  // a missing definition: Get reports it
 }
-
-namespace {
-
-InstanceView CopyOf(SharedInstanceView shared) {
-  InstanceView view;
-  view.row = shared.snapshot->row;
-  view.state = shared.snapshot->state;
-  view.def = shared.def;
-  view.actions = std::move(shared.actions);
-  return view;
-}
-
-}  // namespace
 
 Result<InstanceView> Engine::Get(InstanceId id, const PersonId& viewer) {
   auto shared = GetShared(id, viewer);
@@ -523,6 +578,7 @@ Result<int> Engine::Tick() {
   Timestamp now = clock_.Now();
   InstanceQuery q;
   q.status = "running";
+  q.due_by = now;
   q.limit = 200;
   for (;;) {
     auto rows = store_.ListInstances(q);
@@ -532,10 +588,18 @@ Result<int> Engine::Tick() {
       auto entry = Load(row.id, &from_cache);
       if (!entry) return std::unexpected(entry.error());
       const InstanceState* state = &(*entry)->state;
-      bool due = false;
-      for (const auto& [id, t] : state->active)
-        due |= t.deadline.has_value() && *t.deadline <= now;
-      if (!due) continue;
+      std::optional<Timestamp> next = NextDeadline(*state);
+      if (!next || now < *next) {
+        // The row said due but the state does not: a row stored before the
+        // store projected deadlines. Record the real one, so the next scan
+        // skips it (false: it moved on meanwhile, and that append wrote it).
+        if (state->version == row.version) {
+          if (auto set = store_.SetNextDeadline(row.id, row.version, next); !set)
+            log_->warn("tick inst={} could not record its next deadline: {}", row.id.value,
+                       set.error().ToString());
+        }
+        continue;
+      }
       ActRequest req;
       req.instance = row.id;
       req.command.action = action::kTick;

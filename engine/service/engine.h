@@ -8,6 +8,7 @@
 #ifndef APPROVALD_SERVICE_ENGINE_H_
 #define APPROVALD_SERVICE_ENGINE_H_
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -88,6 +89,7 @@ struct SharedInstanceView {
   std::shared_ptr<const CachedInstance> snapshot;
   const WorkflowDef* def = nullptr;          // the version it runs on
   std::vector<AvailableAction> actions;      // for the viewer
+  bool replayed = false;                     // an idempotent repeat
 };
 
 class Engine {
@@ -122,6 +124,14 @@ class Engine {
   // everything it references must outlive the call to `done`.
   void SubmitAsync(const SubmitRequest& req, ViewDone done);
   void ActAsync(const ActRequest& req, ViewDone done);
+  // SubmitAsync and ActAsync answering with the shared snapshot of the new
+  // version instead of a copy of it: the snapshot is the one the commit put
+  // into the state cache (when the cache kept it), built by moving the
+  // decision's state, so the answer copies no state. Same answers, side
+  // effects, order and threads as SubmitAsync / ActAsync.
+  using SharedViewDone = std::function<void(Result<SharedInstanceView>)>;
+  void SubmitAsyncShared(const SubmitRequest& req, SharedViewDone done);
+  void ActAsyncShared(const ActRequest& req, SharedViewDone done);
 
   // The instance as `viewer` sees it (actions computed for the viewer).
   // kNotFound if it does not exist. Visibility is decided by the caller
@@ -159,19 +169,28 @@ class Engine {
   // Submit, Act and Commit in continuation-passing style: with `async`,
   // the append is Store::AppendAsync and what follows it runs on the
   // executor; without, everything runs on the calling thread before return.
-  void SubmitWith(const SubmitRequest& req, bool async, ViewDone done);
-  void ActWith(std::shared_ptr<const ActRequest> req, bool async, ViewDone done);
+  void SubmitWith(const SubmitRequest& req, bool async, SharedViewDone done);
+  void ActWith(std::shared_ptr<const ActRequest> req, bool async, SharedViewDone done);
   // One decision on `entry`; `done` gets the answer and whether to decide
   // again on the store's state.
   void ActOnceWith(std::shared_ptr<const ActRequest> req,
                    std::shared_ptr<const CachedInstance> entry, bool from_cache, bool async,
-                   std::function<void(Result<InstanceView>, bool retry)> done);
+                   std::function<void(Result<SharedInstanceView>, bool retry)> done);
   void CommitWith(const WorkflowDef& def, const InstanceState& before, Decision decision,
                   const std::string& idem_key, const std::string& idem_owner,
                   const std::string& request_hash, const PersonId& viewer, bool async,
-                  ViewDone done);
-  // What follows the append: the cache, the log, the notifier, the view.
-  Result<InstanceView> FinishCommit(PendingCommit& pc, Result<AppendResult> appended);
+                  SharedViewDone done);
+  // Runs `fn` (what follows a durable append) on the executor. A completion
+  // that arrives while an earlier one's task is queued or running joins that
+  // task instead of being posted on its own: the store answers a group
+  // commit's appends together, and each post may wake a worker thread (a
+  // futex wake and a context switch), so a batch is handed over once.
+  void Complete(std::function<void()> fn);
+  // The executor's task: runs queued completions until there are none.
+  void RunCompletions();
+  // What follows the append: the cache, the log, the notifier, the view
+  // (sharing the new snapshot, whose state is moved out of `pc`).
+  Result<SharedInstanceView> FinishCommit(PendingCommit& pc, Result<AppendResult> appended);
   DecideContext MakeContext(const WorkflowDef& def, const Org& org,
                             const CheckFacts* facts) const;
   Result<const WorkflowDef*> DefinitionOf(const InstanceState& state) const;
@@ -192,6 +211,9 @@ class Engine {
   WorkflowRegistry& registry_;
   Notifier* notifier_;
   Executor executor_;
+  std::mutex completions_mu_;
+  std::deque<std::function<void()>> completions_;  // guarded by completions_mu_
+  bool completions_scheduled_ = false;             // guarded by completions_mu_
   mutable std::shared_mutex org_mu_;
   std::shared_ptr<const Org> org_;
   std::shared_ptr<spdlog::logger> log_;

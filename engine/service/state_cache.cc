@@ -123,7 +123,7 @@ std::shared_ptr<const CachedInstance> StateCache::Find(InstanceId id) {
   return it->second->entry;
 }
 
-void StateCache::Put(std::shared_ptr<const CachedInstance> entry) {
+void StateCache::Put(std::shared_ptr<const CachedInstance> entry, Admit admit) {
   if (per_shard_ == 0 || !entry) return;
   InstanceId id = entry->state.id;
   size_t bytes = bytes_per_shard_ ? ApproxBytes(*entry) : 0;  // outside the lock
@@ -138,6 +138,18 @@ void StateCache::Put(std::shared_ptr<const CachedInstance> entry) {
     evicted.push_back(std::move(it->second->entry));
     s.lru.erase(it->second);
     s.index.erase(it);
+  } else if (admit != Admit::kEvicting && !HasRoom(s, bytes)) {
+    if (admit == Admit::kIfRoom) return;
+    // kOnSecondMiss: refused once, admitted when it comes back.
+    if (s.refused.erase(id.value) == 0) {
+      s.refused.insert(id.value);
+      s.refused_order.push_back(id.value);
+      while (s.refused_order.size() > per_shard_) {
+        s.refused.erase(s.refused_order.front());
+        s.refused_order.pop_front();
+      }
+      return;
+    }
   }
   if (bytes_per_shard_ && bytes > bytes_per_shard_) return;  // would evict everything
   while (!s.lru.empty() && (s.index.size() >= per_shard_ ||

@@ -21,10 +21,12 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "approvald/instance.h"
@@ -59,11 +61,33 @@ class StateCache {
   // The cached entry for `id`, or null. Marks it recently used.
   std::shared_ptr<const CachedInstance> Find(InstanceId id);
 
+  // How Put treats an instance the cache does not hold.
+  enum class Admit {
+    // Evict the shard's least recently used entries to make room: for an
+    // instance that is new (just submitted).
+    kEvicting,
+    // Only if it fits without evicting anything: for a state committed on
+    // one read back from the store after a miss.
+    kIfRoom,
+    // A state read back from the store after a miss: if it fits without
+    // evicting, or if the shard refused the same instance before (its id is
+    // among the shard's last refused ones), evicting. An instance that had
+    // left the cache does not push out one still in it on its first return,
+    // so a pass over more instances than the cache holds (approving every
+    // instance in the order they were submitted; a scan of all running
+    // instances) keeps hitting on the part that fits, instead of evicting
+    // each entry just before it is asked for; an instance asked for again
+    // comes back in.
+    kOnSecondMiss,
+  };
+
   // Stores `entry` under entry->state.id unless the cache already holds a
   // version >= entry->state.version of it (a slower thread that loaded an
-  // older version must not overwrite a newer one). Evicts the least recently
-  // used entry of the shard when it is full.
-  void Put(std::shared_ptr<const CachedInstance> entry);
+  // older version must not overwrite a newer one). A newer version of a
+  // cached instance replaces it, evicting least recently used entries of the
+  // shard if it needs more room; an instance not cached is admitted as
+  // `admit` says.
+  void Put(std::shared_ptr<const CachedInstance> entry, Admit admit = Admit::kEvicting);
 
   // Forgets `id` (after a failed append or a detected conflict).
   void Erase(InstanceId id);
@@ -86,7 +110,15 @@ class StateCache {
     // Most recently used at the front.
     std::list<Slot> lru;
     std::unordered_map<int64_t, std::list<Slot>::iterator> index;
+    // Ids kOnSecondMiss refused, oldest first, at most per_shard_.
+    std::deque<int64_t> refused_order;
+    std::unordered_set<int64_t> refused;
   };
+  // True if `s` has room for `bytes` more without evicting. REQUIRES: s.mu.
+  bool HasRoom(const Shard& s, size_t bytes) const {
+    return s.index.size() < per_shard_ &&
+           (!bytes_per_shard_ || s.bytes + bytes <= bytes_per_shard_);
+  }
   Shard& ShardOf(InstanceId id) {
     return shards_[static_cast<uint64_t>(id.value) % shards_.size()];
   }

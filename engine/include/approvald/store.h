@@ -41,6 +41,10 @@ struct InstanceRow {
   int64_t version = 0;          // number of events
   Timestamp created_at;
   Timestamp updated_at;
+  // The earliest deadline of the instance's active tasks; unset if none has
+  // one. What Engine::Tick asks for (InstanceQuery::due_by), so that finding
+  // the instances whose deadline passed does not read every running one.
+  std::optional<Timestamp> next_deadline;
 };
 
 // One person's relation to one instance. The service passes the complete set
@@ -186,6 +190,10 @@ struct InstanceQuery {
   std::optional<std::string> status;
   std::optional<PersonId> submitter;
   std::optional<PersonId> involved;  // has any task row (pending, done, cc) or submitted
+  // Only instances whose next_deadline is set and not after this instant.
+  // Uses an index on next_deadline: the cost follows the number of due
+  // instances, not the number of running ones.
+  std::optional<Timestamp> due_by;
   int64_t after_id = 0;              // pagination: ids greater than this
   int limit = 50;
 };
@@ -247,6 +255,19 @@ class Store {
   virtual Result<std::vector<Event>> LoadEvents(InstanceId id) = 0;
   virtual Result<InstanceRow> GetInstance(InstanceId id) = 0;
   virtual Result<std::vector<InstanceRow>> ListInstances(const InstanceQuery& q) = 0;
+  // Sets the stored projection's next_deadline of instance `id` if it is
+  // still at `version` (appends write it themselves; this corrects rows
+  // stored before the column existed, which a store marks as due at once).
+  // Returns whether the row was changed: false if the instance moved on or
+  // does not exist. Durable on return. The default fails kUnavailable
+  // ("deadline_projection_unsupported") for stores (test doubles, wrappers)
+  // that keep no such projection.
+  virtual Result<bool> SetNextDeadline(InstanceId id, int64_t version,
+                                       std::optional<Timestamp> next_deadline) {
+    (void)id, (void)version, (void)next_deadline;
+    return std::unexpected(Error{ErrorCode::kUnavailable, "deadline_projection_unsupported",
+                                 "this store keeps no deadline projection"});
+  }
   // Task rows of `person` of the given kind ("pending", "done", "cc"), newest first.
   virtual Result<std::vector<TaskRow>> ListTasks(const PersonId& person,
                                                  const std::string& kind,

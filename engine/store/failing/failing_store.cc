@@ -87,6 +87,12 @@ Result<std::vector<InstanceRow>> FailingStore::ListInstances(const InstanceQuery
   return Wrap<Result<std::vector<InstanceRow>>>("ListInstances",
                                                 [&] { return base_.ListInstances(q); });
 }
+Result<bool> FailingStore::SetNextDeadline(InstanceId id, int64_t version,
+                                           std::optional<Timestamp> next_deadline) {
+  return Wrap<Result<bool>>("SetNextDeadline", [&] {
+    return base_.SetNextDeadline(id, version, next_deadline);
+  });
+}
 Result<std::vector<TaskRow>> FailingStore::ListTasks(const PersonId& person,
                                                      const std::string& kind, int limit) {
   return Wrap<Result<std::vector<TaskRow>>>(

@@ -147,6 +147,7 @@ Result<std::vector<InstanceRow>> MemoryStore::ListInstances(const InstanceQuery&
     if (q.workflow && row.workflow != *q.workflow) continue;
     if (q.status && row.status != *q.status) continue;
     if (q.submitter && row.submitter != *q.submitter) continue;
+    if (q.due_by && !(row.next_deadline && *row.next_deadline <= *q.due_by)) continue;
     if (q.involved && row.submitter != *q.involved &&
         std::none_of(inst.tasks.begin(), inst.tasks.end(),
                      [&](const TaskRow& t) { return t.person == *q.involved; }))
@@ -154,6 +155,15 @@ Result<std::vector<InstanceRow>> MemoryStore::ListInstances(const InstanceQuery&
     out.push_back(row);
   }
   return out;
+}
+
+Result<bool> MemoryStore::SetNextDeadline(InstanceId id, int64_t version,
+                                          std::optional<Timestamp> next_deadline) {
+  std::lock_guard lock(mu_);
+  auto it = instances_.find(id.value);
+  if (it == instances_.end() || it->second.row.version != version) return false;
+  it->second.row.next_deadline = next_deadline;
+  return true;
 }
 
 Result<std::vector<TaskRow>> MemoryStore::ListTasks(const PersonId& person,

@@ -34,6 +34,8 @@ class MemoryStore final : public Store {
   Result<std::vector<Event>> LoadEvents(InstanceId id) override;
   Result<InstanceRow> GetInstance(InstanceId id) override;
   Result<std::vector<InstanceRow>> ListInstances(const InstanceQuery& q) override;
+  Result<bool> SetNextDeadline(InstanceId id, int64_t version,
+                               std::optional<Timestamp> next_deadline) override;
   Result<std::vector<TaskRow>> ListTasks(const PersonId& person, const std::string& kind,
                                          int limit) override;
   Result<std::vector<AuditEntry>> QueryAudit(const AuditQuery& q) override;

@@ -221,6 +221,19 @@ constexpr const char kEventsCountIndex[] = R"sql(
 CREATE INDEX events_count ON events (instance);
 )sql";
 
+// Migration 7: the instance's earliest task deadline (InstanceRow::
+// next_deadline, milliseconds since the epoch, NULL: none), so that the
+// once-a-second deadline scan (Engine::Tick) reads the due instances through
+// a small partial index instead of every running instance. Rows written
+// before this migration do not know their deadline: running ones are marked
+// due at once (0), and the first scan computes and stores the real value
+// (Store::SetNextDeadline).
+constexpr const char kNextDeadline[] = R"sql(
+ALTER TABLE instances ADD COLUMN next_deadline INTEGER;
+UPDATE instances SET next_deadline = 0 WHERE status = 'running';
+CREATE INDEX instances_due ON instances (next_deadline) WHERE next_deadline IS NOT NULL;
+)sql";
+
 // Append new migrations at the end; never edit or reorder released ones.
 constexpr Migration kMigrations[] = {
     {1, "initial_schema", kInitialSchema},
@@ -229,6 +242,7 @@ constexpr Migration kMigrations[] = {
     {4, "exclusive_facts", kExclusiveFacts},
     {5, "attachment_names", kAttachmentNames},
     {6, "events_count_index", kEventsCountIndex},
+    {7, "instance_next_deadline", kNextDeadline},
 };
 
 constexpr const char kCreateMigrationsTable[] =

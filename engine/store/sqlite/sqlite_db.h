@@ -27,6 +27,11 @@ namespace approvald::sqlite {
 // kInternal ("storage_error"). The message carries SQLite's own text.
 Error SqliteError(sqlite3* db, int rc, std::string_view doing);
 
+// True if SQLite's memory statistics are off for this process (this
+// library turns them off at static initialisation; they cost a global mutex
+// on every SQLite allocation). For tests.
+bool MemoryStatisticsOff();
+
 // A prepared statement. Owns its handle. Not thread-safe.
 class Statement {
  public:
@@ -89,9 +94,11 @@ class Stmt {
 class Db {
  public:
   // Opens `path` (creating it if `create`). `role` names the connection in
-  // error messages ("writer", "reader", ...).
+  // error messages ("writer", "reader", ...). `vfs`: a registered SQLite VFS
+  // to open it with (e.g. ReadAheadVfsName()); nullptr, the default.
   static Result<std::unique_ptr<Db>> Open(const std::string& path, bool create,
-                                          std::string_view role);
+                                          std::string_view role,
+                                          const char* vfs = nullptr);
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;

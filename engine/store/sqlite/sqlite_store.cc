@@ -28,6 +28,7 @@
 #include "audit/merkle.h"
 #include "store/common/store_common.h"
 #include "store/sqlite/migrations.h"
+#include "store/sqlite/read_ahead_vfs.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace approvald {
@@ -62,28 +63,40 @@ constexpr char kInsertNode[] =
 constexpr char kUpsertInstance[] =
     "INSERT INTO instances (id, workflow, workflow_version, def_hash, status,"
     " submitter, title, amount_fen, current_nodes, version, created_at,"
-    " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    " updated_at, next_deadline)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
     " ON CONFLICT (id) DO UPDATE SET workflow = excluded.workflow,"
     " workflow_version = excluded.workflow_version,"
     " def_hash = excluded.def_hash, status = excluded.status,"
     " submitter = excluded.submitter, title = excluded.title,"
     " amount_fen = excluded.amount_fen,"
     " current_nodes = excluded.current_nodes, version = excluded.version,"
-    " created_at = excluded.created_at, updated_at = excluded.updated_at";
+    " created_at = excluded.created_at, updated_at = excluded.updated_at,"
+    " next_deadline = excluded.next_deadline";
 // An append to an existing instance usually changes none of the indexed
 // columns that never change in an instance's life (workflow, submitter) nor
-// its status; then a narrower UPDATE leaves the three index B-trees alone
-// (SQLite rewrites an index entry whenever a SET names one of its columns).
+// its status or next deadline; then a narrower UPDATE leaves the index
+// B-trees alone (SQLite rewrites an index entry whenever a SET names one of
+// its columns).
 constexpr char kInstanceFixedColumns[] =
-    "SELECT workflow, workflow_version, def_hash, status, submitter, created_at"
-    " FROM instances WHERE id = ?1";
+    "SELECT workflow, workflow_version, def_hash, status, submitter, created_at,"
+    " next_deadline FROM instances WHERE id = ?1";
 constexpr char kUpdateInstanceBody[] =
     "UPDATE instances SET title = ?2, amount_fen = ?3, current_nodes = ?4,"
     " version = ?5, updated_at = ?6 WHERE id = ?1";
-constexpr char kUpdateInstanceBodyAndStatus[] =
+constexpr char kUpdateInstanceBodyAndIndexed[] =
     "UPDATE instances SET title = ?2, amount_fen = ?3, current_nodes = ?4,"
-    " version = ?5, updated_at = ?6, status = ?7 WHERE id = ?1";
-constexpr char kDeleteTasks[] = "DELETE FROM tasks WHERE instance = ?1";
+    " version = ?5, updated_at = ?6, status = ?7, next_deadline = ?8"
+    " WHERE id = ?1";
+constexpr char kSetNextDeadline[] =
+    "UPDATE instances SET next_deadline = ?3 WHERE id = ?1 AND version = ?2";
+// The task projection is replaced on each append by writing only the rows
+// that differ (see WriteTasks): most appends keep most of an instance's
+// task rows, often with a new `since`.
+constexpr char kSelectTasks[] =
+    "SELECT rowid, node, person, kind, since FROM tasks WHERE instance = ?1";
+constexpr char kDeleteTask[] = "DELETE FROM tasks WHERE rowid = ?1";
+constexpr char kUpdateTaskSince[] = "UPDATE tasks SET since = ?2 WHERE rowid = ?1";
 constexpr char kInsertTask[] =
     "INSERT INTO tasks (instance, node, person, kind, since)"
     " VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -142,7 +155,7 @@ constexpr char kLoadEvents[] =
     "SELECT version, body FROM events WHERE instance = ?1 ORDER BY version";
 #define INSTANCE_COLUMNS                                                \
   "id, workflow, workflow_version, def_hash, status, submitter, title," \
-  " amount_fen, current_nodes, version, created_at, updated_at"
+  " amount_fen, current_nodes, version, created_at, updated_at, next_deadline"
 constexpr char kGetInstance[] =
     "SELECT " INSTANCE_COLUMNS " FROM instances WHERE id = ?1";
 constexpr char kListTasks[] =
@@ -193,22 +206,30 @@ constexpr char kEventsWithoutInstance[] =
 
 // ListInstances: one statement per combination of filters, built once from
 // constant fragments. Parameters: ?1 after_id, ?2 workflow, ?3 status,
-// ?4 submitter, ?5 involved, ?6 limit.
+// ?4 submitter, ?5 involved, ?6 limit, ?7 due_by.
 constexpr unsigned kByWorkflow = 1;
 constexpr unsigned kByStatus = 2;
 constexpr unsigned kBySubmitter = 4;
 constexpr unsigned kByInvolved = 8;
+constexpr unsigned kDueBy = 16;
 const char* ListInstancesSql(unsigned mask) {
-  static const std::array<std::string, 16> kSql = [] {
-    std::array<std::string, 16> out;
-    for (unsigned m = 0; m < 16; ++m) {
-      std::string s = "SELECT " INSTANCE_COLUMNS " FROM instances WHERE id > ?1";
+  static const std::array<std::string, 32> kSql = [] {
+    std::array<std::string, 32> out;
+    for (unsigned m = 0; m < 32; ++m) {
+      // Due instances are read through the partial index instances_due
+      // (migration 7); left to itself, SQLite prefers the status index,
+      // which serves ORDER BY id but walks every running instance.
+      std::string s = "SELECT " INSTANCE_COLUMNS " FROM instances";
+      if (m & kDueBy) s += " INDEXED BY instances_due";
+      s += " WHERE id > ?1";
       if (m & kByWorkflow) s += " AND workflow = ?2";
       if (m & kByStatus) s += " AND status = ?3";
       if (m & kBySubmitter) s += " AND submitter = ?4";
       if (m & kByInvolved)
         s += " AND (submitter = ?5 OR id IN"
              " (SELECT instance FROM tasks WHERE person = ?5))";
+      // Implies next_deadline IS NOT NULL, the partial index's condition.
+      if (m & kDueBy) s += " AND next_deadline <= ?7";
       s += " ORDER BY id LIMIT ?6";
       out[m] = std::move(s);
     }
@@ -259,6 +280,7 @@ InstanceRow ReadInstance(const sqlite::Statement& st) {
   r.version = st.Int(9);
   r.created_at = Timestamp{st.Int(10)};
   r.updated_at = Timestamp{st.Int(11)};
+  if (!st.IsNull(12)) r.next_deadline = Timestamp{st.Int(12)};
   return r;
 }
 
@@ -1006,7 +1028,7 @@ struct SqliteStore::Impl {
 
   // Writes the instance's projection row: the narrow UPDATE when the row
   // exists (`existing`) and only its unindexed columns (and perhaps its
-  // status) change, else the full upsert.
+  // status and next deadline) change, else the full upsert.
   Status WriteInstanceRow(InstanceId id, const InstanceRow& r, bool existing) {
     if (existing) {
       auto fixed = writer_db->Prepare(kInstanceFixedColumns);
@@ -1019,15 +1041,25 @@ struct SqliteStore::Impl {
                     (*fixed)->TextView(2) == r.def_hash &&
                     (*fixed)->TextView(4) == r.submitter.value &&
                     (*fixed)->Int(5) == r.created_at.ms;
-      bool same_status = narrow && (*fixed)->TextView(3) == r.status;
+      bool same_deadline =
+          narrow && ((*fixed)->IsNull(6)
+                         ? !r.next_deadline
+                         : r.next_deadline && (*fixed)->Int(6) == r.next_deadline->ms);
+      bool same_indexed = same_deadline && (*fixed)->TextView(3) == r.status;
       (*fixed)->Reset();
       if (narrow) {
-        auto st = writer_db->Prepare(same_status ? kUpdateInstanceBody
-                                                 : kUpdateInstanceBodyAndStatus);
+        auto st = writer_db->Prepare(same_indexed ? kUpdateInstanceBody
+                                                  : kUpdateInstanceBodyAndIndexed);
         if (!st) return std::unexpected(st.error());
         (*st)->Bind(1, id.value).Bind(2, r.title).Bind(3, r.amount.fen);
         (*st)->Bind(4, r.current_nodes).Bind(5, r.version).Bind(6, r.updated_at.ms);
-        if (!same_status) (*st)->Bind(7, r.status);
+        if (!same_indexed) {
+          (*st)->Bind(7, r.status);
+          if (r.next_deadline)
+            (*st)->Bind(8, r.next_deadline->ms);
+          else
+            (*st)->BindNull(8);
+        }
         return (*st)->Run();
       }
     }
@@ -1046,7 +1078,85 @@ struct SqliteStore::Impl {
         .Bind(10, r.version)
         .Bind(11, r.created_at.ms)
         .Bind(12, r.updated_at.ms);
+    if (r.next_deadline)
+      (*st)->Bind(13, r.next_deadline->ms);
+    else
+      (*st)->BindNull(13);
     return (*st)->Run();
+  }
+
+  // Makes the instance's task rows equal `tasks` (as a multiset; instance
+  // ids in `tasks` are ignored), writing only what differs: a stored row
+  // equal to a wanted one stays as it is, one that differs only in `since`
+  // is updated in place (one index entry moves), the rest are deleted or
+  // inserted. Rewriting every row instead deletes and re-inserts each row
+  // and both of its index entries on every append.
+  Status WriteTasks(InstanceId id, const std::vector<TaskRow>& tasks) {
+    struct Stored {
+      int64_t rowid = 0;
+      std::string node, person, kind;
+      int64_t since = 0;
+      bool matched = false;
+    };
+    std::vector<Stored> stored;
+    {
+      auto st = writer_db->Prepare(kSelectTasks);
+      if (!st) return std::unexpected(st.error());
+      (*st)->Bind(1, id.value);
+      for (;;) {
+        auto row = (*st)->Step();
+        if (!row) return std::unexpected(row.error());
+        if (!*row) break;
+        stored.push_back(Stored{(*st)->Int(0), (*st)->Text(1), (*st)->Text(2),
+                                (*st)->Text(3), (*st)->Int(4)});
+      }
+    }
+    auto same_key = [](const Stored& s, const TaskRow& t) {
+      return !s.matched && s.node == t.node && s.person == t.person.value &&
+             s.kind == t.kind;
+    };
+    // Pass 1: rows stored exactly as wanted. Pass 2: rows whose `since`
+    // moved. What is left is inserted (wanted) or deleted (stored).
+    std::vector<char> done(tasks.size(), 0);
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      for (Stored& s : stored) {
+        if (same_key(s, tasks[i]) && s.since == tasks[i].since.ms) {
+          s.matched = true;
+          done[i] = 1;
+          break;
+        }
+      }
+    }
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      if (done[i]) continue;
+      for (Stored& s : stored) {
+        if (!same_key(s, tasks[i])) continue;
+        auto st = writer_db->Prepare(kUpdateTaskSince);
+        if (!st) return std::unexpected(st.error());
+        (*st)->Bind(1, s.rowid).Bind(2, tasks[i].since.ms);
+        if (auto r = (*st)->Run(); !r) return r;
+        s.matched = true;
+        done[i] = 1;
+        break;
+      }
+    }
+    for (const Stored& s : stored) {
+      if (s.matched) continue;
+      auto st = writer_db->Prepare(kDeleteTask);
+      if (!st) return std::unexpected(st.error());
+      (*st)->Bind(1, s.rowid);
+      if (auto r = (*st)->Run(); !r) return r;
+    }
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      if (done[i]) continue;
+      const TaskRow& t = tasks[i];
+      auto st = writer_db->Prepare(kInsertTask);
+      if (!st) return std::unexpected(st.error());
+      (*st)->Bind(1, id.value).Bind(2, t.node).Bind(3, t.person.value);
+      (*st)->Bind(4, t.kind).Bind(5, t.since.ms);
+      if (auto r = (*st)->Run(); !r) return r;
+    }
+    return Ok();
   }
 
   Result<AppendResult> WriteAppend(PreparedAppend& p) {
@@ -1109,22 +1219,7 @@ struct SqliteStore::Impl {
       if (auto s = WriteLeaf(leaf); !s) return std::unexpected(s.error());
     if (auto s = WriteInstanceRow(id, req.row, !p.new_instance); !s)
       return std::unexpected(s.error());
-    {
-      auto st = writer_db->Prepare(kDeleteTasks);
-      if (!st) return std::unexpected(st.error());
-      (*st)->Bind(1, id.value);
-      if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
-    }
-    {
-      auto st = writer_db->Prepare(kInsertTask);
-      if (!st) return std::unexpected(st.error());
-      for (const TaskRow& t : req.tasks) {
-        (*st)->Bind(1, id.value).Bind(2, t.node).Bind(3, t.person.value);
-        (*st)->Bind(4, t.kind).Bind(5, t.since.ms);
-        if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
-        (*st)->Reset();
-      }
-    }
+    if (auto s = WriteTasks(id, req.tasks); !s) return std::unexpected(s.error());
     if (req.facts) {
       auto del = writer_db->Prepare(kDeleteFacts);
       if (!del) return std::unexpected(del.error());
@@ -1269,7 +1364,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
   if (auto s = impl->ReloadWriterState(); !s) return std::unexpected(s.error());
 
   for (int i = 0; i < options.read_connections; ++i) {
-    auto r = Db::Open(options.path, false, "reader");
+    const char* vfs = nullptr;
+    if (options.reader_read_ahead && !(vfs = sqlite::ReadAheadVfsName())) {
+      return Unavailable("storage_failed", "cannot register SQLite's read-ahead VFS for " +
+                                               options.path + " (reader_read_ahead)");
+    }
+    auto r = Db::Open(options.path, false, "reader", vfs);
     if (!r) return std::unexpected(r.error());
     if (auto s = ConfigureConnection(**r, options, true); !s)
       return std::unexpected(s.error());
@@ -1452,6 +1552,26 @@ Result<int64_t> SqliteStore::AppendAudit(const AuditRecord& rec) {
   return entry.index;
 }
 
+Result<bool> SqliteStore::SetNextDeadline(InstanceId id, int64_t version,
+                                          std::optional<Timestamp> next_deadline) {
+  bool changed = false;
+  WriteOp op;
+  op.apply = [&]() -> Status {
+    auto st = impl_->writer_db->Prepare(kSetNextDeadline);
+    if (!st) return std::unexpected(st.error());
+    (*st)->Bind(1, id.value).Bind(2, version);
+    if (next_deadline)
+      (*st)->Bind(3, next_deadline->ms);
+    else
+      (*st)->BindNull(3);
+    if (auto s = (*st)->Run(); !s) return s;
+    changed = sqlite3_changes(impl_->writer_db->get()) > 0;
+    return Ok();
+  };
+  if (auto s = impl_->Submit(op); !s) return std::unexpected(s.error());
+  return changed;
+}
+
 Status SqliteStore::SaveCheckpoint(const Checkpoint& cp) {
   WriteOp op;
   op.apply = [&]() -> Status { return impl_->WriteCheckpoint(cp); };
@@ -1583,7 +1703,8 @@ Result<std::vector<InstanceRow>> SqliteStore::ListInstances(const InstanceQuery&
   if (auto s = store_internal::ValidateLimit(q.limit, "ListInstances"); !s)
     return std::unexpected(s.error());
   unsigned mask = (q.workflow ? kByWorkflow : 0) | (q.status ? kByStatus : 0) |
-                  (q.submitter ? kBySubmitter : 0) | (q.involved ? kByInvolved : 0);
+                  (q.submitter ? kBySubmitter : 0) | (q.involved ? kByInvolved : 0) |
+                  (q.due_by ? kDueBy : 0);
   auto lease = impl_->AcquireReader();
   auto st = lease->db().Prepare(ListInstancesSql(mask));
   if (!st) return std::unexpected(st.error());
@@ -1593,6 +1714,7 @@ Result<std::vector<InstanceRow>> SqliteStore::ListInstances(const InstanceQuery&
   if (q.submitter) (*st)->Bind(4, q.submitter->value);
   if (q.involved) (*st)->Bind(5, q.involved->value);
   (*st)->Bind(6, int64_t{q.limit});
+  if (q.due_by) (*st)->Bind(7, q.due_by->ms);
   std::vector<InstanceRow> out;
   for (;;) {
     auto row = (*st)->Step();

@@ -44,8 +44,13 @@ struct SqliteOptions {
   // Most requests one group-commit transaction takes. 1 disables group
   // commit: one transaction (and one fsync) per request.
   int max_batch = 1024;
-  // Start a WAL checkpoint once the WAL holds this many pages ...
-  int checkpoint_wal_pages = 1000;
+  // Start a WAL checkpoint once the WAL holds this many pages (about 16 MB
+  // with 4 KB pages) ... Each checkpoint copies every page the WAL holds
+  // once, however many frames of it there are; the pages at the right edges
+  // of the B-trees are in nearly every batch, so a longer WAL copies fewer
+  // pages per append (with 4000 instead of 1000: group commit 7-46 % faster
+  // in store_bench, bench/README.md).
+  int checkpoint_wal_pages = 4000;
   // ... or, if it holds any, after this many milliseconds.
   int checkpoint_interval_ms = 1000;
   // Under continuous writes the WAL cannot restart from its beginning while
@@ -60,6 +65,12 @@ struct SqliteOptions {
   // Read connections map up to this many bytes of the file instead of
   // reading pages with pread (SQLite's mmap_size). 0 = off.
   int64_t reader_mmap_bytes = 0;
+  // Read connections read the database file in blocks of up to 256 KB,
+  // kept for the transaction, where reads go on forward through the file
+  // (sqlite/read_ahead_vfs.h), instead of page by page: for stores opened to
+  // scan most of the file once (`audit verify`), with reader_mmap_bytes = 0.
+  // Costs up to 2 MB per read connection.
+  bool reader_read_ahead = false;
 };
 
 // Group-commit statistics, for /metrics.
@@ -112,6 +123,8 @@ class SqliteStore final : public Store {
   Result<std::vector<Event>> LoadEvents(InstanceId id) override;
   Result<InstanceRow> GetInstance(InstanceId id) override;
   Result<std::vector<InstanceRow>> ListInstances(const InstanceQuery& q) override;
+  Result<bool> SetNextDeadline(InstanceId id, int64_t version,
+                               std::optional<Timestamp> next_deadline) override;
   Result<std::vector<TaskRow>> ListTasks(const PersonId& person, const std::string& kind,
                                          int limit) override;
   Result<std::vector<AuditEntry>> QueryAudit(const AuditQuery& q) override;

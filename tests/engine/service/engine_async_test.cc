@@ -344,6 +344,135 @@ TEST_P(EngineAsyncTest, ManyConcurrentActionsFromOneThreadAllComplete) {
   for (InstanceId id : ids) EXPECT_GT(store_->GetInstance(id)->version, submitted_version);
 }
 
+// The shared forms answer with the snapshot the commit cached (the new
+// version's state moved into it, not copied): the same object a cached read
+// then shares, with what the copying forms answer.
+TEST_P(EngineAsyncTest, SharedAnswersAreTheCachedSnapshotOfTheNewVersion) {
+  using Shared = Result<SharedInstanceView>;
+  auto await_shared = [&](auto start) {
+    auto p = std::make_shared<std::promise<std::pair<Shared, std::thread::id>>>();
+    start([p](Shared v) { p->set_value({std::move(v), std::this_thread::get_id()}); });
+    auto f = p->get_future();
+    EXPECT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    return f.get();
+  };
+  auto [submitted, submit_thread] = await_shared([&](Engine::SharedViewDone done) {
+    engine_->SubmitAsyncShared(SubmitReq("c1", Claim(100), "s-1"), std::move(done));
+  });
+  ASSERT_TRUE(submitted) << submitted.error().ToString();
+  EXPECT_EQ(submit_thread, executor_.id());
+  ASSERT_NE(submitted->snapshot, nullptr);
+  InstanceId id = submitted->snapshot->row.id;
+  EXPECT_EQ(submitted->snapshot->state.id, id);
+  EXPECT_FALSE(submitted->replayed);
+  EXPECT_EQ(engine_->GetCachedShared(id, PersonId("c1"))->snapshot, submitted->snapshot);
+
+  int64_t v1 = submitted->snapshot->state.version;
+  auto [approved, act_thread] = await_shared([&](Engine::SharedViewDone done) {
+    engine_->ActAsyncShared(ActReq(id, "approve", "bh", v1, "a-1"), std::move(done));
+  });
+  ASSERT_TRUE(approved) << approved.error().ToString();
+  EXPECT_EQ(act_thread, executor_.id());
+  const CachedInstance& snap = *approved->snapshot;
+  EXPECT_GT(snap.state.version, v1);
+  EXPECT_EQ(snap.row.version, snap.state.version);
+  EXPECT_EQ(snap.row.current_nodes, "deputy");
+  EXPECT_EQ(store_->GetInstance(id)->version, snap.state.version);  // durable first
+  EXPECT_EQ(notifier_.count(), 2u);
+  // No copy: the cache holds the very snapshot the answer shares.
+  auto cached = engine_->GetCachedShared(id, PersonId("bh"));
+  ASSERT_TRUE(cached.has_value());
+  EXPECT_EQ(cached->snapshot, approved->snapshot);
+  // What the copying forms answer: the same state, row and actions.
+  auto got = engine_->Get(id, PersonId("bh"));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->state, snap.state);
+  EXPECT_EQ(got->row.status, snap.row.status);
+  EXPECT_EQ(got->actions.size(), approved->actions.size());
+
+  // An idempotent repeat answers the stored version, marked replayed.
+  auto [again, again_thread] = await_shared([&](Engine::SharedViewDone done) {
+    engine_->SubmitAsyncShared(SubmitReq("c1", Claim(100), "s-1"), std::move(done));
+  });
+  ASSERT_TRUE(again) << again.error().ToString();
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->snapshot->row.id, id);
+  EXPECT_EQ(again->snapshot->state.version, snap.state.version);
+
+  // A refusal is an error, audited, as ActAsync answers it.
+  auto [refused, refused_thread] = await_shared([&](Engine::SharedViewDone done) {
+    engine_->ActAsyncShared(ActReq(id, "approve", "bh"), std::move(done));
+  });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied) << refused.error().ToString();
+  EXPECT_EQ(Refusals(), 1);
+}
+
+// Commits made durable while an earlier one's continuation waits for the
+// executor join it: the executor gets one task for the burst, not one per
+// commit (each post may wake a worker thread), and every answer still comes.
+TEST_P(EngineAsyncTest, CompletionsWaitingForTheExecutorShareOneTask) {
+  std::vector<InstanceId> ids;
+  int64_t submitted_version = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto v = engine_->Submit(SubmitReq("c1", Claim(100 + i)));
+    ASSERT_TRUE(v);
+    ids.push_back(v->row.id);
+    submitted_version = v->state.version;
+  }
+  // An executor that only queues until told to run.
+  std::mutex mu;
+  std::vector<std::function<void()>> held;
+  engine_->SetExecutor([&](std::function<void()> fn) {
+    std::lock_guard lock(mu);
+    held.push_back(std::move(fn));
+  });
+  std::atomic<int> answered{0}, ok{0};
+  for (InstanceId id : ids) {
+    engine_->ActAsync(ActReq(id, "approve", "bh", submitted_version), [&](Result<InstanceView> v) {
+      ok += v.has_value() ? 1 : 0;
+      ++answered;
+    });
+  }
+  // Every append is durable before any continuation runs.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (InstanceId id : ids) {
+    while (store_->GetInstance(id)->version == submitted_version &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    ASSERT_GT(store_->GetInstance(id)->version, submitted_version);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the last callbacks return
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard lock(mu);
+    tasks.swap(held);
+  }
+  EXPECT_EQ(tasks.size(), 1u) << "one hand-off for the twenty completions";
+  EXPECT_EQ(answered.load(), 0);
+  for (auto& t : tasks) t();
+  EXPECT_EQ(answered.load(), 20);
+  EXPECT_EQ(ok.load(), 20);
+  // A later completion is handed over again (the task ended with the queue).
+  tasks.clear();
+  std::atomic<bool> final_ok{false};
+  engine_->ActAsync(ActReq(ids[0], "approve", "d2"),
+                    [&](Result<InstanceView> v) { final_ok = v.has_value(); });
+  for (;;) {
+    {
+      std::lock_guard lock(mu);
+      if (!held.empty() || std::chrono::steady_clock::now() > deadline) {
+        tasks.swap(held);
+        break;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_EQ(tasks.size(), 1u);
+  tasks[0]();
+  EXPECT_TRUE(final_ok.load());
+}
+
 TEST(EngineAsyncNoExecutorTest, WithoutAnExecutorItIsActOnTheCallingThread) {
   auto org = std::make_shared<Org>(LoadTestOrg());
   WorkflowRegistry registry;

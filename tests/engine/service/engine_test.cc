@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -233,6 +234,65 @@ TEST_F(EngineTest, TickAppliesDueDeadlines) {
   ASSERT_TRUE(some);
   EXPECT_EQ(*some, 1);
   EXPECT_EQ(Tasks("d1", "pending").size(), 1u);  // escalated to the supervisor
+}
+
+// Tick asks the store for the instances whose projected next deadline has
+// passed (InstanceQuery::due_by) instead of loading every running one; a row
+// that claims to be due but is not (one stored before deadlines were
+// projected) gets its real deadline recorded and is skipped afterwards.
+TEST_F(EngineTest, TickLoadsOnlyDueInstancesAndRecordsUnknownDeadlines) {
+  FailingStore counting(store_);
+  std::vector<std::string> calls;
+  counting.FailCallsMatching([&](std::string_view m, int64_t) {
+    calls.emplace_back(m);
+    return false;
+  });
+  auto loads = [&] { return std::count(calls.begin(), calls.end(), "LoadEvents"); };
+  EngineOptions opts;
+  opts.state_cache_capacity = 0;  // every Load reads the store
+  Engine engine(opts, counting, clock_, org_, registry_, &notifier_);
+  SubmitRequest r;
+  r.workflow = "claim";
+  r.actor = PersonId("c1");
+  r.data = Claim(100);
+  std::vector<InstanceView> views;
+  for (int i = 0; i < 3; ++i) {
+    auto v = engine.Submit(r);
+    ASSERT_TRUE(v) << v.error().ToString();
+    views.push_back(*v);
+  }
+  std::optional<Timestamp> deadline = views[0].state.active.at("review").deadline;
+  ASSERT_TRUE(deadline);
+  EXPECT_EQ(store_.GetInstance(views[0].row.id)->next_deadline, deadline);
+  ActRequest approve;
+  approve.instance = views[2].row.id;
+  approve.command.action = "approve";
+  approve.command.actor = PersonId("bh");
+  auto approved = engine.Act(approve);  // now at `deputy`, which has no deadline
+  ASSERT_TRUE(approved) << approved.error().ToString();
+  EXPECT_EQ(store_.GetInstance(views[2].row.id)->next_deadline, std::nullopt);
+
+  calls.clear();
+  clock_.Advance(kMsPerHour);
+  ASSERT_EQ(engine.Tick().value_or(-1), 0);
+  EXPECT_EQ(loads(), 0);
+
+  // A row that does not know its deadline says "due now"; Tick loads it once.
+  InstanceId legacy = views[1].row.id;
+  ASSERT_TRUE(store_.SetNextDeadline(legacy, views[1].row.version, Timestamp{0}).value_or(false));
+  calls.clear();
+  ASSERT_EQ(engine.Tick().value_or(-1), 0);
+  EXPECT_EQ(loads(), 1);
+  EXPECT_EQ(store_.GetInstance(legacy)->next_deadline, deadline);
+  calls.clear();
+  ASSERT_EQ(engine.Tick().value_or(-1), 0);
+  EXPECT_EQ(loads(), 0);
+
+  // Past the deadline both instances still in `review` are escalated.
+  clock_.Advance(25 * kMsPerHour);
+  ASSERT_EQ(engine.Tick().value_or(-1), 2);
+  EXPECT_EQ(store_.GetInstance(views[2].row.id)->version, approved->row.version);
+  EXPECT_GT(store_.GetInstance(legacy)->version, views[1].row.version);
 }
 
 TEST_F(EngineTest, StorageFailureIsReportedAndNothingIsAcknowledgedOrAnnounced) {
@@ -514,6 +574,40 @@ TEST(StateCacheTest, KeepsTheNewestVersionAndEvictsTheLeastRecentlyUsed) {
   EXPECT_EQ(off.size(), 0u);
 }
 
+// Admission of an instance the cache does not hold: kEvicting makes room,
+// kIfRoom only takes free room, kOnSecondMiss evicts only for an instance it
+// refused before; a newer version of a cached instance replaces it in every
+// mode.
+TEST(StateCacheTest, AdmissionModesDecideWhetherAMissEvicts) {
+  using Admit = StateCache::Admit;
+  auto entry = [](int64_t id, int64_t version) {
+    auto e = std::make_shared<CachedInstance>();
+    e->state.id = InstanceId{id};
+    e->state.version = version;
+    return e;
+  };
+  StateCache cache(2, 1);
+  cache.Put(entry(1, 1), Admit::kIfRoom);       // room: taken
+  cache.Put(entry(2, 1), Admit::kOnSecondMiss);  // room: taken
+  EXPECT_EQ(cache.size(), 2u);
+  cache.Put(entry(3, 1), Admit::kIfRoom);  // full: refused, nothing evicted
+  EXPECT_FALSE(cache.Find(InstanceId{3}));
+  cache.Put(entry(3, 1), Admit::kOnSecondMiss);  // first refusal
+  EXPECT_FALSE(cache.Find(InstanceId{3}));
+  EXPECT_TRUE(cache.Find(InstanceId{1}));
+  EXPECT_TRUE(cache.Find(InstanceId{2}));  // 1 is now the least recently used
+  cache.Put(entry(3, 1), Admit::kOnSecondMiss);  // back again: admitted, 1 evicted
+  EXPECT_TRUE(cache.Find(InstanceId{3}));
+  EXPECT_FALSE(cache.Find(InstanceId{1}));
+  EXPECT_EQ(cache.size(), 2u);
+  cache.Put(entry(2, 5), Admit::kIfRoom);  // a newer version replaces
+  EXPECT_EQ(cache.Find(InstanceId{2})->state.version, 5);
+  cache.Put(entry(4, 1));  // the default evicts (3, least recently used)
+  EXPECT_TRUE(cache.Find(InstanceId{4}));
+  EXPECT_FALSE(cache.Find(InstanceId{3}));
+  EXPECT_EQ(cache.size(), 2u);
+}
+
 // With a byte budget the cache evicts the least recently used entries until
 // the approximate bytes fit, whatever the entry count allows; an entry larger
 // than the whole budget is not cached; replacing and erasing give the bytes
@@ -554,6 +648,42 @@ TEST(StateCacheTest, AByteBudgetBoundsTheApproximateMemory) {
   EXPECT_FALSE(cache.Find(InstanceId{9}));
   EXPECT_TRUE(cache.Find(InstanceId{1}));
   EXPECT_EQ(cache.bytes(), large);
+}
+
+// More instances than the cache holds, each acted on once in the order they
+// were submitted (the approve benchmark): the instances still cached are hit;
+// the ones read back from the store after a miss do not evict them (with
+// plain LRU admission every action would miss). An instance asked for again
+// comes back into the cache.
+TEST_F(EngineTest, APassOverMoreInstancesThanTheCacheHoldsKeepsHittingWhatFits) {
+  EngineOptions options;
+  options.state_cache_capacity = 32;  // 2 per shard, 16 shards
+  options.state_cache_max_bytes = 0;
+  Engine engine(options, store_, clock_, org_, registry_, nullptr);
+  std::vector<InstanceId> ids;
+  for (int i = 0; i < 64; ++i) {
+    SubmitRequest r;
+    r.workflow = "claim";
+    r.actor = PersonId("c1");
+    r.data = Claim(100 + i);
+    auto v = engine.Submit(r);
+    ASSERT_TRUE(v);
+    ids.push_back(v->row.id);
+  }
+  EXPECT_EQ(engine.state_cache().size(), 32u);
+  int64_t hits = engine.state_cache().hits();
+  for (InstanceId id : ids) {
+    ActRequest r;
+    r.instance = id;
+    r.command.action = "approve";
+    r.command.actor = PersonId("bh");
+    ASSERT_TRUE(engine.Act(r));
+  }
+  EXPECT_EQ(engine.state_cache().hits() - hits, 32);  // the 32 submitted last
+  EXPECT_EQ(engine.state_cache().size(), 32u);
+  // The first instance, asked for a second time, is cached again.
+  ASSERT_TRUE(engine.Get(ids[0], PersonId("c1")));
+  EXPECT_TRUE(engine.GetCached(ids[0], PersonId("c1")).has_value());
 }
 
 // The engine hands EngineOptions::state_cache_max_bytes to its cache: with

@@ -1,11 +1,13 @@
 // The SQLite store's read and write paths that issue 3's throughput work
 // changed: ScanAuditLeaves with events (each leaf's stored event and
 // definition hash found by key on cursors that step forward or seek) and
-// the events count over the narrow events_count index (migration 6).
+// the events count over the narrow events_count index (migration 6), and
+// the instances' next deadlines that the deadline scan reads (migration 7).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <random>
@@ -16,6 +18,8 @@
 #include "approvald/event.h"
 #include "audit/checkpoint.h"
 #include "audit/verify.h"
+#include "store/sqlite/migrations.h"
+#include "store/sqlite/read_ahead_vfs.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store_test_util.h"
 
@@ -31,6 +35,17 @@ using ::testing::HasSubstr;
 std::unique_ptr<SqliteStore> MustOpen(const std::string& path) {
   SqliteOptions opt;
   opt.path = path;
+  auto s = SqliteStore::Open(opt);
+  EXPECT_TRUE(s.has_value()) << s.error().ToString();
+  return s ? std::move(*s) : nullptr;
+}
+
+// A store whose read connections read through the read-ahead VFS, as
+// `approvald audit verify` opens it.
+std::unique_ptr<SqliteStore> MustOpenReadAhead(const std::string& path) {
+  SqliteOptions opt;
+  opt.path = path;
+  opt.reader_read_ahead = true;
   auto s = SqliteStore::Open(opt);
   EXPECT_TRUE(s.has_value()) << s.error().ToString();
   return s ? std::move(*s) : nullptr;
@@ -227,6 +242,171 @@ TEST(SqliteScanTest, EventsCountUsesTheNarrowIndexAndCountsShellInserts) {
               ElementsAre(::testing::Not(HasSubstr("events_count"))));
   auto store = MustOpen(path);
   EXPECT_EQ(store->CountEvents().value_or(-1), 7);
+}
+
+// Migration 7 on a database written before it: running instances are due
+// at once (next_deadline 0, until the deadline scan records the real value
+// with SetNextDeadline), finished ones have none, and the due instances are
+// served by a partial index that holds only rows with a deadline.
+TEST(SqliteScanTest, NextDeadlineMigrationMarksRunningInstancesDue) {
+  TempDir dir;
+  std::string path = dir.File("v6.db");
+  {
+    Raw raw(path);
+    raw.Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+             " name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+    for (const sqlite::Migration& m : sqlite::Migrations()) {
+      if (m.version > 6) break;
+      raw.Exec(m.sql);
+      raw.Exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) +
+               ", '" + m.name + "', 1700000000)");
+    }
+    for (auto [id, status] :
+         {std::pair{101, "running"}, {102, "approved"}, {103, "running"}})
+      raw.Exec("INSERT INTO instances VALUES (" + std::to_string(id) +
+               ", 'expense', 1, 'sha256:x', '" + status + "', 'p', 't', 0, '', 1, 0, 0)");
+  }
+  auto store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->GetInstance(InstanceId{101})->next_deadline, Timestamp{0});
+  EXPECT_EQ(store->GetInstance(InstanceId{102})->next_deadline, std::nullopt);
+  auto due = [&] {
+    std::vector<int64_t> ids;
+    InstanceQuery q;
+    q.status = "running";
+    q.due_by = Timestamp{1700000000000};
+    auto rows = store->ListInstances(q);
+    EXPECT_TRUE(rows.has_value());
+    if (rows)
+      for (const InstanceRow& r : *rows) ids.push_back(r.id.value);
+    return ids;
+  };
+  EXPECT_THAT(due(), ElementsAre(101, 103));
+  ASSERT_TRUE(store->SetNextDeadline(InstanceId{101}, 1, std::nullopt).value_or(false));
+  ASSERT_TRUE(
+      store->SetNextDeadline(InstanceId{103}, 1, Timestamp{1800000000000}).value_or(false));
+  EXPECT_THAT(due(), ElementsAre());
+  Raw raw(path);
+  EXPECT_THAT(raw.Rows("SELECT name FROM schema_migrations WHERE version = 7"),
+              ElementsAre("instance_next_deadline"));
+  EXPECT_THAT(raw.Rows("SELECT sql FROM sqlite_master WHERE name = 'instances_due'"),
+              ElementsAre(HasSubstr("WHERE next_deadline IS NOT NULL")));
+  EXPECT_THAT(raw.Rows("SELECT count(*) FROM instances INDEXED BY instances_due"
+                       " WHERE next_deadline <= 9000000000000"),
+              ElementsAre("1"));
+}
+
+// Every leaf as ScanAuditLeaves(from, false) yields it: index -> kind, leaf
+// data and leaf hash.
+std::map<int64_t, std::string> LeavesFrom(SqliteStore& store, int64_t from) {
+  std::map<int64_t, std::string> out;
+  auto s = store.ScanAuditLeaves(from, false, [&](const AuditLeafView& v) {
+    out[v.index] = std::string(v.kind) + "|" + std::string(v.leaf_data) + "|" +
+                   std::string(reinterpret_cast<const char*>(v.leaf_hash.data()),
+                               v.leaf_hash.size());
+    return true;
+  });
+  EXPECT_TRUE(s.has_value()) << s.error().ToString();
+  return out;
+}
+
+// 300 instances of 5 events (a file of several read-ahead blocks), the WAL
+// checkpointed into the file, where the read-ahead VFS reads from.
+void FillForReadAhead(const std::string& path) {
+  {
+    auto store = MustOpen(path);
+    for (int i = 0; i < 300; ++i) ASSERT_TRUE(store->Append(Submit("expense", "zhang", 5)));
+  }
+  Raw raw(path);
+  EXPECT_THAT(raw.Rows("PRAGMA wal_checkpoint(TRUNCATE)"), ElementsAre(HasSubstr("0|")));
+}
+
+// SqliteOptions::reader_read_ahead: the leaves, events and definition
+// hashes read through 256 KB blocks are exactly those read page by page,
+// from every kind of starting point, and the reads are served from blocks.
+TEST(SqliteScanTest, ReadAheadReadersYieldWhatPageReadsYield) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  FillForReadAhead(path);
+  ASSERT_GT(std::filesystem::file_size(path),
+            static_cast<uintmax_t>(4 * sqlite::kReadAheadBlockBytes));
+  auto plain = MustOpen(path);
+  auto ahead = MustOpenReadAhead(path);
+  const sqlite::ReadAheadCounters before = sqlite::ReadAheadCountersNow();
+  for (int64_t from : {0, 1, 777, 1499, 1500}) {
+    EXPECT_EQ(LeavesFrom(*ahead, from), LeavesFrom(*plain, from)) << from;
+    auto events = ScanFrom(*ahead, from);
+    EXPECT_EQ(events, ScanFrom(*plain, from)) << from;
+    EXPECT_EQ(events.size(), static_cast<size_t>(1500 - from));
+  }
+  const sqlite::ReadAheadCounters after = sqlite::ReadAheadCountersNow();
+  const int64_t blocks = after.block_reads - before.block_reads;
+  EXPECT_GE(blocks, 4);
+  // Scanning, blocks grow to many pages: each read of the file serves
+  // several of SQLite's page reads.
+  EXPECT_GT(after.page_reads_served - before.page_reads_served, 4 * blocks);
+}
+
+// Reads that do not go on forward through the file (a B-tree seek for one
+// row) read only the pages asked for: read-ahead costs a lookup nothing.
+TEST(SqliteScanTest, ReadAheadReadsLonePagesAlone) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  FillForReadAhead(path);
+  auto ahead = MustOpenReadAhead(path);
+  for (int64_t id : {150, 3, 299, 77}) {
+    const sqlite::ReadAheadCounters before = sqlite::ReadAheadCountersNow();
+    auto row = ahead->GetInstance(InstanceId{id});
+    ASSERT_TRUE(row.has_value()) << row.error().ToString();
+    EXPECT_EQ(row->id.value, id);
+    const sqlite::ReadAheadCounters after = sqlite::ReadAheadCountersNow();
+    // The header page and a root-to-leaf path of a few pages: far less than
+    // one full block.
+    EXPECT_GT(after.bytes_read, before.bytes_read);
+    EXPECT_LE(after.bytes_read - before.bytes_read, 16 * 4096) << id;
+  }
+}
+
+// Blocks never outlive the read transaction that read them: a byte changed
+// in the file between two verifications by the same store (the change
+// checkpointed from the WAL into the file, where the blocks come from) is
+// found by the second, and leaves appended meanwhile are read.
+TEST(SqliteScanTest, ReadAheadSeesChangesToTheFileBetweenTransactions) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  FillForReadAhead(path);
+  auto key = audit::SigningKey::Generate();
+  ASSERT_TRUE(key.has_value());
+  const audit::LogKey log_key{"approvald/test", key->public_key()};
+  auto ahead = MustOpenReadAhead(path);
+  audit::VerifyOptions options;
+  options.check_definitions = false;
+  for (bool pipeline : {false, true}) {
+    options.pipeline = pipeline;
+    auto ok = audit::VerifyLog(*ahead, log_key, options);
+    ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
+    EXPECT_TRUE(ok->ok) << ok->Summary();
+    EXPECT_EQ(ok->events_checked, 1500);
+  }
+  {
+    // Appended by another process, and checkpointed into the file.
+    auto other = MustOpen(path);
+    ASSERT_TRUE(other->Append(Submit("expense", "wang", 2)));
+  }
+  Raw raw(path);
+  raw.Exec("DROP TRIGGER events_append_only_u");
+  raw.Exec("UPDATE events SET body = body || ' ' WHERE instance = 150 AND version = 3");
+  EXPECT_THAT(raw.Rows("PRAGMA wal_checkpoint(TRUNCATE)"), ElementsAre(HasSubstr("0|")));
+  for (bool pipeline : {false, true}) {
+    options.pipeline = pipeline;
+    auto bad = audit::VerifyLog(*ahead, log_key, options);
+    ASSERT_TRUE(bad.has_value()) << bad.error().ToString();
+    ASSERT_TRUE(bad->failure) << bad->Summary();
+    EXPECT_EQ(bad->failure->code, "event_mismatch") << bad->Summary();
+    EXPECT_EQ(bad->failure->instance.value, 150);
+    EXPECT_EQ(bad->failure->version, 3);
+  }
+  EXPECT_EQ(LeavesFrom(*ahead, 0).size(), 1502u);
 }
 
 }  // namespace

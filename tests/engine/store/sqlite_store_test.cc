@@ -22,6 +22,7 @@
 #include "audit/verify.h"
 #include "store/common/store_common.h"
 #include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_db.h"
 #include "store_test_util.h"
 // A pass-through Store without ScanAuditLeaves / CountEvents: VerifyLog
 // reads it through ScanAudit and LoadEvents.
@@ -612,6 +613,92 @@ TEST(SqliteStoreTest, InstanceRowAndItsIndexesFollowEveryAppend) {
   EXPECT_TRUE(store->CheckSqliteIntegrity(true))
       << store->CheckSqliteIntegrity(true).error().ToString();
   EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+}
+
+// The task projection is written as a difference: a row that stays keeps
+// its rowid, one whose `since` moved is updated in place, and only rows that
+// went or came are deleted or inserted; what is stored is exactly the set
+// of the last append, duplicates included.
+TEST(SqliteStoreTest, TaskRowsAreRewrittenOnlyWhereTheyChanged) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  auto store = MustOpen(path);
+  AppendRequest submit = Submit();
+  submit.tasks = {TaskRow{{}, "line1", PersonId("wang"), "pending", Timestamp{10}},
+                  TaskRow{{}, "line1", PersonId("zhao"), "pending", Timestamp{10}},
+                  TaskRow{{}, "", PersonId("zhang"), "cc", Timestamp{10}},
+                  TaskRow{{}, "", PersonId("li"), "cc", Timestamp{10}}};
+  auto a = store->Append(submit);
+  ASSERT_TRUE(a) << a.error().ToString();
+  // The rowid of one task row, or -1 if there is none.
+  auto rowid = [&](const std::string& person, const std::string& kind) {
+    return RawDb(path).Int(
+        "SELECT rowid FROM tasks WHERE instance = " + std::to_string(a->instance.value) +
+        " AND person = '" + person + "' AND kind = '" + kind + "'");
+  };
+  const int64_t zhang_cc = rowid("zhang", "cc");
+  const int64_t wang_pending = rowid("wang", "pending");
+  ASSERT_GT(zhang_cc, 0);
+  ASSERT_GT(wang_pending, 0);
+
+  AppendRequest next = Continue(a->instance, 1);
+  next.tasks = {
+      TaskRow{{}, "", PersonId("zhang"), "cc", Timestamp{10}},            // same
+      TaskRow{{}, "line1", PersonId("wang"), "pending", Timestamp{20}},   // since
+      TaskRow{{}, "line1", PersonId("zhao"), "done", Timestamp{20}},      // kind
+      TaskRow{{}, "line2", PersonId("qian"), "pending", Timestamp{20}},   // new
+      TaskRow{{}, "line2", PersonId("qian"), "pending", Timestamp{20}}};  // twice
+  ASSERT_TRUE(store->Append(next));
+  EXPECT_EQ(rowid("zhang", "cc"), zhang_cc);
+  EXPECT_EQ(rowid("wang", "pending"), wang_pending);
+  EXPECT_EQ(rowid("li", "cc"), -1);
+  EXPECT_EQ(rowid("zhao", "pending"), -1);
+  RawDb raw(path);
+  EXPECT_EQ(
+      raw.Int("SELECT since FROM tasks WHERE rowid = " + std::to_string(wang_pending)),
+      20);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM tasks"), 5);
+  EXPECT_EQ(
+      raw.Int("SELECT count(*) FROM tasks WHERE person = 'qian' AND kind = 'pending'"
+              " AND node = 'line2' AND since = 20"),
+      2);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM tasks WHERE person = 'zhao' AND kind = 'done'"
+                    " AND since = 20"),
+            1);
+  auto wang = store->ListTasks(PersonId("wang"), "pending", 10);
+  ASSERT_TRUE(wang);
+  ASSERT_EQ(wang->size(), 1u);
+  EXPECT_EQ(wang->front().since, Timestamp{20});
+
+  AppendRequest last = Continue(a->instance, 2);  // one of the two copies goes
+  last.tasks = {TaskRow{{}, "line2", PersonId("qian"), "pending", Timestamp{20}}};
+  ASSERT_TRUE(store->Append(last));
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM tasks"), 1);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM tasks WHERE person = 'qian' AND since = 20"),
+            1);
+  EXPECT_TRUE(store->CheckSqliteIntegrity(true))
+      << store->CheckSqliteIntegrity(true).error().ToString();
+}
+
+// The checkpoint thread waits for 4000 WAL frames (not 1000): the pages at
+// the B-trees' right edges, in nearly every batch, are then copied to the
+// database once per 4000 frames; the writer's WAL restart stays above it.
+TEST(SqliteStoreTest, DefaultCheckpointSpacingLetsHotPagesCoalesce) {
+  SqliteOptions opt;
+  EXPECT_EQ(opt.checkpoint_wal_pages, 4000);
+  EXPECT_GE(opt.wal_restart_pages, opt.checkpoint_wal_pages);
+  TempDir dir;
+  EXPECT_NE(MustOpen(dir.File("a.db"), opt), nullptr);
+}
+
+// The library's memory statistics (a global mutex on every SQLite
+// allocation) are off in any process that links the store.
+TEST(SqliteStoreTest, SqliteMemoryStatisticsAreOff) {
+  TempDir dir;
+  auto store = MustOpen(dir.File("a.db"));
+  ASSERT_TRUE(store->Append(Submit()));
+  EXPECT_TRUE(sqlite::MemoryStatisticsOff());
+  EXPECT_EQ(sqlite3_memory_used(), 0);
 }
 
 TEST(SqliteStoreTest, FailedCommitAnswersTheWholeBatchUnavailable) {

@@ -370,6 +370,75 @@ TYPED_TEST(StoreContractTest, ListInstancesFiltersAndPaginates) {
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
 }
 
+// InstanceRow::next_deadline is stored with each append, kept or replaced by
+// the next, and InstanceQuery::due_by lists the instances whose deadline is
+// not after it (what Engine::Tick asks for). SetNextDeadline changes a row
+// only at the version it names.
+TYPED_TEST(StoreContractTest, NextDeadlinesAreProjectedAndListedWhenDue) {
+  auto with_deadline = [](AppendRequest r, std::optional<int64_t> ms) {
+    if (ms) r.row.next_deadline = Timestamp{*ms};
+    return r;
+  };
+  this->MustAppend(with_deadline(Submit(), 1000));     // 1
+  this->MustAppend(with_deadline(Submit(), {}));       // 2: no deadline
+  this->MustAppend(with_deadline(Submit(), 500));      // 3
+  AppendRequest four = with_deadline(Submit(), 100);   // 4: approved
+  four.row.status = "approved";
+  this->MustAppend(four);
+  auto ids = [&](InstanceQuery q) {
+    std::vector<int64_t> out;
+    auto r = this->store().ListInstances(q);
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+    if (r)
+      for (const InstanceRow& row : *r) out.push_back(row.id.value);
+    return out;
+  };
+  auto deadline_of = [&](int64_t id) -> std::optional<int64_t> {
+    auto row = this->store().GetInstance(InstanceId{id});
+    EXPECT_TRUE(row.has_value());
+    if (!row || !row->next_deadline) return std::nullopt;
+    return row->next_deadline->ms;
+  };
+  EXPECT_EQ(deadline_of(1), 1000);
+  EXPECT_EQ(deadline_of(2), std::nullopt);
+  EXPECT_THAT(ids({.due_by = Timestamp{99}}), ElementsAre());
+  EXPECT_THAT(ids({.due_by = Timestamp{500}}), ElementsAre(3, 4));
+  EXPECT_THAT(ids({.status = "running", .due_by = Timestamp{1000}}), ElementsAre(1, 3));
+  EXPECT_THAT(ids({.status = "running", .due_by = Timestamp{5000}, .after_id = 1}),
+              ElementsAre(3));
+  EXPECT_THAT(ids({.due_by = Timestamp{5000}, .limit = 1}), ElementsAre(1));
+
+  // An append replaces it (later, unchanged, or gone) with the rest of the row.
+  this->MustAppend(with_deadline(Continue(InstanceId{1}, 1), 2000));
+  EXPECT_EQ(deadline_of(1), 2000);
+  AppendRequest retitled = with_deadline(Continue(InstanceId{1}, 2), 2000);
+  retitled.row.title = "改过的标题";
+  this->MustAppend(retitled);
+  EXPECT_EQ(deadline_of(1), 2000);
+  EXPECT_EQ(this->store().GetInstance(InstanceId{1})->title, "改过的标题");
+  EXPECT_THAT(ids({.status = "running", .due_by = Timestamp{1999}}), ElementsAre(3));
+  this->MustAppend(with_deadline(Continue(InstanceId{1}, 3), {}));
+  EXPECT_EQ(deadline_of(1), std::nullopt);
+  this->MustAppend(with_deadline(Continue(InstanceId{2}, 1), 700));
+  EXPECT_THAT(ids({.status = "running", .due_by = Timestamp{5000}}), ElementsAre(2, 3));
+
+  // SetNextDeadline: only at the stated version; an unknown id changes nothing.
+  auto set = this->store().SetNextDeadline(InstanceId{3}, 1, Timestamp{9000});
+  ASSERT_TRUE(set.has_value()) << set.error().ToString();
+  EXPECT_TRUE(*set);
+  EXPECT_EQ(deadline_of(3), 9000);
+  EXPECT_EQ(this->store().SetNextDeadline(InstanceId{3}, 2, Timestamp{1}).value_or(true),
+            false);
+  EXPECT_EQ(deadline_of(3), 9000);
+  EXPECT_EQ(this->store().SetNextDeadline(InstanceId{3}, 1, std::nullopt).value_or(false),
+            true);
+  EXPECT_EQ(deadline_of(3), std::nullopt);
+  EXPECT_EQ(this->store().SetNextDeadline(InstanceId{42}, 1, Timestamp{1}).value_or(true),
+            false);
+  EXPECT_EQ(this->store().GetInstance(InstanceId{3})->version, 1);
+  EXPECT_THAT(ids({.status = "running", .due_by = Timestamp{5000}}), ElementsAre(2));
+}
+
 TYPED_TEST(StoreContractTest, UnknownInstanceIsNotFound) {
   auto events = this->store().LoadEvents(InstanceId{7});
   ASSERT_FALSE(events.has_value());

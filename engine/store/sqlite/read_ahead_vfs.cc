@@ -1,0 +1,314 @@
+// The read-ahead VFS (read_ahead_vfs.h): a shim over SQLite's default VFS.
+// Every call is forwarded to the wrapped file; only xRead of the main
+// database file is answered from the blocks when it can be.
+#include "store/sqlite/read_ahead_vfs.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <memory>
+
+namespace approvald::sqlite {
+namespace {
+
+constexpr char kVfsName[] = "approvald-read-ahead";
+
+std::atomic<int64_t> g_served{0};
+std::atomic<int64_t> g_block_reads{0};
+std::atomic<int64_t> g_bytes_read{0};
+
+// How far past a block's end a read may start and still continue it (the
+// pages of other tables and indexes lie between a table's pages).
+constexpr int64_t kStreamGap = int64_t{64} << 10;
+
+struct Block {
+  int64_t start = -1;  // file offset; -1: empty
+  int64_t size = 0;    // valid bytes from start
+  uint64_t used = 0;   // last use, for replacement
+  std::unique_ptr<char[]> bytes;
+};
+
+// Our sqlite3_file; the wrapped file's storage follows it (szOsFile).
+struct File {
+  sqlite3_file base;
+  sqlite3_file* real;
+  bool read_ahead;    // the main database file
+  int64_t file_size;  // -1: not known in the current transaction
+  uint64_t clock;
+  Block* blocks;  // kReadAheadBlocks, read_ahead only
+};
+
+File* Of(sqlite3_file* f) { return reinterpret_cast<File*>(f); }
+sqlite3_file* Real(sqlite3_file* f) { return Of(f)->real; }
+
+void Drop(File* f) {
+  f->file_size = -1;
+  if (!f->blocks) return;
+  for (int i = 0; i < kReadAheadBlocks; ++i) f->blocks[i].start = -1;
+}
+
+// The block holding [offset, offset + amount), reading one if none holds
+// it; nullptr if it cannot be read that way (the caller then reads the range
+// directly). A read that continues a block forward (starts at most
+// kStreamGap or the block's size past its end, as the next page of a table
+// usually does) reads twice as much as that block held, up to
+// kReadAheadBlockBytes, and takes its place; any other read reads only the
+// range asked for, so lone pages (a B-tree seek) cost what they cost
+// without the VFS.
+const Block* BlockFor(File* f, int64_t offset, int amount) {
+  if (amount > kReadAheadBlockBytes) return nullptr;
+  const int64_t end = offset + amount;
+  Block* stream = nullptr;
+  Block* victim = nullptr;
+  for (int i = 0; i < kReadAheadBlocks; ++i) {
+    Block& b = f->blocks[i];
+    if (b.start < 0) {
+      if (!victim || victim->start >= 0) victim = &b;
+      continue;
+    }
+    const int64_t b_end = b.start + b.size;
+    if (b.start <= offset && end <= b_end) {
+      b.used = ++f->clock;
+      return &b;
+    }
+    if (offset >= b_end && offset < b_end + std::max(b.size, kStreamGap) &&
+        (!stream || b.used > stream->used)) {
+      stream = &b;
+    }
+    if (!victim || (victim->start >= 0 && b.used < victim->used)) victim = &b;
+  }
+  int64_t want = amount;
+  if (stream) {
+    want = std::clamp<int64_t>(2 * stream->size, amount, kReadAheadBlockBytes);
+    victim = stream;
+  }
+  if (f->file_size < 0) {
+    sqlite3_int64 size = 0;
+    if (f->real->pMethods->xFileSize(f->real, &size) != SQLITE_OK) return nullptr;
+    f->file_size = size;
+  }
+  const int64_t size = std::min<int64_t>(want, f->file_size - offset);
+  if (size < amount) return nullptr;  // past the end: SQLite's short read
+  if (!victim->bytes) victim->bytes.reset(new char[kReadAheadBlockBytes]);
+  victim->start = -1;
+  if (f->real->pMethods->xRead(f->real, victim->bytes.get(), static_cast<int>(size),
+                               offset) != SQLITE_OK) {
+    return nullptr;
+  }
+  g_block_reads.fetch_add(1, std::memory_order_relaxed);
+  g_bytes_read.fetch_add(size, std::memory_order_relaxed);
+  victim->start = offset;
+  victim->size = size;
+  victim->used = ++f->clock;
+  return victim;
+}
+
+int Close(sqlite3_file* f) {
+  File* file = Of(f);
+  int rc = file->real->pMethods ? file->real->pMethods->xClose(file->real) : SQLITE_OK;
+  delete[] file->blocks;
+  file->blocks = nullptr;
+  return rc;
+}
+
+int Read(sqlite3_file* f, void* out, int amount, sqlite3_int64 offset) {
+  File* file = Of(f);
+  if (file->read_ahead && amount > 0 && offset >= 0) {
+    if (const Block* b = BlockFor(file, offset, amount)) {
+      std::memcpy(out, b->bytes.get() + (offset - b->start), static_cast<size_t>(amount));
+      g_served.fetch_add(1, std::memory_order_relaxed);
+      return SQLITE_OK;
+    }
+  }
+  return file->real->pMethods->xRead(file->real, out, amount, offset);
+}
+
+int Write(sqlite3_file* f, const void* in, int amount, sqlite3_int64 offset) {
+  Drop(Of(f));
+  return Real(f)->pMethods->xWrite(Real(f), in, amount, offset);
+}
+int Truncate(sqlite3_file* f, sqlite3_int64 size) {
+  Drop(Of(f));
+  return Real(f)->pMethods->xTruncate(Real(f), size);
+}
+int Sync(sqlite3_file* f, int flags) {
+  Drop(Of(f));
+  return Real(f)->pMethods->xSync(Real(f), flags);
+}
+int FileSize(sqlite3_file* f, sqlite3_int64* size) {
+  return Real(f)->pMethods->xFileSize(Real(f), size);
+}
+int Lock(sqlite3_file* f, int level) {
+  Drop(Of(f));
+  return Real(f)->pMethods->xLock(Real(f), level);
+}
+int Unlock(sqlite3_file* f, int level) {
+  Drop(Of(f));
+  return Real(f)->pMethods->xUnlock(Real(f), level);
+}
+int CheckReservedLock(sqlite3_file* f, int* out) {
+  return Real(f)->pMethods->xCheckReservedLock(Real(f), out);
+}
+int FileControl(sqlite3_file* f, int op, void* arg) {
+  return Real(f)->pMethods->xFileControl(Real(f), op, arg);
+}
+int SectorSize(sqlite3_file* f) { return Real(f)->pMethods->xSectorSize(Real(f)); }
+int DeviceCharacteristics(sqlite3_file* f) {
+  return Real(f)->pMethods->xDeviceCharacteristics(Real(f));
+}
+int ShmMap(sqlite3_file* f, int region, int size, int extend, void volatile** out) {
+  sqlite3_file* r = Real(f);
+  if (r->pMethods->iVersion < 2 || !r->pMethods->xShmMap) return SQLITE_IOERR_SHMMAP;
+  return r->pMethods->xShmMap(r, region, size, extend, out);
+}
+int ShmLock(sqlite3_file* f, int offset, int n, int flags) {
+  // Every read transaction takes a WAL read lock when it begins: blocks
+  // read in an earlier transaction are not used in it.
+  Drop(Of(f));
+  sqlite3_file* r = Real(f);
+  if (r->pMethods->iVersion < 2 || !r->pMethods->xShmLock) return SQLITE_IOERR_SHMLOCK;
+  return r->pMethods->xShmLock(r, offset, n, flags);
+}
+void ShmBarrier(sqlite3_file* f) {
+  sqlite3_file* r = Real(f);
+  if (r->pMethods->iVersion >= 2 && r->pMethods->xShmBarrier) r->pMethods->xShmBarrier(r);
+}
+int ShmUnmap(sqlite3_file* f, int delete_flag) {
+  Drop(Of(f));
+  sqlite3_file* r = Real(f);
+  if (r->pMethods->iVersion < 2 || !r->pMethods->xShmUnmap) return SQLITE_OK;
+  return r->pMethods->xShmUnmap(r, delete_flag);
+}
+int Fetch(sqlite3_file* f, sqlite3_int64 offset, int amount, void** out) {
+  sqlite3_file* r = Real(f);
+  if (r->pMethods->iVersion < 3 || !r->pMethods->xFetch) {
+    *out = nullptr;
+    return SQLITE_OK;
+  }
+  return r->pMethods->xFetch(r, offset, amount, out);
+}
+int Unfetch(sqlite3_file* f, sqlite3_int64 offset, void* p) {
+  sqlite3_file* r = Real(f);
+  if (r->pMethods->iVersion < 3 || !r->pMethods->xUnfetch) return SQLITE_OK;
+  return r->pMethods->xUnfetch(r, offset, p);
+}
+
+const sqlite3_io_methods kMethods = {
+    3,
+    Close,
+    Read,
+    Write,
+    Truncate,
+    Sync,
+    FileSize,
+    Lock,
+    Unlock,
+    CheckReservedLock,
+    FileControl,
+    SectorSize,
+    DeviceCharacteristics,
+    ShmMap,
+    ShmLock,
+    ShmBarrier,
+    ShmUnmap,
+    Fetch,
+    Unfetch,
+};
+
+sqlite3_vfs* Parent(sqlite3_vfs* vfs) { return static_cast<sqlite3_vfs*>(vfs->pAppData); }
+
+int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flags,
+         int* out_flags) {
+  File* file = Of(f);
+  file->base.pMethods = nullptr;
+  file->real = reinterpret_cast<sqlite3_file*>(file + 1);
+  file->read_ahead = (flags & SQLITE_OPEN_MAIN_DB) != 0;
+  file->file_size = -1;
+  file->clock = 0;
+  file->blocks = nullptr;
+  sqlite3_vfs* parent = Parent(vfs);
+  int rc = parent->xOpen(parent, name, file->real, flags, out_flags);
+  if (rc != SQLITE_OK) return rc;  // the wrapped file closes itself on failure
+  if (file->read_ahead) file->blocks = new Block[kReadAheadBlocks];
+  file->base.pMethods = &kMethods;
+  return SQLITE_OK;
+}
+
+// The rest of the VFS is the parent's.
+int Delete(sqlite3_vfs* v, const char* n, int s) {
+  return Parent(v)->xDelete(Parent(v), n, s);
+}
+int Access(sqlite3_vfs* v, const char* n, int f, int* o) {
+  return Parent(v)->xAccess(Parent(v), n, f, o);
+}
+int FullPathname(sqlite3_vfs* v, const char* n, int size, char* out) {
+  return Parent(v)->xFullPathname(Parent(v), n, size, out);
+}
+void* DlOpen(sqlite3_vfs* v, const char* n) { return Parent(v)->xDlOpen(Parent(v), n); }
+void DlError(sqlite3_vfs* v, int n, char* out) { Parent(v)->xDlError(Parent(v), n, out); }
+void (*DlSym(sqlite3_vfs* v, void* h, const char* s))(void) {
+  return Parent(v)->xDlSym(Parent(v), h, s);
+}
+void DlClose(sqlite3_vfs* v, void* h) { Parent(v)->xDlClose(Parent(v), h); }
+int Randomness(sqlite3_vfs* v, int n, char* out) {
+  return Parent(v)->xRandomness(Parent(v), n, out);
+}
+int Sleep(sqlite3_vfs* v, int us) { return Parent(v)->xSleep(Parent(v), us); }
+int CurrentTime(sqlite3_vfs* v, double* out) {
+  return Parent(v)->xCurrentTime(Parent(v), out);
+}
+int GetLastError(sqlite3_vfs* v, int n, char* out) {
+  return Parent(v)->xGetLastError ? Parent(v)->xGetLastError(Parent(v), n, out) : 0;
+}
+int CurrentTimeInt64(sqlite3_vfs* v, sqlite3_int64* out) {
+  sqlite3_vfs* p = Parent(v);
+  if (p->iVersion >= 2 && p->xCurrentTimeInt64) return p->xCurrentTimeInt64(p, out);
+  double now = 0;
+  int rc = p->xCurrentTime(p, &now);
+  *out = static_cast<sqlite3_int64>(now * 86400000.0);
+  return rc;
+}
+
+const char* Register() {
+  if (sqlite3_initialize() != SQLITE_OK) return nullptr;
+  sqlite3_vfs* parent = sqlite3_vfs_find(nullptr);
+  if (!parent) return nullptr;
+  static sqlite3_vfs vfs{};
+  vfs.iVersion = 2;
+  vfs.szOsFile = static_cast<int>(sizeof(File)) + parent->szOsFile;
+  vfs.mxPathname = parent->mxPathname;
+  vfs.zName = kVfsName;
+  vfs.pAppData = parent;
+  vfs.xOpen = Open;
+  vfs.xDelete = Delete;
+  vfs.xAccess = Access;
+  vfs.xFullPathname = FullPathname;
+  vfs.xDlOpen = DlOpen;
+  vfs.xDlError = DlError;
+  vfs.xDlSym = DlSym;
+  vfs.xDlClose = DlClose;
+  vfs.xRandomness = Randomness;
+  vfs.xSleep = Sleep;
+  vfs.xCurrentTime = CurrentTime;
+  vfs.xGetLastError = GetLastError;
+  vfs.xCurrentTimeInt64 = CurrentTimeInt64;
+  if (sqlite3_vfs_register(&vfs, 0) != SQLITE_OK) return nullptr;
+  return kVfsName;
+}
+
+}  // namespace
+
+const char* ReadAheadVfsName() {
+  static const char* name = Register();
+  return name;
+}
+
+ReadAheadCounters ReadAheadCountersNow() {
+  return {g_served.load(std::memory_order_relaxed),
+          g_block_reads.load(std::memory_order_relaxed),
+          g_bytes_read.load(std::memory_order_relaxed)};
+}
+
+}  // namespace approvald::sqlite
