@@ -348,41 +348,53 @@ BENCHMARK(BM_VerifySqlite)
     ->Iterations(1)
     ->MeasureProcessCPUTime();
 
-// The same in place on a second store over the fixture whose read
-// connections map the file (SqliteOptions::reader_mmap_bytes, as `approvald
-// audit verify` opens it): no pread copies. Arg 0: 0 log only, 1 log +
-// events. Arg 1: VerifyOptions::pipeline (1: the store read on a second
-// thread, what `audit verify` runs; 0: one thread). Wall time is what a user
-// waits; process CPU time adds both threads up.
-void BM_VerifySqliteMmap(benchmark::State& state) {
-  static std::unique_ptr<SqliteStore> mapped = []() -> std::unique_ptr<SqliteStore> {
-    if (!Sqlite1M()) return nullptr;
-    SqliteOptions options;
-    options.path = (BenchDir() / "audit-1m.db").string();
+// The 1M-leaf SQLite fixture opened a second time, its read connections
+// reading through the read-ahead VFS or mapping the file; null if missing.
+std::unique_ptr<SqliteStore> OpenSqlite1M(bool read_ahead) {
+  if (!Sqlite1M()) return nullptr;
+  SqliteOptions options;
+  options.path = (BenchDir() / "audit-1m.db").string();
+  if (read_ahead)
+    options.reader_read_ahead = true;
+  else
     options.reader_mmap_bytes = int64_t{1} << 31;
-    auto opened = SqliteStore::Open(options);
-    return opened ? std::move(*opened) : nullptr;
-  }();
-  if (!mapped) return state.SkipWithError("no SQLite fixture");
+  auto opened = SqliteStore::Open(options);
+  return opened ? std::move(*opened) : nullptr;
+}
+
+// VerifyLog over `store`: Args {check events, P}; P = 0: one thread; P >= 1:
+// P reading threads (VerifyOptions::read_threads) and the calling thread
+// verifying. `how` names the read path in the label.
+void RunVerifySqlite(benchmark::State& state, SqliteStore* store, const char* how) {
+  if (!store) return state.SkipWithError("no SQLite fixture");
   LogKey key{kOrigin, BenchKey().public_key()};
   VerifyOptions options;
   options.check_events = state.range(0) != 0;
-  // P = 0: one thread; P >= 1: P reading threads (VerifyOptions::
-  // read_threads) and the calling thread verifying.
   options.pipeline = state.range(1) != 0;
   options.read_threads = static_cast<int>(std::max<int64_t>(state.range(1), 1));
   options.check_definitions = false;
   for (auto _ : state) {
-    auto r = VerifyLog(*mapped, key, options);
+    auto r = VerifyLog(*store, key, options);
     if (!r) return state.SkipWithError(r.error().ToString().c_str());
     if (!r->ok) return state.SkipWithError(r->Summary().c_str());
     benchmark::DoNotOptimize(r);
   }
   state.SetItemsProcessed(state.iterations() * kLeaves);
   state.SetLabel(std::string(options.check_events ? "log + events" : "log only") +
-                 ", in place, mmap, " +
+                 ", in place, " + how + ", " +
                  (options.pipeline ? std::to_string(options.read_threads) + " reading + 1"
                                    : std::string("1 thread")));
+}
+
+// The same in place on a second store over the fixture whose read
+// connections map the file (SqliteOptions::reader_mmap_bytes, as `approvald
+// audit verify` opened it before session 6): no pread copies. Arg 0: 0 log
+// only, 1 log + events. Arg 1: 0 one thread; P >= 1 P reading threads and
+// the calling thread verifying. Wall time is what a user waits; process CPU
+// time adds the threads up.
+void BM_VerifySqliteMmap(benchmark::State& state) {
+  static std::unique_ptr<SqliteStore> mapped = OpenSqlite1M(false);
+  RunVerifySqlite(state, mapped.get(), "mmap");
 }
 BENCHMARK(BM_VerifySqliteMmap)
     ->Args({0, 0})
@@ -400,32 +412,8 @@ BENCHMARK(BM_VerifySqliteMmap)
 // mapping), as `approvald audit verify` opens it since session 6. Args as
 // BM_VerifySqliteMmap.
 void BM_VerifySqliteReadAhead(benchmark::State& state) {
-  static std::unique_ptr<SqliteStore> store = []() -> std::unique_ptr<SqliteStore> {
-    if (!Sqlite1M()) return nullptr;
-    SqliteOptions options;
-    options.path = (BenchDir() / "audit-1m.db").string();
-    options.reader_read_ahead = true;
-    auto opened = SqliteStore::Open(options);
-    return opened ? std::move(*opened) : nullptr;
-  }();
-  if (!store) return state.SkipWithError("no SQLite fixture");
-  LogKey key{kOrigin, BenchKey().public_key()};
-  VerifyOptions options;
-  options.check_events = state.range(0) != 0;
-  options.pipeline = state.range(1) != 0;
-  options.read_threads = static_cast<int>(std::max<int64_t>(state.range(1), 1));
-  options.check_definitions = false;
-  for (auto _ : state) {
-    auto r = VerifyLog(*store, key, options);
-    if (!r) return state.SkipWithError(r.error().ToString().c_str());
-    if (!r->ok) return state.SkipWithError(r->Summary().c_str());
-    benchmark::DoNotOptimize(r);
-  }
-  state.SetItemsProcessed(state.iterations() * kLeaves);
-  state.SetLabel(std::string(options.check_events ? "log + events" : "log only") +
-                 ", in place, read-ahead, " +
-                 (options.pipeline ? std::to_string(options.read_threads) + " reading + 1"
-                                   : std::string("1 thread")));
+  static std::unique_ptr<SqliteStore> store = OpenSqlite1M(true);
+  RunVerifySqlite(state, store.get(), "read-ahead");
 }
 BENCHMARK(BM_VerifySqliteReadAhead)
     ->Args({0, 0})

@@ -543,13 +543,16 @@ TEST_F(EngineTest, FailedAppendRefreshesTheCachedState) {
   EXPECT_EQ(now->row.current_nodes, "deputy");
 }
 
+// A cache entry with only an id and a version.
+std::shared_ptr<CachedInstance> CacheEntry(int64_t id, int64_t version) {
+  auto e = std::make_shared<CachedInstance>();
+  e->state.id = InstanceId{id};
+  e->state.version = version;
+  return e;
+}
+
 TEST(StateCacheTest, KeepsTheNewestVersionAndEvictsTheLeastRecentlyUsed) {
-  auto entry = [](int64_t id, int64_t version) {
-    auto e = std::make_shared<CachedInstance>();
-    e->state.id = InstanceId{id};
-    e->state.version = version;
-    return e;
-  };
+  auto entry = CacheEntry;
   StateCache cache(2, 1);
   cache.Put(entry(1, 3));
   cache.Put(entry(1, 2));  // older: ignored
@@ -580,12 +583,7 @@ TEST(StateCacheTest, KeepsTheNewestVersionAndEvictsTheLeastRecentlyUsed) {
 // mode.
 TEST(StateCacheTest, AdmissionModesDecideWhetherAMissEvicts) {
   using Admit = StateCache::Admit;
-  auto entry = [](int64_t id, int64_t version) {
-    auto e = std::make_shared<CachedInstance>();
-    e->state.id = InstanceId{id};
-    e->state.version = version;
-    return e;
-  };
+  auto entry = CacheEntry;
   StateCache cache(2, 1);
   cache.Put(entry(1, 1), Admit::kIfRoom);       // room: taken
   cache.Put(entry(2, 1), Admit::kOnSecondMiss);  // room: taken

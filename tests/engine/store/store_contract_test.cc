@@ -61,6 +61,16 @@ class StoreContractTest : public ::testing::Test {
     return r.value_or(AppendResult{});
   }
 
+  // The ids ListInstances(q) answers, expecting success.
+  std::vector<int64_t> ListIds(const InstanceQuery& q) {
+    std::vector<int64_t> out;
+    auto r = store().ListInstances(q);
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+    if (r)
+      for (const InstanceRow& row : *r) out.push_back(row.id.value);
+    return out;
+  }
+
   Backend backend_;
 };
 
@@ -339,14 +349,7 @@ TYPED_TEST(StoreContractTest, ListInstancesFiltersAndPaginates) {
   four.tasks = {TaskRow{{}, "", PersonId("zhao"), "cc", Timestamp{1}}};
   this->MustAppend(four);
 
-  auto ids = [&](InstanceQuery q) {
-    std::vector<int64_t> out;
-    auto r = this->store().ListInstances(q);
-    EXPECT_TRUE(r.has_value()) << r.error().ToString();
-    if (r)
-      for (const InstanceRow& row : *r) out.push_back(row.id.value);
-    return out;
-  };
+  auto ids = [&](const InstanceQuery& q) { return this->ListIds(q); };
   EXPECT_THAT(ids({}), ElementsAre(1, 2, 3, 4));
   EXPECT_THAT(ids({.workflow = "expense"}), ElementsAre(1, 3, 4));
   EXPECT_THAT(ids({.status = "running"}), ElementsAre(1, 2));
@@ -385,14 +388,7 @@ TYPED_TEST(StoreContractTest, NextDeadlinesAreProjectedAndListedWhenDue) {
   AppendRequest four = with_deadline(Submit(), 100);   // 4: approved
   four.row.status = "approved";
   this->MustAppend(four);
-  auto ids = [&](InstanceQuery q) {
-    std::vector<int64_t> out;
-    auto r = this->store().ListInstances(q);
-    EXPECT_TRUE(r.has_value()) << r.error().ToString();
-    if (r)
-      for (const InstanceRow& row : *r) out.push_back(row.id.value);
-    return out;
-  };
+  auto ids = [&](const InstanceQuery& q) { return this->ListIds(q); };
   auto deadline_of = [&](int64_t id) -> std::optional<int64_t> {
     auto row = this->store().GetInstance(InstanceId{id});
     EXPECT_TRUE(row.has_value());
