@@ -429,18 +429,28 @@ void Engine::Complete(std::function<void()> fn) {
 }
 
 void Engine::RunCompletions() {
-  std::deque<std::function<void()>> batch;
+  // Takes one completion at a time and, when it takes the last one, ends the
+  // task before running it: nothing of *this is touched after the last
+  // completion has answered its caller, who may then destroy the engine. A
+  // completion that arrives meanwhile is posted as a task of its own.
   for (;;) {
+    std::function<void()> fn;
+    bool last = false;
     {
       std::lock_guard lock(completions_mu_);
       if (completions_.empty()) {
         completions_scheduled_ = false;
         return;
       }
-      batch.swap(completions_);
+      fn = std::move(completions_.front());
+      completions_.pop_front();
+      if (completions_.empty()) {
+        completions_scheduled_ = false;
+        last = true;
+      }
     }
-    for (auto& fn : batch) fn();
-    batch.clear();
+    fn();
+    if (last) return;
   }
 }
 
