@@ -31,10 +31,17 @@
 //   store_bench [--dir D] [--events N] [--step N] [--runs N]
 //               [--point-runs N] [--seconds S] [--threads N] [--queries N]
 //               [--skip-history] [--skip-baseline] [--spread N]
-//               [--writer-cost N] [--checkpoint-pages N]
+//               [--writer-cost N] [--checkpoint-pages N] [--task-since-kept]
 //
 //   --checkpoint-pages N: the store's checkpoint_wal_pages (WAL frames
 //   between two checkpoints of the checkpoint thread; default the store's).
+//   --task-since-kept: each task row keeps the time its instance was
+//   submitted as its `since` instead of taking the time of every append
+//   (an engine that stamps a task once, when it opens: the store then finds
+//   the task rows unchanged and writes none of them).
+//
+// Every append carries its instance's creation time unchanged (the engine's
+// projection row keeps the submission time).
 #include <time.h>
 
 #include <algorithm>
@@ -91,7 +98,14 @@ Event MakeEvent(int64_t version, int64_t at_ms) {
   return e;
 }
 
-AppendRequest Request(InstanceId id, int64_t expected, int n, int64_t at_ms) {
+// Set from --task-since-kept before any request is made.
+bool g_task_since_kept = false;
+
+// `n` events after `expected` of instance `id` (0: a new one), at `at_ms` on;
+// the instance was created at `created_ms` (the engine keeps the time of the
+// submission in the row: it never changes after).
+AppendRequest Request(InstanceId id, int64_t expected, int n, int64_t at_ms,
+                      int64_t created_ms) {
   AppendRequest r;
   r.instance = id;
   r.expected_version = expected;
@@ -105,11 +119,11 @@ AppendRequest Request(InstanceId id, int64_t expected, int n, int64_t at_ms) {
   r.row.title = "差旅费报销 1234.55 元";
   r.row.amount = Money{123455};
   r.row.current_nodes = "line1_review,line2_review";
-  r.row.created_at = Timestamp{at_ms};
+  r.row.created_at = Timestamp{expected == 0 ? at_ms : created_ms};
   r.row.updated_at = Timestamp{at_ms + n};
-  r.tasks.push_back(
-      TaskRow{id, "line1_review", PersonId("li.na"), "pending", Timestamp{at_ms}});
-  r.tasks.push_back(TaskRow{id, "", PersonId("zhang.wei"), "cc", Timestamp{at_ms}});
+  Timestamp since{g_task_since_kept ? r.row.created_at.ms : at_ms};
+  r.tasks.push_back(TaskRow{id, "line1_review", PersonId("li.na"), "pending", since});
+  r.tasks.push_back(TaskRow{id, "", PersonId("zhang.wei"), "cc", since});
   return r;
 }
 
@@ -197,14 +211,14 @@ Rate MeasureAppends(SqliteStore& store, int threads, double seconds) {
   return RunWriters(store, threads, seconds, [&](int, const std::atomic<bool>& stop) {
     int64_t done = 0, failed = 0;
     while (!stop) {
-      auto a = store.Append(Request(InstanceId{0}, 0, 1, 1700000000000));
+      auto a = store.Append(Request(InstanceId{0}, 0, 1, 1700000000000, 0));
       if (!a) {
         ++failed;
         continue;
       }
       ++done;
       for (int64_t v = 1; v < 10 && !stop; ++v) {
-        if (store.Append(Request(a->instance, v, 1, 1700000000000 + v)))
+        if (store.Append(Request(a->instance, v, 1, 1700000000000 + v, 1700000000000)))
           ++done;
         else
           ++failed;
@@ -262,7 +276,8 @@ Rate MeasureSpreadAppends(SqliteStore& store, int64_t instances, int threads,
     while (!stop) {
       size_t i = pick(rng);
       InstanceId id{t + 1 + static_cast<int64_t>(i) * threads};
-      if (store.Append(Request(id, version[i], 1, 1700000000000 + version[i]))) {
+      if (store.Append(Request(id, version[i], 1, 1700000000000 + version[i],
+                                1700000000000 + id.value - 1))) {
         ++version[i];
         ++done;
       } else {
@@ -288,12 +303,12 @@ void SpreadAppends(const Options& opt) {
       std::vector<AppendRequest> reqs;
       int64_t n = std::min<int64_t>(5000, opt.spread - made);
       for (int64_t i = 0; i < n; ++i)
-        reqs.push_back(Request(InstanceId{0}, 0, 1, 1700000000000 + made + i));
+        reqs.push_back(Request(InstanceId{0}, 0, 1, 1700000000000 + made + i, 0));
       if (!store->BulkAppendForTesting(std::move(reqs))) std::exit(1);
       made += n;
     }
     // A durable append (a new instance no writer owns) ends the bulk load.
-    if (!store->Append(Request(InstanceId{0}, 0, 1, 1700000000000))) std::exit(1);
+    if (!store->Append(Request(InstanceId{0}, 0, 1, 1700000000000, 0))) std::exit(1);
     Rate r = MeasureSpreadAppends(*store, opt.spread, opt.threads, opt.seconds);
     rates.push_back(r.per_second);
     std::printf("| %d | %.0f | %.1f |\n", run, r.per_second, r.mean_batch);
@@ -320,24 +335,30 @@ void WriterCost(const Options& opt) {
   for (int run = 1; run <= opt.runs; ++run) {
     RemoveDb(path);
     auto store = OpenOrDie(path, 1024);
-    // Slot t: the instance writer t appends to and its version (0: none yet).
-    std::vector<std::pair<InstanceId, int64_t>> slots(opt.threads);
+    // Slot t: the instance writer t appends to, its version (0: none yet)
+    // and when it was created.
+    struct Slot {
+      InstanceId id;
+      int64_t version = 0;
+      int64_t created = 0;
+    };
+    std::vector<Slot> slots(opt.threads);
     int64_t at = 1700000000000;
     auto batch = [&] {
       std::vector<AppendRequest> reqs;
-      for (auto& [id, version] : slots) {
-        if (version == 0 || version >= 10) {
-          id = InstanceId{0};
-          version = 0;
-        }
-        reqs.push_back(Request(id, version, 1, ++at));
+      for (Slot& s : slots) {
+        if (s.version == 0 || s.version >= 10) s = Slot{InstanceId{0}, 0, at + 1};
+        reqs.push_back(Request(s.id, s.version, 1, ++at, s.created));
       }
       auto done = store->BulkAppendForTesting(std::move(reqs));
       if (!done || done->size() != slots.size()) {
         std::fprintf(stderr, "store_bench: writer cost batch failed\n");
         std::exit(1);
       }
-      for (size_t i = 0; i < slots.size(); ++i) slots[i] = {(*done)[i].instance, (*done)[i].version};
+      for (size_t i = 0; i < slots.size(); ++i) {
+        slots[i].id = (*done)[i].instance;
+        slots[i].version = (*done)[i].version;
+      }
     };
     int64_t per_batch = std::max(opt.threads, 1);
     for (int64_t n = 0; n < opt.writer_cost; n += per_batch) batch();  // warm-up
@@ -409,7 +430,7 @@ void HistoryGrowth(const Options& opt) {
       reqs.reserve(n);
       for (int64_t i = 0; i < n; ++i)
         reqs.push_back(Request(InstanceId{0}, 0, kEventsPerInstance,
-                               1700000000000 + stored + i * kEventsPerInstance));
+                               1700000000000 + stored + i * kEventsPerInstance, 0));
       auto r = store->BulkAppendForTesting(std::move(reqs));
       if (!r) {
         std::fprintf(stderr, "store_bench: bulk load: %s\n",
@@ -422,7 +443,7 @@ void HistoryGrowth(const Options& opt) {
     // Let the bulk load settle: one durable append waits for the writer to
     // checkpoint the big WAL the load left, then the checkpoint thread gets
     // a moment, so the measurement sees the steady state, not the load.
-    if (!store->Append(Request(InstanceId{0}, 0, 1, 1700000000000))) std::exit(1);
+    if (!store->Append(Request(InstanceId{0}, 0, 1, 1700000000000, 0))) std::exit(1);
     ++stored;
     std::this_thread::sleep_for(std::chrono::seconds(2));
     std::vector<double> rates;
@@ -492,13 +513,15 @@ int Main(int argc, char** argv) {
       opt.writer_cost = std::stoll(next());
     else if (a == "--checkpoint-pages")
       opt.checkpoint_pages = std::stoi(next());
+    else if (a == "--task-since-kept")
+      g_task_since_kept = true;
     else {
       std::fprintf(stderr,
                    "usage: store_bench [--dir D] [--events N] [--step N] "
                    "[--runs N] [--point-runs N] [--seconds S] [--threads N] "
                    "[--queries N] "
                    "[--skip-history] [--skip-baseline] [--spread N] "
-                   "[--writer-cost N] [--checkpoint-pages N]\n");
+                   "[--writer-cost N] [--checkpoint-pages N] [--task-since-kept]\n");
       return 2;
     }
   }
