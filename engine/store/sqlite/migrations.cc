@@ -234,6 +234,19 @@ UPDATE instances SET next_deadline = 0 WHERE status = 'running';
 CREATE INDEX instances_due ON instances (next_deadline) WHERE next_deadline IS NOT NULL;
 )sql";
 
+// Migration 8: level 0 of the Merkle tree is audit_log.leaf_hash. The store
+// stops writing a merkle_nodes row per leaf, which held the same 32 bytes
+// again (with its own B-tree entry in every batch); proofs and roots read
+// level 0 from audit_log (SqliteStore's node reader). Rows at level 0 that
+// a database holds from before this migration stay, since the history
+// tables only grow; nothing reads them any more, and CheckIntegrity still
+// compares each with its leaf. The migration changes no table: recording
+// it makes a binary from before it refuse the database (schema_mismatch)
+// instead of failing to find the level-0 nodes it would look for.
+constexpr const char kLeafLevelFromAuditLog[] = R"sql(
+-- merkle_nodes holds levels >= 1 from here on; level 0 is audit_log.leaf_hash.
+)sql";
+
 // Append new migrations at the end; never edit or reorder released ones.
 constexpr Migration kMigrations[] = {
     {1, "initial_schema", kInitialSchema},
@@ -243,6 +256,7 @@ constexpr Migration kMigrations[] = {
     {5, "attachment_names", kAttachmentNames},
     {6, "events_count_index", kEventsCountIndex},
     {7, "instance_next_deadline", kNextDeadline},
+    {8, "merkle_leaf_level_from_audit_log", kLeafLevelFromAuditLog},
 };
 
 constexpr const char kCreateMigrationsTable[] =

@@ -77,17 +77,22 @@ constexpr char kUpsertInstance[] =
 // columns that never change in an instance's life (workflow, submitter) nor
 // its status or next deadline; then a narrower UPDATE leaves the index
 // B-trees alone (SQLite rewrites an index entry whenever a SET names one of
-// its columns).
-constexpr char kInstanceFixedColumns[] =
-    "SELECT workflow, workflow_version, def_hash, status, submitter, created_at,"
-    " next_deadline FROM instances WHERE id = ?1";
+// its columns). Each UPDATE names in its WHERE the columns it leaves as
+// they are, so it changes the row only if they already hold the wanted
+// values, and the writer need not read the row first (see
+// WriteInstanceRow).
+#define INSTANCE_FIXED_COLUMNS_ARE                                            \
+  " WHERE id = ?1 AND workflow = ?9 AND workflow_version = ?10 AND"           \
+  " def_hash = ?11 AND submitter = ?12 AND created_at = ?13"
 constexpr char kUpdateInstanceBody[] =
     "UPDATE instances SET title = ?2, amount_fen = ?3, current_nodes = ?4,"
-    " version = ?5, updated_at = ?6 WHERE id = ?1";
+    " version = ?5, updated_at = ?6" INSTANCE_FIXED_COLUMNS_ARE
+    " AND status = ?7 AND next_deadline IS ?8";
 constexpr char kUpdateInstanceBodyAndIndexed[] =
     "UPDATE instances SET title = ?2, amount_fen = ?3, current_nodes = ?4,"
     " version = ?5, updated_at = ?6, status = ?7, next_deadline = ?8"
-    " WHERE id = ?1";
+    INSTANCE_FIXED_COLUMNS_ARE;
+#undef INSTANCE_FIXED_COLUMNS_ARE
 constexpr char kSetNextDeadline[] =
     "UPDATE instances SET next_deadline = ?3 WHERE id = ?1 AND version = ?2";
 // The task projection is replaced on each append by writing only the rows
@@ -120,9 +125,18 @@ constexpr char kInsertIdempotency[] =
     "INSERT INTO idempotency (owner, idem_key, request_hash, instance,"
     " version, first_leaf) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr char kAuditSize[] = "SELECT coalesce(max(idx) + 1, 0) FROM audit_log";
+// Merkle nodes of level >= 1 (level 0, the leaf hashes, is kSelectLeafHash;
+// see WriteLeaf).
 constexpr char kSelectNode[] =
     "SELECT hash FROM merkle_nodes WHERE level = ?1 AND idx = ?2";
-constexpr char kCountNodes[] = "SELECT count(*) FROM merkle_nodes";
+constexpr char kSelectLeafHash[] = "SELECT leaf_hash FROM audit_log WHERE idx = ?1";
+constexpr char kCountUpperNodes[] = "SELECT count(*) FROM merkle_nodes WHERE level > 0";
+// Level-0 rows written before migration 8 that are not the hash of the leaf
+// they stand for (or stand for no leaf).
+constexpr char kStrayLeafNode[] =
+    "SELECT m.idx, a.idx IS NULL FROM merkle_nodes m"
+    " LEFT JOIN audit_log a ON a.idx = m.idx"
+    " WHERE m.level = 0 AND a.leaf_hash IS NOT m.hash LIMIT 1";
 constexpr char kSelectUpperNodes[] =
     "SELECT level, idx, hash FROM merkle_nodes WHERE level >= ?1"
     " ORDER BY level, idx";
@@ -446,7 +460,9 @@ class OrderedLookup {
 // readers look up under a shared lock.
 class NodeCache {
  public:
-  explicit NodeCache(int min_level) : min_level_(min_level) {}
+  // Level 0 is never cached: it is audit_log's leaf_hash column, one row per
+  // leaf, as many as the log itself.
+  explicit NodeCache(int min_level) : min_level_(std::max(min_level, 1)) {}
 
   // Appends committed nodes in the order they were written. A node that is
   // not the next of its level (only possible if a failed COMMIT was in fact
@@ -501,29 +517,36 @@ class NodeCache {
 };
 
 // Reads perfect Merkle nodes: from `cache` when it has them (readers),
-// else from merkle_nodes on one connection.
+// else from one connection: level 0 (the leaf hashes) from audit_log, the
+// levels above from merkle_nodes.
 class DbNodeReader final : public audit::NodeReader {
  public:
   explicit DbNodeReader(Db& db, const NodeCache* cache = nullptr)
       : db_(db), cache_(cache) {}
   Result<std::vector<Hash>> Read(const std::vector<audit::NodeRef>& refs) override {
     std::vector<Hash> out(refs.size());
-    std::optional<Stmt> st;
+    std::optional<Stmt> nodes;
+    std::optional<Stmt> leaves;
     for (size_t i = 0; i < refs.size(); ++i) {
       if (cache_ && cache_->Get(refs[i], &out[i])) continue;
+      const bool leaf = refs[i].level == 0;
+      std::optional<Stmt>& st = leaf ? leaves : nodes;
       if (!st) {
-        auto prepared = db_.Prepare(kSelectNode);
+        auto prepared = db_.Prepare(leaf ? kSelectLeafHash : kSelectNode);
         if (!prepared) return std::unexpected(prepared.error());
         st.emplace(std::move(*prepared));
       }
-      (*st)->Bind(1, int64_t{refs[i].level}).Bind(2, refs[i].index);
+      if (leaf)
+        (*st)->Bind(1, refs[i].index);
+      else
+        (*st)->Bind(1, int64_t{refs[i].level}).Bind(2, refs[i].index);
       auto row = (*st)->Step();
       if (!row) return std::unexpected(row.error());
       if (!*row || !(*st)->HashAt(0, &out[i]))
         return MakeError(ErrorCode::kInternal, "merkle_node_missing",
                          "Merkle node (level " + Num(refs[i].level) + ", index " +
                              Num(refs[i].index) + ") is missing or malformed in " +
-                             db_.path());
+                             db_.path() + (leaf ? " (level 0: audit_log.leaf_hash)" : ""));
       (*st)->Reset();
     }
     return out;
@@ -622,6 +645,7 @@ struct SqliteStore::Impl {
   // Nodes written by the current batch at cached levels, published to
   // `node_cache` once it committed.
   std::vector<audit::NodeWrite> batch_nodes;
+  std::vector<audit::NodeWrite> leaf_nodes;  // WriteLeaf's buffer
   std::unique_ptr<NodeCache> node_cache;
   // Leaves known to be committed (set after each COMMIT and at open).
   std::atomic<int64_t> committed_size{0};
@@ -999,8 +1023,9 @@ struct SqliteStore::Impl {
     op.Finish(std::move(s));
   }
 
-  // Adds one leaf to audit_log and its completed nodes to merkle_nodes.
-  // Writer thread only.
+  // Adds one leaf to audit_log and the nodes of level >= 1 it completes to
+  // merkle_nodes. Its level-0 node is the leaf's own leaf_hash column
+  // (migration 8), so no row is written for it. Writer thread only.
   Status WriteLeaf(AuditEntry& e) {
     e.index = appender.size();
     {
@@ -1017,7 +1042,9 @@ struct SqliteStore::Impl {
     }
     auto st = writer_db->Prepare(kInsertNode);
     if (!st) return std::unexpected(st.error());
-    for (const audit::NodeWrite& w : appender.Append(e.leaf_hash)) {
+    appender.Append(e.leaf_hash, &leaf_nodes);
+    for (const audit::NodeWrite& w : leaf_nodes) {
+      if (w.ref.level == 0) continue;
       (*st)->Bind(1, int64_t{w.ref.level}).Bind(2, w.ref.index).BindBlob(3, w.hash);
       if (auto s = (*st)->Run(); !s) return s;
       (*st)->Reset();
@@ -1026,41 +1053,27 @@ struct SqliteStore::Impl {
     return Ok();
   }
 
-  // Writes the instance's projection row: the narrow UPDATE when the row
-  // exists (`existing`) and only its unindexed columns (and perhaps its
-  // status and next deadline) change, else the full upsert.
+  // Writes the instance's projection row. For an existing row (`existing`),
+  // first the narrowest UPDATE, which applies only if the row's indexed and
+  // fixed columns already hold the wanted values (the usual append), then
+  // one that also sets status and next deadline, which applies only if the
+  // fixed columns hold them; if neither changed the row, the full upsert.
   Status WriteInstanceRow(InstanceId id, const InstanceRow& r, bool existing) {
     if (existing) {
-      auto fixed = writer_db->Prepare(kInstanceFixedColumns);
-      if (!fixed) return std::unexpected(fixed.error());
-      (*fixed)->Bind(1, id.value);
-      auto row = (*fixed)->Step();
-      if (!row) return std::unexpected(row.error());
-      bool narrow = *row && (*fixed)->TextView(0) == r.workflow &&
-                    (*fixed)->Int(1) == r.workflow_version &&
-                    (*fixed)->TextView(2) == r.def_hash &&
-                    (*fixed)->TextView(4) == r.submitter.value &&
-                    (*fixed)->Int(5) == r.created_at.ms;
-      bool same_deadline =
-          narrow && ((*fixed)->IsNull(6)
-                         ? !r.next_deadline
-                         : r.next_deadline && (*fixed)->Int(6) == r.next_deadline->ms);
-      bool same_indexed = same_deadline && (*fixed)->TextView(3) == r.status;
-      (*fixed)->Reset();
-      if (narrow) {
-        auto st = writer_db->Prepare(same_indexed ? kUpdateInstanceBody
-                                                  : kUpdateInstanceBodyAndIndexed);
+      for (const char* sql : {kUpdateInstanceBody, kUpdateInstanceBodyAndIndexed}) {
+        auto st = writer_db->Prepare(sql);
         if (!st) return std::unexpected(st.error());
         (*st)->Bind(1, id.value).Bind(2, r.title).Bind(3, r.amount.fen);
         (*st)->Bind(4, r.current_nodes).Bind(5, r.version).Bind(6, r.updated_at.ms);
-        if (!same_indexed) {
-          (*st)->Bind(7, r.status);
-          if (r.next_deadline)
-            (*st)->Bind(8, r.next_deadline->ms);
-          else
-            (*st)->BindNull(8);
-        }
-        return (*st)->Run();
+        (*st)->Bind(7, r.status);
+        if (r.next_deadline)
+          (*st)->Bind(8, r.next_deadline->ms);
+        else
+          (*st)->BindNull(8);
+        (*st)->Bind(9, r.workflow).Bind(10, int64_t{r.workflow_version});
+        (*st)->Bind(11, r.def_hash).Bind(12, r.submitter.value).Bind(13, r.created_at.ms);
+        if (auto s = (*st)->Run(); !s) return s;
+        if (sqlite3_changes(writer_db->get()) > 0) return Ok();
       }
     }
     auto st = writer_db->Prepare(kUpsertInstance);
@@ -2120,6 +2133,9 @@ Status SqliteStore::CheckIntegrity() {
         if (!problem.empty()) return Violation(std::move(problem));
       }
       for (const audit::NodeWrite& w : tree.Append(a.leaf_hash)) {
+        // Level 0 is the leaf's own leaf_hash, checked above against its
+        // bytes; rows of it in merkle_nodes (before migration 8) below.
+        if (w.ref.level == 0) continue;
         ++node_count;
         (*node)->Bind(1, int64_t{w.ref.level}).Bind(2, w.ref.index);
         auto nrow = (*node)->Step();
@@ -2149,11 +2165,22 @@ Status SqliteStore::CheckIntegrity() {
     if (!row) return std::unexpected(row.error());
     return (*st)->Int(0);
   };
-  auto nodes = count(kCountNodes);
+  auto nodes = count(kCountUpperNodes);
   if (!nodes) return std::unexpected(nodes.error());
   if (*nodes != node_count)
-    return Violation("merkle_nodes holds " + Num(*nodes) + " nodes, but " +
+    return Violation("merkle_nodes holds " + Num(*nodes) + " nodes above level 0, but " +
                      Num(tree.size()) + " leaves make " + Num(node_count));
+  {
+    auto st = db.Prepare(kStrayLeafNode);
+    if (!st) return std::unexpected(st.error());
+    auto row = (*st)->Step();
+    if (!row) return std::unexpected(row.error());
+    if (*row)
+      return Violation("Merkle node (level 0, index " + Num((*st)->Int(0)) + ") " +
+                       ((*st)->Int(1) != 0 ? "stands for no audit leaf"
+                                           : "differs from the leaf hash of audit leaf " +
+                                                 Num((*st)->Int(0))));
+  }
   auto events = count(kCountEvents);
   if (!events) return std::unexpected(events.error());
   if (*events != event_leaves) {

@@ -60,7 +60,8 @@ struct SqliteOptions {
   int wal_restart_pages = 10000;
   // Merkle nodes at this level and above are kept in memory: 32 bytes per
   // 2^(level-1) leaves, 20 MB at 10 million events with the default. A proof
-  // then reads only the `level` lowest of its nodes from SQLite.
+  // then reads only the `level` lowest of its nodes from SQLite. Level 0
+  // (the leaf hashes) is always read from SQLite: 0 caches from level 1.
   int cached_node_level = 5;
   // Read connections map up to this many bytes of the file instead of
   // reading pages with pread (SQLite's mmap_size). 0 = off.

@@ -197,6 +197,127 @@ TEST(SqliteStoreTest, ExclusiveFactsMigrationMarksOneLiveHolderPerInvoice) {
   EXPECT_TRUE(claim("FP-2").has_value());
 }
 
+// Recomputes every root from the leaves and checks the store's roots and
+// proofs against them.
+void ExpectTreeMatchesLeaves(SqliteStore& store) {
+  std::vector<Hash> leaves, roots{audit::EmptyRoot()};
+  audit::TreeAppender tree;
+  ASSERT_TRUE(store.ScanAudit(0, [&](const AuditEntry& e) {
+    leaves.push_back(e.leaf_hash);
+    tree.Append(e.leaf_hash);
+    roots.push_back(tree.Root());
+    return true;
+  }));
+  int64_t n = static_cast<int64_t>(leaves.size());
+  for (int64_t size = 0; size <= n; ++size)
+    ASSERT_EQ(store.RootAt(size).value(), roots[size]) << "size " << size;
+  for (int64_t i = 0; i < n; ++i) {
+    auto proof = store.InclusionProof(i, n);
+    ASSERT_TRUE(proof.has_value());
+    EXPECT_TRUE(audit::VerifyInclusion(leaves[i], i, n, *proof, roots[n])) << i;
+  }
+  for (int64_t m = 1; m < n; m += 7) {
+    auto proof = store.ConsistencyProof(m, n);
+    ASSERT_TRUE(proof.has_value());
+    EXPECT_TRUE(audit::VerifyConsistency(m, n, roots[m], roots[n], *proof)) << m;
+  }
+}
+
+// Level 0 of the Merkle tree is audit_log.leaf_hash (migration 8): a new
+// database holds no level-0 rows in merkle_nodes, only the n - popcount(n)
+// nodes above, and roots and proofs read the leaf level from the audit log,
+// also after a reopen restores the writer's tree from a size whose right
+// edge ends in a single leaf, and with every upper level cached.
+TEST(SqliteStoreTest, MerkleLeafLevelIsReadFromTheAuditLog) {
+  TempDir dir;
+  std::string path = dir.File("a.db");
+  for (int round = 0; round < 2; ++round) {
+    SqliteOptions opt;
+    opt.cached_node_level = round == 0 ? 5 : 0;
+    auto store = MustOpen(path, opt);
+    ASSERT_NE(store, nullptr);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(store->Append(Submit()));
+    ASSERT_TRUE(store->AppendAudit(
+        AuditRecord{Timestamp{5}, "login", PersonId("li"), "user:li", {}}));
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(store->Append(Submit()));
+    ExpectTreeMatchesLeaves(*store);
+    EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+  }
+  auto store = MustOpen(path);
+  ExpectTreeMatchesLeaves(*store);
+  RawDb raw(path);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM audit_log"), 14);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes WHERE level = 0"), 0);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes"), 14 - 3);  // popcount(14) = 3
+  EXPECT_EQ(raw.Text("SELECT name FROM schema_migrations WHERE version = 8"),
+            "merkle_leaf_level_from_audit_log");
+}
+
+// A database written before migration 8 holds a merkle_nodes row per leaf.
+// After the migration those rows stay (history only grows), new leaves get
+// none, roots and proofs over old and new leaves read level 0 from the
+// audit log alike, and CheckIntegrity still holds each old level-0 row to
+// its leaf's hash.
+TEST(SqliteStoreTest, MerkleLeafLevelMigrationKeepsOldDatabasesWorking) {
+  TempDir dir;
+  std::string path = dir.File("v7.db");
+  {
+    auto store = MustOpen(path);
+    for (int i = 0; i < 7; ++i) ASSERT_TRUE(store->Append(Submit()));
+  }
+  {
+    // What a binary before migration 8 leaves: the level-0 rows, and the
+    // migration not recorded.
+    RawDb raw(path);
+    ASSERT_EQ(raw.Exec("DELETE FROM schema_migrations WHERE version = 8"), SQLITE_OK);
+    ASSERT_EQ(raw.Exec("INSERT INTO merkle_nodes (level, idx, hash)"
+                       " SELECT 0, idx, leaf_hash FROM audit_log"),
+              SQLITE_OK)
+        << raw.last_error();
+    ASSERT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes WHERE level = 0"), 7);
+  }
+  {
+    auto store = MustOpen(path);
+    ASSERT_NE(store, nullptr);
+    ExpectTreeMatchesLeaves(*store);
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE(store->Append(Submit()));
+    ExpectTreeMatchesLeaves(*store);
+    EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+  }
+  {
+    RawDb raw(path);
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM schema_migrations WHERE version = 8"), 1);
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes WHERE level = 0"), 7);
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes WHERE level > 0"), 13 - 3);
+    raw.DropTriggers();
+    ASSERT_EQ(raw.Exec("UPDATE merkle_nodes SET hash = zeroblob(32)"
+                       " WHERE level = 0 AND idx = 3"),
+              SQLITE_OK);
+  }
+  {
+    auto store = MustOpen(path);
+    auto s = store->CheckIntegrity();
+    ASSERT_FALSE(s);
+    EXPECT_THAT(s.error().message,
+                HasSubstr("Merkle node (level 0, index 3) differs from the leaf hash "
+                          "of audit leaf 3"));
+    // Nothing reads the old row: proofs still come from the audit log.
+    ExpectTreeMatchesLeaves(*store);
+  }
+  {
+    RawDb raw(path);
+    ASSERT_EQ(raw.Exec("UPDATE merkle_nodes SET hash = (SELECT leaf_hash FROM audit_log"
+                       " WHERE idx = 3) WHERE level = 0 AND idx = 3"),
+              SQLITE_OK);
+    ASSERT_EQ(raw.Exec("INSERT INTO merkle_nodes VALUES (0, 99, zeroblob(32))"), SQLITE_OK);
+  }
+  auto store = MustOpen(path);
+  auto s = store->CheckIntegrity();
+  ASSERT_FALSE(s);
+  EXPECT_THAT(s.error().message,
+              HasSubstr("Merkle node (level 0, index 99) stands for no audit leaf"));
+}
+
 TEST(SqliteStoreTest, RefusesDatabaseFromAnotherApprovald) {
   TempDir dir;
   std::string path = dir.File("a.db");
@@ -294,6 +415,9 @@ TEST(SqliteStoreTest, HistoryTablesRefuseUpdateAndDelete) {
   std::string path = dir.File("a.db");
   {
     auto store = MustOpen(path);
+    // Two leaves, so that merkle_nodes holds a node (level 1; level 0 is
+    // audit_log.leaf_hash).
+    ASSERT_TRUE(store->Append(Submit()));
     ASSERT_TRUE(store->Append(Submit()));
     ASSERT_TRUE(store->SaveCheckpoint(Checkpoint{1, *store->RootAt(1), {}, "s"}));
     ASSERT_TRUE(store->PutAttachment("bytes", 100));
@@ -318,8 +442,9 @@ TEST(SqliteStoreTest, HistoryTablesRefuseUpdateAndDelete) {
     EXPECT_EQ(raw.Exec(sql), SQLITE_CONSTRAINT) << sql;
     EXPECT_THAT(raw.last_error(), HasSubstr("append-only")) << sql;
   }
-  EXPECT_EQ(raw.Int("SELECT count(*) FROM events"), 1);
-  EXPECT_EQ(raw.Int("SELECT count(*) FROM audit_log"), 1);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM events"), 2);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM audit_log"), 2);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes"), 1);
   EXPECT_EQ(raw.Int("SELECT count(*) FROM checkpoints"), 1);
   // Projections stay writable (the store rewrites them on every append).
   EXPECT_EQ(raw.Exec("UPDATE instances SET title = 'x'"), SQLITE_OK);
@@ -553,8 +678,10 @@ TEST(SqliteStoreTest, RefusedRequestHalfWrittenInABatchLeavesNothing) {
 }
 
 // The projection row is rewritten by a narrow UPDATE when only its unindexed
-// columns (and perhaps its status) change, else by the full upsert: either
-// way it is the request's row, and the indexes the list queries use agree.
+// columns (and perhaps its status and next deadline) change, else by the
+// full upsert; the writer finds which by the UPDATEs' conditions, without
+// reading the row. Either way it is the request's row, and the indexes the
+// list queries use agree.
 TEST(SqliteStoreTest, InstanceRowAndItsIndexesFollowEveryAppend) {
   TempDir dir;
   auto store = MustOpen(dir.File("a.db"));
@@ -576,6 +703,12 @@ TEST(SqliteStoreTest, InstanceRowAndItsIndexesFollowEveryAppend) {
     EXPECT_EQ(row->version, req.events.back().version);  // the store stamps it
     EXPECT_EQ(row->created_at, want.created_at);
     EXPECT_EQ(row->updated_at, want.updated_at);
+    EXPECT_EQ(row->next_deadline, want.next_deadline);
+    InstanceQuery due;
+    due.due_by = Timestamp{INT64_MAX};
+    auto due_rows = store->ListInstances(due);
+    ASSERT_TRUE(due_rows);
+    EXPECT_EQ(due_rows->size(), want.next_deadline ? 1u : 0u);
     for (int filter = 0; filter < 3; ++filter) {
       InstanceQuery q;
       if (filter == 0) q.workflow = want.workflow;
@@ -593,11 +726,15 @@ TEST(SqliteStoreTest, InstanceRowAndItsIndexesFollowEveryAppend) {
   body.row.current_nodes = "line2";
   ASSERT_TRUE(store->Append(body));
   expect_row(body);
-  AppendRequest status = Continue(a->instance, 2);
+  AppendRequest deadline = Continue(a->instance, 2);  // only the deadline
+  deadline.row.next_deadline = Timestamp{1700000900000};
+  ASSERT_TRUE(store->Append(deadline));
+  expect_row(deadline);
+  AppendRequest status = Continue(a->instance, 3);  // status and deadline
   status.row.status = "approved";
   ASSERT_TRUE(store->Append(status));
   expect_row(status);
-  AppendRequest fixed = Continue(a->instance, 3);  // columns that rarely change
+  AppendRequest fixed = Continue(a->instance, 4);  // columns that rarely change
   fixed.row.status = "approved";
   fixed.row.workflow = "purchase";
   fixed.row.submitter = PersonId("xu");
@@ -856,32 +993,6 @@ TEST(SqliteStoreTest, OptionsAreValidated) {
   EXPECT_EQ(no_path.error().code, ErrorCode::kInvalidArgument);
 }
 
-// Recomputes every root from the leaves and checks the store's roots and
-// proofs against them.
-void ExpectTreeMatchesLeaves(SqliteStore& store) {
-  std::vector<Hash> leaves, roots{audit::EmptyRoot()};
-  audit::TreeAppender tree;
-  ASSERT_TRUE(store.ScanAudit(0, [&](const AuditEntry& e) {
-    leaves.push_back(e.leaf_hash);
-    tree.Append(e.leaf_hash);
-    roots.push_back(tree.Root());
-    return true;
-  }));
-  int64_t n = static_cast<int64_t>(leaves.size());
-  for (int64_t size = 0; size <= n; ++size)
-    ASSERT_EQ(store.RootAt(size).value(), roots[size]) << "size " << size;
-  for (int64_t i = 0; i < n; ++i) {
-    auto proof = store.InclusionProof(i, n);
-    ASSERT_TRUE(proof.has_value());
-    EXPECT_TRUE(audit::VerifyInclusion(leaves[i], i, n, *proof, roots[n])) << i;
-  }
-  for (int64_t m = 1; m < n; m += 7) {
-    auto proof = store.ConsistencyProof(m, n);
-    ASSERT_TRUE(proof.has_value());
-    EXPECT_TRUE(audit::VerifyConsistency(m, n, roots[m], roots[n], *proof)) << m;
-  }
-}
-
 TEST(SqliteStoreTest, CachedUpperNodesStayRightAcrossFailedCommitsAndReopen) {
   TempDir dir;
   std::string path = dir.File("a.db");
@@ -1115,9 +1226,12 @@ TEST_F(SqliteTamperTest, ReorderingTwoAuditRowsIsNamed) {
     ASSERT_EQ(raw->Exec("UPDATE audit_log SET idx = 11 WHERE idx = -1"), SQLITE_OK);
   }
   auto store = MustOpen(path_);
-  EXPECT_THAT(Verify(*store), HasSubstr("leaf 10 instance 2 version 3"));
+  // Level 0 of the stored tree is audit_log.leaf_hash itself (migration 8),
+  // which moved with the rows: the first stored node that disagrees is the
+  // one over the swapped pair, seen when leaf 11 is added.
+  EXPECT_THAT(Verify(*store), HasSubstr("FAILED leaf_replaced leaf 11 instance 1 version 3"));
   EXPECT_THAT(Integrity(*store),
-              HasSubstr("Merkle node (level 0, index 10) over leaves 10..10 "
+              HasSubstr("Merkle node (level 1, index 5) over leaves 10..11 "
                         "differs"));
 }
 
@@ -1168,6 +1282,40 @@ TEST_F(SqliteTamperTest, AlteredMerkleNodeOnTheRootPathIsNamed) {
   auto store = MustOpen(path_);
   EXPECT_THAT(Verify(*store), HasSubstr("tree_mismatch"));
   EXPECT_THAT(Integrity(*store), HasSubstr("Merkle node (level 3, index 0)"));
+}
+
+TEST_F(SqliteTamperTest, EventLeafRewrittenWithAFreshHashIsCaughtByTheTree) {
+  Hash h{};
+  {
+    // The operator changes event (1, 1), its leaf and its leaf hash, but not
+    // the Merkle nodes. Level 0 of the stored tree is the rewritten hash
+    // itself (migration 8); the node over leaves 0..1 still holds the
+    // original, and so do the signed checkpoints.
+    auto raw = Tamper();
+    std::string body =
+        raw->Text("SELECT body FROM events WHERE instance = 1 AND version = 1");
+    size_t pos = body.find("123451");
+    ASSERT_NE(pos, std::string::npos);
+    body[pos] = '9';
+    auto ev = DecodeEvent(body);
+    ASSERT_TRUE(ev.has_value());
+    std::string leaf = audit::EventLeafData(*ev, def_hash_);
+    h = audit::LeafHash(leaf);
+    raw->ExecWith("UPDATE events SET body = ?1 WHERE instance = 1 AND version = 1", body);
+    raw->ExecWith("UPDATE audit_log SET leaf_data = ?1 WHERE idx = 0", leaf, true);
+    raw->ExecWith("UPDATE audit_log SET leaf_hash = ?1 WHERE idx = 0",
+                  std::string(reinterpret_cast<char*>(h.data()), 32), true);
+  }
+  auto store = MustOpen(path_);
+  EXPECT_THAT(Verify(*store), HasSubstr("FAILED leaf_replaced"));
+  EXPECT_THAT(Verify(*store), HasSubstr("checkpoint"));
+  EXPECT_THAT(Integrity(*store),
+              HasSubstr("Merkle node (level 1, index 0) over leaves 0..1 differs"));
+  // A proof for the rewritten leaf fails against the signed checkpoint.
+  auto cp = store->LatestCheckpoint().value().value();
+  auto proof = store->InclusionProof(0, cp.size);
+  ASSERT_TRUE(proof.has_value());
+  EXPECT_FALSE(audit::VerifyInclusion(h, 0, cp.size, *proof, cp.root));
 }
 
 TEST_F(SqliteTamperTest, AlteredInteriorMerkleNodeIsNamed) {
