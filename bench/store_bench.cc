@@ -277,7 +277,7 @@ Rate MeasureSpreadAppends(SqliteStore& store, int64_t instances, int threads,
       size_t i = pick(rng);
       InstanceId id{t + 1 + static_cast<int64_t>(i) * threads};
       if (store.Append(Request(id, version[i], 1, 1700000000000 + version[i],
-                                1700000000000 + id.value - 1))) {
+                               1700000000000 + id.value - 1))) {
         ++version[i];
         ++done;
       } else {

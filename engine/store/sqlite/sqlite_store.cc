@@ -81,17 +81,16 @@ constexpr char kUpsertInstance[] =
 // they are, so it changes the row only if they already hold the wanted
 // values, and the writer need not read the row first (see
 // WriteInstanceRow).
-#define INSTANCE_FIXED_COLUMNS_ARE                                            \
-  " WHERE id = ?1 AND workflow = ?9 AND workflow_version = ?10 AND"           \
+#define INSTANCE_FIXED_COLUMNS_ARE                                  \
+  " WHERE id = ?1 AND workflow = ?9 AND workflow_version = ?10 AND" \
   " def_hash = ?11 AND submitter = ?12 AND created_at = ?13"
 constexpr char kUpdateInstanceBody[] =
     "UPDATE instances SET title = ?2, amount_fen = ?3, current_nodes = ?4,"
     " version = ?5, updated_at = ?6" INSTANCE_FIXED_COLUMNS_ARE
     " AND status = ?7 AND next_deadline IS ?8";
 constexpr char kUpdateInstanceBodyAndIndexed[] =
-    "UPDATE instances SET title = ?2, amount_fen = ?3, current_nodes = ?4,"
-    " version = ?5, updated_at = ?6, status = ?7, next_deadline = ?8"
-    INSTANCE_FIXED_COLUMNS_ARE;
+    "UPDATE instances SET title = ?2, amount_fen = ?3, current_nodes = ?4, version = ?5,"
+    " updated_at = ?6, status = ?7, next_deadline = ?8" INSTANCE_FIXED_COLUMNS_ARE;
 #undef INSTANCE_FIXED_COLUMNS_ARE
 constexpr char kSetNextDeadline[] =
     "UPDATE instances SET next_deadline = ?3 WHERE id = ?1 AND version = ?2";
@@ -546,7 +545,8 @@ class DbNodeReader final : public audit::NodeReader {
         return MakeError(ErrorCode::kInternal, "merkle_node_missing",
                          "Merkle node (level " + Num(refs[i].level) + ", index " +
                              Num(refs[i].index) + ") is missing or malformed in " +
-                             db_.path() + (leaf ? " (level 0: audit_log.leaf_hash)" : ""));
+                             db_.path() +
+                             (leaf ? " (level 0: audit_log.leaf_hash)" : ""));
       (*st)->Reset();
     }
     return out;
