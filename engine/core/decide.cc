@@ -439,6 +439,10 @@ class Decider {
   }
 
   Status EnterCheck(const NodeDef& n, Loc loc) {
+    if (ctx_.facts_deferred)
+      return MakeError(ErrorCode::kUnavailable, kFactsNeeded,
+                       "node '" + n.id + "' runs check '" + n.check +
+                           "': decide again with the facts");
     const CheckFn* fn = Checks().Find(n.check);
     if (!fn)
       return MakeError(ErrorCode::kInternal, "unknown_check",

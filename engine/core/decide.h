@@ -72,9 +72,17 @@ struct DecideContext {
   const Calendar* calendar = nullptr;         // null: Monday–Friday, no holidays
   const CheckRegistry* checks = nullptr;      // null: CheckRegistry::Builtin()
   const CheckFacts* facts = nullptr;          // gathered by the service for checks
+  // Set by a caller that has not gathered `facts` yet (most steps run no
+  // check node): a step that would run a check fails with reason
+  // kFactsNeeded instead, deciding nothing, and the caller decides again
+  // with the facts.
+  bool facts_deferred = false;
   const Value::Record* unit_config = nullptr; // catalogue, thresholds, standards
   int64_t urge_interval_ms = 30 * 60 * 1000;  // 催办 at most this often
 };
+
+// The reason Decide gives when a check would run under `facts_deferred`.
+inline constexpr char kFactsNeeded[] = "facts_needed";
 
 struct Decision {
   std::vector<Event> events;   // to append, versions state.version+1, ...

@@ -231,7 +231,7 @@ bool operator==(const ParallelState& a, const ParallelState& b) {
 }
 bool operator==(const Act& a, const Act& b) {
   return a.person == b.person && a.actor == b.actor && a.node == b.node &&
-         a.action == b.action && a.version == b.version;
+         a.action == b.action && a.version == b.version && a.at == b.at;
 }
 bool operator==(const LastCompletion& a, const LastCompletion& b) {
   return a.node == b.node && a.person == b.person && a.version == b.version &&
@@ -375,11 +375,11 @@ Status Apply(InstanceState& st, const Event& e) {
     s->acted_version = e.version;
     if (auto st2 = ApplySet(e, *tk, rec::List(d, "set")); !st2) return st2;
     for (const auto& [k, v] : rec::Sub(d, "fields")) st.form[k] = v;
-    st.acts.push_back(Act{person, e.actor, e.node, decision, e.version});
+    st.acts.push_back(Act{person, e.actor, e.node, decision, e.version, e.at});
   } else if (k == Kind::kReturned) {
     // Returning is a decision on the node: the person keeps the instance in
     // their done work and may still read it once their task is cancelled.
-    st.acts.push_back(Act{e.actor, e.actor, e.node, "return", e.version});
+    st.acts.push_back(Act{e.actor, e.actor, e.node, "return", e.version, e.at});
     std::string to = rec::Str(d, "to");
     if (to == "start") {
       st.completed.clear();
@@ -461,7 +461,10 @@ Status Apply(InstanceState& st, const Event& e) {
     if (auto s2 = ApplySet(e, *tk, rec::List(d, "set")); !s2) return s2;
   } else if (k == Kind::kCcAdded) {
     for (const auto& p : rec::People(d, "people"))
-      if (!Contains(st.cc, p)) st.cc.push_back(p);
+      if (!Contains(st.cc, p)) {
+        st.cc.push_back(p);
+        st.cc_at.push_back(e.at);
+      }
   } else if (k == Kind::kUrged) {
     st.last_urge_ms = e.at.ms;
   } else if (k == Kind::kDeadlineReminded) {
@@ -492,10 +495,10 @@ Status Apply(InstanceState& st, const Event& e) {
       m.opened_at = e.at;
     } else if (k == Kind::kOpinionStated) {
       m.opinions.emplace_back(person, rec::Str(d, "opinion"));
-      st.acts.push_back(Act{person, e.actor, e.node, "opinion", e.version});
+      st.acts.push_back(Act{person, e.actor, e.node, "opinion", e.version, e.at});
     } else if (k == Kind::kVoted) {
       m.votes.emplace_back(person, rec::Str(d, "option"));
-      st.acts.push_back(Act{person, e.actor, e.node, "vote", e.version});
+      st.acts.push_back(Act{person, e.actor, e.node, "vote", e.version, e.at});
     } else {
       tk->results = d;
     }

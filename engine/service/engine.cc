@@ -297,10 +297,22 @@ void Engine::ActOnceWith(std::shared_ptr<const ActRequest> req,
                 from_cache);
   }
   auto org = this->org();
-  auto facts = GatherFacts(store_, **def, state, req->command);  // service/facts.h
-  if (!facts) return done(std::unexpected(facts.error()), false);
-  DecideContext ctx = MakeContext(**def, *org, &*facts);
+  // Most steps run no check node: decide without the facts first and read
+  // them from the store (service/facts.h) only for a step that reaches one.
+  const CheckFacts no_facts;
+  std::optional<CheckFacts> facts;
+  DecideContext ctx = MakeContext(**def, *org, &no_facts);
+  ctx.facts_deferred = UsesFacts(**def);
   auto decision = Decide(ctx, state, req->command);
+  if (!decision && ctx.facts_deferred && decision.error().reason == kFactsNeeded) {
+    auto gathered = GatherFacts(store_, **def, state, req->command);
+    if (!gathered) return done(std::unexpected(gathered.error()), false);
+    facts = std::move(*gathered);
+    ctx.facts = &*facts;
+    ctx.facts_deferred = false;
+    decision = Decide(ctx, state, req->command);
+  }
+  ctx.facts_deferred = false;  // the trials of AvailableActions below
   if (!decision) {
     // Refuse only on the store's state.
     if (from_cache) return done(std::unexpected(decision.error()), true);
@@ -382,18 +394,28 @@ void Engine::CommitWith(const WorkflowDef& def, const InstanceState& before, Dec
   row.updated_at = st.updated_at;
   row.next_deadline = NextDeadline(st);
 
-  // Task projection: who must act, who acted, who is copied.
+  // Task projection: who must act, who acted, who is copied. A task's
+  // `since` is when it began (its node became active, the person acted, the
+  // person was copied), so the rows of tasks an append leaves alone stay as
+  // they are and the task lists keep their order.
   std::set<std::pair<std::string, std::string>> seen;
-  auto add_task = [&](const std::string& node, const PersonId& p, const char* kind) {
+  auto add_task = [&](const std::string& node, const PersonId& p, const char* kind,
+                      Timestamp since) {
     if (p.empty() || p == SystemActor()) return;
     if (!seen.insert({std::string(kind) + "/" + node, p.value}).second) return;
-    req.tasks.push_back(TaskRow{before.id, node, p, kind, now});
+    req.tasks.push_back(TaskRow{before.id, node, p, kind, since});
   };
   std::vector<std::pair<std::string, PersonId>> pending;
   if (!st.terminal()) pending = PendingPeople(def, st);
-  for (const auto& [node, p] : pending) add_task(node, p, "pending");
-  for (const auto& a : st.acts) add_task(a.node, a.person, "done");
-  for (const auto& p : st.cc) add_task("", p, "cc");
+  for (const auto& [node, p] : pending) {
+    auto t = st.active.find(node);
+    add_task(node, p, "pending", t == st.active.end() ? now : t->second.entered_at);
+  }
+  // The latest decision of a person on a node dates their done task.
+  for (auto a = st.acts.rbegin(); a != st.acts.rend(); ++a)
+    add_task(a->node, a->person, "done", a->at);
+  for (size_t i = 0; i < st.cc.size(); ++i)
+    add_task("", st.cc[i], "cc", i < st.cc_at.size() ? st.cc_at[i] : now);
 
   // Who got work they did not have before, for push notifications.
   auto before_pending = before.status == InstanceStatus::kDraft

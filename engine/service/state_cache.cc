@@ -75,7 +75,8 @@ size_t Bytes(const Act& a) {
 size_t Bytes(const InstanceState& st) {
   size_t n = Bytes(st.workflow) + Bytes(st.def_hash) + Bytes(st.end_node) +
              Bytes(st.submitter) + Bytes(st.submitted_by) + Bytes(st.form) +
-             VectorBytes(st.completed) + VectorBytes(st.acts) + VectorBytes(st.cc);
+             VectorBytes(st.completed) + VectorBytes(st.acts) + VectorBytes(st.cc) +
+             st.cc_at.capacity() * sizeof(Timestamp);
   for (const auto& [id, t] : st.active)
     n += kMapNode + sizeof(std::string) + sizeof(Token) + Bytes(id) + Bytes(t);
   for (const auto& [id, p] : st.parallels)

@@ -94,6 +94,7 @@ struct Act {
   std::string node;
   std::string action;
   int64_t version = 0;
+  Timestamp at;             // when it was taken (the event's time)
 };
 
 // The last node that completed by a person's decision, for 拿回: the person
@@ -124,6 +125,7 @@ struct InstanceState {
   std::vector<std::string> completed;     // node ids in completion order
   std::vector<Act> acts;
   std::vector<PersonId> cc;
+  std::vector<Timestamp> cc_at;           // when each of `cc` was copied, same order
   std::optional<LastCompletion> last_completion;
   int64_t last_urge_ms = 0;               // for rate-limiting 催办
   bool touched = false;                   // someone other than the submitter decided something

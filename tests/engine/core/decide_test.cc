@@ -452,6 +452,38 @@ TEST_F(DecideTest, CheckFailureRoutesToItsFailNode) {
   EXPECT_EQ(rec::List(e->data, "reasons")[0].as_string(), "duplicate_invoice:A2");
 }
 
+// A caller that has not gathered the facts yet (facts_deferred) hears
+// kFactsNeeded from a step that would run a check, and nothing is decided; a
+// step that runs none is decided as usual.
+TEST_F(DecideTest, DeferredFactsAreAskedForOnlyByAStepThatRunsACheck) {
+  WorkflowDef def = LoadDef(kCheck, org_);
+  Driver d(def, org_);
+  Command submit;
+  submit.action = "submit";
+  submit.actor = PersonId("c1");
+  submit.data = WithInvoices({"A1"});
+  DecideContext deferred = d.Context();
+  deferred.facts_deferred = true;
+  auto asked = Decide(deferred, d.state(), submit);
+  ASSERT_FALSE(asked.has_value());
+  EXPECT_EQ(asked.error().reason, kFactsNeeded);
+  EXPECT_EQ(d.state().status, InstanceStatus::kDraft);
+
+  d.Do("submit", "c1", "", {}, WithInvoices({"A1"}));  // with the facts
+  ASSERT_TRUE(d.Active("review"));
+  Command approve;
+  approve.action = "approve";
+  approve.actor = PersonId("d1");
+  deferred = d.Context();
+  deferred.facts_deferred = true;
+  auto without = Decide(deferred, d.state(), approve);
+  ASSERT_TRUE(without.has_value()) << without.error().ToString();
+  auto with = Decide(d.Context(), d.state(), approve);
+  ASSERT_TRUE(with.has_value());
+  EXPECT_TRUE(without->state == with->state);
+  EXPECT_EQ(without->state.status, InstanceStatus::kApproved);
+}
+
 TEST_F(DecideTest, DuplicateNumbersInsideOneRequestFail) {
   WorkflowDef def = LoadDef(kCheck, org_);
   Driver d(def, org_);

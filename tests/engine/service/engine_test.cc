@@ -325,6 +325,62 @@ TEST_F(EngineTest, ViewersSeeOnlyWhatTheyAreInvolvedIn) {
   EXPECT_TRUE(can_approve);
 }
 
+// A task's `since` is when it began: the node became active (pending), the
+// person decided (done), the person was copied (cc). An append that leaves a
+// task alone leaves its `since`, so the task lists (newest first) keep their
+// order when an instance gets a comment or an approval elsewhere.
+TEST_F(EngineTest, TasksAreDatedWhenTheyBeganAndKeepThatDate) {
+  auto since = [&](const char* who, const char* kind, InstanceId id) {
+    auto rows = store_.ListTasks(PersonId(who), kind, 100);
+    EXPECT_TRUE(rows);
+    if (rows)
+      for (const auto& t : *rows)
+        if (t.instance == id) return t.since.ms;
+    return int64_t{-1};
+  };
+  const int64_t t0 = clock_.Now().ms;
+  auto a = Submit("c1", Claim(100, "甲"));
+  ASSERT_TRUE(a);
+  InstanceId ida = a->row.id;
+  clock_.Advance(kMsPerHour);
+  auto b = Submit("c1", Claim(200, "乙"));
+  ASSERT_TRUE(b);
+  InstanceId idb = b->row.id;
+  EXPECT_EQ(Tasks("bh", "pending"),
+            (std::vector<std::string>{std::to_string(idb.value) + ":review",
+                                      std::to_string(ida.value) + ":review"}));
+
+  clock_.Advance(kMsPerHour);  // t0 + 2h: x3 copied on a
+  ActRequest cc;
+  cc.instance = ida;
+  cc.command.action = "cc";
+  cc.command.actor = PersonId("c1");
+  cc.command.args["people"] = Value::Of(Value::List{Value::Str("x3")});
+  ASSERT_TRUE(engine_->Act(cc));
+  EXPECT_EQ(since("x3", "cc", ida), t0 + 2 * kMsPerHour);
+  EXPECT_EQ(since("bh", "pending", ida), t0) << "bh was asked at the submission";
+  // The task on a is still the older one: b stays first.
+  EXPECT_EQ(Tasks("bh", "pending").front(), std::to_string(idb.value) + ":review");
+
+  clock_.Advance(kMsPerHour);  // t0 + 3h: bh approves a, d2 is asked
+  ASSERT_TRUE(Act(ida, "approve", "bh"));
+  EXPECT_EQ(since("bh", "done", ida), t0 + 3 * kMsPerHour);
+  EXPECT_EQ(since("d2", "pending", ida), t0 + 3 * kMsPerHour);
+  EXPECT_EQ(since("x3", "cc", ida), t0 + 2 * kMsPerHour);
+
+  clock_.Advance(kMsPerHour);  // t0 + 4h: a comment changes no task
+  ActRequest note;
+  note.instance = ida;
+  note.command.action = "comment";
+  note.command.actor = PersonId("c1");
+  note.command.comment = "发票已补";
+  ASSERT_TRUE(engine_->Act(note));
+  EXPECT_EQ(since("bh", "done", ida), t0 + 3 * kMsPerHour);
+  EXPECT_EQ(since("d2", "pending", ida), t0 + 3 * kMsPerHour);
+  EXPECT_EQ(since("x3", "cc", ida), t0 + 2 * kMsPerHour);
+  EXPECT_EQ(since("bh", "pending", idb), t0 + kMsPerHour);
+}
+
 TEST_F(EngineTest, WhoReturnedARequestStillSeesItAndHasItInDoneWork) {
   auto v = Submit("c1", Claim(100));
   ASSERT_TRUE(v);

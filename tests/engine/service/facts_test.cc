@@ -537,5 +537,43 @@ TEST(EngineFactsStoreTest, AFailedLookupFailsTheRequest) {
   EXPECT_TRUE(w.Submit("expense", "xu_lei", Claim("打印纸", "800.00", {"44001-001"})));
 }
 
+// Facts are read for a step that runs a check and only then: approving the
+// business line runs none, so it reads none; a resubmission runs the invoice
+// check again, which sees the other claim's number.
+TEST(EngineFactsStoreTest, OnlyStepsThatRunACheckReadFacts) {
+  MemoryStore memory;
+  FailingStore store(memory);
+  SeedWorld w(store, *ParseTimestamp("2024-03-04T09:00:00+08:00"));
+  std::atomic<int> lookups{0};
+  store.FailCallsMatching([&](std::string_view method, int64_t) {
+    if (method == "FindFacts") ++lookups;
+    return false;
+  });
+  auto first = w.Submit("expense", "xu_lei", Claim("打印纸", "800.00", {"44001-001"}));
+  ASSERT_TRUE(first.has_value()) << first.error().ToString();
+  auto second = w.Submit("expense", "song_jia", Claim("墨盒", "300.00", {"44001-002"}));
+  ASSERT_TRUE(second.has_value()) << second.error().ToString();
+  InstanceId id = second->row.id;
+  EXPECT_EQ(w.CheckResult(id, "invoice_check"), "pass");
+  const int after_submits = lookups.load();
+  EXPECT_EQ(after_submits, 2) << "each submission runs the invoice check";
+
+  ASSERT_TRUE(w.Approve(first->row.id, "yang_fan", "dept_head_review").has_value());
+  EXPECT_EQ(lookups.load(), after_submits) << "no check ran, no facts read";
+
+  // song_jia's head returns the claim; song_jia resubmits it with the first
+  // claim's invoice added: the check runs again, with the facts.
+  ASSERT_TRUE(w.Act(id, action::kReturn, "luo_jun", "dept_head_review", "补充发票",
+                    {{"to", Text("start")}})
+                  .has_value());
+  EXPECT_EQ(lookups.load(), after_submits);
+  auto again = w.Act(id, action::kResubmit, "song_jia", "", "",  {},
+                     Claim("墨盒", "300.00", {"44001-002", "44001-001"}));
+  ASSERT_TRUE(again.has_value()) << again.error().ToString();
+  EXPECT_EQ(lookups.load(), after_submits + 1);
+  EXPECT_EQ(w.CheckResult(id, "invoice_check"), "fail duplicate_invoice:44001-001");
+  EXPECT_EQ(w.Status(id), "rejected");
+}
+
 }  // namespace
 }  // namespace approvald
