@@ -1126,9 +1126,23 @@ Result<bool> Verifier::ReportReplacedLeaf(int64_t hi, const std::string& then) {
   if (*first < last_good_checkpoint_) return false;
   auto named = ReadEntry(*first);
   if (!named) return std::unexpected(named.error());
+  // At an odd position the first stored node to disagree may be the one over
+  // this leaf and the one before it. A store whose tree takes its leaf level
+  // from the log's own leaf hashes (the SQLite store, schema 8 on) holds no
+  // second copy of either, so a rewrite of the earlier leaf with a fresh hash
+  // shows first here too.
+  std::string pair;
+  if (*first % 2 == 1 && *first - 1 >= last_good_checkpoint_) {
+    pair = " (or at position " + std::to_string(*first - 1) +
+           ": the store's node over leaves " + std::to_string(*first - 1) + ".." +
+           std::to_string(*first) +
+           " is the first to disagree, and a store that takes leaf hashes "
+           "from the log itself cannot tell which of the two changed)";
+  }
   report_.failure.reset();
   Fail("leaf_replaced", named->index == *first ? &*named : nullptr,
        "this is not the leaf that was logged at position " + std::to_string(*first) +
+           pair +
            ": the tree the store recorded at append time disagrees from "
            "here on (rows were swapped, replaced, or rewritten together "
            "with a fresh hash)" +

@@ -1312,9 +1312,12 @@ TEST_F(SqliteTamperTest, EventLeafRewrittenWithAFreshHashIsCaughtByTheTree) {
   // The stored tree has no second copy of leaf 0's hash: the first root of
   // the store that differs from the recomputed one is the root of size 2,
   // so the verifier names leaf 1, the second of the pair the changed node
-  // covers.
+  // covers, and says that leaf 0 may be the one changed.
   EXPECT_THAT(Verify(*store),
               HasSubstr("FAILED leaf_replaced leaf 1 instance 2 version 1"));
+  EXPECT_THAT(Verify(*store),
+              HasSubstr("(or at position 0: the store's node over leaves 0..1 is "
+                        "the first to disagree"));
   EXPECT_THAT(Verify(*store), HasSubstr("signed checkpoint of size 8 does not match"));
   EXPECT_THAT(Integrity(*store),
               HasSubstr("Merkle node (level 1, index 0) over leaves 0..1 differs"));
