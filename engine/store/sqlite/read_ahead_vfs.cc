@@ -59,15 +59,16 @@ void Drop(File* f) {
 // directly). A read that continues a block forward (starts at most
 // kStreamGap or the block's size past its end, as the next page of a table
 // usually does) reads twice as much as that block held, up to
-// kReadAheadBlockBytes, and takes its place; any other read reads only the
-// range asked for, so lone pages (a B-tree seek) cost what they cost
-// without the VFS. A block SQLite holds pages of (pins) is never the one
-// replaced; if every block is held, nullptr.
+// kReadAheadBlockBytes and up to the next block, and takes its place; any
+// other read reads only the range asked for, so lone pages (a B-tree seek)
+// cost what they cost without the VFS. A block SQLite holds pages of (pins)
+// is never the one replaced; if every block is held, nullptr.
 Block* BlockFor(File* f, int64_t offset, int amount) {
   if (amount > kReadAheadBlockBytes) return nullptr;
   const int64_t end = offset + amount;
   Block* stream = nullptr;
   Block* victim = nullptr;
+  int64_t next_start = INT64_MAX;  // the first block after offset
   for (int i = 0; i < kReadAheadBlocks; ++i) {
     Block& b = f->blocks[i];
     if (b.start < 0) {
@@ -79,6 +80,7 @@ Block* BlockFor(File* f, int64_t offset, int amount) {
       b.used = ++f->clock;
       return &b;
     }
+    if (b.start > offset) next_start = std::min(next_start, b.start);
     if (offset >= b_end && offset < b_end + std::max(b.size, kStreamGap) &&
         (!stream || b.used > stream->used)) {
       stream = &b;
@@ -89,7 +91,10 @@ Block* BlockFor(File* f, int64_t offset, int amount) {
   }
   int64_t want = amount;
   if (stream) {
-    want = std::clamp<int64_t>(2 * stream->size, amount, kReadAheadBlockBytes);
+    // Up to the next block at most: two cursors scanning interleaved
+    // tables (the log and its events) read the stretch between them once.
+    want = std::clamp<int64_t>(std::min(2 * stream->size, next_start - offset), amount,
+                               kReadAheadBlockBytes);
     if (stream->pins == 0) victim = stream;
   }
   if (!victim) {

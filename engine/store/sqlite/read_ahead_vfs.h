@@ -3,8 +3,10 @@
 // the main database file from a few blocks, each filled with one read,
 // instead of one read per 4 KB page. A read that goes on forward from a
 // block (the next pages of a table being scanned) reads twice what that
-// block held, up to kReadAheadBlockBytes; any other read (a lone page, as a
-// B-tree seek reads) reads just the page, as SQLite would.
+// block held, up to kReadAheadBlockBytes and never into another block (two
+// cursors scanning tables whose pages interleave read each stretch once);
+// any other read (a lone page, as a B-tree seek reads) reads just the page,
+// as SQLite would.
 //
 // Why: on the virtual machines approvald is measured on, every page read
 // costs about 2 µs whichever way SQLite reads it (a pread system call, or

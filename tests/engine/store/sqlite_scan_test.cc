@@ -408,6 +408,31 @@ TEST(SqliteScanTest, ReadAheadKeepsLentPagesWhileSqliteHoldsThem) {
   EXPECT_EQ(rows, raw.Rows("SELECT hex(payload) FROM t ORDER BY id"));
 }
 
+// The log and its events lie interleaved in the file (appended together):
+// one scan of both, in one read transaction, reads no byte of the file
+// twice, because a block read on from one cursor's block stops where
+// another cursor's block begins.
+TEST(SqliteScanTest, ReadAheadReadsInterleavedTablesOnce) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  {
+    auto store = MustOpen(path);
+    std::vector<AppendRequest> reqs;
+    for (int i = 0; i < 3000; ++i) reqs.push_back(Submit("expense", "zhang", 5));
+    ASSERT_TRUE(store->BulkAppendForTesting(std::move(reqs)));
+  }
+  Raw(path).Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  ASSERT_GT(std::filesystem::file_size(path),
+            static_cast<uintmax_t>(16 * sqlite::kReadAheadBlockBytes));
+  auto ahead = MustOpenReadAhead(path);
+  const sqlite::ReadAheadCounters before = sqlite::ReadAheadCountersNow();
+  EXPECT_EQ(ScanFrom(*ahead, 0).size(), 15000u);
+  const sqlite::ReadAheadCounters after = sqlite::ReadAheadCountersNow();
+  EXPECT_GT(after.bytes_read - before.bytes_read, 0);
+  EXPECT_LE(after.bytes_read - before.bytes_read,
+            static_cast<int64_t>(std::filesystem::file_size(path)));
+}
+
 // Reads that do not go on forward through the file (a B-tree seek for one
 // row) read only the pages asked for: read-ahead costs a lookup nothing.
 TEST(SqliteScanTest, ReadAheadReadsLonePagesAlone) {
