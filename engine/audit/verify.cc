@@ -516,8 +516,9 @@ class Verifier {
   int64_t counted_events_ = 0;
   // A checkpoint's root differed during the scan (handled after it).
   std::optional<Checkpoint> root_mismatch_;
-  // A leaf as the scan yielded it, and whether it was named (at, type and
-  // actor read; AuditLeafView::named); `message` is what failed about it.
+  // A leaf as the scan yielded it, whether the scan named it (at, type and
+  // actor read; AuditLeafView::named) and, for a failure, what failed about
+  // it (the message without the leaf's description).
   struct FirstUse {
     AuditEntry entry;
     std::string message;
@@ -529,8 +530,8 @@ class Verifier {
   // Completes the failure's message with the at, type and actor of its
   // leaf, read by index (after the scan: it calls the store).
   Status NameFailure();
-  // `e` with its at, type and actor read from the store by index (as
-  // yielded if the row is gone).
+  // The leaf of `use` with its at, type and actor read from the store by
+  // index (left as yielded if no row has that index any more).
   Result<AuditEntry> Named(const FirstUse& use);
   std::map<std::string, FirstUse, std::less<>> definitions_;  // first user
   std::string last_def_hash_;
