@@ -470,6 +470,7 @@ class Verifier {
   void Fail(std::string code, const AuditLeafView& e, std::string message) {
     if (report_.failure) return;
     AuditEntry named = EntryOf(e);
+    if (!e.named) unnamed_failure_ = FirstUse{named, message};
     Fail(std::move(code), &named, std::move(message));
   }
   void Fail(std::string code, const AuditEntry* e, std::string message) {
@@ -515,7 +516,24 @@ class Verifier {
   int64_t counted_events_ = 0;
   // A checkpoint's root differed during the scan (handled after it).
   std::optional<Checkpoint> root_mismatch_;
-  std::map<std::string, AuditEntry, std::less<>> definitions_;  // first user
+  // A leaf as the scan yielded it, whether the scan named it (at, type and
+  // actor read; AuditLeafView::named) and, for a failure, what failed about
+  // it (the message without the leaf's description).
+  struct FirstUse {
+    AuditEntry entry;
+    std::string message;
+    bool named = false;
+  };
+  // The failure was recorded from a leaf the scan did not name: its message
+  // is completed by NameFailure once the scan is over.
+  std::optional<FirstUse> unnamed_failure_;
+  // Completes the failure's message with the at, type and actor of its
+  // leaf, read by index (after the scan: it calls the store).
+  Status NameFailure();
+  // The leaf of `use` with its at, type and actor read from the store by
+  // index (left as yielded if no row has that index any more).
+  Result<AuditEntry> Named(const FirstUse& use);
+  std::map<std::string, FirstUse, std::less<>> definitions_;  // first user
   std::string last_def_hash_;
   bool entry_failure_ = false;  // the failure came from a per-leaf check
 };
@@ -607,11 +625,11 @@ Result<VerifyReport> Verifier::Run() {
     if (fast_) {
       bool yielded = false;
       s = options_.pipeline ? ScanPipelined(&yielded)
-                            : store_.ScanAuditLeaves(0, options_.check_events,
-                                                     [&](const AuditLeafView& e) {
-                                                       yielded = true;
-                                                       return OnEntry(e);
-                                                     });
+                            : store_.ScanAuditLeavesUnnamed(0, options_.check_events,
+                                                            [&](const AuditLeafView& e) {
+                                                              yielded = true;
+                                                              return OnEntry(e);
+                                                            });
       if (!s && !yielded && s.error().reason == "scan_leaves_unsupported") {
         fast_ = false;  // the store counts events but cannot stream leaves
       }
@@ -621,6 +639,7 @@ Result<VerifyReport> Verifier::Run() {
     }
     if (error_) return std::unexpected(*error_);
     if (!s) return std::unexpected(s.error());
+    if (auto named = NameFailure(); !named) return std::unexpected(named.error());
   }
   if (root_mismatch_) {
     if (auto st = OnRootMismatch(
@@ -706,12 +725,13 @@ Status Verifier::ScanPipelined(bool* yielded) {
       std::unique_ptr<LeafBatch> batch = pipe.TakeEmpty();
       const int64_t end = (c + 1) * chunk;
       const bool last = c == chunks - 1;
-      s = store_.ScanAuditLeaves(c * chunk, with_events, [&](const AuditLeafView& e) {
-        if (!last && e.index >= end) return false;
-        batch->Add(e, with_events);
-        // Leaves appended after the size was read are not verified.
-        return (!last || e.index + 1 < size) && !stop.load(std::memory_order_relaxed);
-      });
+      s = store_.ScanAuditLeavesUnnamed(
+          c * chunk, with_events, [&](const AuditLeafView& e) {
+            if (!last && e.index >= end) return false;
+            batch->Add(e, with_events);
+            // Leaves appended after the size was read are not verified.
+            return (!last || e.index + 1 < size) && !stop.load(std::memory_order_relaxed);
+          });
       if (!s || !pipe.Push(std::move(batch))) break;
     }
     pipe.Close(std::move(s));
@@ -811,7 +831,7 @@ bool Verifier::OnEntry(const AuditLeafView& e, const Prechecked* pre) {
       if (def != last_def_hash_) {  // consecutive events mostly share one
         last_def_hash_.assign(def);
         if (definitions_.find(def) == definitions_.end()) {
-          definitions_.emplace(std::string(def), EntryOf(e));
+          definitions_.emplace(std::string(def), FirstUse{EntryOf(e), {}, e.named});
         }
       }
     }
@@ -1062,26 +1082,28 @@ Status Verifier::CheckDefinitions() {
   // Report the definition whose first use comes earliest in the log.
   std::vector<std::pair<int64_t, std::string_view>> order;
   for (const auto& [hash, first] : definitions_) {
-    order.emplace_back(first.index, hash);
+    order.emplace_back(first.entry.index, hash);
   }
   std::sort(order.begin(), order.end());
   for (const auto& [index, hash] : order) {
-    const AuditEntry& first = definitions_.find(hash)->second;
     auto it = by_hash.find(hash);
-    if (it == by_hash.end()) {
-      Fail("definition_missing", &first,
+    const bool missing = it == by_hash.end();
+    if (!missing && Sha256Id(it->second->source) == hash) continue;
+    // The first event that ran on it, named.
+    auto first = Named(definitions_.find(hash)->second);
+    if (!first) return std::unexpected(first.error());
+    if (missing) {
+      Fail("definition_missing", &*first,
            "it runs on definition " + std::string(hash) +
                ", which the store does not hold: which rules applied cannot "
                "be shown");
-      return Ok();
-    }
-    if (Sha256Id(it->second->source) != hash) {
-      Fail("definition_mismatch", &first,
+    } else {
+      Fail("definition_mismatch", &*first,
            "the stored text of definition " + it->second->id + " version " +
                std::to_string(it->second->version) + " no longer hashes to " +
                std::string(hash) + ": the definition was changed");
-      return Ok();
     }
+    return Ok();
   }
   // Every stored version, cited or not, must still be the text it was
   // stored with: a definition is evidence of which rules applied.
@@ -1104,6 +1126,34 @@ Result<bool> Verifier::AgreesWithStore(int64_t size, const Hash& recomputed) {
   auto stored = store_.RootAt(size);
   if (!stored) return std::unexpected(stored.error());
   return *stored == recomputed;
+}
+
+Result<AuditEntry> Verifier::Named(const FirstUse& use) {
+  if (use.named) return use.entry;
+  AuditQuery q;
+  q.after_index = use.entry.index - 1;
+  q.limit = 1;
+  auto rows = store_.QueryAudit(q);
+  if (!rows) return std::unexpected(rows.error());
+  AuditEntry e = use.entry;
+  if (!rows->empty() && rows->front().index == e.index) {
+    const AuditEntry& row = rows->front();
+    e.at = row.at;
+    e.type = row.type;
+    e.actor = row.actor;
+  }
+  return e;
+}
+
+Status Verifier::NameFailure() {
+  if (!unnamed_failure_) return Ok();
+  const FirstUse use = std::move(*unnamed_failure_);
+  unnamed_failure_.reset();
+  if (!report_.failure) return Ok();
+  auto named = Named(use);
+  if (!named) return std::unexpected(named.error());
+  report_.failure->message = Describe(*named) + ": " + use.message;
+  return Ok();
 }
 
 Result<AuditEntry> Verifier::ReadEntry(int64_t index) {

@@ -23,7 +23,10 @@
 // leaves in place, each event leaf compared byte for byte with the stored
 // event's canonical bytes (no decoding), plus one count of the stored events
 // taken with the log size (Store::CountEventsWithAuditSize; pipelined, on a
-// thread of its own while the leaves are read).
+// thread of its own while the leaves are read). The leaves are read without
+// their time, type and actor where the store allows it
+// (Store::ScanAuditLeavesUnnamed); those of the leaf a failure names are
+// read by index once the pass is over.
 // With VerifyOptions::pipeline (the default) that pass reads the store on
 // other threads (VerifyOptions::read_threads, each scanning its own chunks
 // of leaf indexes), which copy the leaves out of the store's buffers, hash

@@ -158,6 +158,9 @@ struct AuditLeafView {
   // no such event / instance row.
   std::optional<std::string_view> event_body;
   std::optional<std::string_view> instance_def_hash;
+  // False when the scan left `at`, `type` and `actor` unread (empty, 0):
+  // Store::ScanAuditLeavesUnnamed. ScanAudit from `index` reads them.
+  bool named = true;
 
   // A view of `e` (no event body or definition hash); valid while `e` is.
   static AuditLeafView Of(const AuditEntry& e) {
@@ -296,6 +299,15 @@ class Store {
     (void)from, (void)with_events, (void)fn;
     return std::unexpected(Error{ErrorCode::kUnavailable, "scan_leaves_unsupported",
                                  "this store cannot stream its audit leaves in place"});
+  }
+  // ScanAuditLeaves for a verifier, which needs a leaf's time, type and
+  // actor only to name it when it fails: the store may leave them unread
+  // (AuditLeafView::named false) and save reading them for every row. The
+  // default is ScanAuditLeaves (every view named).
+  virtual Status ScanAuditLeavesUnnamed(
+      int64_t from, bool with_events,
+      const std::function<bool(const AuditLeafView&)>& fn) {
+    return ScanAuditLeaves(from, with_events, fn);
   }
   // The number of stored events of all instances. With ScanAuditLeaves it
   // shows a verifier events that no audit leaf records. The default fails

@@ -18,6 +18,8 @@ constexpr char kVfsName[] = "approvald-read-ahead";
 std::atomic<int64_t> g_served{0};
 std::atomic<int64_t> g_block_reads{0};
 std::atomic<int64_t> g_bytes_read{0};
+std::atomic<int64_t> g_pages_lent{0};
+std::atomic<int64_t> g_all_pinned{0};
 
 // How far past a block's end a read may start and still continue it (the
 // pages of other tables and indexes lie between a table's pages).
@@ -27,6 +29,9 @@ struct Block {
   int64_t start = -1;  // file offset; -1: empty
   int64_t size = 0;    // valid bytes from start
   uint64_t used = 0;   // last use, for replacement
+  // Pages of this block SQLite holds in place (Fetch, not yet Unfetch):
+  // while any is held the block is never refilled, even once dropped.
+  int pins = 0;
   std::unique_ptr<char[]> bytes;
 };
 
@@ -54,18 +59,20 @@ void Drop(File* f) {
 // directly). A read that continues a block forward (starts at most
 // kStreamGap or the block's size past its end, as the next page of a table
 // usually does) reads twice as much as that block held, up to
-// kReadAheadBlockBytes, and takes its place; any other read reads only the
-// range asked for, so lone pages (a B-tree seek) cost what they cost
-// without the VFS.
-const Block* BlockFor(File* f, int64_t offset, int amount) {
+// kReadAheadBlockBytes and up to the next block, and takes its place; any
+// other read reads only the range asked for, so lone pages (a B-tree seek)
+// cost what they cost without the VFS. A block SQLite holds pages of (pins)
+// is never the one replaced; if every block is held, nullptr.
+Block* BlockFor(File* f, int64_t offset, int amount) {
   if (amount > kReadAheadBlockBytes) return nullptr;
   const int64_t end = offset + amount;
   Block* stream = nullptr;
   Block* victim = nullptr;
+  int64_t next_start = INT64_MAX;  // the first block after offset
   for (int i = 0; i < kReadAheadBlocks; ++i) {
     Block& b = f->blocks[i];
     if (b.start < 0) {
-      if (!victim || victim->start >= 0) victim = &b;
+      if (b.pins == 0 && (!victim || victim->start >= 0)) victim = &b;
       continue;
     }
     const int64_t b_end = b.start + b.size;
@@ -73,16 +80,26 @@ const Block* BlockFor(File* f, int64_t offset, int amount) {
       b.used = ++f->clock;
       return &b;
     }
+    if (b.start > offset) next_start = std::min(next_start, b.start);
     if (offset >= b_end && offset < b_end + std::max(b.size, kStreamGap) &&
         (!stream || b.used > stream->used)) {
       stream = &b;
     }
-    if (!victim || (victim->start >= 0 && b.used < victim->used)) victim = &b;
+    if (b.pins == 0 && (!victim || (victim->start >= 0 && b.used < victim->used))) {
+      victim = &b;
+    }
   }
   int64_t want = amount;
   if (stream) {
-    want = std::clamp<int64_t>(2 * stream->size, amount, kReadAheadBlockBytes);
-    victim = stream;
+    // Up to the next block at most: two cursors scanning interleaved
+    // tables (the log and its events) read the stretch between them once.
+    want = std::clamp<int64_t>(std::min(2 * stream->size, next_start - offset), amount,
+                               kReadAheadBlockBytes);
+    if (stream->pins == 0) victim = stream;
+  }
+  if (!victim) {
+    g_all_pinned.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
   }
   if (f->file_size < 0) {
     sqlite3_int64 size = 0;
@@ -152,6 +169,14 @@ int CheckReservedLock(sqlite3_file* f, int* out) {
   return Real(f)->pMethods->xCheckReservedLock(Real(f), out);
 }
 int FileControl(sqlite3_file* f, int op, void* arg) {
+  File* file = Of(f);
+  if (op == SQLITE_FCNTL_MMAP_SIZE && file->read_ahead) {
+    // The main file is never mapped: SQLite's mmap_size only turns on
+    // Fetch (pages lent from the blocks). The wrapped file is not told (it
+    // would map the file itself), and the bytes mapped are 0.
+    *static_cast<sqlite3_int64*>(arg) = 0;
+    return SQLITE_OK;
+  }
   return Real(f)->pMethods->xFileControl(Real(f), op, arg);
 }
 int SectorSize(sqlite3_file* f) { return Real(f)->pMethods->xSectorSize(Real(f)); }
@@ -181,18 +206,48 @@ int ShmUnmap(sqlite3_file* f, int delete_flag) {
   if (r->pMethods->iVersion < 2 || !r->pMethods->xShmUnmap) return SQLITE_OK;
   return r->pMethods->xShmUnmap(r, delete_flag);
 }
+// With mmap_size > 0 SQLite asks for each page of the main file here
+// before reading it: a page inside a block of several pages is lent in
+// place (no copy into SQLite's page cache) and its block pinned until
+// Unfetch. Lone pages are not lent (nullptr): SQLite then reads them with
+// Read and keeps them in its page cache, where a B-tree's upper pages,
+// visited again and again, stay without holding a block.
 int Fetch(sqlite3_file* f, sqlite3_int64 offset, int amount, void** out) {
-  sqlite3_file* r = Real(f);
-  if (r->pMethods->iVersion < 3 || !r->pMethods->xFetch) {
-    *out = nullptr;
-    return SQLITE_OK;
+  *out = nullptr;
+  File* file = Of(f);
+  if (!file->read_ahead) {
+    sqlite3_file* r = Real(f);
+    if (r->pMethods->iVersion < 3 || !r->pMethods->xFetch) return SQLITE_OK;
+    return r->pMethods->xFetch(r, offset, amount, out);
   }
-  return r->pMethods->xFetch(r, offset, amount, out);
+  if (amount <= 0 || offset < 0) return SQLITE_OK;
+  Block* b = BlockFor(file, offset, amount);
+  if (!b || b->size <= amount) return SQLITE_OK;
+  ++b->pins;
+  *out = b->bytes.get() + (offset - b->start);
+  g_pages_lent.fetch_add(1, std::memory_order_relaxed);
+  return SQLITE_OK;
 }
 int Unfetch(sqlite3_file* f, sqlite3_int64 offset, void* p) {
-  sqlite3_file* r = Real(f);
-  if (r->pMethods->iVersion < 3 || !r->pMethods->xUnfetch) return SQLITE_OK;
-  return r->pMethods->xUnfetch(r, offset, p);
+  File* file = Of(f);
+  if (!file->read_ahead) {
+    sqlite3_file* r = Real(f);
+    if (r->pMethods->iVersion < 3 || !r->pMethods->xUnfetch) return SQLITE_OK;
+    return r->pMethods->xUnfetch(r, offset, p);
+  }
+  if (!p) {  // SQLite drops every mapping (the file may have changed)
+    Drop(file);
+    return SQLITE_OK;
+  }
+  const char* page = static_cast<const char*>(p);
+  for (int i = 0; i < kReadAheadBlocks; ++i) {
+    Block& b = file->blocks[i];
+    if (b.bytes && page >= b.bytes.get() && page < b.bytes.get() + kReadAheadBlockBytes) {
+      --b.pins;
+      break;
+    }
+  }
+  return SQLITE_OK;
 }
 
 const sqlite3_io_methods kMethods = {
@@ -308,7 +363,9 @@ const char* ReadAheadVfsName() {
 ReadAheadCounters ReadAheadCountersNow() {
   return {g_served.load(std::memory_order_relaxed),
           g_block_reads.load(std::memory_order_relaxed),
-          g_bytes_read.load(std::memory_order_relaxed)};
+          g_bytes_read.load(std::memory_order_relaxed),
+          g_pages_lent.load(std::memory_order_relaxed),
+          g_all_pinned.load(std::memory_order_relaxed)};
 }
 
 }  // namespace approvald::sqlite

@@ -190,6 +190,10 @@ constexpr char kScanLog[] = "SELECT " AUDIT_COLUMNS
 constexpr char kScanLeaves[] = "SELECT " LEAF_COLUMNS
                                " FROM audit_log a WHERE a.idx >= ?1"
                                " ORDER BY a.idx LIMIT ?2";
+// The same without the columns that only name a leaf (ScanAuditLeavesUnnamed).
+constexpr char kScanLeavesUnnamed[] =
+    "SELECT a.idx, a.kind, a.instance, a.version, a.leaf_data, a.leaf_hash"
+    " FROM audit_log a WHERE a.idx >= ?1 ORDER BY a.idx LIMIT ?2";
 // With events, each event leaf's stored event and its instance's definition
 // hash are found by OrderedLookup on these (see ScanAuditLeaves).
 constexpr char kEventsFrom[] =
@@ -393,8 +397,12 @@ class OrderedLookup {
       if (auto s = Seek(want); !s) return std::unexpected(s.error());
     }
     const int value = two_columns_ ? 2 : 1;
-    if (state_ == kAt && at_ == want && !st_.IsNull(value)) {
-      return std::optional<std::string_view>(st_.TextView(value));
+    if (state_ == kAt && at_ == want) {
+      // A value read without a pointer is NULL, or empty (asked only then).
+      std::string_view text = st_.TextView(value);
+      if (text.data() != nullptr || !st_.IsNull(value)) {
+        return std::optional<std::string_view>(text);
+      }
     }
     return std::optional<std::string_view>();
   }
@@ -569,7 +577,13 @@ Status ConfigureConnection(Db& db, const SqliteOptions& opt, bool reader) {
   if (auto s = db.Exec("PRAGMA foreign_keys = ON", "enabling foreign keys"); !s) return s;
   if (reader) {
     if (auto s = db.Exec("PRAGMA query_only = ON", "setting query_only"); !s) return s;
-    if (opt.reader_mmap_bytes > 0) {
+    if (opt.reader_read_ahead) {
+      // Through the read-ahead VFS, mmap_size > 0 maps nothing: it makes
+      // SQLite take the pages of the VFS's blocks in place (xFetch) instead
+      // of copying each into its page cache (sqlite/read_ahead_vfs.h).
+      if (auto s = db.Exec("PRAGMA mmap_size = 1048576", "setting mmap_size"); !s)
+        return s;
+    } else if (opt.reader_mmap_bytes > 0) {
       // PRAGMA takes no parameters; the text is built from an integer, which
       // cannot carry SQL.
       std::string pragma = "PRAGMA mmap_size = " + std::to_string(opt.reader_mmap_bytes);
@@ -1825,6 +1839,16 @@ Status SqliteStore::ScanAudit(int64_t from,
 
 Status SqliteStore::ScanAuditLeaves(int64_t from, bool with_events,
                                     const std::function<bool(const AuditLeafView&)>& fn) {
+  return ScanLeaves(from, with_events, /*names=*/true, fn);
+}
+
+Status SqliteStore::ScanAuditLeavesUnnamed(
+    int64_t from, bool with_events, const std::function<bool(const AuditLeafView&)>& fn) {
+  return ScanLeaves(from, with_events, /*names=*/false, fn);
+}
+
+Status SqliteStore::ScanLeaves(int64_t from, bool with_events, bool names,
+                               const std::function<bool(const AuditLeafView&)>& fn) {
   // Chunks of rows, each read in one statement on one leased connection and
   // handed to `fn` straight from SQLite's buffers: no copies, and no
   // snapshot held across chunks (a long verification does not keep the
@@ -1836,12 +1860,20 @@ Status SqliteStore::ScanAuditLeaves(int64_t from, bool with_events,
   // forward instead of seeking again when the next key is the next row, as
   // it is for an instance's events logged one after another (OrderedLookup).
   constexpr int64_t kChunk = 1 << 16;
+  // Column numbers of kScanLeaves (names) or kScanLeavesUnnamed.
+  struct Columns {
+    int kind, instance, version, data, hash;
+  };
+  constexpr Columns kNamed{1, 3, 4, 7, 8};
+  constexpr Columns kUnnamed{1, 2, 3, 4, 5};
+  const Columns& col = names ? kNamed : kUnnamed;
   int64_t next = std::max<int64_t>(from, 0);
   AuditLeafView v;
+  v.named = names;
   for (;;) {
     int64_t n = 0;
     auto lease = impl_->AcquireReader();
-    auto st = lease->db().Prepare(kScanLeaves);
+    auto st = lease->db().Prepare(names ? kScanLeaves : kScanLeavesUnnamed);
     if (!st) return std::unexpected(st.error());
     (*st)->Bind(1, next).Bind(2, kChunk);
     std::optional<sqlite::Stmt> events_st;
@@ -1865,17 +1897,20 @@ Status SqliteStore::ScanAuditLeaves(int64_t from, bool with_events,
       ++n;
       const sqlite::Statement& r = **st;
       v.index = r.Int(0);
-      v.kind = r.TextView(1);
-      v.at = Timestamp{r.Int(2)};
-      v.instance = InstanceId{r.IsNull(3) ? 0 : r.Int(3)};
-      v.version = r.IsNull(4) ? 0 : r.Int(4);
-      v.type = r.TextView(5);
-      v.actor = r.TextView(6);
-      v.leaf_data = r.BlobView(7);
+      v.kind = r.TextView(col.kind);
+      // instance and version are NULL for records: Int reads NULL as 0.
+      v.instance = InstanceId{r.Int(col.instance)};
+      v.version = r.Int(col.version);
+      if (names) {
+        v.at = Timestamp{r.Int(2)};
+        v.type = r.TextView(5);
+        v.actor = r.TextView(6);
+      }
+      v.leaf_data = r.BlobView(col.data);
       // A malformed hash (only possible by editing the file) reads as
       // zeros; the verifier then reports the leaf.
       v.leaf_hash = Hash{};
-      r.HashAt(8, &v.leaf_hash);
+      r.HashAt(col.hash, &v.leaf_hash);
       v.event_body.reset();
       v.instance_def_hash.reset();
       if (with_events && v.kind == "event") {

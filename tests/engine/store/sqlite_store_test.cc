@@ -21,6 +21,7 @@
 #include "audit/merkle.h"
 #include "audit/verify.h"
 #include "store/common/store_common.h"
+#include "store/failing/failing_store.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store_test_util.h"
@@ -1615,6 +1616,80 @@ TEST_F(SqliteTamperTest, ReadingThreadsNameTheSameFailureAtEveryChunkPosition) {
     }
   }
   EXPECT_GE(cases, 50);
+}
+
+// The verifier reads SQLite's leaves without their time, type and actor
+// (ScanAuditLeavesUnnamed) and reads them for the failing leaf only: every
+// report, on every path (one thread, 1-2 reading threads), is the one a
+// scan that names every leaf yields (FailingStore passes ScanAuditLeaves
+// through and has no unnamed scan), including the altered time, type and
+// actor columns of the leaf it names and a definition's first event.
+TEST_F(SqliteTamperTest, FailuresNameTheirLeafAsAScanThatNamesEveryLeaf) {
+  const std::string copy = dir_.File("case.db");
+  auto report = [&](Store& store, const audit::VerifyOptions& o) {
+    auto r = audit::VerifyLog(store, audit::LogKey{kOrigin, key_.public_key()}, o);
+    if (!r) return "ERROR " + r.error().ToString();
+    return r->Summary() + " [" + (r->failure ? std::to_string(r->failure->index) : "-") +
+           "]";
+  };
+  const int64_t size = 15;
+  int cases = 0;
+  for (int64_t p = 0; p < size; ++p) {
+    for (int kind = 0; kind < 4; ++kind) {
+      for (const char* suffix : {"", "-wal", "-shm"})
+        std::filesystem::remove(copy + suffix);
+      std::filesystem::copy_file(path_, copy);
+      {
+        RawDb raw(copy);
+        raw.DropTriggers();
+        const std::string at = " WHERE idx = " + std::to_string(p);
+        const int64_t instance =
+            raw.Int("SELECT ifnull(instance, 0) FROM audit_log" + at);
+        const int64_t version = raw.Int("SELECT ifnull(version, 0) FROM audit_log" + at);
+        const std::string event = " WHERE instance = " + std::to_string(instance) +
+                                  " AND version = " + std::to_string(version);
+        if (kind == 0 || kind == 1) {
+          // The leaf's data changed, and (1) its naming columns too.
+          std::string leaf = raw.Text("SELECT leaf_data FROM audit_log" + at);
+          leaf[leaf.size() / 2] ^= 1;
+          raw.ExecWith("UPDATE audit_log SET leaf_data = ?1" + at, leaf, true);
+          if (kind == 1) {
+            ASSERT_EQ(raw.Exec("UPDATE audit_log SET type = 'altered', actor = 'mallory',"
+                               " at = 1600000000000" +
+                               at),
+                      SQLITE_OK);
+          }
+        } else if (kind == 2 && instance > 0) {
+          std::string body = raw.Text("SELECT body FROM events" + event);
+          body[body.size() / 2] ^= 1;
+          raw.ExecWith("UPDATE events SET body = ?1" + event, body);
+        } else if (kind == 3 && p == 0) {
+          ASSERT_EQ(raw.Exec("DELETE FROM definitions"), SQLITE_OK);
+        } else {
+          continue;
+        }
+      }
+      auto store = MustOpen(copy);
+      ASSERT_TRUE(store);
+      FailingStore named(*store);
+      for (int threads : {0, 1, 2}) {
+        audit::VerifyOptions o;
+        o.pipeline = threads > 0;
+        o.read_threads = threads;
+        o.read_chunk = 4;
+        const std::string expected = report(named, o);
+        EXPECT_THAT(expected, HasSubstr("FAILED")) << "leaf " << p << " tamper " << kind;
+        EXPECT_EQ(report(*store, o), expected)
+            << "leaf " << p << " tamper " << kind << ", " << threads << " threads";
+        if (kind == 1) {
+          EXPECT_THAT(report(*store, o),
+                      HasSubstr("\"altered\" by mallory at 2020-09-13 20:26:40 UTC+8"));
+        }
+      }
+      ++cases;
+    }
+  }
+  EXPECT_GE(cases, 40);
 }
 
 }  // namespace
