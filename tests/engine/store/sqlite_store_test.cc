@@ -1140,6 +1140,28 @@ class SqliteTamperTest : public ::testing::Test {
     return raw;
   }
 
+  // Changes an amount in event (1, 1), the first leaf, and writes its leaf
+  // and leaf hash anew to match, as an operator covering their tracks would.
+  // Returns the forged leaf's hash.
+  Hash ForgeFirstEventWithAFreshLeafHash(RawDb& raw) {
+    std::string body =
+        raw.Text("SELECT body FROM events WHERE instance = 1 AND version = 1");
+    size_t pos = body.find("123451");
+    EXPECT_NE(pos, std::string::npos);
+    if (pos == std::string::npos) return Hash{};
+    body[pos] = '9';
+    auto ev = DecodeEvent(body);
+    EXPECT_TRUE(ev.has_value());
+    if (!ev) return Hash{};
+    std::string leaf = audit::EventLeafData(*ev, def_hash_);
+    Hash h = audit::LeafHash(leaf);
+    raw.ExecWith("UPDATE events SET body = ?1 WHERE instance = 1 AND version = 1", body);
+    raw.ExecWith("UPDATE audit_log SET leaf_data = ?1 WHERE idx = 0", leaf, true);
+    raw.ExecWith("UPDATE audit_log SET leaf_hash = ?1 WHERE idx = 0",
+                 std::string(reinterpret_cast<char*>(h.data()), 32), true);
+    return h;
+  }
+
   TempDir dir_;
   std::string path_;
   audit::SigningKey key_;
@@ -1243,19 +1265,8 @@ TEST_F(SqliteTamperTest, RewritingEventLeafAndTreeTogetherIsCaughtBySignedCheckp
     // The operator changes event (1, 1), its leaf and hash, and recomputes
     // every Merkle node: only the signed checkpoints still disagree.
     auto raw = Tamper();
-    std::string body =
-        raw->Text("SELECT body FROM events WHERE instance = 1 AND version = 1");
-    size_t pos = body.find("123451");
-    ASSERT_NE(pos, std::string::npos);
-    body[pos] = '9';
-    auto ev = DecodeEvent(body);
-    ASSERT_TRUE(ev.has_value());
-    std::string leaf = audit::EventLeafData(*ev, def_hash_);
-    Hash h = audit::LeafHash(leaf);
-    raw->ExecWith("UPDATE events SET body = ?1 WHERE instance = 1 AND version = 1", body);
-    raw->ExecWith("UPDATE audit_log SET leaf_data = ?1 WHERE idx = 0", leaf, true);
-    raw->ExecWith("UPDATE audit_log SET leaf_hash = ?1 WHERE idx = 0",
-                  std::string(reinterpret_cast<char*>(h.data()), 32), true);
+    ForgeFirstEventWithAFreshLeafHash(*raw);
+    ASSERT_FALSE(HasFailure());
     ASSERT_EQ(raw->Exec("DELETE FROM merkle_nodes"), SQLITE_OK);
     audit::TreeAppender tree;
     for (int64_t i = 0; i < 15; ++i) {
@@ -1295,19 +1306,8 @@ TEST_F(SqliteTamperTest, EventLeafRewrittenWithAFreshHashIsCaughtByTheTree) {
     // itself (migration 8); the node over leaves 0..1 still holds the
     // original, and so do the signed checkpoints.
     auto raw = Tamper();
-    std::string body =
-        raw->Text("SELECT body FROM events WHERE instance = 1 AND version = 1");
-    size_t pos = body.find("123451");
-    ASSERT_NE(pos, std::string::npos);
-    body[pos] = '9';
-    auto ev = DecodeEvent(body);
-    ASSERT_TRUE(ev.has_value());
-    std::string leaf = audit::EventLeafData(*ev, def_hash_);
-    h = audit::LeafHash(leaf);
-    raw->ExecWith("UPDATE events SET body = ?1 WHERE instance = 1 AND version = 1", body);
-    raw->ExecWith("UPDATE audit_log SET leaf_data = ?1 WHERE idx = 0", leaf, true);
-    raw->ExecWith("UPDATE audit_log SET leaf_hash = ?1 WHERE idx = 0",
-                  std::string(reinterpret_cast<char*>(h.data()), 32), true);
+    h = ForgeFirstEventWithAFreshLeafHash(*raw);
+    ASSERT_FALSE(HasFailure());
   }
   auto store = MustOpen(path_);
   // The stored tree has no second copy of leaf 0's hash: the first root of
