@@ -1130,17 +1130,13 @@ Result<bool> Verifier::AgreesWithStore(int64_t size, const Hash& recomputed) {
 
 Result<AuditEntry> Verifier::Named(const FirstUse& use) {
   if (use.named) return use.entry;
-  AuditQuery q;
-  q.after_index = use.entry.index - 1;
-  q.limit = 1;
-  auto rows = store_.QueryAudit(q);
-  if (!rows) return std::unexpected(rows.error());
+  auto row = ReadEntry(use.entry.index);
+  if (!row) return std::unexpected(row.error());
   AuditEntry e = use.entry;
-  if (!rows->empty() && rows->front().index == e.index) {
-    const AuditEntry& row = rows->front();
-    e.at = row.at;
-    e.type = row.type;
-    e.actor = row.actor;
+  if (row->index == e.index) {
+    e.at = row->at;
+    e.type = std::move(row->type);
+    e.actor = std::move(row->actor);
   }
   return e;
 }
