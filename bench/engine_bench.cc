@@ -48,6 +48,7 @@
 #include "core/decide.h"
 #include "core/events.h"
 #include "core/org_loader.h"
+#include "core/unit_config.h"
 #include "core/workflow_loader.h"
 
 #ifndef APPROVAL_SOURCE_DIR
@@ -109,7 +110,7 @@ Flow SmallFlow() {
   Flow f{"small",
          {},
          {"dept_head_review", "dept_deputy_review", "invoice_check", "finance_review",
-          "finance_deputy_review", "standard_check", "amount_route", "pay"}};
+          "finance_deputy_review", "standard_check", "large_amount_check", "pay"}};
   Command submit = Cmd(action::kSubmit, "xu_lei", "");
   submit.data["purpose"] = Value::Str("园林室打印耗材");
   submit.data["category"] = Value::Str("office");
@@ -137,7 +138,7 @@ Flow LargeFlow() {
       "large",
       {},
       {"dept_head_review", "dept_deputy_review", "invoice_check", "finance_review",
-       "finance_deputy_review", "standard_check", "amount_route", "head_review", "pay"}};
+       "finance_deputy_review", "standard_check", "large_amount_check", "head_review", "pay"}};
   Command submit = Cmd(action::kSubmit, "hu_bin", "");
   submit.data["purpose"] = Value::Str("苗圃灌溉设备维修");
   submit.data["category"] = Value::Str("other");
@@ -233,6 +234,21 @@ const Fixture& GetFixture() {
     fx->def.version = 1;
     fx->def.hash = "sha256:bench";
 
+    // The unit's configuration (the large-amount thresholds the amount
+    // route reads), with the bench's own expense standards below.
+    auto unit_text = ReadFile(root + "/config/unit.yaml", &err);
+    auto catalogue_text =
+        unit_text ? ReadFile(root + "/config/procurement-catalogue.yaml", &err) : std::nullopt;
+    if (!catalogue_text) {
+      fx->error = err;
+      return fx;
+    }
+    UnitConfigLoad unit = LoadUnitConfig(*unit_text, "config/unit.yaml", *catalogue_text,
+                                         "config/procurement-catalogue.yaml", &fx->org);
+    for (const auto& e : unit.errors) fx->error += e.ToString() + "\n";
+    if (!unit.config) return fx;
+    fx->unit_config = std::move(*unit.config);
+
     // Twenty invoice numbers already claimed by earlier reimbursements.
     Value::List used;
     for (int i = 0; i < 20; ++i)
@@ -322,6 +338,45 @@ void BM_ExpenseDualLine(benchmark::State& st, Mix mix) {
       static_cast<double>(events_per_iter) / static_cast<double>(flows_per_iter);
 }
 
+// AvailableActions, as the service asks it after every accepted command:
+// the actions the command's actor may take on the new state (the buttons of
+// the answer to their action). One iteration asks it once for every step of
+// the small and the large flow; `asks` is per wall-clock second.
+void BM_AvailableActionsAfterStep(benchmark::State& st) {
+  const Fixture& fx = GetFixture();
+  if (!fx.error.empty()) {
+    st.SkipWithError(("cannot set up the flow:\n" + fx.error).c_str());
+    return;
+  }
+  std::vector<std::pair<InstanceState, PersonId>> asks;  // state after a step, its actor
+  for (const Flow* f : {&fx.small, &fx.large}) {
+    InstanceState state;
+    for (const Command& c : f->steps) {
+      auto r = Decide(fx.ctx, std::move(state), c);
+      if (!r) {
+        st.SkipWithError("a step was refused");
+        return;
+      }
+      state = std::move(r->state);
+      asks.emplace_back(state, c.actor);
+    }
+  }
+  size_t offered = 0;
+  for (auto _ : st) {
+    for (const auto& [state, actor] : asks) {
+      auto actions = AvailableActions(fx.ctx, state, actor);
+      offered += actions.size();
+      benchmark::DoNotOptimize(actions.data());
+    }
+  }
+  st.counters["asks"] =
+      benchmark::Counter(static_cast<double>(st.iterations()) * static_cast<double>(asks.size()),
+                         benchmark::Counter::kIsRate);
+  st.counters["offered_per_ask"] =
+      static_cast<double>(offered) /
+      (static_cast<double>(st.iterations()) * static_cast<double>(asks.size()));
+}
+
 // Rates are per wall-clock second, as in bench/xstate/run.mjs; the CPU time
 // per iteration is reported beside them.
 BENCHMARK_CAPTURE(BM_ExpenseDualLine, mixed, Mix::kMixed)
@@ -333,6 +388,7 @@ BENCHMARK_CAPTURE(BM_ExpenseDualLine, small, Mix::kSmall)
 BENCHMARK_CAPTURE(BM_ExpenseDualLine, large, Mix::kLarge)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
+BENCHMARK(BM_AvailableActionsAfterStep)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace
 }  // namespace approvald::bench
