@@ -354,6 +354,10 @@ struct Engine::PendingCommit {
   InstanceState state;                 // the decision's new state
   std::vector<PersonId> newly_pending;
   PersonId viewer;
+  // What `viewer` may do on the new state, worked out before the append so
+  // that the completions of a group commit, which run one after another,
+  // need not: the answer's actions if the append succeeds.
+  std::vector<AvailableAction> actions;
 };
 
 void Engine::CommitWith(const WorkflowDef& def, const InstanceState& before, Decision decision,
@@ -427,6 +431,10 @@ void Engine::CommitWith(const WorkflowDef& def, const InstanceState& before, Dec
         std::find(pc->newly_pending.begin(), pc->newly_pending.end(), np.second) ==
             pc->newly_pending.end())
       pc->newly_pending.push_back(np.second);
+  {
+    auto org = this->org();
+    pc->actions = AvailableActions(MakeContext(def, *org, nullptr), st, viewer);
+  }
   pc->state = std::move(decision.state);
 
   if (!async) return done(FinishCommit(*pc, store_.Append(pc->req)));
@@ -527,11 +535,9 @@ Result<SharedInstanceView> Engine::FinishCommit(PendingCommit& pc,
     change.newly_pending = std::move(pc.newly_pending);
     notifier_->OnChange(change);
   }
-  auto org = this->org();
-  DecideContext ctx = MakeContext(def, *org, nullptr);
   SharedInstanceView view;
   view.def = &def;
-  view.actions = AvailableActions(ctx, entry->state, pc.viewer);
+  view.actions = std::move(pc.actions);
   view.snapshot = std::move(entry);
   return view;
 }

@@ -571,6 +571,36 @@ TEST_F(EngineTest, SharedReadsShareTheCachedSnapshotWithoutCopying) {
   EXPECT_FALSE(engine_->GetCachedShared(InstanceId{a->row.id.value + 1000}, PersonId("bh")));
 }
 
+std::string ActionsOf(const std::vector<AvailableAction>& actions) {
+  std::string s;
+  for (const auto& a : actions) s += a.action + "@" + a.node + " ";
+  return s;
+}
+
+// The actions a submission or an action answers are the actor's on the new
+// version (worked out before the append, see CommitWith): exactly what Get
+// then computes for them, and not what they could do before.
+TEST_F(EngineTest, AnAnswersActionsAreTheActorsOnTheNewVersion) {
+  auto a = Submit("c1", Claim(100));
+  ASSERT_TRUE(a);
+  EXPECT_EQ(ActionsOf(a->actions), ActionsOf(engine_->Get(a->row.id, PersonId("c1"))->actions));
+  EXPECT_NE(ActionsOf(a->actions), "");
+  auto before = engine_->Get(a->row.id, PersonId("bh"));
+  ASSERT_TRUE(before);
+  auto approved = Act(a->row.id, "approve", "bh");
+  ASSERT_TRUE(approved) << approved.error().ToString();
+  std::string answered = ActionsOf(approved->actions);
+  EXPECT_EQ(answered, ActionsOf(engine_->Get(a->row.id, PersonId("bh"))->actions));
+  EXPECT_NE(answered, ActionsOf(before->actions));
+  EXPECT_EQ(answered.find("approve@"), std::string::npos) << answered;
+  // Another viewer of the same version gets their own actions.
+  auto deputy = engine_->Get(a->row.id, PersonId("d2"));
+  ASSERT_TRUE(deputy);
+  EXPECT_NE(ActionsOf(deputy->actions).find("approve@deputy"), std::string::npos)
+      << ActionsOf(deputy->actions);
+  EXPECT_NE(ActionsOf(deputy->actions), answered);
+}
+
 // An append that failed after COMMIT (the reply was lost) leaves the cache
 // showing what the store holds, not the version before.
 TEST_F(EngineTest, FailedAppendRefreshesTheCachedState) {
