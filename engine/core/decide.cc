@@ -202,7 +202,13 @@ class Decider {
   // it still equals what the caller put there, and the next trial may reuse
   // it as it is.
   Decider(const DecideContext& ctx, InstanceState* scratch, const Command& cmd, bool* changed)
-      : ctx_(ctx), def_(*ctx.def), org_(*ctx.org), cmd_(cmd), st_(*scratch), changed_(changed) {}
+      : ctx_(ctx),
+        def_(*ctx.def),
+        org_(*ctx.org),
+        cmd_(cmd),
+        st_(*scratch),
+        changed_(changed),
+        quiet_(true) {}
 
   Result<Decision> Run() {
     Status s = Dispatch();
@@ -283,6 +289,19 @@ class Decider {
 
   static std::unexpected<Error> Missing(const std::string& what) {
     return InvalidArgument(kMissingArgument, what);
+  }
+
+  // A refusal whose message is built only when someone reads it: a trial
+  // (AvailableActions) reads only the code and the reason, so the refusals
+  // trials meet most take their message as a function.
+  template <class Message>
+  std::unexpected<Error> Refuse(ErrorCode code, const char* why, Message&& message) const {
+    if (quiet_) return MakeError(code, why, std::string());
+    return MakeError(code, why, std::forward<Message>(message)());
+  }
+  template <class Message>
+  std::unexpected<Error> Reject(const char* why, Message&& message) const {
+    return Refuse(ErrorCode::kRejected, why, std::forward<Message>(message));
   }
 
   Token* TokenOf(const std::string& node) {
@@ -703,11 +722,12 @@ class Decider {
 
   Status Withdraw() {
     if (person_ != st_.submitter)
-      return MakeError(ErrorCode::kPermissionDenied, reason::kNotSubmitter,
-                       "only the submitter may withdraw the request");
+      return Refuse(ErrorCode::kPermissionDenied, reason::kNotSubmitter,
+                    [] { return "only the submitter may withdraw the request"; });
     if (st_.touched)
-      return Rejected(reason::kAlreadyProcessed,
-                      "an approver has already acted; ask them to return it instead");
+      return Reject(reason::kAlreadyProcessed, [] {
+        return "an approver has already acted; ask them to return it instead";
+      });
     if (auto s = CancelAll("withdrawn"); !s) return s;
     if (auto s = Act(ev::kWithdrawn, "", {}); !s) return s;
     Value::Record d;
@@ -724,8 +744,8 @@ class Decider {
     if (!cmd_.node.empty()) {
       Token* tk = TokenOf(cmd_.node);
       if (!tk)
-        return Rejected(reason::kWrongState,
-                        "node '" + cmd_.node + "' is not waiting for anyone now");
+        return Reject(reason::kWrongState,
+                      [&] { return "node '" + cmd_.node + "' is not waiting for anyone now"; });
       return tk;
     }
     Token* found = nullptr;
@@ -741,10 +761,12 @@ class Decider {
     if (!found) {
       for (auto& [id, tk] : st_.active)
         if (const Signer* s = tk.FindSigner(person_); s && s->state == SignerState::kWaiting)
-          return Rejected(reason::kNotYourTurn,
-                          "node '" + id + "' needs others to act before " + person_.value);
-      return MakeError(ErrorCode::kPermissionDenied, reason::kNotAssignee,
-                       person_.value + " has nothing to " + what + " on this instance now");
+          return Reject(reason::kNotYourTurn, [&] {
+            return "node '" + id + "' needs others to act before " + person_.value;
+          });
+      return Refuse(ErrorCode::kPermissionDenied, reason::kNotAssignee, [&] {
+        return person_.value + " has nothing to " + what + " on this instance now";
+      });
     }
     return found;
   }
@@ -760,23 +782,25 @@ class Decider {
   Status CheckDuties(const NodeDef& n) {
     if (n.kind == NodeKind::kApproval &&
         (person_ == st_.submitter || cmd_.actor == st_.submitter))
-      return Rejected(reason::kSelfApproval,
-                      "nobody approves their own request (" + st_.submitter.value +
-                          " submitted it)");
+      return Reject(reason::kSelfApproval, [&] {
+        return "nobody approves their own request (" + st_.submitter.value + " submitted it)";
+      });
     for (const auto& act : st_.acts) {
       bool same = act.person == person_ || act.actor == person_ ||
                   act.person == cmd_.actor || act.actor == cmd_.actor;
       if (!same || act.node == n.id) continue;
       if (MustDiffer(n.id, act.node))
-        return Rejected(reason::kSamePersonBothLines,
-                        person_.value + " already decided '" + act.node +
-                            "'; '" + n.id + "' must be decided by someone else");
+        return Reject(reason::kSamePersonBothLines, [&] {
+          return person_.value + " already decided '" + act.node + "'; '" + n.id +
+                 "' must be decided by someone else";
+        });
       const NodeDef* other = def_.FindNode(act.node);
       bool repeat_ok = n.allow_repeat_actor || (other && other->allow_repeat_actor);
       if (!repeat_ok)
-        return Rejected(reason::kAlreadyActed,
-                        person_.value + " already acted on this instance at '" +
-                            act.node + "'; one person signs once per instance");
+        return Reject(reason::kAlreadyActed, [&] {
+          return person_.value + " already acted on this instance at '" + act.node +
+                 "'; one person signs once per instance";
+        });
     }
     return Ok();
   }
@@ -795,29 +819,32 @@ class Decider {
     Token& t = **tk;
     const NodeDef* n = def_.FindNode(t.node);
     if (!n || (n->kind != NodeKind::kApproval && n->kind != NodeKind::kTask))
-      return Rejected(reason::kWrongState, "node '" + t.node + "' is not an approval or task");
+      return Reject(reason::kWrongState,
+                    [&] { return "node '" + t.node + "' is not an approval or task"; });
     if ((n->kind == NodeKind::kTask) != is_complete)
-      return Rejected(reason::kWrongState,
-                      n->kind == NodeKind::kTask
-                          ? "node '" + n->id + "' is a task: use complete"
-                          : "node '" + n->id + "' is an approval: use approve or reject");
+      return Reject(reason::kWrongState, [&] {
+        return n->kind == NodeKind::kTask
+                   ? "node '" + n->id + "' is a task: use complete"
+                   : "node '" + n->id + "' is an approval: use approve or reject";
+      });
     Signer* s = t.FindSigner(person_);
     if (!s || !Live(*s)) {
       for (const auto& sg : t.signers)
         if (Live(sg) && sg.delegate == person_ && sg.state == SignerState::kDelegated)
-          return Rejected(reason::kWrongState,
-                          "as delegate, hand your opinion back with resolve");
-      return MakeError(ErrorCode::kPermissionDenied, reason::kNotAssignee,
-                       person_.value + " is not an assignee of '" + n->id + "'");
+          return Reject(reason::kWrongState,
+                        [] { return "as delegate, hand your opinion back with resolve"; });
+      return Refuse(ErrorCode::kPermissionDenied, reason::kNotAssignee, [&] {
+        return person_.value + " is not an assignee of '" + n->id + "'";
+      });
     }
     if (s->state == SignerState::kWaiting)
-      return Rejected(reason::kNotYourTurn, "others must act on '" + n->id + "' first");
+      return Reject(reason::kNotYourTurn, [&] { return "others must act on '" + n->id + "' first"; });
     if (s->state == SignerState::kDelegated)
-      return Rejected(reason::kWrongState,
-                      "'" + n->id + "' is with the delegate " + s->delegate.value);
+      return Reject(reason::kWrongState,
+                    [&] { return "'" + n->id + "' is with the delegate " + s->delegate.value; });
     if (s->state != SignerState::kPending)
-      return Rejected(reason::kAlreadyProcessed,
-                      person_.value + " already decided '" + n->id + "'");
+      return Reject(reason::kAlreadyProcessed,
+                    [&] { return person_.value + " already decided '" + n->id + "'"; });
     if (auto d = CheckDuties(*n); !d) return d;
     if (n->comment_required && cmd_.comment.empty())
       return Rejected(reason::kCommentRequired, "'" + n->title + "' requires a comment");
@@ -956,22 +983,24 @@ class Decider {
     const NodeDef* n = def_.FindNode((*tk)->node);
     const Signer* s = (*tk)->FindSigner(person_);
     if (!n || (n->kind != NodeKind::kApproval && n->kind != NodeKind::kTask))
-      return Rejected(reason::kWrongState,
-                      "'" + (*tk)->node + "' does not take this action");
+      return Reject(reason::kWrongState,
+                    [&] { return "'" + (*tk)->node + "' does not take this action"; });
     if (!s || !Live(*s))
-      return MakeError(ErrorCode::kPermissionDenied, reason::kNotAssignee,
-                       person_.value + " is not an assignee of '" + n->id + "'");
+      return Refuse(ErrorCode::kPermissionDenied, reason::kNotAssignee, [&] {
+        return person_.value + " is not an assignee of '" + n->id + "'";
+      });
     if (s->state != SignerState::kPending)
-      return Rejected(s->state == SignerState::kWaiting ? reason::kNotYourTurn
-                                                        : reason::kAlreadyProcessed,
-                      person_.value + " cannot " + what + " on '" + n->id + "' now");
+      return Reject(s->state == SignerState::kWaiting ? reason::kNotYourTurn
+                                                      : reason::kAlreadyProcessed,
+                    [&] { return person_.value + " cannot " + what + " on '" + n->id + "' now"; });
     return std::make_pair(*tk, n);
   }
 
   Result<PersonId> TargetPerson(const char* key, const char* what) {
     const Value* v = rec::Find(cmd_.args, key);
     if (!v || !v->is_string() || v->as_string().empty())
-      return Missing(std::string("`") + key + "`: the person to " + what);
+      return Refuse(ErrorCode::kInvalidArgument, kMissingArgument,
+                    [&] { return std::string("`") + key + "`: the person to " + what; });
     PersonId p(v->as_string());
     if (!org_.FindPerson(p))
       return InvalidArgument("unknown_person",
@@ -1072,9 +1101,10 @@ class Decider {
     // (b) A node my decision completed, while nobody acted on what followed.
     const auto& lc = st_.last_completion;
     if (!lc || lc->person != person_ || (!cmd_.node.empty() && cmd_.node != lc->node))
-      return Rejected(reason::kTakeBackNotAllowed,
-                      "there is no decision of " + person_.value +
-                          " that can still be taken back (the next step has acted)");
+      return Reject(reason::kTakeBackNotAllowed, [&] {
+        return "there is no decision of " + person_.value +
+               " that can still be taken back (the next step has acted)";
+      });
     LastCompletion saved = *lc;
     // Everything entered after the completion is what it led to; the fold
     // forgets the completion as soon as anyone decides on one of those.
@@ -1157,7 +1187,8 @@ class Decider {
     if (!sn) return std::unexpected(sn.error());
     auto [tk, n] = *sn;
     if (!n->allow_transfer)
-      return Rejected(reason::kActionDisabled, "'" + n->title + "' does not allow transfer");
+      return Reject(reason::kActionDisabled,
+                    [&] { return "'" + n->title + "' does not allow transfer"; });
     auto to = TargetPerson("to", "transfer to");
     if (!to) return std::unexpected(to.error());
     if (auto s = CheckNewSigner(*tk, *to); !s) return s;
@@ -1172,7 +1203,8 @@ class Decider {
     if (!sn) return std::unexpected(sn.error());
     auto [tk, n] = *sn;
     if (!n->allow_delegate)
-      return Rejected(reason::kActionDisabled, "'" + n->title + "' does not allow delegation");
+      return Reject(reason::kActionDisabled,
+                    [&] { return "'" + n->title + "' does not allow delegation"; });
     auto to = TargetPerson("to", "delegate to");
     if (!to) return std::unexpected(to.error());
     if (auto s = CheckNewSigner(*tk, *to); !s) return s;
@@ -1193,8 +1225,8 @@ class Decider {
           return Act(ev::kDelegateResolved, id, std::move(d));
         }
     }
-    return MakeError(ErrorCode::kPermissionDenied, reason::kNotDelegate,
-                     person_.value + " has no delegated work on this instance");
+    return Refuse(ErrorCode::kPermissionDenied, reason::kNotDelegate,
+                  [&] { return person_.value + " has no delegated work on this instance"; });
   }
 
   Status AddSigner() {
@@ -1202,7 +1234,8 @@ class Decider {
     if (!sn) return std::unexpected(sn.error());
     auto [tk, n] = *sn;
     if (!n->allow_add_signer || n->kind != NodeKind::kApproval)
-      return Rejected(reason::kActionDisabled, "'" + n->title + "' does not allow adding signers");
+      return Reject(reason::kActionDisabled,
+                    [&] { return "'" + n->title + "' does not allow adding signers"; });
     std::string how = rec::Str(cmd_.args, "how");
     if (how.empty()) how = "parallel";
     if (how != "before" && how != "after" && how != "parallel")
@@ -1242,8 +1275,8 @@ class Decider {
           tk = &t;
     }
     if (!tk)
-      return MakeError(ErrorCode::kPermissionDenied, reason::kNotAssignee,
-                       person_.value + " added no signer that can still be removed");
+      return Refuse(ErrorCode::kPermissionDenied, reason::kNotAssignee,
+                    [&] { return person_.value + " added no signer that can still be removed"; });
     auto p = TargetPerson("person", "remove");
     if (!p) return std::unexpected(p.error());
     const Signer* s = tk->FindSigner(*p);
@@ -1288,8 +1321,8 @@ class Decider {
 
   Status Cc() {
     if (!Involved(person_))
-      return MakeError(ErrorCode::kPermissionDenied, reason::kNotInvolved,
-                       person_.value + " is not involved in this instance");
+      return Refuse(ErrorCode::kPermissionDenied, reason::kNotInvolved,
+                    [&] { return person_.value + " is not involved in this instance"; });
     std::vector<PersonId> people = rec::People(cmd_.args, "people");
     if (people.empty()) return Missing("`people`: whom to copy");
     for (const auto& p : people)
@@ -1302,12 +1335,13 @@ class Decider {
 
   Status Urge() {
     if (person_ != st_.submitter)
-      return MakeError(ErrorCode::kPermissionDenied, reason::kNotSubmitter,
-                       "only the submitter may urge the approvers");
+      return Refuse(ErrorCode::kPermissionDenied, reason::kNotSubmitter,
+                    [] { return "only the submitter may urge the approvers"; });
     if (st_.last_urge_ms != 0 && ctx_.now.ms - st_.last_urge_ms < ctx_.urge_interval_ms)
-      return Rejected(reason::kUrgeTooSoon,
-                      "urged less than " + std::to_string(ctx_.urge_interval_ms / 60000) +
-                          " minutes ago");
+      return Reject(reason::kUrgeTooSoon, [&] {
+        return "urged less than " + std::to_string(ctx_.urge_interval_ms / 60000) +
+               " minutes ago";
+      });
     std::vector<PersonId> people;
     for (const auto& [node, p] : PendingPeople(def_, st_))
       if (!Contains(people, p) && p != st_.submitter) people.push_back(p);
@@ -1319,8 +1353,8 @@ class Decider {
 
   Status Comment() {
     if (!Involved(person_))
-      return MakeError(ErrorCode::kPermissionDenied, reason::kNotInvolved,
-                       person_.value + " is not involved in this instance");
+      return Refuse(ErrorCode::kPermissionDenied, reason::kNotInvolved,
+                    [&] { return person_.value + " is not involved in this instance"; });
     if (cmd_.comment.empty()) return Missing("`comment`: the text of the comment");
     return Act(ev::kCommented, cmd_.node, {});
   }
@@ -1638,6 +1672,7 @@ class Decider {
   InstanceState own_;   // the state decided on, unless a trial's scratch
   InstanceState& st_;   // own_ or the trial's scratch
   bool* changed_ = nullptr;  // a trial's: set when st_ changes
+  bool quiet_ = false;       // a trial: refusals carry no message (Refuse)
   std::vector<Event> out_;
   PersonId person_;
   int depth_ = 0;
@@ -1763,18 +1798,21 @@ void ListTrials(const DecideContext& ctx, const InstanceState& state,
   }
 }
 
-// Runs `trial` on `*scratch` (which must equal the instance's state): true if
-// Decide accepts it short of a missing argument. `*changed` as for Decider.
-bool Offered(const DecideContext& ctx, const std::vector<std::string>& nodes,
-             const Trial& trial, const PersonId& person, InstanceState* scratch,
-             bool* changed) {
-  static const std::string kNoNode;
-  Command c;
-  c.action = trial.action;
-  c.actor = person;
-  c.node = trial.node < 0 ? kNoNode : nodes[static_cast<size_t>(trial.node)];
-  c.comment = "-";
-  Status r = Decider(ctx, scratch, c, changed).Check();
+// The command a trial decides: `trial` by `person` for themselves, with a
+// comment and no arguments. `*c` is reused from trial to trial (its actor and
+// comment set once by the caller).
+void TrialCommand(const std::vector<std::string>& nodes, const Trial& trial, Command* c) {
+  c->action = trial.action;
+  if (trial.node < 0)
+    c->node.clear();
+  else
+    c->node = nodes[static_cast<size_t>(trial.node)];
+}
+
+// Whether a trial's decision means "offered": accepted, or refused only for
+// a missing argument.
+template <class Answer>
+bool OfferedBy(const Answer& r) {
   return r || (r.error().code == ErrorCode::kInvalidArgument &&
                r.error().reason == kMissingArgument);
 }
@@ -1798,12 +1836,16 @@ std::vector<AvailableAction> AvailableActions(const DecideContext& ctx,
   InstanceState scratch = state;
   bool changed = false;
   std::vector<char> offered(trials.size(), 0);
+  Command c;
+  c.actor = person;
+  c.comment = "-";
   auto run = [&](size_t i) {
     if (changed) {
       scratch = state;
       changed = false;
     }
-    offered[i] = Offered(ctx, nodes, trials[i], person, &scratch, &changed);
+    TrialCommand(nodes, trials[i], &c);
+    offered[i] = OfferedBy(Decider(ctx, &scratch, c, &changed).Check());
   };
   constexpr size_t kInstanceWide = 4;  // withdraw, urge, cc, comment
   for (size_t i = kInstanceWide; i < trials.size(); ++i) run(i);
@@ -1827,9 +1869,14 @@ std::vector<AvailableAction> AvailableActionsReference(const DecideContext& ctx,
   std::vector<std::string> nodes;
   std::vector<Trial> trials;
   ListTrials(ctx, state, &nodes, &trials);
+  Command c;
+  c.actor = person;
+  c.comment = "-";
   for (const Trial& t : trials) {
-    InstanceState copy = state;  // a fresh copy for every trial
-    if (Offered(ctx, nodes, t, person, &copy, nullptr)) {
+    // The public Decide: a fresh copy of the state for every trial, and the
+    // refusals with their messages.
+    TrialCommand(nodes, t, &c);
+    if (OfferedBy(Decide(ctx, state, c))) {
       out.push_back(AvailableAction{t.action, t.node < 0 ? std::string()
                                                          : nodes[static_cast<size_t>(t.node)]});
     }
