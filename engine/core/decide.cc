@@ -200,7 +200,8 @@ class Decider {
   // (AvailableActions), so that one scratch state can serve many trials.
   // `*changed` is set once the trial changes the scratch state: until then
   // it still equals what the caller put there, and the next trial may reuse
-  // it as it is.
+  // it as it is. The caller has found `cmd.actor` in the organisation (or it
+  // is the system), for the trial to skip looking them up again.
   Decider(const DecideContext& ctx, InstanceState* scratch, const Command& cmd, bool* changed)
       : ctx_(ctx),
         def_(*ctx.def),
@@ -208,7 +209,8 @@ class Decider {
         cmd_(cmd),
         st_(*scratch),
         changed_(changed),
-        quiet_(true) {}
+        quiet_(true),
+        actor_known_(true) {}
 
   Result<Decision> Run() {
     Status s = Dispatch();
@@ -319,6 +321,7 @@ class Decider {
       person_ = cmd_.on_behalf_of;
     } else {
       person_ = cmd_.actor;
+      if (actor_known_) return Ok();  // a trial's caller looked them up once
     }
     if (person_ != SystemActor() && !org_.FindPerson(person_))
       return MakeError(ErrorCode::kPermissionDenied, "unknown_person",
@@ -1673,6 +1676,7 @@ class Decider {
   InstanceState& st_;   // own_ or the trial's scratch
   bool* changed_ = nullptr;  // a trial's: set when st_ changes
   bool quiet_ = false;       // a trial: refusals carry no message (Refuse)
+  bool actor_known_ = false;  // a trial: cmd_.actor is a person of org_ (or the system)
   std::vector<Event> out_;
   PersonId person_;
   int depth_ = 0;
@@ -1825,6 +1829,10 @@ std::vector<AvailableAction> AvailableActions(const DecideContext& ctx,
   std::vector<AvailableAction> out;
   if (state.terminal() || state.status == InstanceStatus::kDraft) return out;
   if (!ctx.def || !ctx.org) return out;  // Decide would refuse every action
+  // Every trial resolves the person first (Dispatch: after the instance's
+  // status, checked above): refused alike if the organisation lacks them, and
+  // otherwise one look-up serves all the trials.
+  if (person != SystemActor() && !ctx.org->FindPerson(person)) return out;
   std::vector<std::string> nodes;
   std::vector<Trial> trials;
   ListTrials(ctx, state, &nodes, &trials);

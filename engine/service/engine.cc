@@ -402,11 +402,13 @@ void Engine::CommitWith(const WorkflowDef& def, const InstanceState& before, Dec
   // `since` is when it began (its node became active, the person acted, the
   // person was copied), so the rows of tasks an append leaves alone stay as
   // they are and the task lists keep their order.
-  std::set<std::pair<std::string, std::string>> seen;
+  // A handful of rows: a scan of those added finds a repeat of (kind, node,
+  // person) without building keys.
   auto add_task = [&](const std::string& node, const PersonId& p, const char* kind,
                       Timestamp since) {
     if (p.empty() || p == SystemActor()) return;
-    if (!seen.insert({std::string(kind) + "/" + node, p.value}).second) return;
+    for (const TaskRow& t : req.tasks)
+      if (t.kind == kind && t.node == node && t.person == p) return;
     req.tasks.push_back(TaskRow{before.id, node, p, kind, since});
   };
   std::vector<std::pair<std::string, PersonId>> pending;
@@ -441,41 +443,50 @@ void Engine::CommitWith(const WorkflowDef& def, const InstanceState& before, Dec
   store_.AppendAsync(pc->req, [this, pc, done = std::move(done)](
                                   Result<AppendResult> appended) mutable {
     // On the store's thread (SqliteStore: its writer): hand off at once.
-    Complete([this, pc = std::move(pc), done = std::move(done),
-              appended = std::move(appended)]() mutable {
+    InstanceId id = pc->before_id;
+    Complete(id, [this, pc = std::move(pc), done = std::move(done),
+                  appended = std::move(appended)]() mutable {
       done(FinishCommit(*pc, std::move(appended)));
     });
   });
 }
 
-void Engine::Complete(std::function<void()> fn) {
+void Engine::Complete(InstanceId id, std::function<void()> fn) {
+  // A new instance has no completion before this one to stay behind.
+  size_t which = id.value != 0 ? static_cast<size_t>(static_cast<uint64_t>(id.value) %
+                                                     kCompletionQueues)
+                               : next_new_queue_.fetch_add(1, std::memory_order_relaxed) %
+                                     kCompletionQueues;
+  CompletionQueue& q = completions_[which];
   {
-    std::lock_guard lock(completions_mu_);
-    completions_.push_back(std::move(fn));
-    if (completions_scheduled_) return;  // the queued or running task takes it
-    completions_scheduled_ = true;
+    std::lock_guard lock(q.mu);
+    q.fns.push_back(std::move(fn));
+    if (q.scheduled) return;  // the queued or running task takes it
+    q.scheduled = true;
   }
-  executor_([this] { RunCompletions(); });
+  executor_([this, &q] { RunCompletions(q); });
 }
 
-void Engine::RunCompletions() {
+void Engine::RunCompletions(CompletionQueue& q) {
   // Takes one completion at a time and, when it takes the last one, ends the
   // task before running it: nothing of *this is touched after the last
   // completion has answered its caller, who may then destroy the engine. A
-  // completion that arrives meanwhile is posted as a task of its own.
+  // completion that arrives meanwhile is posted as a task of its own. (A
+  // task of another queue that is still running has a completion of its own
+  // not yet answered, so the engine is not destroyed under it either.)
   for (;;) {
     std::function<void()> fn;
     bool last = false;
     {
-      std::lock_guard lock(completions_mu_);
-      if (completions_.empty()) {
-        completions_scheduled_ = false;
+      std::lock_guard lock(q.mu);
+      if (q.fns.empty()) {
+        q.scheduled = false;
         return;
       }
-      fn = std::move(completions_.front());
-      completions_.pop_front();
-      if (completions_.empty()) {
-        completions_scheduled_ = false;
+      fn = std::move(q.fns.front());
+      q.fns.pop_front();
+      if (q.fns.empty()) {
+        q.scheduled = false;
         last = true;
       }
     }

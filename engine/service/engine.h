@@ -8,6 +8,8 @@
 #ifndef APPROVALD_SERVICE_ENGINE_H_
 #define APPROVALD_SERVICE_ENGINE_H_
 
+#include <array>
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <map>
@@ -180,14 +182,26 @@ class Engine {
                   const std::string& idem_key, const std::string& idem_owner,
                   const std::string& request_hash, const PersonId& viewer, bool async,
                   SharedViewDone done);
-  // Runs `fn` (what follows a durable append) on the executor. A completion
-  // that arrives while an earlier one's task is queued or running joins that
-  // task instead of being posted on its own: the store answers a group
-  // commit's appends together, and each post may wake a worker thread (a
-  // futex wake and a context switch), so a batch is handed over once.
-  void Complete(std::function<void()> fn);
-  // The executor's task: runs queued completions until there are none.
-  void RunCompletions();
+  // Completions wait in kCompletionQueues queues, each run by at most one
+  // executor task at a time, in order; an instance's completions always go
+  // to the same queue (by its id), so they run in the order of its appends.
+  struct CompletionQueue {
+    std::mutex mu;
+    std::deque<std::function<void()>> fns;  // guarded by mu
+    bool scheduled = false;                 // guarded by mu
+  };
+  static constexpr size_t kCompletionQueues = 2;
+  // Runs `fn` (what follows a durable append on instance `id`; 0 for a new
+  // one) on the executor. A completion that arrives while an earlier one's
+  // task of the same queue is queued or running joins that task instead of
+  // being posted on its own: the store answers a group commit's appends
+  // together, and each post may wake a worker thread (a futex wake and a
+  // context switch), so a batch is handed over once per queue. Two queues
+  // let two workers share a batch's completions instead of one running them
+  // all while the last caller waits.
+  void Complete(InstanceId id, std::function<void()> fn);
+  // The executor's task: runs `q`'s completions until there are none.
+  void RunCompletions(CompletionQueue& q);
   // What follows the append: the cache, the log, the notifier, the view
   // (sharing the new snapshot, whose state is moved out of `pc`).
   Result<SharedInstanceView> FinishCommit(PendingCommit& pc, Result<AppendResult> appended);
@@ -211,9 +225,8 @@ class Engine {
   WorkflowRegistry& registry_;
   Notifier* notifier_;
   Executor executor_;
-  std::mutex completions_mu_;
-  std::deque<std::function<void()>> completions_;  // guarded by completions_mu_
-  bool completions_scheduled_ = false;             // guarded by completions_mu_
+  std::array<CompletionQueue, kCompletionQueues> completions_;
+  std::atomic<size_t> next_new_queue_{0};  // where new instances' completions go
   mutable std::shared_mutex org_mu_;
   std::shared_ptr<const Org> org_;
   std::shared_ptr<spdlog::logger> log_;

@@ -82,12 +82,15 @@ void Walk(const WorkflowDef& def, const Org& org, const Value::Record& unit_conf
     if (st.status == InstanceStatus::kDraft) continue;
     for (int i = 0; i <= steps; ++i) {
       std::string where = "step " + std::to_string(i);
-      // Everyone the instance waits for, its submitter and two others.
+      // Everyone the instance waits for, its submitter, two others, someone
+      // the organisation does not know and the system.
       std::vector<PersonId> who;
       for (const auto& [node, p] : PendingPeople(def, st)) who.push_back(p);
       who.push_back(st.submitter);
       who.push_back(g.Pick(people));
       who.push_back(g.Pick(people));
+      who.push_back(PersonId("nobody_in_the_org"));
+      who.push_back(SystemActor());
       std::sort(who.begin(), who.end(), [](const PersonId& a, const PersonId& b) {
         return a.value < b.value;
       });

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "core/registry.h"
@@ -409,8 +410,11 @@ TEST_P(EngineAsyncTest, SharedAnswersAreTheCachedSnapshotOfTheNewVersion) {
 }
 
 // Commits made durable while an earlier one's continuation waits for the
-// executor join it: the executor gets one task for the burst, not one per
-// commit (each post may wake a worker thread), and every answer still comes.
+// executor join it: the executor gets one task per completion queue for the
+// burst (two: instances by the parity of their id), not one per commit (each
+// post may wake a worker thread), and every answer still comes. Each task
+// answers its own instances, so two workers can share a group commit's
+// completions.
 TEST_P(EngineAsyncTest, CompletionsWaitingForTheExecutorShareOneTask) {
   std::vector<InstanceId> ids;
   int64_t submitted_version = 0;
@@ -428,11 +432,16 @@ TEST_P(EngineAsyncTest, CompletionsWaitingForTheExecutorShareOneTask) {
     held.push_back(std::move(fn));
   });
   std::atomic<int> answered{0}, ok{0};
+  std::mutex answered_mu;
+  std::set<int64_t> answered_parities;
   for (InstanceId id : ids) {
-    engine_->ActAsync(ActReq(id, "approve", "bh", submitted_version), [&](Result<InstanceView> v) {
-      ok += v.has_value() ? 1 : 0;
-      ++answered;
-    });
+    engine_->ActAsync(ActReq(id, "approve", "bh", submitted_version),
+                      [&, id](Result<InstanceView> v) {
+                        ok += v.has_value() ? 1 : 0;
+                        ++answered;
+                        std::lock_guard lock(answered_mu);
+                        answered_parities.insert(id.value % 2);
+                      });
   }
   // Every append is durable before any continuation runs.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -448,9 +457,15 @@ TEST_P(EngineAsyncTest, CompletionsWaitingForTheExecutorShareOneTask) {
     std::lock_guard lock(mu);
     tasks.swap(held);
   }
-  EXPECT_EQ(tasks.size(), 1u) << "one hand-off for the twenty completions";
+  ASSERT_EQ(tasks.size(), 2u) << "one hand-off per queue for the twenty completions";
   EXPECT_EQ(answered.load(), 0);
-  for (auto& t : tasks) t();
+  tasks[0]();
+  EXPECT_EQ(answered.load(), 10);  // the instances of one queue
+  {
+    std::lock_guard lock(answered_mu);
+    EXPECT_EQ(answered_parities.size(), 1u);
+  }
+  tasks[1]();
   EXPECT_EQ(answered.load(), 20);
   EXPECT_EQ(ok.load(), 20);
   // A later completion is handed over again (the task ended with the queue).
