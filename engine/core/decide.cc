@@ -14,6 +14,7 @@
 #include "core/decide.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -195,7 +196,7 @@ void ValidateValue(const std::string& path, const FieldDef& f, const Type& t,
 class Decider {
  public:
   Decider(const DecideContext& ctx, InstanceState st, const Command& cmd)
-      : ctx_(ctx), def_(*ctx.def), org_(*ctx.org), cmd_(cmd), own_(std::move(st)), st_(own_) {}
+      : ctx_(ctx), def_(*ctx.def), org_(*ctx.org), cmd_(cmd), own_(std::move(st)), st_(*own_) {}
   // Decides on `*scratch` in place: a trial whose state the caller discards
   // (AvailableActions), so that one scratch state can serve many trials.
   // `*changed` is set once the trial changes the scratch state: until then
@@ -1672,8 +1673,10 @@ class Decider {
   const WorkflowDef& def_;
   const Org& org_;
   const Command& cmd_;
-  InstanceState own_;   // the state decided on, unless a trial's scratch
-  InstanceState& st_;   // own_ or the trial's scratch
+  // The state decided on; none for a trial, which decides on its caller's
+  // scratch state (no empty state made and destroyed per trial).
+  std::optional<InstanceState> own_;
+  InstanceState& st_;   // *own_ or the trial's scratch
   bool* changed_ = nullptr;  // a trial's: set when st_ changes
   bool quiet_ = false;       // a trial: refusals carry no message (Refuse)
   bool actor_known_ = false;  // a trial: cmd_.actor is a person of org_ (or the system)
