@@ -82,10 +82,12 @@ void Walk(const WorkflowDef& def, const Org& org, const Value::Record& unit_conf
     if (st.status == InstanceStatus::kDraft) continue;
     for (int i = 0; i <= steps; ++i) {
       std::string where = "step " + std::to_string(i);
-      // Everyone the instance waits for, its submitter, two others, someone
-      // the organisation does not know and the system.
+      // Everyone the instance waits for, its submitter, whoever completed
+      // the last node (who may take it back), two others, someone the
+      // organisation does not know and the system.
       std::vector<PersonId> who;
       for (const auto& [node, p] : PendingPeople(def, st)) who.push_back(p);
+      if (st.last_completion) who.push_back(st.last_completion->person);
       who.push_back(st.submitter);
       who.push_back(g.Pick(people));
       who.push_back(g.Pick(people));

@@ -609,6 +609,50 @@ TEST_F(DecideTest, TakeBackRefusedOnceTheNextStepActed) {
             SignerState::kPending);
 }
 
+std::string Describe(const std::vector<AvailableAction>& actions) {
+  std::string s;
+  for (const auto& a : actions) s += a.action + "@" + a.node + " ";
+  return s;
+}
+
+bool Offers(const std::vector<AvailableAction>& actions, const char* action, const char* node) {
+  for (const auto& a : actions)
+    if (a.action == action && a.node == node) return true;
+  return false;
+}
+
+// An approval whose completion led to a meeting may be taken back until the
+// agenda is distributed. AvailableActions (whose take-back trial stops at the
+// checks) offers it exactly then, like Decide and the reference.
+TEST_F(DecideTest, TakeBackIntoAMeetingIsOfferedUntilTheAgendaIsDistributed) {
+  WorkflowDef def = LoadDef(Workflow("a", R"Y(
+  - { id: a, title: 节点a, kind: approval, assignees: "person('bh')", next: m }
+  - id: m
+    title: 党委会
+    kind: meeting
+    members: "group('leadership')"
+    head: "holders('head_of_unit')"
+    secretary: "holders('office_director')"
+    quorum: [ { ratio: 1/2, strict: true } ]
+    pass: { ratio: 1/2, strict: true }
+    on_pass: approved
+    on_fail: rejected
+)Y"), org_);
+  Driver d(def, org_);
+  d.Do("submit", "c1", "", {}, Form());
+  d.Do("approve", "bh");
+  DecideContext ctx = d.Context();
+  auto before = AvailableActions(ctx, d.state(), PersonId("bh"));
+  EXPECT_TRUE(Offers(before, "take_back", "a"));
+  EXPECT_EQ(Describe(before), Describe(AvailableActionsReference(ctx, d.state(), PersonId("bh"))));
+  d.Do("distribute", "oh");
+  ctx = d.Context();
+  auto after = AvailableActions(ctx, d.state(), PersonId("bh"));
+  EXPECT_FALSE(Offers(after, "take_back", "a")) << Describe(after);
+  EXPECT_EQ(Describe(after), Describe(AvailableActionsReference(ctx, d.state(), PersonId("bh"))));
+  d.Refused("take_back_not_allowed", "take_back", "bh");
+}
+
 TEST_F(DecideTest, TakeBackOfAFinishedLineReopensIt) {
   WorkflowDef def = LoadDef(kDualLine, org_);
   Driver d(def, org_);
