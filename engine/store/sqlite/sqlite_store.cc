@@ -30,6 +30,7 @@
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/read_ahead_vfs.h"
 #include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/wal_batch_vfs.h"
 
 namespace approvald {
 namespace {
@@ -630,9 +631,11 @@ struct PreparedAppend {
   void Compute() {
     bodies.clear();
     leaves.clear();
+    bodies.reserve(req.events.size());
+    leaves.reserve(req.events.size());
     for (const Event& e : req.events) {
       bodies.push_back(EncodeEvent(e));
-      leaves.push_back(store_internal::EventEntry(e, req.row.def_hash));
+      leaves.push_back(store_internal::EventEntry(e, bodies.back(), req.row.def_hash));
     }
   }
 };
@@ -1379,7 +1382,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
                            "and checkpoint_interval_ms must be >= 1, "
                            "wal_restart_pages >= checkpoint_wal_pages");
   auto impl = std::make_unique<Impl>(options);
-  auto writer = Db::Open(options.path, /*create=*/true, "writer");
+  const char* writer_vfs = nullptr;
+  if (options.writer_wal_batching && !(writer_vfs = sqlite::WalBatchVfsName())) {
+    return Unavailable("storage_failed", "cannot register SQLite's WAL-batching VFS for " +
+                                             options.path + " (writer_wal_batching)");
+  }
+  auto writer = Db::Open(options.path, /*create=*/true, "writer", writer_vfs);
   if (!writer) return std::unexpected(writer.error());
   impl->writer_db = std::move(*writer);
   if (auto s = ConfigureConnection(*impl->writer_db, options, false); !s)
