@@ -1048,13 +1048,13 @@ struct SqliteStore::Impl {
     {
       auto st = writer_db->Prepare(kInsertLeaf);
       if (!st) return std::unexpected(st.error());
-      (*st)->Bind(1, e.index).Bind(2, e.kind).Bind(3, e.at.ms);
+      (*st)->Bind(1, e.index).BindUncopied(2, e.kind).Bind(3, e.at.ms);
       if (e.kind == "event")
         (*st)->Bind(4, e.instance.value).Bind(5, e.version);
       else
         (*st)->BindNull(4).BindNull(5);
-      (*st)->Bind(6, e.type).Bind(7, e.actor.value).Bind(8, e.def_hash);
-      (*st)->BindBlob(9, e.leaf_data).BindBlob(10, e.leaf_hash);
+      (*st)->BindUncopied(6, e.type).BindUncopied(7, e.actor.value).BindUncopied(8, e.def_hash);
+      (*st)->BindBlobUncopied(9, e.leaf_data).BindBlobUncopied(10, e.leaf_hash);
       if (auto s = (*st)->Run(); !s) return s;
     }
     auto st = writer_db->Prepare(kInsertNode);
@@ -1062,7 +1062,7 @@ struct SqliteStore::Impl {
     appender.Append(e.leaf_hash, &leaf_nodes);
     for (const audit::NodeWrite& w : leaf_nodes) {
       if (w.ref.level == 0) continue;
-      (*st)->Bind(1, int64_t{w.ref.level}).Bind(2, w.ref.index).BindBlob(3, w.hash);
+      (*st)->Bind(1, int64_t{w.ref.level}).Bind(2, w.ref.index).BindBlobUncopied(3, w.hash);
       if (auto s = (*st)->Run(); !s) return s;
       (*st)->Reset();
       if (w.ref.level >= node_cache->min_level()) batch_nodes.push_back(w);
@@ -1080,15 +1080,15 @@ struct SqliteStore::Impl {
       for (const char* sql : {kUpdateInstanceBody, kUpdateInstanceBodyAndIndexed}) {
         auto st = writer_db->Prepare(sql);
         if (!st) return std::unexpected(st.error());
-        (*st)->Bind(1, id.value).Bind(2, r.title).Bind(3, r.amount.fen);
-        (*st)->Bind(4, r.current_nodes).Bind(5, r.version).Bind(6, r.updated_at.ms);
-        (*st)->Bind(7, r.status);
+        (*st)->Bind(1, id.value).BindUncopied(2, r.title).Bind(3, r.amount.fen);
+        (*st)->BindUncopied(4, r.current_nodes).Bind(5, r.version).Bind(6, r.updated_at.ms);
+        (*st)->BindUncopied(7, r.status);
         if (r.next_deadline)
           (*st)->Bind(8, r.next_deadline->ms);
         else
           (*st)->BindNull(8);
-        (*st)->Bind(9, r.workflow).Bind(10, int64_t{r.workflow_version});
-        (*st)->Bind(11, r.def_hash).Bind(12, r.submitter.value).Bind(13, r.created_at.ms);
+        (*st)->BindUncopied(9, r.workflow).Bind(10, int64_t{r.workflow_version});
+        (*st)->BindUncopied(11, r.def_hash).BindUncopied(12, r.submitter.value).Bind(13, r.created_at.ms);
         if (auto s = (*st)->Run(); !s) return s;
         if (sqlite3_changes(writer_db->get()) > 0) return Ok();
       }
@@ -1097,14 +1097,14 @@ struct SqliteStore::Impl {
     if (!st) return std::unexpected(st.error());
     (*st)
         ->Bind(1, id.value)
-        .Bind(2, r.workflow)
+        .BindUncopied(2, r.workflow)
         .Bind(3, int64_t{r.workflow_version})
-        .Bind(4, r.def_hash)
-        .Bind(5, r.status)
-        .Bind(6, r.submitter.value)
-        .Bind(7, r.title)
+        .BindUncopied(4, r.def_hash)
+        .BindUncopied(5, r.status)
+        .BindUncopied(6, r.submitter.value)
+        .BindUncopied(7, r.title)
         .Bind(8, r.amount.fen)
-        .Bind(9, r.current_nodes)
+        .BindUncopied(9, r.current_nodes)
         .Bind(10, r.version)
         .Bind(11, r.created_at.ms)
         .Bind(12, r.updated_at.ms);
@@ -1182,8 +1182,8 @@ struct SqliteStore::Impl {
       const TaskRow& t = tasks[i];
       auto st = writer_db->Prepare(kInsertTask);
       if (!st) return std::unexpected(st.error());
-      (*st)->Bind(1, id.value).Bind(2, t.node).Bind(3, t.person.value);
-      (*st)->Bind(4, t.kind).Bind(5, t.since.ms);
+      (*st)->Bind(1, id.value).BindUncopied(2, t.node).BindUncopied(3, t.person.value);
+      (*st)->BindUncopied(4, t.kind).Bind(5, t.since.ms);
       if (auto r = (*st)->Run(); !r) return r;
     }
     return Ok();
@@ -1194,7 +1194,7 @@ struct SqliteStore::Impl {
     if (!req.idempotency_key.empty()) {
       auto st = writer_db->Prepare(kSelectIdempotency);
       if (!st) return std::unexpected(st.error());
-      (*st)->Bind(1, req.idempotency_owner).Bind(2, req.idempotency_key);
+      (*st)->BindUncopied(1, req.idempotency_owner).BindUncopied(2, req.idempotency_key);
       auto row = (*st)->Step();
       if (!row) return std::unexpected(row.error());
       if (*row) {
@@ -1239,8 +1239,8 @@ struct SqliteStore::Impl {
       for (size_t i = 0; i < req.events.size(); ++i) {
         const Event& e = req.events[i];
         (*st)->Bind(1, id.value).Bind(2, e.version).Bind(3, e.at.ms);
-        (*st)->Bind(4, e.type).Bind(5, e.actor.value);
-        (*st)->Bind(6, e.on_behalf_of.value).Bind(7, e.node).Bind(8, p.bodies[i]);
+        (*st)->BindUncopied(4, e.type).BindUncopied(5, e.actor.value);
+        (*st)->BindUncopied(6, e.on_behalf_of.value).BindUncopied(7, e.node).BindUncopied(8, p.bodies[i]);
         if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
         (*st)->Reset();
       }
@@ -1276,8 +1276,8 @@ struct SqliteStore::Impl {
     if (!req.idempotency_key.empty()) {
       auto st = writer_db->Prepare(kInsertIdempotency);
       if (!st) return std::unexpected(st.error());
-      (*st)->Bind(1, req.idempotency_owner).Bind(2, req.idempotency_key);
-      (*st)->Bind(3, req.request_hash).Bind(4, id.value);
+      (*st)->BindUncopied(1, req.idempotency_owner).BindUncopied(2, req.idempotency_key);
+      (*st)->BindUncopied(3, req.request_hash).Bind(4, id.value);
       (*st)->Bind(5, result.version).Bind(6, result.first_leaf);
       if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
     }

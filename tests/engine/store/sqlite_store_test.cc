@@ -904,6 +904,49 @@ TEST(SqliteStoreTest, DefaultCheckpointSpacingLetsHotPagesCoalesce) {
 
 // The library's memory statistics (a global mutex on every SQLite
 // allocation) are off in any process that links the store.
+// The writer binds its per-append values without copying them
+// (Statement::BindUncopied): the statement reads the caller's bytes, which
+// it stores exactly; an empty blob is still a blob, not NULL.
+TEST(SqliteStoreTest, UncopiedBindingsStoreTheCallersBytes) {
+  TempDir dir;
+  auto db = sqlite::Db::Open(dir.File("b.db"), /*create=*/true, "test");
+  ASSERT_TRUE(db.has_value()) << db.error().ToString();
+  ASSERT_TRUE((*db)->Exec("CREATE TABLE t (a TEXT, b BLOB, c BLOB)", "creating"));
+  static constexpr char kInsert[] = "INSERT INTO t (a, b, c) VALUES (?1, ?2, ?3)";
+  const std::string text = "差旅报销 with a \0 inside: " + std::string(1, '\0') + "end";
+  const std::string blob(300, '\x7f');
+  Hash h{};
+  h[0] = 1;
+  h[31] = 2;
+  {
+    auto st = (*db)->Prepare(kInsert);
+    ASSERT_TRUE(st.has_value());
+    (*st)->BindUncopied(1, text).BindBlobUncopied(2, blob).BindBlobUncopied(3, h);
+    ASSERT_TRUE((*st)->Run());
+  }
+  {
+    auto st = (*db)->Prepare(kInsert);
+    ASSERT_TRUE(st.has_value());
+    (*st)->BindUncopied(1, std::string_view()).BindBlobUncopied(2, std::string_view());
+    (*st)->BindBlobUncopied(3, std::string_view());
+    ASSERT_TRUE((*st)->Run());
+  }
+  static constexpr char kSelect[] =
+      "SELECT a, b, c, typeof(b), typeof(c) FROM t ORDER BY rowid";
+  auto st = (*db)->Prepare(kSelect);
+  ASSERT_TRUE(st.has_value());
+  ASSERT_TRUE((*st)->Step().value());
+  EXPECT_EQ((*st)->TextView(0), text);
+  EXPECT_EQ((*st)->BlobView(1), blob);
+  Hash back{};
+  EXPECT_TRUE((*st)->HashAt(2, &back));
+  EXPECT_EQ(back, h);
+  ASSERT_TRUE((*st)->Step().value());
+  EXPECT_EQ((*st)->TextView(0), "");
+  EXPECT_EQ((*st)->Text(3), "blob");
+  EXPECT_EQ((*st)->Text(4), "blob");
+}
+
 TEST(SqliteStoreTest, SqliteMemoryStatisticsAreOff) {
   TempDir dir;
   auto store = MustOpen(dir.File("a.db"));
