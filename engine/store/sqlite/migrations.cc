@@ -247,6 +247,37 @@ constexpr const char kLeafLevelFromAuditLog[] = R"sql(
 -- merkle_nodes holds levels >= 1 from here on; level 0 is audit_log.leaf_hash.
 )sql";
 
+// Migration 9: the Merkle nodes above level 0 move to merkle_tree, keyed by
+// the order the log completes them: node (level, idx) covers leaves
+// [idx << level, (idx + 1) << level) and is completed by the append of its
+// last leaf, ((idx + 1) << level) - 1, which completes its levels 1, 2, ...
+// in that order; so pos = (last leaf << 6) | level grows with every node
+// written. Keyed by (level, idx), a batch wrote its nodes at the right edge
+// of every level, a leaf page per level (about 15 pages per batch of 64
+// appends); now all at one right edge (about 2). The nodes are copied as
+// stored (a node edited behind the store's back stays wrong, for
+// CheckIntegrity and `audit verify` to name) and removed from merkle_nodes,
+// which keeps only the level-0 rows of databases from before migration 8
+// (CheckIntegrity still compares them with their leaves). Takes one pass
+// over the nodes (about as many as the log has leaves) at the first open.
+constexpr const char kMerkleCompletionOrder[] = R"sql(
+CREATE TABLE merkle_tree (
+  pos  INTEGER PRIMARY KEY,   -- ((((idx + 1) << level) - 1) << 6) | level, level >= 1
+  hash BLOB    NOT NULL CHECK (length(hash) = 32)
+);
+INSERT INTO merkle_tree (pos, hash)
+  SELECT ((((idx + 1) << level) - 1) << 6) | level, hash FROM merkle_nodes
+   WHERE level > 0 ORDER BY 1;
+DROP TRIGGER IF EXISTS merkle_nodes_append_only_d;
+DELETE FROM merkle_nodes WHERE level > 0;
+CREATE TRIGGER merkle_nodes_append_only_d BEFORE DELETE ON merkle_nodes
+  BEGIN SELECT RAISE(ABORT, 'merkle_nodes is append-only'); END;
+CREATE TRIGGER merkle_tree_append_only_u BEFORE UPDATE ON merkle_tree
+  BEGIN SELECT RAISE(ABORT, 'merkle_tree is append-only'); END;
+CREATE TRIGGER merkle_tree_append_only_d BEFORE DELETE ON merkle_tree
+  BEGIN SELECT RAISE(ABORT, 'merkle_tree is append-only'); END;
+)sql";
+
 // Append new migrations at the end; never edit or reorder released ones.
 constexpr Migration kMigrations[] = {
     {1, "initial_schema", kInitialSchema},
@@ -257,6 +288,7 @@ constexpr Migration kMigrations[] = {
     {6, "events_count_index", kEventsCountIndex},
     {7, "instance_next_deadline", kNextDeadline},
     {8, "merkle_leaf_level_from_audit_log", kLeafLevelFromAuditLog},
+    {9, "merkle_nodes_in_completion_order", kMerkleCompletionOrder},
 };
 
 constexpr const char kCreateMigrationsTable[] =

@@ -59,8 +59,9 @@ constexpr char kInsertLeaf[] =
     "INSERT INTO audit_log (idx, kind, at, instance, version, type, actor,"
     " def_hash, leaf_data, leaf_hash)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-constexpr char kInsertNode[] =
-    "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?1, ?2, ?3)";
+// Merkle nodes of level >= 1, keyed by the order they are completed
+// (NodePos; migration 9): each batch writes its nodes at one right edge.
+constexpr char kInsertNode[] = "INSERT INTO merkle_tree (pos, hash) VALUES (?1, ?2)";
 constexpr char kUpsertInstance[] =
     "INSERT INTO instances (id, workflow, workflow_version, def_hash, status,"
     " submitter, title, amount_fen, current_nodes, version, created_at,"
@@ -125,21 +126,18 @@ constexpr char kInsertIdempotency[] =
     "INSERT INTO idempotency (owner, idem_key, request_hash, instance,"
     " version, first_leaf) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr char kAuditSize[] = "SELECT coalesce(max(idx) + 1, 0) FROM audit_log";
-// Merkle nodes of level >= 1 (level 0, the leaf hashes, is kSelectLeafHash;
-// see WriteLeaf).
-constexpr char kSelectNode[] =
-    "SELECT hash FROM merkle_nodes WHERE level = ?1 AND idx = ?2";
+// Merkle nodes of level >= 1 by NodePos (level 0, the leaf hashes, is
+// kSelectLeafHash; see WriteLeaf).
+constexpr char kSelectNode[] = "SELECT hash FROM merkle_tree WHERE pos = ?1";
 constexpr char kSelectLeafHash[] = "SELECT leaf_hash FROM audit_log WHERE idx = ?1";
-constexpr char kCountUpperNodes[] = "SELECT count(*) FROM merkle_nodes WHERE level > 0";
-// Level-0 rows written before migration 8 that are not the hash of the leaf
-// they stand for (or stand for no leaf).
+constexpr char kCountUpperNodes[] = "SELECT count(*) FROM merkle_tree";
+// Level-0 rows written before migration 8 (the only rows merkle_nodes keeps
+// after migration 9) that are not the hash of the leaf they stand for (or
+// stand for no leaf).
 constexpr char kStrayLeafNode[] =
     "SELECT m.idx, a.idx IS NULL FROM merkle_nodes m"
     " LEFT JOIN audit_log a ON a.idx = m.idx"
     " WHERE m.level = 0 AND a.leaf_hash IS NOT m.hash LIMIT 1";
-constexpr char kSelectUpperNodes[] =
-    "SELECT level, idx, hash FROM merkle_nodes WHERE level >= ?1"
-    " ORDER BY level, idx";
 constexpr char kInsertCheckpoint[] =
     "INSERT INTO checkpoints (size, root, at, signature)"
     " VALUES (?1, ?2, ?3, ?4)";
@@ -337,6 +335,14 @@ Checkpoint ReadCheckpoint(const sqlite::Statement& st) {
 
 std::string Num(int64_t n) { return std::to_string(n); }
 
+// The key of Merkle node `ref` (level >= 1) in merkle_tree: the node is
+// completed by the append of its last leaf, ((index + 1) << level) - 1,
+// which completes levels 1, 2, ... in that order, so keys grow in the order
+// the nodes are written (migration 9 computes the same in SQL).
+int64_t NodePos(const audit::NodeRef& ref) {
+  return ((((ref.index + 1) << ref.level) - 1) << 6) | ref.level;
+}
+
 std::string LeafName(const AuditEntry& a) {
   std::string s = "audit leaf " + Num(a.index);
   if (a.kind == "event")
@@ -492,21 +498,28 @@ class NodeCache {
     return true;
   }
 
-  // Replaces the contents with the nodes stored in `db`.
-  Status Load(Db& db) {
+  // Replaces the contents with the nodes of a log of `size` leaves stored
+  // in `db`: every node of each cached level, looked up by its key (they are
+  // spread over merkle_tree, one in 2^level of its rows), level by level
+  // until one is missing or malformed (SQL reads then answer for it).
+  Status Load(Db& db, int64_t size) {
     std::unique_lock lock(mu_);
     levels_.clear();
-    auto st = db.Prepare(kSelectUpperNodes);
+    auto st = db.Prepare(kSelectNode);
     if (!st) return std::unexpected(st.error());
-    (*st)->Bind(1, int64_t{min_level_});
-    for (;;) {
-      auto row = (*st)->Step();
-      if (!row) return std::unexpected(row.error());
-      if (!*row) return Ok();
-      Hash h{};
-      if (!(*st)->HashAt(2, &h)) continue;  // malformed: leave it to SQL reads
-      Add(audit::NodeRef{static_cast<int>((*st)->Int(0)), (*st)->Int(1)}, h);
+    for (int level = min_level_; level < 63 && (size >> level) > 0; ++level) {
+      for (int64_t i = 0; i < (size >> level); ++i) {
+        (*st)->Bind(1, NodePos(audit::NodeRef{level, i}));
+        auto row = (*st)->Step();
+        if (!row) return std::unexpected(row.error());
+        Hash h{};
+        const bool ok = *row && (*st)->HashAt(0, &h);
+        (*st)->Reset();
+        if (!ok) break;
+        Add(audit::NodeRef{level, i}, h);
+      }
     }
+    return Ok();
   }
 
   int min_level() const { return min_level_; }
@@ -526,7 +539,7 @@ class NodeCache {
 
 // Reads perfect Merkle nodes: from `cache` when it has them (readers),
 // else from one connection: level 0 (the leaf hashes) from audit_log, the
-// levels above from merkle_nodes.
+// levels above from merkle_tree.
 class DbNodeReader final : public audit::NodeReader {
  public:
   explicit DbNodeReader(Db& db, const NodeCache* cache = nullptr)
@@ -544,10 +557,7 @@ class DbNodeReader final : public audit::NodeReader {
         if (!prepared) return std::unexpected(prepared.error());
         st.emplace(std::move(*prepared));
       }
-      if (leaf)
-        (*st)->Bind(1, refs[i].index);
-      else
-        (*st)->Bind(1, int64_t{refs[i].level}).Bind(2, refs[i].index);
+      (*st)->Bind(1, leaf ? refs[i].index : NodePos(refs[i]));
       auto row = (*st)->Step();
       if (!row) return std::unexpected(row.error());
       if (!*row || !(*st)->HashAt(0, &out[i]))
@@ -870,7 +880,7 @@ struct SqliteStore::Impl {
     auto restored = audit::TreeAppender::Restore(*size, *writer_nodes);
     if (!restored) return std::unexpected(restored.error());
     appender = std::move(*restored);
-    if (auto s = node_cache->Load(*writer_db); !s) return s;
+    if (auto s = node_cache->Load(*writer_db, *size); !s) return s;
     committed_size.store(*size, std::memory_order_release);
     writer_state_stale = false;
     return Ok();
@@ -1041,7 +1051,7 @@ struct SqliteStore::Impl {
   }
 
   // Adds one leaf to audit_log and the nodes of level >= 1 it completes to
-  // merkle_nodes. Its level-0 node is the leaf's own leaf_hash column
+  // merkle_tree. Its level-0 node is the leaf's own leaf_hash column
   // (migration 8), so no row is written for it. Writer thread only.
   Status WriteLeaf(AuditEntry& e) {
     e.index = appender.size();
@@ -1062,7 +1072,7 @@ struct SqliteStore::Impl {
     appender.Append(e.leaf_hash, &leaf_nodes);
     for (const audit::NodeWrite& w : leaf_nodes) {
       if (w.ref.level == 0) continue;
-      (*st)->Bind(1, int64_t{w.ref.level}).Bind(2, w.ref.index).BindBlobUncopied(3, w.hash);
+      (*st)->Bind(1, NodePos(w.ref)).BindBlobUncopied(2, w.hash);
       if (auto s = (*st)->Run(); !s) return s;
       (*st)->Reset();
       if (w.ref.level >= node_cache->min_level()) batch_nodes.push_back(w);
@@ -2180,7 +2190,7 @@ Status SqliteStore::CheckIntegrity() {
         // bytes; rows of it in merkle_nodes (before migration 8) below.
         if (w.ref.level == 0) continue;
         ++node_count;
-        (*node)->Bind(1, int64_t{w.ref.level}).Bind(2, w.ref.index);
+        (*node)->Bind(1, NodePos(w.ref));
         auto nrow = (*node)->Step();
         if (!nrow) return std::unexpected(nrow.error());
         Hash stored{};
@@ -2211,7 +2221,7 @@ Status SqliteStore::CheckIntegrity() {
   auto nodes = count(kCountUpperNodes);
   if (!nodes) return std::unexpected(nodes.error());
   if (*nodes != node_count)
-    return Violation("merkle_nodes holds " + Num(*nodes) + " nodes above level 0, but " +
+    return Violation("merkle_tree holds " + Num(*nodes) + " nodes above level 0, but " +
                      Num(tree.size()) + " leaves make " + Num(node_count));
   {
     auto st = db.Prepare(kStrayLeafNode);

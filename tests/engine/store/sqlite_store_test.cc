@@ -41,6 +41,14 @@ using ::testing::HasSubstr;
 constexpr char kOrigin[] = "approvald/store-test";
 constexpr char kDefSource[] = "id: expense\nversion: 1\n";
 
+// The key of Merkle node `ref` in merkle_tree (migration 9), computed apart
+// from the store's own code: the index of the node's last leaf, then its
+// level in the low 6 bits.
+int64_t NodePos(audit::NodeRef ref) {
+  const int64_t last_leaf = (ref.index + 1) * (int64_t{1} << ref.level) - 1;
+  return last_leaf * 64 + ref.level;
+}
+
 std::unique_ptr<SqliteStore> MustOpen(const std::string& path, SqliteOptions opt = {}) {
   opt.path = path;
   auto s = SqliteStore::Open(opt);
@@ -98,8 +106,8 @@ class RawDb {
     sqlite3_finalize(st);
   }
   void DropTriggers() {
-    for (const char* t : {"events", "audit_log", "merkle_nodes", "checkpoints",
-                          "attachments", "definitions"})
+    for (const char* t : {"events", "audit_log", "merkle_nodes", "merkle_tree",
+                          "checkpoints", "attachments", "definitions"})
       for (const char* suffix : {"_u", "_d"})
         ASSERT_EQ(Exec(std::string("DROP TRIGGER ") + t + "_append_only" + suffix),
                   SQLITE_OK)
@@ -225,9 +233,36 @@ void ExpectTreeMatchesLeaves(SqliteStore& store) {
   }
 }
 
+// Turns a database of this binary back into what a binary at schema 8
+// leaves: the Merkle nodes above level 0 in merkle_nodes keyed by (level,
+// idx), recomputed from the leaf hashes apart from the store's code (with
+// `level0`, also a level-0 row per leaf and schema 7: before migration 8);
+// no merkle_tree; migration 9 not recorded.
+void DowngradeToOldTree(const std::string& path, bool level0) {
+  RawDb raw(path);
+  ASSERT_EQ(raw.Exec("DROP TABLE merkle_tree"), SQLITE_OK) << raw.last_error();
+  ASSERT_EQ(raw.Exec("DELETE FROM schema_migrations WHERE version >= " +
+                     std::string(level0 ? "8" : "9")),
+            SQLITE_OK);
+  audit::TreeAppender tree;
+  const int64_t n = raw.Int("SELECT count(*) FROM audit_log");
+  for (int64_t i = 0; i < n; ++i) {
+    std::string lh = raw.Text("SELECT leaf_hash FROM audit_log WHERE idx = " + std::to_string(i));
+    ASSERT_EQ(lh.size(), 32u);
+    Hash leaf_hash;
+    std::memcpy(leaf_hash.data(), lh.data(), 32);
+    for (const audit::NodeWrite& w : tree.Append(leaf_hash)) {
+      if (w.ref.level == 0 && !level0) continue;
+      raw.ExecWith("INSERT INTO merkle_nodes VALUES (" + std::to_string(w.ref.level) + ", " +
+                       std::to_string(w.ref.index) + ", ?1)",
+                   std::string(reinterpret_cast<const char*>(w.hash.data()), 32), true);
+    }
+  }
+}
+
 // Level 0 of the Merkle tree is audit_log.leaf_hash (migration 8): a new
-// database holds no level-0 rows in merkle_nodes, only the n - popcount(n)
-// nodes above, and roots and proofs read the leaf level from the audit log,
+// database holds no level-0 rows, only the n - popcount(n) nodes above (in
+// merkle_tree, migration 9), and roots and proofs read the leaf level from the audit log,
 // also after a reopen restores the writer's tree from a size whose right
 // edge ends in a single leaf, and with every upper level cached.
 TEST(SqliteStoreTest, MerkleLeafLevelIsReadFromTheAuditLog) {
@@ -249,8 +284,8 @@ TEST(SqliteStoreTest, MerkleLeafLevelIsReadFromTheAuditLog) {
   ExpectTreeMatchesLeaves(*store);
   RawDb raw(path);
   EXPECT_EQ(raw.Int("SELECT count(*) FROM audit_log"), 14);
-  EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes WHERE level = 0"), 0);
-  EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes"), 14 - 3);  // popcount(14) = 3
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes"), 0);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_tree"), 14 - 3);  // popcount(14) = 3
   EXPECT_EQ(raw.Text("SELECT name FROM schema_migrations WHERE version = 8"),
             "merkle_leaf_level_from_audit_log");
 }
@@ -267,15 +302,12 @@ TEST(SqliteStoreTest, MerkleLeafLevelMigrationKeepsOldDatabasesWorking) {
     auto store = MustOpen(path);
     for (int i = 0; i < 7; ++i) ASSERT_TRUE(store->Append(Submit()));
   }
+  // What a binary before migration 8 leaves: the level-0 rows, and the
+  // migrations not recorded.
+  DowngradeToOldTree(path, /*level0=*/true);
+  ASSERT_FALSE(HasFailure());
   {
-    // What a binary before migration 8 leaves: the level-0 rows, and the
-    // migration not recorded.
     RawDb raw(path);
-    ASSERT_EQ(raw.Exec("DELETE FROM schema_migrations WHERE version = 8"), SQLITE_OK);
-    ASSERT_EQ(raw.Exec("INSERT INTO merkle_nodes (level, idx, hash)"
-                       " SELECT 0, idx, leaf_hash FROM audit_log"),
-              SQLITE_OK)
-        << raw.last_error();
     ASSERT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes WHERE level = 0"), 7);
   }
   {
@@ -290,7 +322,8 @@ TEST(SqliteStoreTest, MerkleLeafLevelMigrationKeepsOldDatabasesWorking) {
     RawDb raw(path);
     EXPECT_EQ(raw.Int("SELECT count(*) FROM schema_migrations WHERE version = 8"), 1);
     EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes WHERE level = 0"), 7);
-    EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes WHERE level > 0"), 13 - 3);
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes WHERE level > 0"), 0);
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_tree"), 13 - 3);
     raw.DropTriggers();
     ASSERT_EQ(raw.Exec("UPDATE merkle_nodes SET hash = zeroblob(32)"
                        " WHERE level = 0 AND idx = 3"),
@@ -319,6 +352,123 @@ TEST(SqliteStoreTest, MerkleLeafLevelMigrationKeepsOldDatabasesWorking) {
   ASSERT_FALSE(s);
   EXPECT_THAT(s.error().message,
               HasSubstr("Merkle node (level 0, index 99) stands for no audit leaf"));
+}
+
+// Migration 9 moves the nodes above level 0 from merkle_nodes (keyed by
+// level and index) to merkle_tree (keyed by the order they are completed).
+// A schema-8 database keeps its roots, inclusion and consistency proofs and
+// checkpoints, restores its tree at open (with upper levels cached or not),
+// passes CheckIntegrity and takes new appends; a node edited in the old
+// table before the upgrade is carried over and still named.
+TEST(SqliteStoreTest, MerkleCompletionOrderMigrationKeepsRootsAndProofs) {
+  TempDir dir;
+  std::string path = dir.File("v8.db");
+  std::vector<Hash> roots;
+  std::map<std::pair<int64_t, int64_t>, std::vector<Hash>> inclusion, consistency;
+  constexpr int64_t kLeaves = 45;
+  {
+    auto store = MustOpen(path);
+    for (int64_t i = 0; i < kLeaves; ++i) {
+      if (i % 5 == 4)
+        ASSERT_TRUE(store->AppendAudit(
+            AuditRecord{Timestamp{i}, "login", PersonId("li"), "user:li", {}}));
+      else
+        ASSERT_TRUE(store->Append(Submit()));
+    }
+    ASSERT_TRUE(store->SaveCheckpoint(Checkpoint{32, *store->RootAt(32), {}, "s"}));
+    for (int64_t n = 0; n <= kLeaves; ++n) roots.push_back(store->RootAt(n).value());
+    for (int64_t n = 1; n <= kLeaves; n += 4)
+      for (int64_t i = 0; i < n; i += 3) {
+        inclusion[{i, n}] = store->InclusionProof(i, n).value();
+        consistency[{i, n}] = store->ConsistencyProof(i, n).value();
+      }
+  }
+  DowngradeToOldTree(path, /*level0=*/false);
+  ASSERT_FALSE(HasFailure());
+  {
+    RawDb raw(path);
+    ASSERT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes"), kLeaves - 4);  // popcount(45)
+    ASSERT_EQ(raw.Int("SELECT count(*) FROM sqlite_master WHERE name = 'merkle_tree'"), 0);
+  }
+  for (int cached_level : {5, 1, 0}) {
+    SCOPED_TRACE("cached_node_level " + std::to_string(cached_level));
+    SqliteOptions opt;
+    opt.cached_node_level = cached_level;
+    auto store = MustOpen(path, opt);
+    ASSERT_NE(store, nullptr);
+    for (int64_t n = 0; n <= kLeaves; ++n) EXPECT_EQ(store->RootAt(n).value(), roots[n]);
+    for (const auto& [key, proof] : inclusion)
+      EXPECT_EQ(store->InclusionProof(key.first, key.second).value(), proof);
+    for (const auto& [key, proof] : consistency)
+      EXPECT_EQ(store->ConsistencyProof(key.first, key.second).value(), proof);
+    ExpectTreeMatchesLeaves(*store);
+    EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+  }
+  {
+    RawDb raw(path);
+    EXPECT_EQ(raw.Text("SELECT name FROM schema_migrations WHERE version = 9"),
+              "merkle_nodes_in_completion_order");
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes"), 0);
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_tree"), kLeaves - 4);
+    EXPECT_EQ(raw.Exec("DELETE FROM merkle_tree"), SQLITE_CONSTRAINT);
+  }
+  {
+    // The writer restored from the migrated tree goes on appending.
+    auto store = MustOpen(path);
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(store->Append(Submit()));
+    ExpectTreeMatchesLeaves(*store);
+    EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+    EXPECT_EQ(store->RootAt(32).value(), roots[32]);
+  }
+  // A node edited in the old table before the upgrade.
+  DowngradeToOldTree(path, /*level0=*/false);
+  ASSERT_FALSE(HasFailure());
+  {
+    RawDb raw(path);
+    ASSERT_EQ(raw.Exec("DROP TRIGGER merkle_nodes_append_only_u"), SQLITE_OK);
+    ASSERT_EQ(raw.Exec("UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 3"),
+              SQLITE_OK);
+  }
+  auto store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  auto s = store->CheckIntegrity();
+  ASSERT_FALSE(s);
+  EXPECT_THAT(s.error().message, HasSubstr("Merkle node (level 2, index 3) over leaves 12..15"));
+}
+
+// Each append writes its Merkle nodes after every node written before it in
+// merkle_tree's key order (the B-tree's right edge), and the keys are the
+// completion order of the nodes a reference tree yields.
+TEST(SqliteStoreTest, MerkleNodesAreKeyedInTheOrderTheyAreCompleted) {
+  TempDir dir;
+  std::string path = dir.File("a.db");
+  auto store = MustOpen(path);
+  RawDb raw(path);
+  audit::TreeAppender tree;
+  std::vector<int64_t> expected;
+  int64_t last = -1, rows = 0;
+  for (int i = 0; i < 70; ++i) {
+    ASSERT_TRUE(store->Append(Submit()));
+    // Every row it added sorts after every row there was.
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_tree WHERE pos <= " + std::to_string(last)),
+              rows)
+        << "append " << i;
+    AuditQuery q;
+    q.after_index = i - 1;
+    q.limit = 1;
+    Hash leaf = store->QueryAudit(q).value().front().leaf_hash;
+    for (const audit::NodeWrite& w : tree.Append(leaf))
+      if (w.ref.level > 0) expected.push_back(NodePos(w.ref));
+    last = raw.Int("SELECT coalesce(max(pos), -1) FROM merkle_tree");
+    rows = raw.Int("SELECT count(*) FROM merkle_tree");
+  }
+  std::vector<int64_t> stored;
+  for (int64_t k = raw.Int("SELECT min(pos) FROM merkle_tree"); k >= 0;
+       k = raw.Int("SELECT coalesce(min(pos), -1) FROM merkle_tree WHERE pos > " +
+                   std::to_string(k)))
+    stored.push_back(k);
+  EXPECT_EQ(stored, expected);
+  EXPECT_TRUE(std::is_sorted(expected.begin(), expected.end()));
 }
 
 TEST(SqliteStoreTest, RefusesDatabaseFromAnotherApprovald) {
@@ -418,7 +568,7 @@ TEST(SqliteStoreTest, HistoryTablesRefuseUpdateAndDelete) {
   std::string path = dir.File("a.db");
   {
     auto store = MustOpen(path);
-    // Two leaves, so that merkle_nodes holds a node (level 1; level 0 is
+    // Two leaves, so that merkle_tree holds a node (level 1; level 0 is
     // audit_log.leaf_hash).
     ASSERT_TRUE(store->Append(Submit()));
     ASSERT_TRUE(store->Append(Submit()));
@@ -432,8 +582,8 @@ TEST(SqliteStoreTest, HistoryTablesRefuseUpdateAndDelete) {
       "DELETE FROM events",
       "UPDATE audit_log SET actor = 'someone'",
       "DELETE FROM audit_log",
-      "UPDATE merkle_nodes SET hash = zeroblob(32)",
-      "DELETE FROM merkle_nodes",
+      "UPDATE merkle_tree SET hash = zeroblob(32)",
+      "DELETE FROM merkle_tree",
       "UPDATE checkpoints SET size = 0",
       "DELETE FROM checkpoints",
       "UPDATE attachments SET bytes = x'00'",
@@ -447,7 +597,7 @@ TEST(SqliteStoreTest, HistoryTablesRefuseUpdateAndDelete) {
   }
   EXPECT_EQ(raw.Int("SELECT count(*) FROM events"), 2);
   EXPECT_EQ(raw.Int("SELECT count(*) FROM audit_log"), 2);
-  EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes"), 1);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_tree"), 1);
   EXPECT_EQ(raw.Int("SELECT count(*) FROM checkpoints"), 1);
   // Projections stay writable (the store rewrites them on every append).
   EXPECT_EQ(raw.Exec("UPDATE instances SET title = 'x'"), SQLITE_OK);
@@ -1382,18 +1532,20 @@ TEST_F(SqliteTamperTest, RewritingEventLeafAndTreeTogetherIsCaughtBySignedCheckp
     auto raw = Tamper();
     ForgeFirstEventWithAFreshLeafHash(*raw);
     ASSERT_FALSE(HasFailure());
-    ASSERT_EQ(raw->Exec("DELETE FROM merkle_nodes"), SQLITE_OK);
+    ASSERT_EQ(raw->Exec("DELETE FROM merkle_tree"), SQLITE_OK);
     audit::TreeAppender tree;
     for (int64_t i = 0; i < 15; ++i) {
       std::string lh =
           raw->Text("SELECT leaf_hash FROM audit_log WHERE idx = " + std::to_string(i));
       Hash leaf_hash;
       std::memcpy(leaf_hash.data(), lh.data(), 32);
-      for (const audit::NodeWrite& w : tree.Append(leaf_hash))
-        raw->ExecWith("INSERT INTO merkle_nodes VALUES (" + std::to_string(w.ref.level) +
-                          ", " + std::to_string(w.ref.index) + ", ?1)",
+      for (const audit::NodeWrite& w : tree.Append(leaf_hash)) {
+        if (w.ref.level == 0) continue;  // audit_log.leaf_hash
+        raw->ExecWith("INSERT INTO merkle_tree VALUES (" + std::to_string(NodePos(w.ref)) +
+                          ", ?1)",
                       std::string(reinterpret_cast<const char*>(w.hash.data()), 32),
                       true);
+      }
     }
   }
   auto store = MustOpen(path_);
@@ -1406,8 +1558,8 @@ TEST_F(SqliteTamperTest, RewritingEventLeafAndTreeTogetherIsCaughtBySignedCheckp
 
 TEST_F(SqliteTamperTest, AlteredMerkleNodeOnTheRootPathIsNamed) {
   // Node (3, 0) covers leaves 0..7 and is part of the root at size 15.
-  Tamper()->Exec(
-      "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 3 AND idx = 0");
+  Tamper()->Exec("UPDATE merkle_tree SET hash = zeroblob(32) WHERE pos = " +
+                 std::to_string(NodePos({3, 0})));
   auto store = MustOpen(path_);
   EXPECT_THAT(Verify(*store), HasSubstr("tree_mismatch"));
   EXPECT_THAT(Integrity(*store), HasSubstr("Merkle node (level 3, index 0)"));
@@ -1448,8 +1600,8 @@ TEST_F(SqliteTamperTest, AlteredInteriorMerkleNodeIsNamed) {
   // Node (1, 2) covers leaves 4..5. No root at a size >= 8 uses it, only
   // proofs do: the proofs it yields fail against the signed checkpoint, and
   // CheckIntegrity names it.
-  Tamper()->Exec(
-      "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 2");
+  Tamper()->Exec("UPDATE merkle_tree SET hash = zeroblob(32) WHERE pos = " +
+                 std::to_string(NodePos({1, 2})));
   auto store = MustOpen(path_);
   EXPECT_THAT(Integrity(*store), HasSubstr("Merkle node (level 1, index 2)"));
   auto cp = store->LatestCheckpoint().value().value();
