@@ -59,8 +59,9 @@ constexpr char kInsertLeaf[] =
     "INSERT INTO audit_log (idx, kind, at, instance, version, type, actor,"
     " def_hash, leaf_data, leaf_hash)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-// Merkle nodes of level >= 1, keyed by the order they are completed
-// (NodePos; migration 9): each batch writes its nodes at one right edge.
+// Merkle nodes of level >= 1, keyed by NodePos (migration 9): a batch
+// writes its nodes of levels 1..4 at the table's right edge, the few above
+// at the right edge of the negative keys.
 constexpr char kInsertNode[] = "INSERT INTO merkle_tree (pos, hash) VALUES (?1, ?2)";
 constexpr char kUpsertInstance[] =
     "INSERT INTO instances (id, workflow, workflow_version, def_hash, status,"
@@ -129,6 +130,10 @@ constexpr char kAuditSize[] = "SELECT coalesce(max(idx) + 1, 0) FROM audit_log";
 // Merkle nodes of level >= 1 by NodePos (level 0, the leaf hashes, is
 // kSelectLeafHash; see WriteLeaf).
 constexpr char kSelectNode[] = "SELECT hash FROM merkle_tree WHERE pos = ?1";
+// The nodes of levels >= kUpperNodeLevel, in the order they were completed
+// (NodeCache::Load).
+constexpr char kSelectUpperNodes[] =
+    "SELECT pos, hash FROM merkle_tree WHERE pos < 0 ORDER BY pos";
 constexpr char kSelectLeafHash[] = "SELECT leaf_hash FROM audit_log WHERE idx = ?1";
 constexpr char kCountUpperNodes[] = "SELECT count(*) FROM merkle_tree";
 // Level-0 rows written before migration 8 (the only rows merkle_nodes keeps
@@ -335,12 +340,27 @@ Checkpoint ReadCheckpoint(const sqlite::Statement& st) {
 
 std::string Num(int64_t n) { return std::to_string(n); }
 
-// The key of Merkle node `ref` (level >= 1) in merkle_tree: the node is
-// completed by the append of its last leaf, ((index + 1) << level) - 1,
-// which completes levels 1, 2, ... in that order, so keys grow in the order
-// the nodes are written (migration 9 computes the same in SQL).
+// The key of Merkle node `ref` (level >= 1) in merkle_tree (migration 9
+// computes the same in SQL): the node is completed by the append of its
+// last leaf, ((index + 1) << level) - 1, which completes levels 1, 2, ... in
+// that order, so (last leaf << 6) | level grows in the order the nodes are
+// written. Nodes from kUpperNodeLevel on (1 in 16) subtract 2^62: the same
+// order among negative keys, so that the node cache (cached_node_level, 5
+// by default) loads them with one range scan of a sixteenth of the table,
+// while the other 15 in 16 are appended at the table's right edge (where
+// SQLite fills a page and starts the next one without rebalancing).
+constexpr int kUpperNodeLevel = 5;
+constexpr int64_t kUpperNodeOffset = int64_t{1} << 62;
 int64_t NodePos(const audit::NodeRef& ref) {
-  return ((((ref.index + 1) << ref.level) - 1) << 6) | ref.level;
+  const int64_t pos = ((((ref.index + 1) << ref.level) - 1) << 6) | ref.level;
+  return ref.level >= kUpperNodeLevel ? pos - kUpperNodeOffset : pos;
+}
+// The node keyed `pos` (NodePos's inverse).
+audit::NodeRef NodeOfPos(int64_t pos) {
+  if (pos < 0) pos += kUpperNodeOffset;
+  const int level = static_cast<int>(pos & 63);
+  const int64_t last_leaf = pos >> 6;
+  return audit::NodeRef{level, ((last_leaf + 1) >> level) - 1};
 }
 
 std::string LeafName(const AuditEntry& a) {
@@ -499,27 +519,39 @@ class NodeCache {
   }
 
   // Replaces the contents with the nodes of a log of `size` leaves stored
-  // in `db`: every node of each cached level, looked up by its key (they are
-  // spread over merkle_tree, one in 2^level of its rows), level by level
-  // until one is missing or malformed (SQL reads then answer for it).
+  // in `db`: levels from kUpperNodeLevel on with one range scan (NodePos);
+  // cached levels below it (a cached_node_level under 5), spread over the
+  // table, by a lookup per node, each level until a node is missing or
+  // malformed (SQL reads then answer for it).
   Status Load(Db& db, int64_t size) {
     std::unique_lock lock(mu_);
     levels_.clear();
-    auto st = db.Prepare(kSelectNode);
-    if (!st) return std::unexpected(st.error());
-    for (int level = min_level_; level < 63 && (size >> level) > 0; ++level) {
-      for (int64_t i = 0; i < (size >> level); ++i) {
-        (*st)->Bind(1, NodePos(audit::NodeRef{level, i}));
-        auto row = (*st)->Step();
-        if (!row) return std::unexpected(row.error());
-        Hash h{};
-        const bool ok = *row && (*st)->HashAt(0, &h);
-        (*st)->Reset();
-        if (!ok) break;
-        Add(audit::NodeRef{level, i}, h);
+    {
+      auto st = db.Prepare(kSelectNode);
+      if (!st) return std::unexpected(st.error());
+      for (int level = min_level_; level < kUpperNodeLevel && (size >> level) > 0; ++level) {
+        for (int64_t i = 0; i < (size >> level); ++i) {
+          (*st)->Bind(1, NodePos(audit::NodeRef{level, i}));
+          auto row = (*st)->Step();
+          if (!row) return std::unexpected(row.error());
+          Hash h{};
+          const bool ok = *row && (*st)->HashAt(0, &h);
+          (*st)->Reset();
+          if (!ok) break;
+          Add(audit::NodeRef{level, i}, h);
+        }
       }
     }
-    return Ok();
+    auto st = db.Prepare(kSelectUpperNodes);
+    if (!st) return std::unexpected(st.error());
+    for (;;) {
+      auto row = (*st)->Step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) return Ok();
+      Hash h{};
+      if (!(*st)->HashAt(1, &h)) continue;  // malformed: leave it to SQL reads
+      Add(NodeOfPos((*st)->Int(0)), h);  // levels under min_level_ are skipped
+    }
   }
 
   int min_level() const { return min_level_; }

@@ -43,10 +43,10 @@ constexpr char kDefSource[] = "id: expense\nversion: 1\n";
 
 // The key of Merkle node `ref` in merkle_tree (migration 9), computed apart
 // from the store's own code: the index of the node's last leaf, then its
-// level in the low 6 bits.
+// level in the low 6 bits, minus 2^62 from level 5 on.
 int64_t NodePos(audit::NodeRef ref) {
   const int64_t last_leaf = (ref.index + 1) * (int64_t{1} << ref.level) - 1;
-  return last_leaf * 64 + ref.level;
+  return last_leaf * 64 + ref.level - (ref.level >= 5 ? int64_t{1} << 62 : 0);
 }
 
 std::unique_ptr<SqliteStore> MustOpen(const std::string& path, SqliteOptions opt = {}) {
@@ -436,39 +436,53 @@ TEST(SqliteStoreTest, MerkleCompletionOrderMigrationKeepsRootsAndProofs) {
   EXPECT_THAT(s.error().message, HasSubstr("Merkle node (level 2, index 3) over leaves 12..15"));
 }
 
-// Each append writes its Merkle nodes after every node written before it in
-// merkle_tree's key order (the B-tree's right edge), and the keys are the
-// completion order of the nodes a reference tree yields.
-TEST(SqliteStoreTest, MerkleNodesAreKeyedInTheOrderTheyAreCompleted) {
+// Each append writes its Merkle nodes of levels 1..4 after every such node
+// written before it in merkle_tree's key order (the table's right edge),
+// and those of levels from 5 on after every earlier one of them (the right
+// edge of the negative keys); the
+// keys are those of the nodes a reference tree yields, and roots and proofs
+// hold.
+TEST(SqliteStoreTest, MerkleNodesAreWrittenAtTheRightEdgesOfTheirRanges) {
   TempDir dir;
   std::string path = dir.File("a.db");
   auto store = MustOpen(path);
   RawDb raw(path);
   audit::TreeAppender tree;
   std::vector<int64_t> expected;
-  int64_t last = -1, rows = 0;
-  for (int i = 0; i < 70; ++i) {
+  // Key ranges: levels 1..4, levels from 5 on.
+  std::vector<std::pair<int64_t, int64_t>> ranges{{0, INT64_MAX}, {INT64_MIN, 0}};
+  std::vector<int64_t> last{-1, INT64_MIN}, rows(ranges.size(), 0);
+  auto in = [&](size_t r, const std::string& cond) {
+    return raw.Int("SELECT " + cond + " FROM merkle_tree WHERE pos >= " +
+                   std::to_string(ranges[r].first) + " AND pos < " +
+                   std::to_string(ranges[r].second));
+  };
+  for (int i = 0; i < 300; ++i) {
     ASSERT_TRUE(store->Append(Submit()));
-    // Every row it added sorts after every row there was.
-    EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_tree WHERE pos <= " + std::to_string(last)),
-              rows)
-        << "append " << i;
+    for (size_t r = 0; r < ranges.size(); ++r) {
+      // Every row it added to the range sorts after every row there was.
+      EXPECT_EQ(in(r, "count(*) FILTER (WHERE pos <= " + std::to_string(last[r]) + ")"),
+                rows[r])
+          << "append " << i << ", range " << r;
+      last[r] = in(r, "coalesce(max(pos), " + std::to_string(last[r]) + ")");
+      rows[r] = in(r, "count(*)");
+    }
     AuditQuery q;
     q.after_index = i - 1;
     q.limit = 1;
     Hash leaf = store->QueryAudit(q).value().front().leaf_hash;
     for (const audit::NodeWrite& w : tree.Append(leaf))
       if (w.ref.level > 0) expected.push_back(NodePos(w.ref));
-    last = raw.Int("SELECT coalesce(max(pos), -1) FROM merkle_tree");
-    rows = raw.Int("SELECT count(*) FROM merkle_tree");
   }
+  EXPECT_EQ(rows[1], 9 + 4 + 2 + 1) << "levels 5..8 of 300 leaves";
   std::vector<int64_t> stored;
-  for (int64_t k = raw.Int("SELECT min(pos) FROM merkle_tree"); k >= 0;
-       k = raw.Int("SELECT coalesce(min(pos), -1) FROM merkle_tree WHERE pos > " +
-                   std::to_string(k)))
+  for (int64_t k = raw.Int("SELECT min(pos) FROM merkle_tree"); k != INT64_MAX;
+       k = raw.Int("SELECT coalesce(min(pos), 9223372036854775807) FROM merkle_tree"
+                   " WHERE pos > " + std::to_string(k)))
     stored.push_back(k);
+  std::sort(expected.begin(), expected.end());
   EXPECT_EQ(stored, expected);
-  EXPECT_TRUE(std::is_sorted(expected.begin(), expected.end()));
+  ExpectTreeMatchesLeaves(*store);
 }
 
 TEST(SqliteStoreTest, RefusesDatabaseFromAnotherApprovald) {
