@@ -33,7 +33,8 @@ std::string EventLeafData(const Event& e, std::string_view def_hash);
 // The same from the event's canonical bytes (`encoded_event` must be
 // EncodeEvent(e)), for a caller that already has them: the event is not
 // encoded a second time.
-std::string EventLeafDataOfEncoded(std::string_view encoded_event, std::string_view def_hash);
+std::string EventLeafDataOfEncoded(std::string_view encoded_event,
+                                   std::string_view def_hash);
 
 // The leaf of a non-instance audit record (login, refused action, admin
 // change, ...).

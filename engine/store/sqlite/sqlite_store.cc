@@ -16,8 +16,8 @@
 #include <cstring>
 #include <deque>
 #include <functional>
-#include <limits>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -529,7 +529,8 @@ class NodeCache {
     {
       auto st = db.Prepare(kSelectNode);
       if (!st) return std::unexpected(st.error());
-      for (int level = min_level_; level < kUpperNodeLevel && (size >> level) > 0; ++level) {
+      for (int level = min_level_; level < kUpperNodeLevel && (size >> level) > 0;
+           ++level) {
         for (int64_t i = 0; i < (size >> level); ++i) {
           (*st)->Bind(1, NodePos(audit::NodeRef{level, i}));
           auto row = (*st)->Step();
@@ -550,7 +551,7 @@ class NodeCache {
       if (!*row) return Ok();
       Hash h{};
       if (!(*st)->HashAt(1, &h)) continue;  // malformed: leave it to SQL reads
-      Add(NodeOfPos((*st)->Int(0)), h);  // levels under min_level_ are skipped
+      Add(NodeOfPos((*st)->Int(0)), h);     // levels under min_level_ are skipped
     }
   }
 
@@ -1095,7 +1096,10 @@ struct SqliteStore::Impl {
         (*st)->Bind(4, e.instance.value).Bind(5, e.version);
       else
         (*st)->BindNull(4).BindNull(5);
-      (*st)->BindUncopied(6, e.type).BindUncopied(7, e.actor.value).BindUncopied(8, e.def_hash);
+      (*st)
+          ->BindUncopied(6, e.type)
+          .BindUncopied(7, e.actor.value)
+          .BindUncopied(8, e.def_hash);
       (*st)->BindBlobUncopied(9, e.leaf_data).BindBlobUncopied(10, e.leaf_hash);
       if (auto s = (*st)->Run(); !s) return s;
     }
@@ -1123,14 +1127,20 @@ struct SqliteStore::Impl {
         auto st = writer_db->Prepare(sql);
         if (!st) return std::unexpected(st.error());
         (*st)->Bind(1, id.value).BindUncopied(2, r.title).Bind(3, r.amount.fen);
-        (*st)->BindUncopied(4, r.current_nodes).Bind(5, r.version).Bind(6, r.updated_at.ms);
+        (*st)
+            ->BindUncopied(4, r.current_nodes)
+            .Bind(5, r.version)
+            .Bind(6, r.updated_at.ms);
         (*st)->BindUncopied(7, r.status);
         if (r.next_deadline)
           (*st)->Bind(8, r.next_deadline->ms);
         else
           (*st)->BindNull(8);
         (*st)->BindUncopied(9, r.workflow).Bind(10, int64_t{r.workflow_version});
-        (*st)->BindUncopied(11, r.def_hash).BindUncopied(12, r.submitter.value).Bind(13, r.created_at.ms);
+        (*st)
+            ->BindUncopied(11, r.def_hash)
+            .BindUncopied(12, r.submitter.value)
+            .Bind(13, r.created_at.ms);
         if (auto s = (*st)->Run(); !s) return s;
         if (sqlite3_changes(writer_db->get()) > 0) return Ok();
       }
@@ -1282,7 +1292,10 @@ struct SqliteStore::Impl {
         const Event& e = req.events[i];
         (*st)->Bind(1, id.value).Bind(2, e.version).Bind(3, e.at.ms);
         (*st)->BindUncopied(4, e.type).BindUncopied(5, e.actor.value);
-        (*st)->BindUncopied(6, e.on_behalf_of.value).BindUncopied(7, e.node).BindUncopied(8, p.bodies[i]);
+        (*st)
+            ->BindUncopied(6, e.on_behalf_of.value)
+            .BindUncopied(7, e.node)
+            .BindUncopied(8, p.bodies[i]);
         if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
         (*st)->Reset();
       }
@@ -1426,8 +1439,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
   auto impl = std::make_unique<Impl>(options);
   const char* writer_vfs = nullptr;
   if (options.writer_wal_batching && !(writer_vfs = sqlite::WalBatchVfsName())) {
-    return Unavailable("storage_failed", "cannot register SQLite's WAL-batching VFS for " +
-                                             options.path + " (writer_wal_batching)");
+    return Unavailable("storage_failed",
+                       "cannot register SQLite's WAL-batching VFS for " + options.path +
+                           " (writer_wal_batching)");
   }
   auto writer = Db::Open(options.path, /*create=*/true, "writer", writer_vfs);
   if (!writer) return std::unexpected(writer.error());

@@ -247,14 +247,15 @@ void DowngradeToOldTree(const std::string& path, bool level0) {
   audit::TreeAppender tree;
   const int64_t n = raw.Int("SELECT count(*) FROM audit_log");
   for (int64_t i = 0; i < n; ++i) {
-    std::string lh = raw.Text("SELECT leaf_hash FROM audit_log WHERE idx = " + std::to_string(i));
+    std::string lh =
+        raw.Text("SELECT leaf_hash FROM audit_log WHERE idx = " + std::to_string(i));
     ASSERT_EQ(lh.size(), 32u);
     Hash leaf_hash;
     std::memcpy(leaf_hash.data(), lh.data(), 32);
     for (const audit::NodeWrite& w : tree.Append(leaf_hash)) {
       if (w.ref.level == 0 && !level0) continue;
-      raw.ExecWith("INSERT INTO merkle_nodes VALUES (" + std::to_string(w.ref.level) + ", " +
-                       std::to_string(w.ref.index) + ", ?1)",
+      raw.ExecWith("INSERT INTO merkle_nodes VALUES (" + std::to_string(w.ref.level) +
+                       ", " + std::to_string(w.ref.index) + ", ?1)",
                    std::string(reinterpret_cast<const char*>(w.hash.data()), 32), true);
     }
   }
@@ -388,7 +389,8 @@ TEST(SqliteStoreTest, MerkleCompletionOrderMigrationKeepsRootsAndProofs) {
   {
     RawDb raw(path);
     ASSERT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes"), kLeaves - 4);  // popcount(45)
-    ASSERT_EQ(raw.Int("SELECT count(*) FROM sqlite_master WHERE name = 'merkle_tree'"), 0);
+    ASSERT_EQ(raw.Int("SELECT count(*) FROM sqlite_master WHERE name = 'merkle_tree'"),
+              0);
   }
   for (int cached_level : {5, 1, 0}) {
     SCOPED_TRACE("cached_node_level " + std::to_string(cached_level));
@@ -426,14 +428,17 @@ TEST(SqliteStoreTest, MerkleCompletionOrderMigrationKeepsRootsAndProofs) {
   {
     RawDb raw(path);
     ASSERT_EQ(raw.Exec("DROP TRIGGER merkle_nodes_append_only_u"), SQLITE_OK);
-    ASSERT_EQ(raw.Exec("UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 3"),
-              SQLITE_OK);
+    ASSERT_EQ(
+        raw.Exec(
+            "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 3"),
+        SQLITE_OK);
   }
   auto store = MustOpen(path);
   ASSERT_NE(store, nullptr);
   auto s = store->CheckIntegrity();
   ASSERT_FALSE(s);
-  EXPECT_THAT(s.error().message, HasSubstr("Merkle node (level 2, index 3) over leaves 12..15"));
+  EXPECT_THAT(s.error().message,
+              HasSubstr("Merkle node (level 2, index 3) over leaves 12..15"));
 }
 
 // Each append writes its Merkle nodes of levels 1..4 after every such node
@@ -453,9 +458,9 @@ TEST(SqliteStoreTest, MerkleNodesAreWrittenAtTheRightEdgesOfTheirRanges) {
   std::vector<std::pair<int64_t, int64_t>> ranges{{0, INT64_MAX}, {INT64_MIN, 0}};
   std::vector<int64_t> last{-1, INT64_MIN}, rows(ranges.size(), 0);
   auto in = [&](size_t r, const std::string& cond) {
-    return raw.Int("SELECT " + cond + " FROM merkle_tree WHERE pos >= " +
-                   std::to_string(ranges[r].first) + " AND pos < " +
-                   std::to_string(ranges[r].second));
+    return raw.Int("SELECT " + cond +
+                   " FROM merkle_tree WHERE pos >= " + std::to_string(ranges[r].first) +
+                   " AND pos < " + std::to_string(ranges[r].second));
   };
   for (int i = 0; i < 300; ++i) {
     ASSERT_TRUE(store->Append(Submit()));
@@ -478,7 +483,8 @@ TEST(SqliteStoreTest, MerkleNodesAreWrittenAtTheRightEdgesOfTheirRanges) {
   std::vector<int64_t> stored;
   for (int64_t k = raw.Int("SELECT min(pos) FROM merkle_tree"); k != INT64_MAX;
        k = raw.Int("SELECT coalesce(min(pos), 9223372036854775807) FROM merkle_tree"
-                   " WHERE pos > " + std::to_string(k)))
+                   " WHERE pos > " +
+                   std::to_string(k)))
     stored.push_back(k);
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(stored, expected);
@@ -1555,10 +1561,9 @@ TEST_F(SqliteTamperTest, RewritingEventLeafAndTreeTogetherIsCaughtBySignedCheckp
       std::memcpy(leaf_hash.data(), lh.data(), 32);
       for (const audit::NodeWrite& w : tree.Append(leaf_hash)) {
         if (w.ref.level == 0) continue;  // audit_log.leaf_hash
-        raw->ExecWith("INSERT INTO merkle_tree VALUES (" + std::to_string(NodePos(w.ref)) +
-                          ", ?1)",
-                      std::string(reinterpret_cast<const char*>(w.hash.data()), 32),
-                      true);
+        raw->ExecWith(
+            "INSERT INTO merkle_tree VALUES (" + std::to_string(NodePos(w.ref)) + ", ?1)",
+            std::string(reinterpret_cast<const char*>(w.hash.data()), 32), true);
       }
     }
   }
