@@ -44,11 +44,16 @@ const Value* Member(const Value::Record& r, const char* key) {
 }  // namespace
 
 std::string EventLeafData(const Event& e, std::string_view def_hash) {
-  std::string event = EncodeEvent(e);
+  return EventLeafDataOfEncoded(EncodeEvent(e), def_hash);
+}
+
+std::string EventLeafDataOfEncoded(std::string_view encoded_event,
+                                   std::string_view def_hash) {
   std::string hash = EncodeValue(Value::Str(std::string(def_hash)));
   std::string out;
-  out.reserve(kEventPrefix.size() + hash.size() + kEventMiddle.size() + event.size() + 1);
-  out.append(kEventPrefix).append(hash).append(kEventMiddle).append(event);
+  out.reserve(kEventPrefix.size() + hash.size() + kEventMiddle.size() +
+              encoded_event.size() + 1);
+  out.append(kEventPrefix).append(hash).append(kEventMiddle).append(encoded_event);
   out.push_back('}');
   return out;
 }

@@ -30,6 +30,11 @@ inline constexpr std::string_view kRecordLeafKind = "record";
 // The leaf of instance event `e`, which runs on the definition version whose
 // hash is `def_hash` ("sha256:<hex>").
 std::string EventLeafData(const Event& e, std::string_view def_hash);
+// The same from the event's canonical bytes (`encoded_event` must be
+// EncodeEvent(e)), for a caller that already has them: the event is not
+// encoded a second time.
+std::string EventLeafDataOfEncoded(std::string_view encoded_event,
+                                   std::string_view def_hash);
 
 // The leaf of a non-instance audit record (login, refused action, admin
 // change, ...).

@@ -98,6 +98,11 @@ Status ValidateLimit(int limit, std::string_view what) {
 }
 
 AuditEntry EventEntry(const Event& e, const std::string& def_hash) {
+  return EventEntry(e, EncodeEvent(e), def_hash);
+}
+
+AuditEntry EventEntry(const Event& e, std::string_view encoded_event,
+                      const std::string& def_hash) {
   AuditEntry a;
   a.at = e.at;
   a.kind = "event";
@@ -106,7 +111,7 @@ AuditEntry EventEntry(const Event& e, const std::string& def_hash) {
   a.type = e.type;
   a.actor = e.actor;
   a.def_hash = def_hash;
-  a.leaf_data = audit::EventLeafData(e, def_hash);
+  a.leaf_data = audit::EventLeafDataOfEncoded(encoded_event, def_hash);
   a.leaf_hash = audit::LeafHash(a.leaf_data);
   return a;
 }

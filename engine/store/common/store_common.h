@@ -43,6 +43,10 @@ Status ValidateLimit(int limit, std::string_view what);
 // The audit leaf of one instance event / one record, without its index.
 // leaf_data comes from audit/leaf.h; leaf_hash = audit::LeafHash(leaf_data).
 AuditEntry EventEntry(const Event& e, const std::string& def_hash);
+// The same from the event's canonical bytes (`encoded_event` must be
+// EncodeEvent(e)), which a store writes anyway: the event is encoded once.
+AuditEntry EventEntry(const Event& e, std::string_view encoded_event,
+                      const std::string& def_hash);
 AuditEntry RecordEntry(const AuditRecord& rec);
 
 // True if `e` passes the filters of `q` (index pagination excluded).

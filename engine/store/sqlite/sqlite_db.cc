@@ -117,6 +117,26 @@ Statement& Statement::BindBlob(int i, const Hash& h) {
   return BindBlob(i, std::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
 }
 
+Statement& Statement::BindUncopied(int i, std::string_view text) {
+  int rc =
+      sqlite3_bind_text64(stmt_, i, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  return *this;
+}
+
+Statement& Statement::BindBlobUncopied(int i, std::string_view bytes) {
+  static const char kEmpty = 0;
+  int rc = sqlite3_bind_blob64(stmt_, i, bytes.empty() ? &kEmpty : bytes.data(),
+                               bytes.size(), SQLITE_STATIC);
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  return *this;
+}
+
+Statement& Statement::BindBlobUncopied(int i, const Hash& h) {
+  return BindBlobUncopied(
+      i, std::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
+}
+
 Statement& Statement::BindNull(int i) {
   int rc = sqlite3_bind_null(stmt_, i);
   if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;

@@ -48,6 +48,13 @@ class Statement {
   Statement& BindBlob(int i, std::string_view bytes);
   Statement& BindBlob(int i, const Hash& h);
   Statement& BindNull(int i);
+  // The same without copying the bytes: they must stay valid and unchanged
+  // until the statement is reset (Reset, or the Stmt that lent it going out
+  // of scope). For the writer's per-append statements, whose values live in
+  // the request being written.
+  Statement& BindUncopied(int i, std::string_view text);
+  Statement& BindBlobUncopied(int i, std::string_view bytes);
+  Statement& BindBlobUncopied(int i, const Hash& h);
 
   // Runs one step: true if a row is ready, false when done.
   Result<bool> Step();

@@ -16,8 +16,8 @@
 #include <cstring>
 #include <deque>
 #include <functional>
-#include <limits>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -30,6 +30,7 @@
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/read_ahead_vfs.h"
 #include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/wal_batch_vfs.h"
 
 namespace approvald {
 namespace {
@@ -58,8 +59,10 @@ constexpr char kInsertLeaf[] =
     "INSERT INTO audit_log (idx, kind, at, instance, version, type, actor,"
     " def_hash, leaf_data, leaf_hash)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-constexpr char kInsertNode[] =
-    "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?1, ?2, ?3)";
+// Merkle nodes of level >= 1, keyed by NodePos (migration 9): a batch
+// writes its nodes of levels 1..4 at the table's right edge, the few above
+// at the right edge of the negative keys.
+constexpr char kInsertNode[] = "INSERT INTO merkle_tree (pos, hash) VALUES (?1, ?2)";
 constexpr char kUpsertInstance[] =
     "INSERT INTO instances (id, workflow, workflow_version, def_hash, status,"
     " submitter, title, amount_fen, current_nodes, version, created_at,"
@@ -124,21 +127,22 @@ constexpr char kInsertIdempotency[] =
     "INSERT INTO idempotency (owner, idem_key, request_hash, instance,"
     " version, first_leaf) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr char kAuditSize[] = "SELECT coalesce(max(idx) + 1, 0) FROM audit_log";
-// Merkle nodes of level >= 1 (level 0, the leaf hashes, is kSelectLeafHash;
-// see WriteLeaf).
-constexpr char kSelectNode[] =
-    "SELECT hash FROM merkle_nodes WHERE level = ?1 AND idx = ?2";
+// Merkle nodes of level >= 1 by NodePos (level 0, the leaf hashes, is
+// kSelectLeafHash; see WriteLeaf).
+constexpr char kSelectNode[] = "SELECT hash FROM merkle_tree WHERE pos = ?1";
+// The nodes of levels >= kUpperNodeLevel, in the order they were completed
+// (NodeCache::Load).
+constexpr char kSelectUpperNodes[] =
+    "SELECT pos, hash FROM merkle_tree WHERE pos < 0 ORDER BY pos";
 constexpr char kSelectLeafHash[] = "SELECT leaf_hash FROM audit_log WHERE idx = ?1";
-constexpr char kCountUpperNodes[] = "SELECT count(*) FROM merkle_nodes WHERE level > 0";
-// Level-0 rows written before migration 8 that are not the hash of the leaf
-// they stand for (or stand for no leaf).
+constexpr char kCountUpperNodes[] = "SELECT count(*) FROM merkle_tree";
+// Level-0 rows written before migration 8 (the only rows merkle_nodes keeps
+// after migration 9) that are not the hash of the leaf they stand for (or
+// stand for no leaf).
 constexpr char kStrayLeafNode[] =
     "SELECT m.idx, a.idx IS NULL FROM merkle_nodes m"
     " LEFT JOIN audit_log a ON a.idx = m.idx"
     " WHERE m.level = 0 AND a.leaf_hash IS NOT m.hash LIMIT 1";
-constexpr char kSelectUpperNodes[] =
-    "SELECT level, idx, hash FROM merkle_nodes WHERE level >= ?1"
-    " ORDER BY level, idx";
 constexpr char kInsertCheckpoint[] =
     "INSERT INTO checkpoints (size, root, at, signature)"
     " VALUES (?1, ?2, ?3, ?4)";
@@ -336,6 +340,29 @@ Checkpoint ReadCheckpoint(const sqlite::Statement& st) {
 
 std::string Num(int64_t n) { return std::to_string(n); }
 
+// The key of Merkle node `ref` (level >= 1) in merkle_tree (migration 9
+// computes the same in SQL): the node is completed by the append of its
+// last leaf, ((index + 1) << level) - 1, which completes levels 1, 2, ... in
+// that order, so (last leaf << 6) | level grows in the order the nodes are
+// written. Nodes from kUpperNodeLevel on (1 in 16) subtract 2^62: the same
+// order among negative keys, so that the node cache (cached_node_level, 5
+// by default) loads them with one range scan of a sixteenth of the table,
+// while the other 15 in 16 are appended at the table's right edge (where
+// SQLite fills a page and starts the next one without rebalancing).
+constexpr int kUpperNodeLevel = 5;
+constexpr int64_t kUpperNodeOffset = int64_t{1} << 62;
+int64_t NodePos(const audit::NodeRef& ref) {
+  const int64_t pos = ((((ref.index + 1) << ref.level) - 1) << 6) | ref.level;
+  return ref.level >= kUpperNodeLevel ? pos - kUpperNodeOffset : pos;
+}
+// The node keyed `pos` (NodePos's inverse).
+audit::NodeRef NodeOfPos(int64_t pos) {
+  if (pos < 0) pos += kUpperNodeOffset;
+  const int level = static_cast<int>(pos & 63);
+  const int64_t last_leaf = pos >> 6;
+  return audit::NodeRef{level, ((last_leaf + 1) >> level) - 1};
+}
+
 std::string LeafName(const AuditEntry& a) {
   std::string s = "audit leaf " + Num(a.index);
   if (a.kind == "event")
@@ -491,20 +518,40 @@ class NodeCache {
     return true;
   }
 
-  // Replaces the contents with the nodes stored in `db`.
-  Status Load(Db& db) {
+  // Replaces the contents with the nodes of a log of `size` leaves stored
+  // in `db`: levels from kUpperNodeLevel on with one range scan (NodePos);
+  // cached levels below it (a cached_node_level under 5), spread over the
+  // table, by a lookup per node, each level until a node is missing or
+  // malformed (SQL reads then answer for it).
+  Status Load(Db& db, int64_t size) {
     std::unique_lock lock(mu_);
     levels_.clear();
+    {
+      auto st = db.Prepare(kSelectNode);
+      if (!st) return std::unexpected(st.error());
+      for (int level = min_level_; level < kUpperNodeLevel && (size >> level) > 0;
+           ++level) {
+        for (int64_t i = 0; i < (size >> level); ++i) {
+          (*st)->Bind(1, NodePos(audit::NodeRef{level, i}));
+          auto row = (*st)->Step();
+          if (!row) return std::unexpected(row.error());
+          Hash h{};
+          const bool ok = *row && (*st)->HashAt(0, &h);
+          (*st)->Reset();
+          if (!ok) break;
+          Add(audit::NodeRef{level, i}, h);
+        }
+      }
+    }
     auto st = db.Prepare(kSelectUpperNodes);
     if (!st) return std::unexpected(st.error());
-    (*st)->Bind(1, int64_t{min_level_});
     for (;;) {
       auto row = (*st)->Step();
       if (!row) return std::unexpected(row.error());
       if (!*row) return Ok();
       Hash h{};
-      if (!(*st)->HashAt(2, &h)) continue;  // malformed: leave it to SQL reads
-      Add(audit::NodeRef{static_cast<int>((*st)->Int(0)), (*st)->Int(1)}, h);
+      if (!(*st)->HashAt(1, &h)) continue;  // malformed: leave it to SQL reads
+      Add(NodeOfPos((*st)->Int(0)), h);     // levels under min_level_ are skipped
     }
   }
 
@@ -525,7 +572,7 @@ class NodeCache {
 
 // Reads perfect Merkle nodes: from `cache` when it has them (readers),
 // else from one connection: level 0 (the leaf hashes) from audit_log, the
-// levels above from merkle_nodes.
+// levels above from merkle_tree.
 class DbNodeReader final : public audit::NodeReader {
  public:
   explicit DbNodeReader(Db& db, const NodeCache* cache = nullptr)
@@ -543,10 +590,7 @@ class DbNodeReader final : public audit::NodeReader {
         if (!prepared) return std::unexpected(prepared.error());
         st.emplace(std::move(*prepared));
       }
-      if (leaf)
-        (*st)->Bind(1, refs[i].index);
-      else
-        (*st)->Bind(1, int64_t{refs[i].level}).Bind(2, refs[i].index);
+      (*st)->Bind(1, leaf ? refs[i].index : NodePos(refs[i]));
       auto row = (*st)->Step();
       if (!row) return std::unexpected(row.error());
       if (!*row || !(*st)->HashAt(0, &out[i]))
@@ -630,9 +674,11 @@ struct PreparedAppend {
   void Compute() {
     bodies.clear();
     leaves.clear();
+    bodies.reserve(req.events.size());
+    leaves.reserve(req.events.size());
     for (const Event& e : req.events) {
       bodies.push_back(EncodeEvent(e));
-      leaves.push_back(store_internal::EventEntry(e, req.row.def_hash));
+      leaves.push_back(store_internal::EventEntry(e, bodies.back(), req.row.def_hash));
     }
   }
 };
@@ -867,7 +913,7 @@ struct SqliteStore::Impl {
     auto restored = audit::TreeAppender::Restore(*size, *writer_nodes);
     if (!restored) return std::unexpected(restored.error());
     appender = std::move(*restored);
-    if (auto s = node_cache->Load(*writer_db); !s) return s;
+    if (auto s = node_cache->Load(*writer_db, *size); !s) return s;
     committed_size.store(*size, std::memory_order_release);
     writer_state_stale = false;
     return Ok();
@@ -1038,20 +1084,23 @@ struct SqliteStore::Impl {
   }
 
   // Adds one leaf to audit_log and the nodes of level >= 1 it completes to
-  // merkle_nodes. Its level-0 node is the leaf's own leaf_hash column
+  // merkle_tree. Its level-0 node is the leaf's own leaf_hash column
   // (migration 8), so no row is written for it. Writer thread only.
   Status WriteLeaf(AuditEntry& e) {
     e.index = appender.size();
     {
       auto st = writer_db->Prepare(kInsertLeaf);
       if (!st) return std::unexpected(st.error());
-      (*st)->Bind(1, e.index).Bind(2, e.kind).Bind(3, e.at.ms);
+      (*st)->Bind(1, e.index).BindUncopied(2, e.kind).Bind(3, e.at.ms);
       if (e.kind == "event")
         (*st)->Bind(4, e.instance.value).Bind(5, e.version);
       else
         (*st)->BindNull(4).BindNull(5);
-      (*st)->Bind(6, e.type).Bind(7, e.actor.value).Bind(8, e.def_hash);
-      (*st)->BindBlob(9, e.leaf_data).BindBlob(10, e.leaf_hash);
+      (*st)
+          ->BindUncopied(6, e.type)
+          .BindUncopied(7, e.actor.value)
+          .BindUncopied(8, e.def_hash);
+      (*st)->BindBlobUncopied(9, e.leaf_data).BindBlobUncopied(10, e.leaf_hash);
       if (auto s = (*st)->Run(); !s) return s;
     }
     auto st = writer_db->Prepare(kInsertNode);
@@ -1059,7 +1108,7 @@ struct SqliteStore::Impl {
     appender.Append(e.leaf_hash, &leaf_nodes);
     for (const audit::NodeWrite& w : leaf_nodes) {
       if (w.ref.level == 0) continue;
-      (*st)->Bind(1, int64_t{w.ref.level}).Bind(2, w.ref.index).BindBlob(3, w.hash);
+      (*st)->Bind(1, NodePos(w.ref)).BindBlobUncopied(2, w.hash);
       if (auto s = (*st)->Run(); !s) return s;
       (*st)->Reset();
       if (w.ref.level >= node_cache->min_level()) batch_nodes.push_back(w);
@@ -1077,15 +1126,21 @@ struct SqliteStore::Impl {
       for (const char* sql : {kUpdateInstanceBody, kUpdateInstanceBodyAndIndexed}) {
         auto st = writer_db->Prepare(sql);
         if (!st) return std::unexpected(st.error());
-        (*st)->Bind(1, id.value).Bind(2, r.title).Bind(3, r.amount.fen);
-        (*st)->Bind(4, r.current_nodes).Bind(5, r.version).Bind(6, r.updated_at.ms);
-        (*st)->Bind(7, r.status);
+        (*st)->Bind(1, id.value).BindUncopied(2, r.title).Bind(3, r.amount.fen);
+        (*st)
+            ->BindUncopied(4, r.current_nodes)
+            .Bind(5, r.version)
+            .Bind(6, r.updated_at.ms);
+        (*st)->BindUncopied(7, r.status);
         if (r.next_deadline)
           (*st)->Bind(8, r.next_deadline->ms);
         else
           (*st)->BindNull(8);
-        (*st)->Bind(9, r.workflow).Bind(10, int64_t{r.workflow_version});
-        (*st)->Bind(11, r.def_hash).Bind(12, r.submitter.value).Bind(13, r.created_at.ms);
+        (*st)->BindUncopied(9, r.workflow).Bind(10, int64_t{r.workflow_version});
+        (*st)
+            ->BindUncopied(11, r.def_hash)
+            .BindUncopied(12, r.submitter.value)
+            .Bind(13, r.created_at.ms);
         if (auto s = (*st)->Run(); !s) return s;
         if (sqlite3_changes(writer_db->get()) > 0) return Ok();
       }
@@ -1094,14 +1149,14 @@ struct SqliteStore::Impl {
     if (!st) return std::unexpected(st.error());
     (*st)
         ->Bind(1, id.value)
-        .Bind(2, r.workflow)
+        .BindUncopied(2, r.workflow)
         .Bind(3, int64_t{r.workflow_version})
-        .Bind(4, r.def_hash)
-        .Bind(5, r.status)
-        .Bind(6, r.submitter.value)
-        .Bind(7, r.title)
+        .BindUncopied(4, r.def_hash)
+        .BindUncopied(5, r.status)
+        .BindUncopied(6, r.submitter.value)
+        .BindUncopied(7, r.title)
         .Bind(8, r.amount.fen)
-        .Bind(9, r.current_nodes)
+        .BindUncopied(9, r.current_nodes)
         .Bind(10, r.version)
         .Bind(11, r.created_at.ms)
         .Bind(12, r.updated_at.ms);
@@ -1179,8 +1234,8 @@ struct SqliteStore::Impl {
       const TaskRow& t = tasks[i];
       auto st = writer_db->Prepare(kInsertTask);
       if (!st) return std::unexpected(st.error());
-      (*st)->Bind(1, id.value).Bind(2, t.node).Bind(3, t.person.value);
-      (*st)->Bind(4, t.kind).Bind(5, t.since.ms);
+      (*st)->Bind(1, id.value).BindUncopied(2, t.node).BindUncopied(3, t.person.value);
+      (*st)->BindUncopied(4, t.kind).Bind(5, t.since.ms);
       if (auto r = (*st)->Run(); !r) return r;
     }
     return Ok();
@@ -1191,7 +1246,7 @@ struct SqliteStore::Impl {
     if (!req.idempotency_key.empty()) {
       auto st = writer_db->Prepare(kSelectIdempotency);
       if (!st) return std::unexpected(st.error());
-      (*st)->Bind(1, req.idempotency_owner).Bind(2, req.idempotency_key);
+      (*st)->BindUncopied(1, req.idempotency_owner).BindUncopied(2, req.idempotency_key);
       auto row = (*st)->Step();
       if (!row) return std::unexpected(row.error());
       if (*row) {
@@ -1236,8 +1291,11 @@ struct SqliteStore::Impl {
       for (size_t i = 0; i < req.events.size(); ++i) {
         const Event& e = req.events[i];
         (*st)->Bind(1, id.value).Bind(2, e.version).Bind(3, e.at.ms);
-        (*st)->Bind(4, e.type).Bind(5, e.actor.value);
-        (*st)->Bind(6, e.on_behalf_of.value).Bind(7, e.node).Bind(8, p.bodies[i]);
+        (*st)->BindUncopied(4, e.type).BindUncopied(5, e.actor.value);
+        (*st)
+            ->BindUncopied(6, e.on_behalf_of.value)
+            .BindUncopied(7, e.node)
+            .BindUncopied(8, p.bodies[i]);
         if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
         (*st)->Reset();
       }
@@ -1273,8 +1331,8 @@ struct SqliteStore::Impl {
     if (!req.idempotency_key.empty()) {
       auto st = writer_db->Prepare(kInsertIdempotency);
       if (!st) return std::unexpected(st.error());
-      (*st)->Bind(1, req.idempotency_owner).Bind(2, req.idempotency_key);
-      (*st)->Bind(3, req.request_hash).Bind(4, id.value);
+      (*st)->BindUncopied(1, req.idempotency_owner).BindUncopied(2, req.idempotency_key);
+      (*st)->BindUncopied(3, req.request_hash).Bind(4, id.value);
       (*st)->Bind(5, result.version).Bind(6, result.first_leaf);
       if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
     }
@@ -1379,7 +1437,13 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
                            "and checkpoint_interval_ms must be >= 1, "
                            "wal_restart_pages >= checkpoint_wal_pages");
   auto impl = std::make_unique<Impl>(options);
-  auto writer = Db::Open(options.path, /*create=*/true, "writer");
+  const char* writer_vfs = nullptr;
+  if (options.writer_wal_batching && !(writer_vfs = sqlite::WalBatchVfsName())) {
+    return Unavailable("storage_failed",
+                       "cannot register SQLite's WAL-batching VFS for " + options.path +
+                           " (writer_wal_batching)");
+  }
+  auto writer = Db::Open(options.path, /*create=*/true, "writer", writer_vfs);
   if (!writer) return std::unexpected(writer.error());
   impl->writer_db = std::move(*writer);
   if (auto s = ConfigureConnection(*impl->writer_db, options, false); !s)
@@ -2172,7 +2236,7 @@ Status SqliteStore::CheckIntegrity() {
         // bytes; rows of it in merkle_nodes (before migration 8) below.
         if (w.ref.level == 0) continue;
         ++node_count;
-        (*node)->Bind(1, int64_t{w.ref.level}).Bind(2, w.ref.index);
+        (*node)->Bind(1, NodePos(w.ref));
         auto nrow = (*node)->Step();
         if (!nrow) return std::unexpected(nrow.error());
         Hash stored{};
@@ -2203,7 +2267,7 @@ Status SqliteStore::CheckIntegrity() {
   auto nodes = count(kCountUpperNodes);
   if (!nodes) return std::unexpected(nodes.error());
   if (*nodes != node_count)
-    return Violation("merkle_nodes holds " + Num(*nodes) + " nodes above level 0, but " +
+    return Violation("merkle_tree holds " + Num(*nodes) + " nodes above level 0, but " +
                      Num(tree.size()) + " leaves make " + Num(node_count));
   {
     auto st = db.Prepare(kStrayLeafNode);

@@ -48,6 +48,16 @@ TEST(LeafFormatTest, EventLeafIsByteExact) {
             "165e2061619ee437222f480f237ca155c7e9c4a4c288fbda1caf663a99136368");
 }
 
+// Stores build the leaf from the event bytes they store (encoded once).
+TEST(LeafFormatTest, EventLeafFromEncodedBytesIsTheSameLeaf) {
+  const Event e = SampleEvent();
+  EXPECT_EQ(EventLeafDataOfEncoded(EncodeEvent(e), kDefHash), EventLeafData(e, kDefHash));
+  const std::string odd = "sha256:\"quoted\"\n";  // a def hash that needs escaping
+  EXPECT_EQ(EventLeafDataOfEncoded(EncodeEvent(e), odd), EventLeafData(e, odd));
+  EXPECT_EQ(HashHex(LeafHash(EventLeafDataOfEncoded(EncodeEvent(e), kDefHash))),
+            "165e2061619ee437222f480f237ca155c7e9c4a4c288fbda1caf663a99136368");
+}
+
 TEST(LeafFormatTest, RecordLeafIsByteExact) {
   std::string leaf = RecordLeafData(SampleRecord());
   EXPECT_EQ(

@@ -24,6 +24,7 @@
 #include "store/failing/failing_store.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/wal_batch_vfs.h"
 #include "store_test_util.h"
 // A pass-through Store without ScanAuditLeaves / CountEvents: VerifyLog
 // reads it through ScanAudit and LoadEvents.
@@ -39,6 +40,14 @@ using ::testing::HasSubstr;
 
 constexpr char kOrigin[] = "approvald/store-test";
 constexpr char kDefSource[] = "id: expense\nversion: 1\n";
+
+// The key of Merkle node `ref` in merkle_tree (migration 9), computed apart
+// from the store's own code: the index of the node's last leaf, then its
+// level in the low 6 bits, minus 2^62 from level 5 on.
+int64_t NodePos(audit::NodeRef ref) {
+  const int64_t last_leaf = (ref.index + 1) * (int64_t{1} << ref.level) - 1;
+  return last_leaf * 64 + ref.level - (ref.level >= 5 ? int64_t{1} << 62 : 0);
+}
 
 std::unique_ptr<SqliteStore> MustOpen(const std::string& path, SqliteOptions opt = {}) {
   opt.path = path;
@@ -97,8 +106,8 @@ class RawDb {
     sqlite3_finalize(st);
   }
   void DropTriggers() {
-    for (const char* t : {"events", "audit_log", "merkle_nodes", "checkpoints",
-                          "attachments", "definitions"})
+    for (const char* t : {"events", "audit_log", "merkle_nodes", "merkle_tree",
+                          "checkpoints", "attachments", "definitions"})
       for (const char* suffix : {"_u", "_d"})
         ASSERT_EQ(Exec(std::string("DROP TRIGGER ") + t + "_append_only" + suffix),
                   SQLITE_OK)
@@ -224,9 +233,37 @@ void ExpectTreeMatchesLeaves(SqliteStore& store) {
   }
 }
 
+// Turns a database of this binary back into what a binary at schema 8
+// leaves: the Merkle nodes above level 0 in merkle_nodes keyed by (level,
+// idx), recomputed from the leaf hashes apart from the store's code (with
+// `level0`, also a level-0 row per leaf and schema 7: before migration 8);
+// no merkle_tree; migration 9 not recorded.
+void DowngradeToOldTree(const std::string& path, bool level0) {
+  RawDb raw(path);
+  ASSERT_EQ(raw.Exec("DROP TABLE merkle_tree"), SQLITE_OK) << raw.last_error();
+  ASSERT_EQ(raw.Exec("DELETE FROM schema_migrations WHERE version >= " +
+                     std::string(level0 ? "8" : "9")),
+            SQLITE_OK);
+  audit::TreeAppender tree;
+  const int64_t n = raw.Int("SELECT count(*) FROM audit_log");
+  for (int64_t i = 0; i < n; ++i) {
+    std::string lh =
+        raw.Text("SELECT leaf_hash FROM audit_log WHERE idx = " + std::to_string(i));
+    ASSERT_EQ(lh.size(), 32u);
+    Hash leaf_hash;
+    std::memcpy(leaf_hash.data(), lh.data(), 32);
+    for (const audit::NodeWrite& w : tree.Append(leaf_hash)) {
+      if (w.ref.level == 0 && !level0) continue;
+      raw.ExecWith("INSERT INTO merkle_nodes VALUES (" + std::to_string(w.ref.level) +
+                       ", " + std::to_string(w.ref.index) + ", ?1)",
+                   std::string(reinterpret_cast<const char*>(w.hash.data()), 32), true);
+    }
+  }
+}
+
 // Level 0 of the Merkle tree is audit_log.leaf_hash (migration 8): a new
-// database holds no level-0 rows in merkle_nodes, only the n - popcount(n)
-// nodes above, and roots and proofs read the leaf level from the audit log,
+// database holds no level-0 rows, only the n - popcount(n) nodes above (in
+// merkle_tree, migration 9), and roots and proofs read the leaf level from the audit log,
 // also after a reopen restores the writer's tree from a size whose right
 // edge ends in a single leaf, and with every upper level cached.
 TEST(SqliteStoreTest, MerkleLeafLevelIsReadFromTheAuditLog) {
@@ -248,8 +285,8 @@ TEST(SqliteStoreTest, MerkleLeafLevelIsReadFromTheAuditLog) {
   ExpectTreeMatchesLeaves(*store);
   RawDb raw(path);
   EXPECT_EQ(raw.Int("SELECT count(*) FROM audit_log"), 14);
-  EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes WHERE level = 0"), 0);
-  EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes"), 14 - 3);  // popcount(14) = 3
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes"), 0);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_tree"), 14 - 3);  // popcount(14) = 3
   EXPECT_EQ(raw.Text("SELECT name FROM schema_migrations WHERE version = 8"),
             "merkle_leaf_level_from_audit_log");
 }
@@ -266,15 +303,12 @@ TEST(SqliteStoreTest, MerkleLeafLevelMigrationKeepsOldDatabasesWorking) {
     auto store = MustOpen(path);
     for (int i = 0; i < 7; ++i) ASSERT_TRUE(store->Append(Submit()));
   }
+  // What a binary before migration 8 leaves: the level-0 rows, and the
+  // migrations not recorded.
+  DowngradeToOldTree(path, /*level0=*/true);
+  ASSERT_FALSE(HasFailure());
   {
-    // What a binary before migration 8 leaves: the level-0 rows, and the
-    // migration not recorded.
     RawDb raw(path);
-    ASSERT_EQ(raw.Exec("DELETE FROM schema_migrations WHERE version = 8"), SQLITE_OK);
-    ASSERT_EQ(raw.Exec("INSERT INTO merkle_nodes (level, idx, hash)"
-                       " SELECT 0, idx, leaf_hash FROM audit_log"),
-              SQLITE_OK)
-        << raw.last_error();
     ASSERT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes WHERE level = 0"), 7);
   }
   {
@@ -289,7 +323,8 @@ TEST(SqliteStoreTest, MerkleLeafLevelMigrationKeepsOldDatabasesWorking) {
     RawDb raw(path);
     EXPECT_EQ(raw.Int("SELECT count(*) FROM schema_migrations WHERE version = 8"), 1);
     EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes WHERE level = 0"), 7);
-    EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes WHERE level > 0"), 13 - 3);
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes WHERE level > 0"), 0);
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_tree"), 13 - 3);
     raw.DropTriggers();
     ASSERT_EQ(raw.Exec("UPDATE merkle_nodes SET hash = zeroblob(32)"
                        " WHERE level = 0 AND idx = 3"),
@@ -318,6 +353,142 @@ TEST(SqliteStoreTest, MerkleLeafLevelMigrationKeepsOldDatabasesWorking) {
   ASSERT_FALSE(s);
   EXPECT_THAT(s.error().message,
               HasSubstr("Merkle node (level 0, index 99) stands for no audit leaf"));
+}
+
+// Migration 9 moves the nodes above level 0 from merkle_nodes (keyed by
+// level and index) to merkle_tree (keyed by the order they are completed).
+// A schema-8 database keeps its roots, inclusion and consistency proofs and
+// checkpoints, restores its tree at open (with upper levels cached or not),
+// passes CheckIntegrity and takes new appends; a node edited in the old
+// table before the upgrade is carried over and still named.
+TEST(SqliteStoreTest, MerkleCompletionOrderMigrationKeepsRootsAndProofs) {
+  TempDir dir;
+  std::string path = dir.File("v8.db");
+  std::vector<Hash> roots;
+  std::map<std::pair<int64_t, int64_t>, std::vector<Hash>> inclusion, consistency;
+  constexpr int64_t kLeaves = 45;
+  {
+    auto store = MustOpen(path);
+    for (int64_t i = 0; i < kLeaves; ++i) {
+      if (i % 5 == 4)
+        ASSERT_TRUE(store->AppendAudit(
+            AuditRecord{Timestamp{i}, "login", PersonId("li"), "user:li", {}}));
+      else
+        ASSERT_TRUE(store->Append(Submit()));
+    }
+    ASSERT_TRUE(store->SaveCheckpoint(Checkpoint{32, *store->RootAt(32), {}, "s"}));
+    for (int64_t n = 0; n <= kLeaves; ++n) roots.push_back(store->RootAt(n).value());
+    for (int64_t n = 1; n <= kLeaves; n += 4)
+      for (int64_t i = 0; i < n; i += 3) {
+        inclusion[{i, n}] = store->InclusionProof(i, n).value();
+        consistency[{i, n}] = store->ConsistencyProof(i, n).value();
+      }
+  }
+  DowngradeToOldTree(path, /*level0=*/false);
+  ASSERT_FALSE(HasFailure());
+  {
+    RawDb raw(path);
+    ASSERT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes"), kLeaves - 4);  // popcount(45)
+    ASSERT_EQ(raw.Int("SELECT count(*) FROM sqlite_master WHERE name = 'merkle_tree'"),
+              0);
+  }
+  for (int cached_level : {5, 1, 0}) {
+    SCOPED_TRACE("cached_node_level " + std::to_string(cached_level));
+    SqliteOptions opt;
+    opt.cached_node_level = cached_level;
+    auto store = MustOpen(path, opt);
+    ASSERT_NE(store, nullptr);
+    for (int64_t n = 0; n <= kLeaves; ++n) EXPECT_EQ(store->RootAt(n).value(), roots[n]);
+    for (const auto& [key, proof] : inclusion)
+      EXPECT_EQ(store->InclusionProof(key.first, key.second).value(), proof);
+    for (const auto& [key, proof] : consistency)
+      EXPECT_EQ(store->ConsistencyProof(key.first, key.second).value(), proof);
+    ExpectTreeMatchesLeaves(*store);
+    EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+  }
+  {
+    RawDb raw(path);
+    EXPECT_EQ(raw.Text("SELECT name FROM schema_migrations WHERE version = 9"),
+              "merkle_nodes_in_completion_order");
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes"), 0);
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_tree"), kLeaves - 4);
+    EXPECT_EQ(raw.Exec("DELETE FROM merkle_tree"), SQLITE_CONSTRAINT);
+  }
+  {
+    // The writer restored from the migrated tree goes on appending.
+    auto store = MustOpen(path);
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(store->Append(Submit()));
+    ExpectTreeMatchesLeaves(*store);
+    EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+    EXPECT_EQ(store->RootAt(32).value(), roots[32]);
+  }
+  // A node edited in the old table before the upgrade.
+  DowngradeToOldTree(path, /*level0=*/false);
+  ASSERT_FALSE(HasFailure());
+  {
+    RawDb raw(path);
+    ASSERT_EQ(raw.Exec("DROP TRIGGER merkle_nodes_append_only_u"), SQLITE_OK);
+    ASSERT_EQ(
+        raw.Exec(
+            "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 3"),
+        SQLITE_OK);
+  }
+  auto store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  auto s = store->CheckIntegrity();
+  ASSERT_FALSE(s);
+  EXPECT_THAT(s.error().message,
+              HasSubstr("Merkle node (level 2, index 3) over leaves 12..15"));
+}
+
+// Each append writes its Merkle nodes of levels 1..4 after every such node
+// written before it in merkle_tree's key order (the table's right edge),
+// and those of levels from 5 on after every earlier one of them (the right
+// edge of the negative keys); the
+// keys are those of the nodes a reference tree yields, and roots and proofs
+// hold.
+TEST(SqliteStoreTest, MerkleNodesAreWrittenAtTheRightEdgesOfTheirRanges) {
+  TempDir dir;
+  std::string path = dir.File("a.db");
+  auto store = MustOpen(path);
+  RawDb raw(path);
+  audit::TreeAppender tree;
+  std::vector<int64_t> expected;
+  // Key ranges: levels 1..4, levels from 5 on.
+  std::vector<std::pair<int64_t, int64_t>> ranges{{0, INT64_MAX}, {INT64_MIN, 0}};
+  std::vector<int64_t> last{-1, INT64_MIN}, rows(ranges.size(), 0);
+  auto in = [&](size_t r, const std::string& cond) {
+    return raw.Int("SELECT " + cond +
+                   " FROM merkle_tree WHERE pos >= " + std::to_string(ranges[r].first) +
+                   " AND pos < " + std::to_string(ranges[r].second));
+  };
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(store->Append(Submit()));
+    for (size_t r = 0; r < ranges.size(); ++r) {
+      // Every row it added to the range sorts after every row there was.
+      EXPECT_EQ(in(r, "count(*) FILTER (WHERE pos <= " + std::to_string(last[r]) + ")"),
+                rows[r])
+          << "append " << i << ", range " << r;
+      last[r] = in(r, "coalesce(max(pos), " + std::to_string(last[r]) + ")");
+      rows[r] = in(r, "count(*)");
+    }
+    AuditQuery q;
+    q.after_index = i - 1;
+    q.limit = 1;
+    Hash leaf = store->QueryAudit(q).value().front().leaf_hash;
+    for (const audit::NodeWrite& w : tree.Append(leaf))
+      if (w.ref.level > 0) expected.push_back(NodePos(w.ref));
+  }
+  EXPECT_EQ(rows[1], 9 + 4 + 2 + 1) << "levels 5..8 of 300 leaves";
+  std::vector<int64_t> stored;
+  for (int64_t k = raw.Int("SELECT min(pos) FROM merkle_tree"); k != INT64_MAX;
+       k = raw.Int("SELECT coalesce(min(pos), 9223372036854775807) FROM merkle_tree"
+                   " WHERE pos > " +
+                   std::to_string(k)))
+    stored.push_back(k);
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(stored, expected);
+  ExpectTreeMatchesLeaves(*store);
 }
 
 TEST(SqliteStoreTest, RefusesDatabaseFromAnotherApprovald) {
@@ -417,7 +588,7 @@ TEST(SqliteStoreTest, HistoryTablesRefuseUpdateAndDelete) {
   std::string path = dir.File("a.db");
   {
     auto store = MustOpen(path);
-    // Two leaves, so that merkle_nodes holds a node (level 1; level 0 is
+    // Two leaves, so that merkle_tree holds a node (level 1; level 0 is
     // audit_log.leaf_hash).
     ASSERT_TRUE(store->Append(Submit()));
     ASSERT_TRUE(store->Append(Submit()));
@@ -431,8 +602,8 @@ TEST(SqliteStoreTest, HistoryTablesRefuseUpdateAndDelete) {
       "DELETE FROM events",
       "UPDATE audit_log SET actor = 'someone'",
       "DELETE FROM audit_log",
-      "UPDATE merkle_nodes SET hash = zeroblob(32)",
-      "DELETE FROM merkle_nodes",
+      "UPDATE merkle_tree SET hash = zeroblob(32)",
+      "DELETE FROM merkle_tree",
       "UPDATE checkpoints SET size = 0",
       "DELETE FROM checkpoints",
       "UPDATE attachments SET bytes = x'00'",
@@ -446,7 +617,7 @@ TEST(SqliteStoreTest, HistoryTablesRefuseUpdateAndDelete) {
   }
   EXPECT_EQ(raw.Int("SELECT count(*) FROM events"), 2);
   EXPECT_EQ(raw.Int("SELECT count(*) FROM audit_log"), 2);
-  EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_nodes"), 1);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM merkle_tree"), 1);
   EXPECT_EQ(raw.Int("SELECT count(*) FROM checkpoints"), 1);
   // Projections stay writable (the store rewrites them on every append).
   EXPECT_EQ(raw.Exec("UPDATE instances SET title = 'x'"), SQLITE_OK);
@@ -613,6 +784,77 @@ TEST(SqliteStoreTest, RefusedRequestsDoNotFailTheirBatchMates) {
   ASSERT_TRUE(good2.has_value()) << good2.error().ToString();
   EXPECT_EQ(good2->version, 2);
   EXPECT_EQ(store->AuditSize().value(), 5);
+  EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+}
+
+// The writer's WAL frames reach the file in a few large writes
+// (sqlite/wal_batch_vfs.h) and are durable and readable once the batch
+// answered; with the option off the VFS is not used at all.
+TEST(SqliteStoreTest, WalFramesOfABatchAreWrittenInFewWrites) {
+  for (bool batching : {true, false}) {
+    SCOPED_TRACE(batching ? "writer_wal_batching" : "without");
+    TempDir dir;
+    SqliteOptions opt;
+    opt.writer_wal_batching = batching;
+    auto store = MustOpen(dir.File("a.db"), opt);
+    std::vector<InstanceId> ids;
+    for (int i = 0; i < 64; ++i) ids.push_back(store->Append(Submit()).value().instance);
+    sqlite::WalBatchCounters before = sqlite::WalBatchCountersNow();
+    std::vector<Result<AppendResult>> results(ids.size());
+    std::vector<std::function<void()>> fns;
+    for (size_t i = 0; i < ids.size(); ++i)
+      fns.push_back([&, i] { results[i] = store->Append(Continue(ids[i], 1)); });
+    RunInOneBatch(*store, std::move(fns));
+    sqlite::WalBatchCounters after = sqlite::WalBatchCountersNow();
+    for (auto& r : results) ASSERT_TRUE(r.has_value()) << r.error().ToString();
+    const int64_t taken = after.writes_taken - before.writes_taken;
+    const int64_t made = after.writes_made - before.writes_made;
+    if (batching) {
+      // SQLite writes a frame's header and its page apart; a batch's frames
+      // (here about 30, 124 KB) make one or two writes.
+      EXPECT_GE(taken, 40);
+      EXPECT_GE(made, 1);
+      EXPECT_LE(made, 3) << taken << " writes taken, " << made << " made";
+    } else {
+      EXPECT_EQ(taken, 0);
+      EXPECT_EQ(made, 0);
+    }
+    // Readers (their own connections, the default VFS) see every frame.
+    for (InstanceId id : ids) EXPECT_EQ(store->LoadEvents(id).value().size(), 2u);
+    EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+    store.reset();
+    auto again = MustOpen(dir.File("a.db"), opt);
+    EXPECT_EQ(again->AuditSize().value(), 128);
+    EXPECT_TRUE(again->CheckIntegrity()) << again->CheckIntegrity().error().ToString();
+  }
+}
+
+// With synchronous=OFF (BulkAppendForTesting) no xSync flushes a commit's
+// frames: the VFS writes them before SQLite publishes the commit in the WAL
+// index (xShmBarrier), so other connections never read a frame that is not
+// in the file yet. Several MB of frames also cross the buffer's limit.
+TEST(SqliteStoreTest, CommitsWithoutSyncAreInTheFileBeforeReadersSeeThem) {
+  TempDir dir;
+  auto store = MustOpen(dir.File("a.db"));
+  sqlite::WalBatchCounters before = sqlite::WalBatchCountersNow();
+  int64_t total = 0;
+  for (int round = 0; round < 3; ++round) {
+    std::vector<AppendRequest> reqs;
+    for (int i = 0; i < 2000; ++i) reqs.push_back(Submit("expense", "zhang", 3));
+    auto done = store->BulkAppendForTesting(std::move(reqs));
+    ASSERT_TRUE(done.has_value()) << done.error().ToString();
+    total += 3 * 2000;
+    // A reader connection and a connection of its own (as `audit verify`
+    // beside the daemon) read the whole log right after the commit.
+    EXPECT_EQ(store->AuditSize().value(), total);
+    EXPECT_EQ(store->LoadEvents(done->back().instance).value().size(), 3u);
+    RawDb raw(dir.File("a.db"));
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM events"), total);
+    EXPECT_EQ(raw.Text("PRAGMA quick_check"), "ok");
+  }
+  sqlite::WalBatchCounters after = sqlite::WalBatchCountersNow();
+  EXPECT_GE(after.barrier_flushes - before.barrier_flushes, 3);
+  EXPECT_GT(after.bytes_written - before.bytes_written, 2 * sqlite::kWalBatchBytes);
   EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
 }
 
@@ -832,6 +1074,49 @@ TEST(SqliteStoreTest, DefaultCheckpointSpacingLetsHotPagesCoalesce) {
 
 // The library's memory statistics (a global mutex on every SQLite
 // allocation) are off in any process that links the store.
+// The writer binds its per-append values without copying them
+// (Statement::BindUncopied): the statement reads the caller's bytes, which
+// it stores exactly; an empty blob is still a blob, not NULL.
+TEST(SqliteStoreTest, UncopiedBindingsStoreTheCallersBytes) {
+  TempDir dir;
+  auto db = sqlite::Db::Open(dir.File("b.db"), /*create=*/true, "test");
+  ASSERT_TRUE(db.has_value()) << db.error().ToString();
+  ASSERT_TRUE((*db)->Exec("CREATE TABLE t (a TEXT, b BLOB, c BLOB)", "creating"));
+  static constexpr char kInsert[] = "INSERT INTO t (a, b, c) VALUES (?1, ?2, ?3)";
+  const std::string text = "差旅报销 with a \0 inside: " + std::string(1, '\0') + "end";
+  const std::string blob(300, '\x7f');
+  Hash h{};
+  h[0] = 1;
+  h[31] = 2;
+  {
+    auto st = (*db)->Prepare(kInsert);
+    ASSERT_TRUE(st.has_value());
+    (*st)->BindUncopied(1, text).BindBlobUncopied(2, blob).BindBlobUncopied(3, h);
+    ASSERT_TRUE((*st)->Run());
+  }
+  {
+    auto st = (*db)->Prepare(kInsert);
+    ASSERT_TRUE(st.has_value());
+    (*st)->BindUncopied(1, std::string_view()).BindBlobUncopied(2, std::string_view());
+    (*st)->BindBlobUncopied(3, std::string_view());
+    ASSERT_TRUE((*st)->Run());
+  }
+  static constexpr char kSelect[] =
+      "SELECT a, b, c, typeof(b), typeof(c) FROM t ORDER BY rowid";
+  auto st = (*db)->Prepare(kSelect);
+  ASSERT_TRUE(st.has_value());
+  ASSERT_TRUE((*st)->Step().value());
+  EXPECT_EQ((*st)->TextView(0), text);
+  EXPECT_EQ((*st)->BlobView(1), blob);
+  Hash back{};
+  EXPECT_TRUE((*st)->HashAt(2, &back));
+  EXPECT_EQ(back, h);
+  ASSERT_TRUE((*st)->Step().value());
+  EXPECT_EQ((*st)->TextView(0), "");
+  EXPECT_EQ((*st)->Text(3), "blob");
+  EXPECT_EQ((*st)->Text(4), "blob");
+}
+
 TEST(SqliteStoreTest, SqliteMemoryStatisticsAreOff) {
   TempDir dir;
   auto store = MustOpen(dir.File("a.db"));
@@ -1267,18 +1552,19 @@ TEST_F(SqliteTamperTest, RewritingEventLeafAndTreeTogetherIsCaughtBySignedCheckp
     auto raw = Tamper();
     ForgeFirstEventWithAFreshLeafHash(*raw);
     ASSERT_FALSE(HasFailure());
-    ASSERT_EQ(raw->Exec("DELETE FROM merkle_nodes"), SQLITE_OK);
+    ASSERT_EQ(raw->Exec("DELETE FROM merkle_tree"), SQLITE_OK);
     audit::TreeAppender tree;
     for (int64_t i = 0; i < 15; ++i) {
       std::string lh =
           raw->Text("SELECT leaf_hash FROM audit_log WHERE idx = " + std::to_string(i));
       Hash leaf_hash;
       std::memcpy(leaf_hash.data(), lh.data(), 32);
-      for (const audit::NodeWrite& w : tree.Append(leaf_hash))
-        raw->ExecWith("INSERT INTO merkle_nodes VALUES (" + std::to_string(w.ref.level) +
-                          ", " + std::to_string(w.ref.index) + ", ?1)",
-                      std::string(reinterpret_cast<const char*>(w.hash.data()), 32),
-                      true);
+      for (const audit::NodeWrite& w : tree.Append(leaf_hash)) {
+        if (w.ref.level == 0) continue;  // audit_log.leaf_hash
+        raw->ExecWith(
+            "INSERT INTO merkle_tree VALUES (" + std::to_string(NodePos(w.ref)) + ", ?1)",
+            std::string(reinterpret_cast<const char*>(w.hash.data()), 32), true);
+      }
     }
   }
   auto store = MustOpen(path_);
@@ -1291,8 +1577,8 @@ TEST_F(SqliteTamperTest, RewritingEventLeafAndTreeTogetherIsCaughtBySignedCheckp
 
 TEST_F(SqliteTamperTest, AlteredMerkleNodeOnTheRootPathIsNamed) {
   // Node (3, 0) covers leaves 0..7 and is part of the root at size 15.
-  Tamper()->Exec(
-      "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 3 AND idx = 0");
+  Tamper()->Exec("UPDATE merkle_tree SET hash = zeroblob(32) WHERE pos = " +
+                 std::to_string(NodePos({3, 0})));
   auto store = MustOpen(path_);
   EXPECT_THAT(Verify(*store), HasSubstr("tree_mismatch"));
   EXPECT_THAT(Integrity(*store), HasSubstr("Merkle node (level 3, index 0)"));
@@ -1333,8 +1619,8 @@ TEST_F(SqliteTamperTest, AlteredInteriorMerkleNodeIsNamed) {
   // Node (1, 2) covers leaves 4..5. No root at a size >= 8 uses it, only
   // proofs do: the proofs it yields fail against the signed checkpoint, and
   // CheckIntegrity names it.
-  Tamper()->Exec(
-      "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 2");
+  Tamper()->Exec("UPDATE merkle_tree SET hash = zeroblob(32) WHERE pos = " +
+                 std::to_string(NodePos({1, 2})));
   auto store = MustOpen(path_);
   EXPECT_THAT(Integrity(*store), HasSubstr("Merkle node (level 1, index 2)"));
   auto cp = store->LatestCheckpoint().value().value();
