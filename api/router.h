@@ -30,6 +30,7 @@
 #include <string>
 
 #include "api/auth.h"
+#include "api/body_memo.h"
 #include "api/http_types.h"
 #include "api/limits.h"
 #include "api/metrics.h"
@@ -69,6 +70,8 @@ struct Services {
   std::function<int64_t()> monotonic_ms;
   // Set while the daemon drains for shutdown: /healthz answers 503.
   const std::atomic<bool>* draining = nullptr;
+  // Bodies RouteCached made, reused within their millisecond; null: none.
+  std::shared_ptr<BodyMemo> body_memo = std::make_shared<BodyMemo>();
 };
 
 // Answers one request. Never throws; an unexpected exception becomes a 500
