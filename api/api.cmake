@@ -17,6 +17,7 @@ target_link_libraries(approval_user_store PRIVATE SQLite::SQLite3)
 
 add_library(approval_api_base STATIC
   ${CMAKE_CURRENT_LIST_DIR}/http_errors.cc
+  ${CMAKE_CURRENT_LIST_DIR}/http_wire.cc
   ${CMAKE_CURRENT_LIST_DIR}/json_codec.cc
   ${CMAKE_CURRENT_LIST_DIR}/auth.cc
   ${CMAKE_CURRENT_LIST_DIR}/limits.cc
