@@ -1118,9 +1118,6 @@ bool IsMutating(http::verb v) {
   return v != http::verb::get && v != http::verb::head && v != http::verb::options;
 }
 
-// The token of a request: "Authorization: Bearer X"; for the WebSocket
-// upgrade also "Sec-WebSocket-Protocol: approvald, X" or "?token=X"
-// (browsers cannot set headers on a WebSocket).
 // The token of "Authorization: Bearer X", "" if there is none.
 std::string_view BearerToken(const Request& req) {
   auto auth = req.msg.find(http::field::authorization);
@@ -1133,6 +1130,9 @@ std::string_view BearerToken(const Request& req) {
   return {};
 }
 
+// The token of a request: "Authorization: Bearer X"; for the WebSocket
+// upgrade also "Sec-WebSocket-Protocol: approvald, X" or "?token=X"
+// (browsers cannot set headers on a WebSocket).
 std::string TokenOf(const Call& c, bool websocket, std::string* subprotocol) {
   if (std::string_view bearer = BearerToken(c.req); !bearer.empty()) {
     return std::string(bearer);
