@@ -42,7 +42,7 @@ add_custom_command(
 
 add_library(approval_api STATIC
   ${CMAKE_CURRENT_LIST_DIR}/router.cc
-  ${CMAKE_CURRENT_LIST_DIR}/body_memo.cc
+  ${CMAKE_CURRENT_LIST_DIR}/view_head_cache.cc
   ${CMAKE_CURRENT_LIST_DIR}/report_routes.cc
   ${CMAKE_CURRENT_LIST_DIR}/attachment_names.cc
   ${CMAKE_CURRENT_LIST_DIR}/ws_hub.cc

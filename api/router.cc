@@ -492,14 +492,24 @@ HttpResponse InstanceReadResponse(const Call& c, std::string body) {
   return res;
 }
 
-// The body of GET /api/v1/instances/{id} for `view`.
-std::string InstanceReadBody(const SharedInstanceView& view, const Org& org,
+// The body of GET /api/v1/instances/{id} for `view`: the head the services
+// cached for its snapshot and `org` (written and cached first if need be),
+// then the viewer's actions (AppendInstanceViewJson's bytes).
+std::string InstanceReadBody(const Call& c, const SharedInstanceView& view,
+                             const std::shared_ptr<const Org>& org,
                              const json::object& attachment_names) {
   const CachedInstance& snap = *view.snapshot;
+  InstanceViewRef ref{snap.row, snap.state, view.def, view.actions};
   std::string body;
   body.reserve(4096);
-  AppendInstanceViewJson(&body, InstanceViewRef{snap.row, snap.state, view.def, view.actions},
-                         org, attachment_names);
+  ViewHeadCache* heads = c.svc.view_heads.get();
+  if (heads == nullptr) {
+    AppendInstanceViewHead(&body, ref, *org);
+  } else if (!heads->AppendTo(view.snapshot, org, &body)) {
+    AppendInstanceViewHead(&body, ref, *org);
+    heads->Put(view.snapshot, org, body);
+  }
+  AppendInstanceViewTail(&body, view.actions, false, attachment_names);
   return body;
 }
 
@@ -515,8 +525,7 @@ Result<HttpResponse> GetInstance(Call& c, InstanceId id) {
   }
   json::object attachment_names = AttachmentNamesJson(c.svc.store, view->snapshot->state.form);
   if (!Visible(c, view->snapshot->state)) return InstanceNotVisible(id);
-  auto org = c.svc.engine.org();
-  return InstanceReadResponse(c, InstanceReadBody(*view, *org, attachment_names));
+  return InstanceReadResponse(c, InstanceReadBody(c, *view, c.svc.engine.org(), attachment_names));
 }
 
 Result<HttpResponse> GetInstanceEvents(Call& c, InstanceId id) {
@@ -1608,21 +1617,9 @@ std::optional<Response> RouteCached(const Request& req, Services& svc) {
   if (!id) return std::nullopt;
   auto who = svc.auth.AuthenticateCached(BearerToken(req));
   if (!who) return std::nullopt;
-  auto snapshot = svc.engine.FindCached(*id);
-  if (!snapshot) return std::nullopt;
-  // What the body is made of (BodyMemo): a burst of reads by one viewer
-  // within the millisecond decides and serialises it once.
-  BodyMemo::Key key{std::move(snapshot), svc.engine.org(), who->person, svc.engine.Now()};
-  std::string body;
-  bool memoised = svc.body_memo && svc.body_memo->Find(key, &body);
-  std::optional<SharedInstanceView> view;
-  if (!memoised) {
-    // Attachment names need the store: Route answers (a memoised body
-    // names none).
-    if (!AttachmentAddresses(key.snapshot->state.form).empty()) return std::nullopt;
-    view = svc.engine.ViewAt(key.snapshot, key.viewer, *key.org, key.at);
-    if (!view) return std::nullopt;  // a missing definition: Route reports it
-  }
+  auto view = svc.engine.GetCachedShared(*id, who->person);
+  // Attachment names need the store: Route answers.
+  if (!view || !AttachmentAddresses(view->snapshot->state.form).empty()) return std::nullopt;
   c.who = std::move(*who);
   // What RouteCall, Dispatch and GetInstance do for this request, without
   // the route table: the rate, then the visibility, then the answer.
@@ -1633,14 +1630,10 @@ std::optional<Response> RouteCached(const Request& req, Services& svc) {
       res = std::unexpected(st.error());
     } else {
       c.route = "/api/v1/instances/{id}";
-      if (!Visible(c, key.snapshot->state)) {
+      if (!Visible(c, view->snapshot->state)) {
         res = InstanceNotVisible(*id);
       } else {
-        if (!memoised) {
-          body = InstanceReadBody(*view, *key.org, json::object());
-          if (svc.body_memo) svc.body_memo->Put(std::move(key), body);
-        }
-        res = InstanceReadResponse(c, std::move(body));
+        res = InstanceReadResponse(c, InstanceReadBody(c, *view, svc.engine.org(), {}));
       }
     }
     SetAnswer(c, out, std::move(res));

@@ -30,10 +30,10 @@
 #include <string>
 
 #include "api/auth.h"
-#include "api/body_memo.h"
 #include "api/http_types.h"
 #include "api/limits.h"
 #include "api/metrics.h"
+#include "api/view_head_cache.h"
 #include "audit/checkpoint.h"
 #include "approvald/clock.h"
 #include "approvald/store.h"
@@ -70,8 +70,9 @@ struct Services {
   std::function<int64_t()> monotonic_ms;
   // Set while the daemon drains for shutdown: /healthz answers 503.
   const std::atomic<bool>* draining = nullptr;
-  // Bodies RouteCached made, reused within their millisecond; null: none.
-  std::shared_ptr<BodyMemo> body_memo = std::make_shared<BodyMemo>();
+  // The viewer-independent heads of instance views, for
+  // GET /api/v1/instances/{id}; null: written anew for each request.
+  std::shared_ptr<ViewHeadCache> view_heads = std::make_shared<ViewHeadCache>();
 };
 
 // Answers one request. Never throws; an unexpected exception becomes a 500

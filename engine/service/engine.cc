@@ -569,22 +569,6 @@ std::optional<SharedInstanceView> Engine::GetCachedShared(InstanceId id,
   return ViewOf(std::move(entry), viewer, nullptr);  // a missing definition: Get reports it
 }
 
-std::shared_ptr<const CachedInstance> Engine::FindCached(InstanceId id) { return cache_.Find(id); }
-
-std::optional<SharedInstanceView> Engine::ViewAt(std::shared_ptr<const CachedInstance> snapshot,
-                                                 const PersonId& viewer, const Org& org,
-                                                 Timestamp now) const {
-  auto def = DefinitionOf(snapshot->state);
-  if (!def) return std::nullopt;
-  SharedInstanceView view;
-  view.def = *def;
-  DecideContext ctx = MakeContext(**def, org, nullptr);
-  ctx.now = now;
-  view.actions = AvailableActions(ctx, snapshot->state, viewer);
-  view.snapshot = std::move(snapshot);
-  return view;
-}
-
 Result<InstanceView> Engine::Get(InstanceId id, const PersonId& viewer) {
   auto shared = GetShared(id, viewer);
   if (!shared) return std::unexpected(shared.error());

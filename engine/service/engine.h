@@ -147,19 +147,6 @@ class Engine {
   // needed, for GetShared).
   Result<SharedInstanceView> GetShared(InstanceId id, const PersonId& viewer);
   std::optional<SharedInstanceView> GetCachedShared(InstanceId id, const PersonId& viewer);
-  // GetCachedShared in its three steps, for a caller that memoises what it
-  // derives from a view (the API's response bodies): the cached snapshot of
-  // `id` (null if not cached; never touches the store), the clock's now, and
-  // the view of `snapshot` for `viewer` with the actions decided at `now`
-  // with `org` (nullopt if its definition is not loaded).
-  // GetCachedShared(id, v) is ViewAt(FindCached(id), v, *org(), Now()): the
-  // view is a function of the snapshot, the viewer, the organisation and
-  // the time (definitions are immutable once registered).
-  std::shared_ptr<const CachedInstance> FindCached(InstanceId id);
-  Timestamp Now() const { return clock_.Now(); }
-  std::optional<SharedInstanceView> ViewAt(std::shared_ptr<const CachedInstance> snapshot,
-                                           const PersonId& viewer, const Org& org,
-                                           Timestamp now) const;
   // True if `viewer` submitted, acts or acted on, or is CC'd on the instance.
   bool CanView(const InstanceView& view, const PersonId& viewer) const;
   bool CanView(const InstanceState& state, const PersonId& viewer) const;
