@@ -17,6 +17,7 @@ target_link_libraries(approval_user_store PRIVATE SQLite::SQLite3)
 
 add_library(approval_api_base STATIC
   ${CMAKE_CURRENT_LIST_DIR}/http_errors.cc
+  ${CMAKE_CURRENT_LIST_DIR}/http_wire.cc
   ${CMAKE_CURRENT_LIST_DIR}/json_codec.cc
   ${CMAKE_CURRENT_LIST_DIR}/auth.cc
   ${CMAKE_CURRENT_LIST_DIR}/limits.cc
@@ -41,6 +42,7 @@ add_custom_command(
 
 add_library(approval_api STATIC
   ${CMAKE_CURRENT_LIST_DIR}/router.cc
+  ${CMAKE_CURRENT_LIST_DIR}/view_head_cache.cc
   ${CMAKE_CURRENT_LIST_DIR}/report_routes.cc
   ${CMAKE_CURRENT_LIST_DIR}/attachment_names.cc
   ${CMAKE_CURRENT_LIST_DIR}/ws_hub.cc

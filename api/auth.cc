@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -71,8 +72,23 @@ std::string NewToken() {
 }
 
 std::string TokenHash(std::string_view token) {
+  // SHA256() looks the algorithm up (EVP_MD_fetch) and allocates a context
+  // on every call, which cost more than hashing a token on the cached GET
+  // path: the algorithm is fetched once, and each thread keeps a context.
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct CtxFree {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  thread_local std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());
   Hash h{};
-  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), h.data());
+  unsigned int n = 0;
+  if (kSha256 == nullptr || ctx == nullptr || !EVP_DigestInit_ex2(ctx.get(), kSha256, nullptr) ||
+      !EVP_DigestUpdate(ctx.get(), token.data(), token.size()) ||
+      !EVP_DigestFinal_ex(ctx.get(), h.data(), &n) || n != h.size()) {
+    // Out of memory: the one-shot call, as before.
+    h = Hash{};
+    SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), h.data());
+  }
   return HashHex(h);
 }
 

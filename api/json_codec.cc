@@ -946,8 +946,7 @@ void WriteInstanceRow(JsonWriter& w, const InstanceRow& row, const Org& org) {
 
 }  // namespace
 
-void AppendInstanceViewJson(std::string* out, const InstanceViewRef& v, const Org& org,
-                            const json::object& attachment_names) {
+void AppendInstanceViewHead(std::string* out, const InstanceViewRef& v, const Org& org) {
   JsonWriter w(out);
   w.BeginObject();
   WriteInstanceRow(w, v.row, org);
@@ -1003,8 +1002,14 @@ void AppendInstanceViewJson(std::string* out, const InstanceViewRef& v, const Or
   w.Key("cc");
   WritePeople(w, org, v.state.cc);
   w.Key("actions");
+}
+
+void AppendInstanceViewTail(std::string* out, const std::vector<AvailableAction>& actions,
+                            bool replayed, const json::object& attachment_names) {
+  // The head ends with a key: the writer's state is that of a fresh one.
+  JsonWriter w(out);
   w.BeginArray();
-  for (const auto& a : v.actions) {
+  for (const auto& a : actions) {
     w.BeginObject();
     w.Key("action");
     w.String(a.action);
@@ -1014,7 +1019,7 @@ void AppendInstanceViewJson(std::string* out, const InstanceViewRef& v, const Or
   }
   w.EndArray();
   w.Key("replayed");
-  w.Bool(v.replayed);
+  w.Bool(replayed);
   w.Key("attachment_names");
   w.BeginObject();
   for (const auto& [hash, name] : attachment_names) {
@@ -1023,6 +1028,12 @@ void AppendInstanceViewJson(std::string* out, const InstanceViewRef& v, const Or
   }
   w.EndObject();
   w.EndObject();
+}
+
+void AppendInstanceViewJson(std::string* out, const InstanceViewRef& v, const Org& org,
+                            const json::object& attachment_names) {
+  AppendInstanceViewHead(out, v, org);
+  AppendInstanceViewTail(out, v.actions, v.replayed, attachment_names);
 }
 
 std::string InstanceViewBody(const InstanceViewRef& v, const Org& org,

@@ -100,6 +100,14 @@ json::object InstanceViewJson(const InstanceViewRef& v, const Org& org);
 void AppendInstanceViewJson(std::string* out, const InstanceViewRef& v, const Org& org,
                             const json::object& attachment_names);
 
+// AppendInstanceViewJson in two parts: the head, which depends only on the
+// instance's version (row, state, definition) and the organisation, up to
+// and including the key "actions"; and the tail, the viewer's actions and
+// what follows them. Head then tail appends exactly AppendInstanceViewJson.
+void AppendInstanceViewHead(std::string* out, const InstanceViewRef& v, const Org& org);
+void AppendInstanceViewTail(std::string* out, const std::vector<AvailableAction>& actions,
+                            bool replayed, const json::object& attachment_names);
+
 // The body of every response that shows one instance (GET, submit, act):
 // what AppendInstanceViewJson appends, in a string sized for a typical view.
 std::string InstanceViewBody(const InstanceViewRef& v, const Org& org,

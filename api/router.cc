@@ -37,11 +37,6 @@ struct Call {
   std::optional<Principal> who;
   std::string route;                      // template, for metrics
   int retry_after_s = 0;                  // for 429 answers
-  // Set by RouteCached: the instance the request reads, taken from the
-  // engine's cache before routing, so the handler needs no store access.
-  std::optional<SharedInstanceView> prefetched = std::nullopt;
-  // Set by RouteCached: `segs` and `query` already hold the parsed target.
-  bool target_parsed = false;
 };
 
 std::unexpected<Error> BadRequest(const std::string& msg) {
@@ -485,38 +480,52 @@ Result<HttpResponse> CreateInstance(Call& c) {
   return CreatedResponse(c, c.svc.engine.Submit(*sr));
 }
 
-// The hot read: the view shares the engine's cached snapshot (no copy of the
-// state) and is written straight into the body (no JSON tree).
-Result<HttpResponse> GetInstance(Call& c, InstanceId id) {
-  APPROVALD_TRY(AllowOnly(c, {}));
-  std::optional<SharedInstanceView> view;
-  json::object attachment_names;
-  if (c.prefetched && c.prefetched->snapshot->row.id == id) {
-    view = std::move(c.prefetched);  // RouteCached found it names no attachment
-    c.prefetched.reset();
-  } else {
-    auto loaded = c.svc.engine.GetShared(id, c.who->person);
-    if (!loaded) {
-      if (loaded.error().code == ErrorCode::kNotFound) return InstanceNotVisible(id);
-      return std::unexpected(loaded.error());
-    }
-    view = std::move(*loaded);
-    attachment_names = AttachmentNamesJson(c.svc.store, view->snapshot->state.form);
-  }
-  const CachedInstance& snap = *view->snapshot;
-  if (!Visible(c, snap.state)) return InstanceNotVisible(id);
-  auto org = c.svc.engine.org();
+// The answer to GET /api/v1/instances/{id} whose body is `body`: the same
+// headers from GetInstance and from RouteCached.
+HttpResponse InstanceReadResponse(const Call& c, std::string body) {
   HttpResponse res{http::status::ok, c.req.msg.version()};
   res.set(http::field::content_type, "application/json");
   res.set(http::field::cache_control, "no-store");
   res.keep_alive(c.req.msg.keep_alive());
-  std::string body;
-  body.reserve(4096);
-  AppendInstanceViewJson(&body, InstanceViewRef{snap.row, snap.state, view->def, view->actions},
-                         *org, attachment_names);
   res.body() = std::move(body);
   res.prepare_payload();
   return res;
+}
+
+// The body of GET /api/v1/instances/{id} for `view`: the head the services
+// cached for its snapshot and `org` (written and cached first if need be),
+// then the viewer's actions (AppendInstanceViewJson's bytes).
+std::string InstanceReadBody(const Call& c, const SharedInstanceView& view,
+                             const std::shared_ptr<const Org>& org,
+                             const json::object& attachment_names) {
+  const CachedInstance& snap = *view.snapshot;
+  InstanceViewRef ref{snap.row, snap.state, view.def, view.actions};
+  std::string body;
+  body.reserve(4096);
+  ViewHeadCache* heads = c.svc.view_heads.get();
+  if (heads == nullptr) {
+    AppendInstanceViewHead(&body, ref, *org);
+  } else if (!heads->AppendTo(view.snapshot, org, &body)) {
+    AppendInstanceViewHead(&body, ref, *org);
+    heads->Put(view.snapshot, org, body);
+  }
+  AppendInstanceViewTail(&body, view.actions, false, attachment_names);
+  return body;
+}
+
+// The view shares the engine's cached snapshot (no copy of the state) and is
+// written straight into the body (no JSON tree). RouteCached answers the
+// same request from memory when it can.
+Result<HttpResponse> GetInstance(Call& c, InstanceId id) {
+  APPROVALD_TRY(AllowOnly(c, {}));
+  auto view = c.svc.engine.GetShared(id, c.who->person);
+  if (!view) {
+    if (view.error().code == ErrorCode::kNotFound) return InstanceNotVisible(id);
+    return std::unexpected(view.error());
+  }
+  json::object attachment_names = AttachmentNamesJson(c.svc.store, view->snapshot->state.form);
+  if (!Visible(c, view->snapshot->state)) return InstanceNotVisible(id);
+  return InstanceReadResponse(c, InstanceReadBody(c, *view, c.svc.engine.org(), attachment_names));
 }
 
 Result<HttpResponse> GetInstanceEvents(Call& c, InstanceId id) {
@@ -1118,16 +1127,24 @@ bool IsMutating(http::verb v) {
   return v != http::verb::get && v != http::verb::head && v != http::verb::options;
 }
 
+// The token of "Authorization: Bearer X", "" if there is none.
+std::string_view BearerToken(const Request& req) {
+  auto auth = req.msg.find(http::field::authorization);
+  if (auth != req.msg.end()) {
+    std::string_view v = auth->value();
+    if (v.size() > 7 && (v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer ")) {
+      return v.substr(7);
+    }
+  }
+  return {};
+}
+
 // The token of a request: "Authorization: Bearer X"; for the WebSocket
 // upgrade also "Sec-WebSocket-Protocol: approvald, X" or "?token=X"
 // (browsers cannot set headers on a WebSocket).
 std::string TokenOf(const Call& c, bool websocket, std::string* subprotocol) {
-  auto auth = c.req.msg.find(http::field::authorization);
-  if (auth != c.req.msg.end()) {
-    std::string_view v = auth->value();
-    if (v.size() > 7 && (v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer ")) {
-      return std::string(v.substr(7));
-    }
+  if (std::string_view bearer = BearerToken(c.req); !bearer.empty()) {
+    return std::string(bearer);
   }
   if (websocket) {
     auto proto = c.req.msg.find(http::field::sec_websocket_protocol);
@@ -1333,6 +1350,19 @@ Result<HttpResponse> DispatchEndpoint(Call& c, const std::vector<std::string>& p
   return found->handler(c, args);
 }
 
+// Counts the request against the caller's rate: 429 once it is spent.
+Status CheckRate(Call& c) {
+  int64_t retry_ms = 0;
+  if (!c.svc.limiter.Allow("user:", c.who->username, c.svc.monotonic_ms(), &retry_ms)) {
+    c.route = "/api/v1/(rate limited)";
+    c.retry_after_s = static_cast<int>((retry_ms + 999) / 1000);
+    return std::unexpected(Error{ErrorCode::kUnavailable, api_reason::kRateLimited,
+                                 "too many requests; slow down and retry in " +
+                                     std::to_string(c.retry_after_s) + " s"});
+  }
+  return Ok();
+}
+
 Result<HttpResponse> Dispatch(Call& c, Response* out, Deferred* deferred) {
   const auto& s = c.segs;
   http::verb m = c.req.msg.method();
@@ -1388,14 +1418,7 @@ Result<HttpResponse> Dispatch(Call& c, Response* out, Deferred* deferred) {
     }
     c.who = *who;
   }
-  int64_t retry_ms = 0;
-  if (!c.svc.limiter.Allow("user:", c.who->username, c.svc.monotonic_ms(), &retry_ms)) {
-    c.route = "/api/v1/(rate limited)";
-    c.retry_after_s = static_cast<int>((retry_ms + 999) / 1000);
-    return std::unexpected(Error{ErrorCode::kUnavailable, api_reason::kRateLimited,
-                                 "too many requests; slow down and retry in " +
-                                     std::to_string(c.retry_after_s) + " s"});
-  }
+  APPROVALD_TRY(CheckRate(c));
   bool logout = p.size() == 2 && p[0] == "auth" && p[1] == "logout";
   if (c.who->role == Role::kAuditor && IsMutating(m) && !logout) {
     c.route = "/api/v1/(auditor write)";
@@ -1496,7 +1519,7 @@ Response RouteCall(Call& c, Deferred* deferred = nullptr) {
   Response out;
   try {
     Result<HttpResponse> res;
-    if (auto st = c.target_parsed ? Ok() : ParseTarget(c); !st) {
+    if (auto st = ParseTarget(c); !st) {
       res = std::unexpected(st.error());
     } else {
       res = Dispatch(c, &out, deferred);
@@ -1551,9 +1574,30 @@ void RouteAsync(const Request& req, Services& svc, std::function<void(Response)>
   deferred.handler(call, deferred.args, std::move(then));
 }
 
-std::optional<Response> RouteCached(const Request& req, Services& svc) {
-  if (req.msg.method() != http::verb::get) return std::nullopt;
-  Call c{req, svc, {}, {}, std::nullopt, "(unknown)"};
+namespace {
+
+constexpr std::string_view kInstancesPrefix = "/api/v1/instances/";
+
+// The id in a target "/api/v1/instances/" followed by 1 to 18 digits: what
+// ParseTarget and the endpoint table make of it (a plain target, nothing to
+// decode), found without them. nullopt for any other target.
+std::optional<InstanceId> PlainInstanceTarget(std::string_view target) {
+  if (!target.starts_with(kInstancesPrefix)) return std::nullopt;
+  std::string_view digits = target.substr(kInstancesPrefix.size());
+  if (digits.empty() || digits.size() > 18) return std::nullopt;
+  int64_t v = 0;
+  for (char ch : digits) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    v = v * 10 + (ch - '0');
+  }
+  if (v <= 0) return std::nullopt;
+  return InstanceId{v};
+}
+
+// The instance a GET of `c`'s target reads, if that is all the target says
+// (no query); ParseTarget's view of it, with a shortcut for plain targets.
+std::optional<InstanceId> InstanceReadTarget(Call& c) {
+  if (auto id = PlainInstanceTarget(c.req.msg.target())) return id;
   if (!ParseTarget(c)) return std::nullopt;
   const auto& s = c.segs;
   if (s.size() != 4 || s[0] != "api" || s[1] != "v1" || s[2] != "instances" ||
@@ -1561,16 +1605,43 @@ std::optional<Response> RouteCached(const Request& req, Services& svc) {
     return std::nullopt;
   auto id = IdSegment(s[3]);
   if (!id) return std::nullopt;
-  std::string subprotocol;
-  auto who = svc.auth.AuthenticateCached(TokenOf(c, false, &subprotocol));
+  return *id;
+}
+
+}  // namespace
+
+std::optional<Response> RouteCached(const Request& req, Services& svc) {
+  if (req.msg.method() != http::verb::get) return std::nullopt;
+  Call c{req, svc, {}, {}, std::nullopt, "(unknown)"};
+  auto id = InstanceReadTarget(c);
+  if (!id) return std::nullopt;
+  auto who = svc.auth.AuthenticateCached(BearerToken(req));
   if (!who) return std::nullopt;
   auto view = svc.engine.GetCachedShared(*id, who->person);
+  // Attachment names need the store: Route answers.
   if (!view || !AttachmentAddresses(view->snapshot->state.form).empty()) return std::nullopt;
   c.who = std::move(*who);
-  c.prefetched = std::move(*view);
-  // Routed from the target parsed above: no second parse.
-  c.target_parsed = true;
-  return RouteCall(c);
+  // What RouteCall, Dispatch and GetInstance do for this request, without
+  // the route table: the rate, then the visibility, then the answer.
+  Response out;
+  try {
+    Result<HttpResponse> res;
+    if (auto st = CheckRate(c); !st) {
+      res = std::unexpected(st.error());
+    } else {
+      c.route = "/api/v1/instances/{id}";
+      if (!Visible(c, view->snapshot->state)) {
+        res = InstanceNotVisible(*id);
+      } else {
+        res = InstanceReadResponse(c, InstanceReadBody(c, *view, svc.engine.org(), {}));
+      }
+    }
+    SetAnswer(c, out, std::move(res));
+  } catch (const std::exception& ex) {
+    spdlog::error("req={} route={} exception={}", req.request_id, c.route, ex.what());
+    out.msg = Fail(c, Error{ErrorCode::kInternal, "internal", "internal error; see the server log"});
+  }
+  return Seal(c, std::move(out));
 }
 
 }  // namespace approvald::api

@@ -33,6 +33,7 @@
 #include "api/http_types.h"
 #include "api/limits.h"
 #include "api/metrics.h"
+#include "api/view_head_cache.h"
 #include "audit/checkpoint.h"
 #include "approvald/clock.h"
 #include "approvald/store.h"
@@ -69,6 +70,9 @@ struct Services {
   std::function<int64_t()> monotonic_ms;
   // Set while the daemon drains for shutdown: /healthz answers 503.
   const std::atomic<bool>* draining = nullptr;
+  // The viewer-independent heads of instance views, for
+  // GET /api/v1/instances/{id}; null: written anew for each request.
+  std::shared_ptr<ViewHeadCache> view_heads = std::make_shared<ViewHeadCache>();
 };
 
 // Answers one request. Never throws; an unexpected exception becomes a 500

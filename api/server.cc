@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "api/http_errors.h"
+#include "api/http_wire.h"
 
 namespace approvald::api {
 
@@ -557,10 +558,19 @@ class HttpSession final : public Conn, public std::enable_shared_from_this<HttpS
     res_ = std::make_shared<http::response<http::string_body>>(std::move(msg));
     res_->set(http::field::server, "approvald");
     beast::get_lowest_layer(stream_).expires_after(impl_.opts.write_timeout);
-    http::async_write(stream_, *res_,
-                      [self = this->shared_from_this(), linger](beast::error_code ec, std::size_t) {
-                        self->OnWrite(ec, linger);
-                      });
+    auto done = [self = this->shared_from_this(), linger](beast::error_code ec, std::size_t) {
+      self->OnWrite(ec, linger);
+    };
+    if (res_->chunked()) {
+      http::async_write(stream_, *res_, std::move(done));
+      return;
+    }
+    // The same bytes as http::async_write (AppendResponseHead), as two
+    // buffers: the header in one block (kept across requests) and the body.
+    head_.clear();
+    AppendResponseHead(*res_, &head_);
+    std::array<net::const_buffer, 2> bufs{net::buffer(head_), net::buffer(res_->body())};
+    net::async_write(stream_, bufs, std::move(done));
   }
 
   void OnWrite(beast::error_code ec, bool linger) {
@@ -608,6 +618,7 @@ class HttpSession final : public Conn, public std::enable_shared_from_this<HttpS
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<http::response<http::string_body>> res_;
+  std::string head_;  // the serialised header of res_
   std::array<char, 4096> drain_{};
   uint64_t requests_ = 0;
   bool busy_ = false;

@@ -8,6 +8,10 @@
 //       this machine reaches, to compare approvald against.
 //   api_bench get PORT TARGET TOKEN CONNECTIONS SECONDS
 //       GET TARGET on CONNECTIONS keep-alive connections for SECONDS.
+//   api_bench getmany PORT PLAN_FILE CONNECTIONS SECONDS
+//       The same, rotating over the "target token" lines of PLAN_FILE (each
+//       request takes the next line), so that no per-key cache of the server
+//       carries the load the way it can when one target is read over and over.
 //   api_bench submit PORT TOKENS_FILE COUNT CONNECTIONS OUT_FILE
 //       Submits COUNT expense reimbursements (round robin over the clerks'
 //       tokens) and writes "id submitter" lines to OUT_FILE.
@@ -37,6 +41,7 @@
 #include <thread>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -243,6 +248,31 @@ int RunGet(uint16_t port, const std::string& target, const std::string& token, i
   return stats.failed == 0 ? 0 : 1;
 }
 
+std::vector<std::string> Lines(const std::string& path);
+
+int RunGetMany(uint16_t port, const std::string& plan_file, int connections, double seconds) {
+  std::vector<std::pair<std::string, std::string>> plan;  // target, token
+  for (const auto& l : Lines(plan_file)) {
+    std::istringstream in(l);
+    std::string target, token;
+    in >> target >> token;
+    if (!target.empty()) plan.emplace_back(target, token.empty() ? "-" : token);
+  }
+  if (plan.empty()) throw std::runtime_error(plan_file + ": no \"target token\" lines");
+  Stats stats;
+  size_t next_line = 0;
+  auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                std::chrono::duration<double>(seconds));
+  double took = Drive(port, connections, [&]() -> std::optional<Job> {
+    if (Clock::now() >= end) return std::nullopt;
+    const auto& [target, token] = plan[next_line++ % plan.size()];
+    return Job{http::verb::get, target, token == "-" ? "" : token, ""};
+  }, stats);
+  Report("get many /api/v1/instances/{id} (" + std::to_string(plan.size()) + " targets)", stats,
+         took, connections);
+  return stats.failed == 0 ? 0 : 1;
+}
+
 std::vector<std::string> Lines(const std::string& path) {
   std::ifstream in(path);
   std::vector<std::string> out;
@@ -417,6 +447,9 @@ int main(int argc, char** argv) {
     if (a[0] == "baseline" && a.size() == 3) return RunBaseline(port(1), a[2]);
     if (a[0] == "get" && a.size() == 6) {
       return RunGet(port(1), a[2], a[3], std::stoi(a[4]), std::stod(a[5]));
+    }
+    if (a[0] == "getmany" && a.size() == 5) {
+      return RunGetMany(port(1), a[2], std::stoi(a[3]), std::stod(a[4]));
     }
     if (a[0] == "submit" && a.size() == 6) {
       return RunSubmit(port(1), a[2], std::stoi(a[3]), std::stoi(a[4]), a[5]);

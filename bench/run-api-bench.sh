@@ -3,7 +3,10 @@
 #   1. baseline: a minimal Beast server (api_bench baseline) answering a fixed
 #      JSON body — the same bytes approvald returns for the instance below —
 #      with 64 keep-alive connections;
-#   2. approvald: GET /api/v1/instances/{id} with 64 keep-alive connections;
+#   2. approvald: GET /api/v1/instances/{id} with 64 keep-alive connections,
+#      rotating over every instance submitted below, each read with its
+#      submitter's token (so no cache of one instance or one viewer carries
+#      it); and, labelled "get one", the first instance read over and over;
 #   3. approvald: durable approve actions spread over many instances, each
 #      acknowledged only after its synchronous=FULL commit: actions/s, p99;
 #   4. approvald's peak resident memory over 1-3;
@@ -96,6 +99,11 @@ curl -s "http://127.0.0.1:$PORT/api/v1/instances/$FIRST_ID" \
   -H "Authorization: Bearer ${TOKEN[$FIRST_CLERK]}" > "$WORK/instance.json"
 echo "== instance body: $(wc -c < "$WORK/instance.json") bytes"
 
+# Every instance with its submitter's token: the rotating GET's plan.
+while read -r id clerk; do
+  echo "/api/v1/instances/$id ${TOKEN[$clerk]}"
+done < "$WORK/instances.txt" > "$WORK/get-plan.txt"
+
 # --- 1 and 2. baseline and GET /api/v1/instances/{id}, REPS rounds ----------
 # Alternating, and swapping which goes first each round, so that both see the
 # same machine load.
@@ -109,11 +117,16 @@ run_baseline() {
     sed "s/\"bench\":\"get/\"bench\":\"baseline get/; s/}\$/,\"round\":$1}/" | tee -a "$OUT"
 }
 run_get() {
-  "$LOAD" get "$PORT" "/api/v1/instances/$FIRST_ID" "${TOKEN[$FIRST_CLERK]}" "$CONNS" "$SECS" |
+  "$LOAD" getmany "$PORT" "$WORK/get-plan.txt" "$CONNS" "$SECS" |
     sed "s/}\$/,\"round\":$1}/" | tee -a "$OUT"
 }
+run_get_one() {
+  "$LOAD" get "$PORT" "/api/v1/instances/$FIRST_ID" "${TOKEN[$FIRST_CLERK]}" "$CONNS" "$SECS" |
+    sed "s/\"bench\":\"get/\"bench\":\"get one/; s/}\$/,\"round\":$1}/" | tee -a "$OUT"
+}
 for r in $(seq 1 "$REPS"); do
-  if (( r % 2 )); then run_baseline "$r"; run_get "$r"; else run_get "$r"; run_baseline "$r"; fi
+  if (( r % 2 )); then run_baseline "$r"; run_get "$r"; run_get_one "$r"
+  else run_get_one "$r"; run_get "$r"; run_baseline "$r"; fi
 done
 kill "$BASE"
 
@@ -171,10 +184,12 @@ def med(bench, key):
     xs = [r[key] for r in rows if r.get("bench", "").split(" /")[0] == bench]
     return statistics.median(xs) if xs else float("nan"), len(xs)
 b, n = med("baseline get", "per_second")
-g, _ = med("get", "per_second")
+g, _ = med("get many", "per_second")
+g1, _ = med("get one", "per_second")
 print(f"== medians of {n} rounds:")
 print(f"   baseline        {b:9.0f} req/s  p50 {med('baseline get','p50_ms')[0]:.2f} ms  p99 {med('baseline get','p99_ms')[0]:.2f} ms")
-print(f"   GET instance    {g:9.0f} req/s  p50 {med('get','p50_ms')[0]:.2f} ms  p99 {med('get','p99_ms')[0]:.2f} ms  = {100*g/b:.0f} % of baseline")
+print(f"   GET instance    {g:9.0f} req/s  p50 {med('get many','p50_ms')[0]:.2f} ms  p99 {med('get many','p99_ms')[0]:.2f} ms  = {100*g/b:.0f} % of baseline  (rotating over every instance)")
+print(f"   GET one inst.   {g1:9.0f} req/s  p50 {med('get one','p50_ms')[0]:.2f} ms  p99 {med('get one','p99_ms')[0]:.2f} ms  = {100*g1/b:.0f} % of baseline  (the first instance only)")
 a, na = med("approve", "per_second")
 print(f"   approve         {a:9.0f} actions/s  p50 {med('approve','p50_ms')[0]:.2f} ms  p99 {med('approve','p99_ms')[0]:.2f} ms  ({na} chunks)")
 for r in rows:

@@ -608,5 +608,114 @@ TEST_F(CachedRouteTest, AnswersCachedInstanceReadsLikeRoute) {
   EXPECT_FALSE(RouteCached(Get(path, clerk), *services_).has_value());
 }
 
+// GET /api/v1/instances/{id} writes the viewer-independent head of the view
+// once per snapshot and organisation (ViewHeadCache) and the viewer's
+// actions per request: every answer is the one written without the cache.
+class ViewHeadTest : public CachedRouteTest {
+ protected:
+  // Submits an expense claim as the clerk whose token is given; its path.
+  std::string Submit(const std::string& clerk) {
+    auto created = Call(http::verb::post, "/api/v1/instances",
+                        R"({"workflow":"expense","data":{"purpose":"文具","category":"office",)"
+                        R"("amount":35600,"spent_on":"2025-11-20",)"
+                        R"("invoices":[{"number":"FP-1","amount":35600}]}})",
+                        clerk);
+    EXPECT_EQ(created.msg.result(), http::status::created) << created.msg.body();
+    return "/api/v1/instances/" + std::to_string(Body(created).at("id").as_int64());
+  }
+  // RouteCached's answer, which must be there and be what Route answers
+  // with no head cache at all.
+  std::string Cached(const std::string& path, const std::string& token) {
+    auto fast = RouteCached(Get(path, token), *services_);
+    EXPECT_TRUE(fast.has_value());
+    if (!fast) return "";
+    Services uncached = *services_;
+    uncached.view_heads = nullptr;
+    Response slow = Route(Get(path, token), uncached);
+    EXPECT_EQ(fast->msg.result(), slow.msg.result());
+    EXPECT_EQ(fast->msg.body(), slow.msg.body());
+    EXPECT_EQ(fast->msg[http::field::content_length], slow.msg[http::field::content_length]);
+    // And Route with the cache answers the same.
+    EXPECT_EQ(Route(Get(path, token), *services_).msg.body(), slow.msg.body());
+    return fast->msg.body();
+  }
+  static std::vector<std::string> Actions(const std::string& body) {
+    std::vector<std::string> out;
+    boost::json::value view = boost::json::parse(body);
+    for (const auto& a : view.at("actions").as_array()) {
+      out.emplace_back(a.at("action").as_string());
+    }
+    return out;
+  }
+  ViewHeadCache& heads() { return *services_->view_heads; }
+};
+
+TEST_F(ViewHeadTest, OneHeadServesEveryViewer) {
+  std::string clerk = Login("zhang_min");
+  std::string path = Submit(clerk);
+  ASSERT_TRUE(auth_.AddUser("lin_xiaoyan", Role::kUser, PersonId("lin_xiaoyan"), "password-1",
+                            "test")
+                  .has_value());
+  std::string head = Login("lin_xiaoyan");
+  ASSERT_EQ(Call(http::verb::get, "/api/v1/me", "", head).msg.result(), http::status::ok);
+  std::string mine = Cached(path, clerk);
+  int64_t hits = heads().hits();
+  std::string theirs = Cached(path, head);
+  EXPECT_GT(heads().hits(), hits);
+  // Each viewer gets their own actions after the shared head.
+  EXPECT_THAT(Actions(mine), ::testing::Contains("withdraw"));
+  EXPECT_THAT(Actions(mine), ::testing::Not(::testing::Contains("approve")));
+  EXPECT_THAT(Actions(theirs), ::testing::Contains("approve"));
+  EXPECT_THAT(Actions(theirs), ::testing::Not(::testing::Contains("withdraw")));
+  // One who may not see it gets the 404.
+  std::string other = Login("xu_lei");
+  ASSERT_EQ(Call(http::verb::get, "/api/v1/me", "", other).msg.result(), http::status::ok);
+  auto hidden = RouteCached(Get(path, other), *services_);
+  ASSERT_TRUE(hidden.has_value());
+  EXPECT_EQ(hidden->msg.result(), http::status::not_found);
+}
+
+TEST_F(ViewHeadTest, ANewVersionGetsANewHead) {
+  std::string clerk = Login("zhang_min");
+  std::string path = Submit(clerk);
+  std::string before = Cached(path, clerk);
+  auto acted = Call(http::verb::post, path + "/actions",
+                    R"({"action":"comment","comment":"补充说明"})", clerk);
+  ASSERT_EQ(acted.msg.result(), http::status::ok) << acted.msg.body();
+  std::string after = Cached(path, clerk);
+  EXPECT_NE(after, before);
+  EXPECT_EQ(boost::json::parse(after).at("version"), Body(acted).at("version"));
+}
+
+TEST_F(ViewHeadTest, ActionsAreDecidedAtTheTimeOfTheRead) {
+  std::string clerk = Login("zhang_min");
+  std::string path = Submit(clerk);
+  auto urged = Call(http::verb::post, path + "/actions", R"({"action":"urge"})", clerk);
+  ASSERT_EQ(urged.msg.result(), http::status::ok) << urged.msg.body();
+  // Urging again waits for the urge interval: same snapshot, other times.
+  EXPECT_THAT(Actions(Cached(path, clerk)), ::testing::Not(::testing::Contains("urge")));
+  clock_.Advance(DecideContext{}.urge_interval_ms);
+  // The session's memory expired meanwhile: a read through Route refills it.
+  ASSERT_EQ(Call(http::verb::get, "/api/v1/me", "", clerk).msg.result(), http::status::ok);
+  EXPECT_THAT(Actions(Cached(path, clerk)), ::testing::Contains("urge"));
+}
+
+TEST_F(ViewHeadTest, ANewOrganisationGetsANewHead) {
+  std::string clerk = Login("zhang_min");
+  std::string path = Submit(clerk);
+  std::string before = Cached(path, clerk);
+  EXPECT_NE(before.find("张敏"), std::string::npos);
+  auto text = ReadTextFile(APPROVAL_SOURCE_DIR "/config/org.yaml");
+  ASSERT_TRUE(text.has_value());
+  std::string renamed = *text;
+  size_t at = renamed.find("name: 张敏,");
+  ASSERT_NE(at, std::string::npos);
+  renamed.replace(at, std::string("name: 张敏,").size(), "name: 张敏华,");
+  auto put = Call(http::verb::put, "/api/v1/org", renamed, Login("root"));
+  ASSERT_EQ(put.msg.result(), http::status::ok) << put.msg.body();
+  std::string after = Cached(path, clerk);
+  EXPECT_NE(after.find("张敏华"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace approvald::api

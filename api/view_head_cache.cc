@@ -1,0 +1,67 @@
+#include "api/view_head_cache.h"
+
+#include <algorithm>
+
+namespace approvald::api {
+namespace {
+
+// True if `w` refers to the object `s` owns (the same control block).
+template <class T>
+bool Same(const std::weak_ptr<const T>& w, const std::shared_ptr<const T>& s) {
+  return s && !w.owner_before(s) && !s.owner_before(w);
+}
+
+}  // namespace
+
+ViewHeadCache::ViewHeadCache(size_t max_bytes, size_t shards)
+    : bytes_per_shard_(max_bytes / std::max<size_t>(1, shards)),
+      shards_(std::max<size_t>(1, shards)) {}
+
+bool ViewHeadCache::AppendTo(const std::shared_ptr<const CachedInstance>& snapshot,
+                             const std::shared_ptr<const Org>& org, std::string* out) {
+  if (!snapshot || !org) return false;
+  Shard& s = ShardOf(snapshot->state.id.value);
+  std::lock_guard lock(s.mu);
+  auto it = s.entries.find(snapshot->state.id.value);
+  if (it == s.entries.end() || !Same(it->second.snapshot, snapshot) ||
+      !Same(it->second.org, org)) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  hits_.fetch_add(1, std::memory_order_relaxed);
+  out->append(it->second.head);
+  return true;
+}
+
+void ViewHeadCache::Put(const std::shared_ptr<const CachedInstance>& snapshot,
+                        const std::shared_ptr<const Org>& org, std::string head) {
+  if (!snapshot || !org || head.size() > bytes_per_shard_) return;
+  int64_t id = snapshot->state.id.value;
+  Shard& s = ShardOf(id);
+  std::unordered_map<int64_t, Entry> dropped;  // freed outside the lock
+  std::lock_guard lock(s.mu);
+  if (auto it = s.entries.find(id); it != s.entries.end()) {
+    s.bytes -= it->second.head.size();
+    dropped.insert(s.entries.extract(it));
+  }
+  // Over the shard's share: drop entries (in the map's order, which is no
+  // particular one) until the new head fits.
+  while (s.bytes + head.size() > bytes_per_shard_ && !s.entries.empty()) {
+    auto victim = s.entries.begin();
+    s.bytes -= victim->second.head.size();
+    dropped.insert(s.entries.extract(victim));
+  }
+  s.bytes += head.size();
+  s.entries.emplace(id, Entry{snapshot, org, std::move(head)});
+}
+
+size_t ViewHeadCache::bytes() const {
+  size_t n = 0;
+  for (const Shard& s : shards_) {
+    std::lock_guard lock(s.mu);
+    n += s.bytes;
+  }
+  return n;
+}
+
+}  // namespace approvald::api

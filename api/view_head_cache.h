@@ -1,0 +1,71 @@
+// The serialised head of instance views (AppendInstanceViewHead): the part
+// of GET /api/v1/instances/{id}'s body that depends only on the instance's
+// version and the organisation, the same for every viewer and at any time.
+// The viewer's available actions, which depend on the viewer and the clock,
+// are decided and written per request after it (AppendInstanceViewTail).
+//
+// Keyed by instance id; an entry is used only for the very snapshot (the
+// engine's immutable CachedInstance of one version) and organisation it was
+// written from. It holds them by weak reference: it keeps neither alive,
+// and a new snapshot or organisation never matches an old entry (the weak
+// reference keeps the old control block, so no new object shares it).
+// Bounded by bytes; when a shard is over its share, entries are dropped.
+// Thread-safe.
+#ifndef APPROVALD_API_VIEW_HEAD_CACHE_H_
+#define APPROVALD_API_VIEW_HEAD_CACHE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "approvald/org.h"
+#include "service/state_cache.h"
+
+namespace approvald::api {
+
+class ViewHeadCache {
+ public:
+  // At most about `max_bytes` of heads (max_bytes / shards per shard).
+  // REQUIRES: shards >= 1.
+  explicit ViewHeadCache(size_t max_bytes = size_t{32} << 20, size_t shards = 16);
+
+  // Appends to *out the head written from exactly `snapshot` and `org` and
+  // returns true; false (and *out untouched) if there is none.
+  bool AppendTo(const std::shared_ptr<const CachedInstance>& snapshot,
+                const std::shared_ptr<const Org>& org, std::string* out);
+  // Stores `head`, written from `snapshot` and `org`, for the snapshot's
+  // instance, replacing what was stored for it.
+  void Put(const std::shared_ptr<const CachedInstance>& snapshot,
+           const std::shared_ptr<const Org>& org, std::string head);
+
+  size_t bytes() const;
+  int64_t hits() const { return hits_.load(std::memory_order_relaxed); }
+  int64_t misses() const { return misses_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Entry {
+    std::weak_ptr<const CachedInstance> snapshot;
+    std::weak_ptr<const Org> org;
+    std::string head;
+  };
+  struct Shard {
+    mutable std::mutex mu;
+    std::unordered_map<int64_t, Entry> entries;
+    size_t bytes = 0;  // head sizes summed
+  };
+  Shard& ShardOf(int64_t id) { return shards_[static_cast<uint64_t>(id) % shards_.size()]; }
+
+  size_t bytes_per_shard_;
+  std::vector<Shard> shards_;
+  std::atomic<int64_t> hits_{0};
+  std::atomic<int64_t> misses_{0};
+};
+
+}  // namespace approvald::api
+
+#endif  // APPROVALD_API_VIEW_HEAD_CACHE_H_

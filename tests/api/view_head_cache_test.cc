@@ -1,0 +1,68 @@
+#include "api/view_head_cache.h"
+
+#include <gtest/gtest.h>
+
+namespace approvald::api {
+namespace {
+
+std::shared_ptr<const CachedInstance> Snapshot(int64_t id, int64_t version) {
+  auto s = std::make_shared<CachedInstance>();
+  s->state.id = InstanceId{id};
+  s->state.version = version;
+  return s;
+}
+
+TEST(ViewHeadCacheTest, AnswersOnlyForTheSnapshotAndOrganisationItWasWrittenFrom) {
+  ViewHeadCache cache;
+  auto org = std::make_shared<const Org>();
+  auto v1 = Snapshot(7, 1);
+  std::string out = "x";
+  EXPECT_FALSE(cache.AppendTo(v1, org, &out));
+  cache.Put(v1, org, "{head-1");
+  EXPECT_TRUE(cache.AppendTo(v1, org, &out));
+  EXPECT_EQ(out, "x{head-1");
+  // Equal contents are not enough: another snapshot object of the same
+  // instance and version (reloaded from the store) is written anew.
+  EXPECT_FALSE(cache.AppendTo(Snapshot(7, 1), org, &out));
+  EXPECT_FALSE(cache.AppendTo(v1, std::make_shared<const Org>(), &out));
+  auto v2 = Snapshot(7, 2);
+  cache.Put(v2, org, "{head-2");
+  EXPECT_FALSE(cache.AppendTo(v1, org, &out));  // replaced
+  out.clear();
+  EXPECT_TRUE(cache.AppendTo(v2, org, &out));
+  EXPECT_EQ(out, "{head-2");
+  EXPECT_EQ(cache.bytes(), 7u);
+}
+
+TEST(ViewHeadCacheTest, KeepsNothingAliveAndNeverMatchesAFreedSnapshot) {
+  ViewHeadCache cache;
+  auto org = std::make_shared<const Org>();
+  auto v1 = Snapshot(3, 1);
+  std::weak_ptr<const CachedInstance> watch = v1;
+  cache.Put(v1, org, "{old");
+  v1.reset();
+  EXPECT_TRUE(watch.expired());
+  // A new snapshot (possibly at the freed address) does not match.
+  auto again = Snapshot(3, 1);
+  std::string out;
+  EXPECT_FALSE(cache.AppendTo(again, org, &out));
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(ViewHeadCacheTest, StaysWithinItsBytes) {
+  ViewHeadCache cache(/*max_bytes=*/100, /*shards=*/1);
+  auto org = std::make_shared<const Org>();
+  std::vector<std::shared_ptr<const CachedInstance>> snaps;
+  for (int64_t id = 1; id <= 20; ++id) {
+    snaps.push_back(Snapshot(id, 1));
+    cache.Put(snaps.back(), org, std::string(30, 'h'));
+    EXPECT_LE(cache.bytes(), 100u);
+  }
+  std::string out;
+  EXPECT_TRUE(cache.AppendTo(snaps.back(), org, &out));  // the newest is kept
+  cache.Put(Snapshot(99, 1), org, std::string(101, 'h'));  // larger than the cache
+  EXPECT_LE(cache.bytes(), 100u);
+}
+
+}  // namespace
+}  // namespace approvald::api
