@@ -1,6 +1,7 @@
 #include "api/view_head_cache.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace approvald::api {
 namespace {
@@ -44,8 +45,21 @@ void ViewHeadCache::Put(const std::shared_ptr<const CachedInstance>& snapshot,
     s.bytes -= it->second.head.size();
     dropped.insert(s.entries.extract(it));
   }
-  // Over the shard's share: drop entries (in the map's order, which is no
-  // particular one) until the new head fits.
+  // Over the shard's share: first drop the heads whose snapshot is gone (the
+  // engine's state cache evicted it or a newer version replaced it; such a
+  // head can never be used again, and its weak reference still holds the
+  // snapshot's allocation), then others, in the map's order (no particular
+  // one), until the new head fits.
+  if (s.bytes + head.size() > bytes_per_shard_) {
+    for (auto it = s.entries.begin(); it != s.entries.end();) {
+      auto next = std::next(it);
+      if (it->second.snapshot.expired()) {
+        s.bytes -= it->second.head.size();
+        dropped.insert(s.entries.extract(it));
+      }
+      it = next;
+    }
+  }
   while (s.bytes + head.size() > bytes_per_shard_ && !s.entries.empty()) {
     auto victim = s.entries.begin();
     s.bytes -= victim->second.head.size();

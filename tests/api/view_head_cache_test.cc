@@ -64,5 +64,28 @@ TEST(ViewHeadCacheTest, StaysWithinItsBytes) {
   EXPECT_LE(cache.bytes(), 100u);
 }
 
+TEST(ViewHeadCacheTest, DropsTheHeadsOfFreedSnapshotsBeforeLiveOnes) {
+  ViewHeadCache cache(/*max_bytes=*/100, /*shards=*/1);
+  auto org = std::make_shared<const Org>();
+  std::vector<std::shared_ptr<const CachedInstance>> live;
+  for (int64_t id = 1; id <= 10; ++id) {
+    auto snap = Snapshot(id, 1);
+    cache.Put(snap, org, std::string(10, 'h'));
+    if (id % 2 == 1) live.push_back(snap);  // the even ones are freed here
+  }
+  EXPECT_EQ(cache.bytes(), 100u);
+  // The cache is full; the five heads whose snapshot is gone make room for
+  // five new ones, and every live head stays.
+  for (int64_t id = 11; id <= 15; ++id) {
+    live.push_back(Snapshot(id, 1));
+    cache.Put(live.back(), org, std::string(10, 'h'));
+  }
+  EXPECT_EQ(cache.bytes(), 100u);
+  for (const auto& snap : live) {
+    std::string out;
+    EXPECT_TRUE(cache.AppendTo(snap, org, &out)) << "instance " << snap->state.id.value;
+  }
+}
+
 }  // namespace
 }  // namespace approvald::api
