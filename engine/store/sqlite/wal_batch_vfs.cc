@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/sqlite/vfs_shim.h"
+
 namespace approvald::sqlite {
 namespace {
 
@@ -220,8 +222,6 @@ const sqlite3_io_methods kMethods = {
     Unfetch,
 };
 
-sqlite3_vfs* Parent(sqlite3_vfs* vfs) { return static_cast<sqlite3_vfs*>(vfs->pAppData); }
-
 int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flags,
          int* out_flags) {
   File* file = Of(f);
@@ -232,7 +232,7 @@ int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flags,
   file->db_name = nullptr;
   file->buffer = nullptr;
   file->buffer_offset = 0;
-  sqlite3_vfs* parent = Parent(vfs);
+  sqlite3_vfs* parent = ShimParent(vfs);
   int rc = parent->xOpen(parent, name, file->real, flags, out_flags);
   if (rc != SQLITE_OK) return rc;  // the wrapped file closes itself on failure
   if (file->wal) {
@@ -252,66 +252,9 @@ int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flags,
   return SQLITE_OK;
 }
 
-// The rest of the VFS is the parent's.
-int Delete(sqlite3_vfs* v, const char* n, int s) {
-  return Parent(v)->xDelete(Parent(v), n, s);
-}
-int Access(sqlite3_vfs* v, const char* n, int f, int* o) {
-  return Parent(v)->xAccess(Parent(v), n, f, o);
-}
-int FullPathname(sqlite3_vfs* v, const char* n, int size, char* out) {
-  return Parent(v)->xFullPathname(Parent(v), n, size, out);
-}
-void* DlOpen(sqlite3_vfs* v, const char* n) { return Parent(v)->xDlOpen(Parent(v), n); }
-void DlError(sqlite3_vfs* v, int n, char* out) { Parent(v)->xDlError(Parent(v), n, out); }
-void (*DlSym(sqlite3_vfs* v, void* h, const char* s))(void) {
-  return Parent(v)->xDlSym(Parent(v), h, s);
-}
-void DlClose(sqlite3_vfs* v, void* h) { Parent(v)->xDlClose(Parent(v), h); }
-int Randomness(sqlite3_vfs* v, int n, char* out) {
-  return Parent(v)->xRandomness(Parent(v), n, out);
-}
-int Sleep(sqlite3_vfs* v, int us) { return Parent(v)->xSleep(Parent(v), us); }
-int CurrentTime(sqlite3_vfs* v, double* out) {
-  return Parent(v)->xCurrentTime(Parent(v), out);
-}
-int GetLastError(sqlite3_vfs* v, int n, char* out) {
-  return Parent(v)->xGetLastError ? Parent(v)->xGetLastError(Parent(v), n, out) : 0;
-}
-int CurrentTimeInt64(sqlite3_vfs* v, sqlite3_int64* out) {
-  sqlite3_vfs* p = Parent(v);
-  if (p->iVersion >= 2 && p->xCurrentTimeInt64) return p->xCurrentTimeInt64(p, out);
-  double now = 0;
-  int rc = p->xCurrentTime(p, &now);
-  *out = static_cast<sqlite3_int64>(now * 86400000.0);
-  return rc;
-}
-
 const char* Register() {
-  if (sqlite3_initialize() != SQLITE_OK) return nullptr;
-  sqlite3_vfs* parent = sqlite3_vfs_find(nullptr);
-  if (!parent) return nullptr;
-  static sqlite3_vfs vfs{};
-  vfs.iVersion = 2;
-  vfs.szOsFile = static_cast<int>(sizeof(File)) + parent->szOsFile;
-  vfs.mxPathname = parent->mxPathname;
-  vfs.zName = kVfsName;
-  vfs.pAppData = parent;
-  vfs.xOpen = Open;
-  vfs.xDelete = Delete;
-  vfs.xAccess = Access;
-  vfs.xFullPathname = FullPathname;
-  vfs.xDlOpen = DlOpen;
-  vfs.xDlError = DlError;
-  vfs.xDlSym = DlSym;
-  vfs.xDlClose = DlClose;
-  vfs.xRandomness = Randomness;
-  vfs.xSleep = Sleep;
-  vfs.xCurrentTime = CurrentTime;
-  vfs.xGetLastError = GetLastError;
-  vfs.xCurrentTimeInt64 = CurrentTimeInt64;
-  if (sqlite3_vfs_register(&vfs, 0) != SQLITE_OK) return nullptr;
-  return kVfsName;
+  static sqlite3_vfs vfs;
+  return RegisterVfsShim(&vfs, kVfsName, static_cast<int>(sizeof(File)), Open);
 }
 
 }  // namespace
