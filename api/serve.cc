@@ -363,6 +363,21 @@ int RunServe(const ServeArgs& args) {
                     nullptr};
   Server server(server_opts, services, hub);
   services.draining = &server.draining_flag();
+  // The caches' hit rates, for sizing state_cache_bytes: a miss of the
+  // state cache reads and folds the instance's events from the store.
+  metrics.AddCollector([engine_ptr, heads = services.view_heads](std::string* out) {
+    const StateCache& states = engine_ptr->state_cache();
+    AppendCacheMetrics("state_cache", "engine's cache of instance states (state_cache_bytes)",
+                       {states.hits(), states.misses(), static_cast<int64_t>(states.size()),
+                        static_cast<int64_t>(states.bytes())},
+                       out);
+    if (heads) {
+      AppendCacheMetrics("view_head_cache",
+                         "cache of the viewer-independent part of GET /api/v1/instances/{id}",
+                         {heads->hits(), heads->misses(), -1, static_cast<int64_t>(heads->bytes())},
+                         out);
+    }
+  });
   // Asynchronous submits and actions continue on the workers once durable
   // (the engine is reset before the server is destroyed, below).
   engine->SetExecutor([&server](std::function<void()> fn) { server.PostToWorkers(std::move(fn)); });

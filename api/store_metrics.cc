@@ -50,4 +50,19 @@ void AppendStoreMetrics(const GroupCommitStats& s, std::string* out) {
          "Frames in the write-ahead log as of the last commit.", s.wal_frames);
 }
 
+void AppendCacheMetrics(std::string_view name, std::string_view what, const CacheCounters& c,
+                        std::string* out) {
+  std::string prefix = "approvald_" + std::string(name);
+  Scalar(out, prefix + "_hits_total", "counter",
+         "Lookups the " + std::string(what) + " answered from memory.", c.hits);
+  Scalar(out, prefix + "_misses_total", "counter",
+         "Lookups the " + std::string(what) + " could not answer.", c.misses);
+  if (c.entries >= 0) {
+    Scalar(out, prefix + "_entries", "gauge",
+           "Entries the " + std::string(what) + " holds now.", c.entries);
+  }
+  Scalar(out, prefix + "_bytes", "gauge",
+         "Approximate bytes the " + std::string(what) + " holds now.", c.bytes);
+}
+
 }  // namespace approvald::api

@@ -129,6 +129,13 @@ for r in $(seq 1 "$REPS"); do
   else run_get_one "$r"; run_get "$r"; run_baseline "$r"; fi
 done
 kill "$BASE"
+# How the GET rounds were answered: the caches' hits and misses so far.
+curl -s "http://127.0.0.1:$PORT/metrics" |
+  awk '/^approvald_(state|view_head)_cache_(hits|misses)_total / {v[$1]=$2}
+       END {printf "{\"bench\":\"caches_after_get\",\"state_hits\":%d,\"state_misses\":%d,\"head_hits\":%d,\"head_misses\":%d}\n",
+            v["approvald_state_cache_hits_total"], v["approvald_state_cache_misses_total"],
+            v["approvald_view_head_cache_hits_total"], v["approvald_view_head_cache_misses_total"]}' |
+  tee -a "$OUT"
 
 # --- 3. durable approve actions ----------------------------------------------
 # Line 1 of every instance first, then line 2: two actions per instance, never
@@ -195,6 +202,10 @@ print(f"   approve         {a:9.0f} actions/s  p50 {med('approve','p50_ms')[0]:.
 for r in rows:
     if r.get("bench") == "rss_peak_after_http":
         print(f"   peak RSS        {r['hwm_kb']/1024:.1f} MB")
+    if r.get("bench") == "caches_after_get":
+        sh, sm, hh, hm = r["state_hits"], r["state_misses"], r["head_hits"], r["head_misses"]
+        print(f"   caches (after the GET rounds): state {100*sh/max(1,sh+sm):.0f} % hits, "
+              f"view head {100*hh/max(1,hh+hm):.0f} % hits")
     if r.get("bench") == "ws_idle":
         print(f"   idle WebSockets {r['websockets']}: {r['bytes_per_ws']/1024:.1f} KB each")
 PY

@@ -52,5 +52,23 @@ TEST(StoreMetricsTest, FailuresRerunsAndWalCountersAreExported) {
                            "approvald_store_wal_frames 1234\n"));
 }
 
+TEST(StoreMetricsTest, CacheCountersAreCountersAndGauges) {
+  std::string t;
+  AppendCacheMetrics("state_cache", "engine's cache", {7, 3, 5, 4096}, &t);
+  EXPECT_THAT(t, HasSubstr("# TYPE approvald_state_cache_hits_total counter\n"
+                           "approvald_state_cache_hits_total 7\n"));
+  EXPECT_THAT(t, HasSubstr("# TYPE approvald_state_cache_misses_total counter\n"
+                           "approvald_state_cache_misses_total 3\n"));
+  EXPECT_THAT(t, HasSubstr("# TYPE approvald_state_cache_entries gauge\n"
+                           "approvald_state_cache_entries 5\n"));
+  EXPECT_THAT(t, HasSubstr("# TYPE approvald_state_cache_bytes gauge\n"
+                           "approvald_state_cache_bytes 4096\n"));
+  // A cache that does not count its entries reports no entries gauge.
+  std::string h;
+  AppendCacheMetrics("view_head_cache", "head cache", {1, 2, -1, 10}, &h);
+  EXPECT_THAT(h, HasSubstr("approvald_view_head_cache_misses_total 2\n"));
+  EXPECT_THAT(h, Not(HasSubstr("approvald_view_head_cache_entries")));
+}
+
 }  // namespace
 }  // namespace approvald::api
