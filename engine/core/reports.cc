@@ -13,9 +13,8 @@ namespace {
 const char* const kYes = "是";
 const char* const kNo = "否";
 
-// The rectification workflow's nodes the progress report reads
+// The rectification workflow's node the progress report reads
 // (workflows/rectification.yaml).
-constexpr const char* kAcceptanceNode = "acceptance";
 constexpr const char* kLookbackNode = "lookback";
 
 std::string PersonName(const Org& org, const PersonId& id) {

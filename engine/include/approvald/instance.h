@@ -107,6 +107,15 @@ struct LastCompletion {
   Token token;              // the node as it was when it completed
 };
 
+// Field by field (engine/core/fold.cc); declared before InstanceState, whose
+// defaulted comparison uses them.
+bool operator==(const Signer&, const Signer&);
+bool operator==(const MeetingState&, const MeetingState&);
+bool operator==(const Token&, const Token&);
+bool operator==(const ParallelState&, const ParallelState&);
+bool operator==(const Act&, const Act&);
+bool operator==(const LastCompletion&, const LastCompletion&);
+
 struct InstanceState {
   InstanceId id;
   std::string workflow;
@@ -135,13 +144,6 @@ struct InstanceState {
   }
   bool operator==(const InstanceState&) const = default;
 };
-
-bool operator==(const Signer&, const Signer&);
-bool operator==(const MeetingState&, const MeetingState&);
-bool operator==(const Token&, const Token&);
-bool operator==(const ParallelState&, const ParallelState&);
-bool operator==(const Act&, const Act&);
-bool operator==(const LastCompletion&, const LastCompletion&);
 
 }  // namespace approvald
 

@@ -24,6 +24,8 @@ struct SourceLoc {
   std::string file;
   int line = 0;    // 1-based; 0 = unknown
   int column = 0;  // 1-based
+
+  bool operator==(const SourceLoc&) const = default;
 };
 
 // A ratio num/den, e.g. 1/2 or 2/3. `strict` means "more than" (超过半数),
