@@ -347,7 +347,6 @@ int RunServe(const ServeArgs& args) {
   server_opts.shutdown_grace = std::chrono::milliseconds(cfg.shutdown_grace_ms);
 
   auto start = std::chrono::steady_clock::now();
-  std::atomic<bool> draining{false};
   Services services{*engine,
                     **store,
                     auth,
