@@ -186,27 +186,20 @@ int DeviceCharacteristics(sqlite3_file* f) {
   return Real(f)->pMethods->xDeviceCharacteristics(Real(f));
 }
 int ShmMap(sqlite3_file* f, int region, int size, int extend, void volatile** out) {
-  sqlite3_file* r = Real(f);
-  if (r->pMethods->iVersion < 2 || !r->pMethods->xShmMap) return SQLITE_IOERR_SHMMAP;
-  return r->pMethods->xShmMap(r, region, size, extend, out);
+  return WrappedShmMap(Real(f), region, size, extend, out);
 }
 int ShmLock(sqlite3_file* f, int offset, int n, int flags) {
   // Every read transaction takes a WAL read lock when it begins: blocks
   // read in an earlier transaction are not used in it.
   Drop(Of(f));
-  sqlite3_file* r = Real(f);
-  if (r->pMethods->iVersion < 2 || !r->pMethods->xShmLock) return SQLITE_IOERR_SHMLOCK;
-  return r->pMethods->xShmLock(r, offset, n, flags);
+  return WrappedShmLock(Real(f), offset, n, flags);
 }
 void ShmBarrier(sqlite3_file* f) {
-  sqlite3_file* r = Real(f);
-  if (r->pMethods->iVersion >= 2 && r->pMethods->xShmBarrier) r->pMethods->xShmBarrier(r);
+  WrappedShmBarrier(Real(f));
 }
 int ShmUnmap(sqlite3_file* f, int delete_flag) {
   Drop(Of(f));
-  sqlite3_file* r = Real(f);
-  if (r->pMethods->iVersion < 2 || !r->pMethods->xShmUnmap) return SQLITE_OK;
-  return r->pMethods->xShmUnmap(r, delete_flag);
+  return WrappedShmUnmap(Real(f), delete_flag);
 }
 // With mmap_size > 0 SQLite asks for each page of the main file here
 // before reading it: a page inside a block of several pages is lent in
@@ -217,11 +210,7 @@ int ShmUnmap(sqlite3_file* f, int delete_flag) {
 int Fetch(sqlite3_file* f, sqlite3_int64 offset, int amount, void** out) {
   *out = nullptr;
   File* file = Of(f);
-  if (!file->read_ahead) {
-    sqlite3_file* r = Real(f);
-    if (r->pMethods->iVersion < 3 || !r->pMethods->xFetch) return SQLITE_OK;
-    return r->pMethods->xFetch(r, offset, amount, out);
-  }
+  if (!file->read_ahead) return WrappedFetch(Real(f), offset, amount, out);
   if (amount <= 0 || offset < 0) return SQLITE_OK;
   Block* b = BlockFor(file, offset, amount);
   if (!b || b->size <= amount) return SQLITE_OK;
@@ -232,11 +221,7 @@ int Fetch(sqlite3_file* f, sqlite3_int64 offset, int amount, void** out) {
 }
 int Unfetch(sqlite3_file* f, sqlite3_int64 offset, void* p) {
   File* file = Of(f);
-  if (!file->read_ahead) {
-    sqlite3_file* r = Real(f);
-    if (r->pMethods->iVersion < 3 || !r->pMethods->xUnfetch) return SQLITE_OK;
-    return r->pMethods->xUnfetch(r, offset, p);
-  }
+  if (!file->read_ahead) return WrappedUnfetch(Real(f), offset, p);
   if (!p) {  // SQLite drops every mapping (the file may have changed)
     Drop(file);
     return SQLITE_OK;

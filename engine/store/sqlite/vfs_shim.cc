@@ -66,4 +66,29 @@ const char* RegisterVfsShim(sqlite3_vfs* shim, const char* name, int file_bytes,
   return name;
 }
 
+int WrappedShmMap(sqlite3_file* r, int region, int size, int extend, void volatile** out) {
+  if (r->pMethods->iVersion < 2 || !r->pMethods->xShmMap) return SQLITE_IOERR_SHMMAP;
+  return r->pMethods->xShmMap(r, region, size, extend, out);
+}
+int WrappedShmLock(sqlite3_file* r, int offset, int n, int flags) {
+  if (r->pMethods->iVersion < 2 || !r->pMethods->xShmLock) return SQLITE_IOERR_SHMLOCK;
+  return r->pMethods->xShmLock(r, offset, n, flags);
+}
+void WrappedShmBarrier(sqlite3_file* r) {
+  if (r->pMethods->iVersion >= 2 && r->pMethods->xShmBarrier) r->pMethods->xShmBarrier(r);
+}
+int WrappedShmUnmap(sqlite3_file* r, int delete_flag) {
+  if (r->pMethods->iVersion < 2 || !r->pMethods->xShmUnmap) return SQLITE_OK;
+  return r->pMethods->xShmUnmap(r, delete_flag);
+}
+int WrappedFetch(sqlite3_file* r, sqlite3_int64 offset, int amount, void** out) {
+  *out = nullptr;
+  if (r->pMethods->iVersion < 3 || !r->pMethods->xFetch) return SQLITE_OK;
+  return r->pMethods->xFetch(r, offset, amount, out);
+}
+int WrappedUnfetch(sqlite3_file* r, sqlite3_int64 offset, void* p) {
+  if (r->pMethods->iVersion < 3 || !r->pMethods->xUnfetch) return SQLITE_OK;
+  return r->pMethods->xUnfetch(r, offset, p);
+}
+
 }  // namespace approvald::sqlite

@@ -24,6 +24,15 @@ const char* RegisterVfsShim(sqlite3_vfs* shim, const char* name, int file_bytes,
                             int (*open)(sqlite3_vfs*, sqlite3_filename, sqlite3_file*,
                                         int, int*));
 
+// The wrapped file's optional methods (version 2: shared memory, version 3:
+// memory mapping), answering as SQLite expects of a file that lacks them.
+int WrappedShmMap(sqlite3_file* real, int region, int size, int extend, void volatile** out);
+int WrappedShmLock(sqlite3_file* real, int offset, int n, int flags);
+void WrappedShmBarrier(sqlite3_file* real);
+int WrappedShmUnmap(sqlite3_file* real, int delete_flag);
+int WrappedFetch(sqlite3_file* real, sqlite3_int64 offset, int amount, void** out);
+int WrappedUnfetch(sqlite3_file* real, sqlite3_int64 offset, void* p);
+
 }  // namespace approvald::sqlite
 
 #endif  // APPROVALD_STORE_SQLITE_VFS_SHIM_H_

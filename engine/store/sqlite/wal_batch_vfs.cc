@@ -168,36 +168,25 @@ int DeviceCharacteristics(sqlite3_file* f) {
   return Real(f)->pMethods->xDeviceCharacteristics(Real(f));
 }
 int ShmMap(sqlite3_file* f, int region, int size, int extend, void volatile** out) {
-  sqlite3_file* r = Real(f);
-  if (r->pMethods->iVersion < 2 || !r->pMethods->xShmMap) return SQLITE_IOERR_SHMMAP;
-  return r->pMethods->xShmMap(r, region, size, extend, out);
+  return WrappedShmMap(Real(f), region, size, extend, out);
 }
 int ShmLock(sqlite3_file* f, int offset, int n, int flags) {
-  sqlite3_file* r = Real(f);
-  if (r->pMethods->iVersion < 2 || !r->pMethods->xShmLock) return SQLITE_IOERR_SHMLOCK;
-  return r->pMethods->xShmLock(r, offset, n, flags);
+  return WrappedShmLock(Real(f), offset, n, flags);
 }
 void ShmBarrier(sqlite3_file* f) {
   FlushPeerWal(Of(f), "xShmBarrier");
-  sqlite3_file* r = Real(f);
-  if (r->pMethods->iVersion >= 2 && r->pMethods->xShmBarrier) r->pMethods->xShmBarrier(r);
+  WrappedShmBarrier(Real(f));
 }
 int ShmUnmap(sqlite3_file* f, int delete_flag) {
-  sqlite3_file* r = Real(f);
-  if (r->pMethods->iVersion < 2 || !r->pMethods->xShmUnmap) return SQLITE_OK;
-  return r->pMethods->xShmUnmap(r, delete_flag);
+  return WrappedShmUnmap(Real(f), delete_flag);
 }
 int Fetch(sqlite3_file* f, sqlite3_int64 offset, int amount, void** out) {
   *out = nullptr;
   if (int rc = Flush(Of(f)); rc != SQLITE_OK) return rc;
-  sqlite3_file* r = Real(f);
-  if (r->pMethods->iVersion < 3 || !r->pMethods->xFetch) return SQLITE_OK;
-  return r->pMethods->xFetch(r, offset, amount, out);
+  return WrappedFetch(Real(f), offset, amount, out);
 }
 int Unfetch(sqlite3_file* f, sqlite3_int64 offset, void* p) {
-  sqlite3_file* r = Real(f);
-  if (r->pMethods->iVersion < 3 || !r->pMethods->xUnfetch) return SQLITE_OK;
-  return r->pMethods->xUnfetch(r, offset, p);
+  return WrappedUnfetch(Real(f), offset, p);
 }
 
 const sqlite3_io_methods kMethods = {
