@@ -45,7 +45,8 @@ check: build
 run: build
 	./scripts/run-demo.sh $(BUILD_DIR)
 
-bench: deps
+bench:
+	@bash scripts/install-deps.sh --bench
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DAPPROVAL_BUILD_TESTS=OFF -DAPPROVAL_BUILD_BENCH=ON
 	cmake --build build-bench --parallel $(JOBS)
 	./bench/run.sh build-bench

@@ -12,9 +12,12 @@
 //       The same, rotating over the "target token" lines of PLAN_FILE (each
 //       request takes the next line), so that no per-key cache of the server
 //       carries the load the way it can when one target is read over and over.
-//   api_bench submit PORT TOKENS_FILE COUNT CONNECTIONS OUT_FILE
+//   api_bench submit PORT TOKENS_FILE COUNT CONNECTIONS OUT_FILE [FIRST]
 //       Submits COUNT expense reimbursements (round robin over the clerks'
-//       tokens) and writes "id submitter" lines to OUT_FILE.
+//       tokens) and writes "id submitter" lines to OUT_FILE. Their invoice
+//       numbers are BENCH-FIRST, BENCH-FIRST+1, ... (FIRST defaults to 0): a
+//       second batch starts past the first, since an invoice already claimed
+//       rejects the request that repeats it.
 //   api_bench approve PORT PLAN_FILE CONNECTIONS
 //       Sends every "id token node" line of PLAN_FILE as an approve action,
 //       as fast as the daemon acknowledges them (each after its durable
@@ -284,7 +287,7 @@ std::vector<std::string> Lines(const std::string& path) {
 }
 
 int RunSubmit(uint16_t port, const std::string& tokens_file, int count, int connections,
-              const std::string& out_file) {
+              const std::string& out_file, int first_invoice) {
   // Lines: "person token".
   std::vector<std::pair<std::string, std::string>> clerks;
   for (const auto& l : Lines(tokens_file)) {
@@ -301,7 +304,7 @@ int RunSubmit(uint16_t port, const std::string& tokens_file, int count, int conn
         if (issued >= count) return std::nullopt;
         int n = issued++;
         const auto& [person, token] = clerks[static_cast<size_t>(n) % clerks.size()];
-        std::string inv = "BENCH-" + std::to_string(n);
+        std::string inv = "BENCH-" + std::to_string(first_invoice + n);
         return Job{http::verb::post, "/api/v1/instances", token,
                    R"({"workflow":"expense","data":{"purpose":"bench","category":"office",)"
                    R"("amount":35600,"spent_on":"2025-11-20","invoices":[{"number":")" + inv +
@@ -451,8 +454,9 @@ int main(int argc, char** argv) {
     if (a[0] == "getmany" && a.size() == 5) {
       return RunGetMany(port(1), a[2], std::stoi(a[3]), std::stod(a[4]));
     }
-    if (a[0] == "submit" && a.size() == 6) {
-      return RunSubmit(port(1), a[2], std::stoi(a[3]), std::stoi(a[4]), a[5]);
+    if (a[0] == "submit" && (a.size() == 6 || a.size() == 7)) {
+      return RunSubmit(port(1), a[2], std::stoi(a[3]), std::stoi(a[4]), a[5],
+                       a.size() == 7 ? std::stoi(a[6]) : 0);
     }
     if (a[0] == "approve" && a.size() == 4) return RunApprove(port(1), a[2], std::stoi(a[3]));
     if (a[0] == "ws" && a.size() == 5) {

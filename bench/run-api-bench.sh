@@ -11,13 +11,22 @@
 #      acknowledged only after its synchronous=FULL commit: actions/s, p99;
 #   4. approvald's peak resident memory over 1-3;
 #   5. 10,000 idle authenticated WebSockets: resident memory per connection.
+# Each HTTP load runs twice: with bench/api_bench (this project's client) and
+# with wrk (Debian's package; bench/wrk/plan.lua walks the same plans). wrk
+# costs the machine less CPU per request than api_bench, so on these 2 shared
+# cores its figures are less bound by the client: against the baseline server
+# it made 25-30 k req/s where api_bench made 12-19 k in the same minutes. The
+# summary gives both; wrk's approvals run for APPROVE_SECONDS per chunk on
+# instances submitted for them (a timed run cannot end exactly with its plan).
 # Results: bench/results/api-<stamp>.jsonl and a summary on stdout.
 #
 #   bench/run-api-bench.sh [BUILD_DIR]      (default: build-bench)
 # Environment: SECONDS_PER_RUN (10), INSTANCES (25000), WS_COUNT (10000),
 # REPS (3): rounds of baseline and GET, alternating which goes first, and
 # chunks the approvals are split into; the summary gives the medians;
-# WORKERS (4): the daemon's worker_threads.
+# WORKERS (4): the daemon's worker_threads; APPROVE_SECONDS (1): length of each
+# of wrk's REPS approval chunks, on 7,500 fresh instances per chunk (two
+# actions each: room for 15,000 approvals/s).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,9 +41,15 @@ WS_COUNT="${WS_COUNT:-10000}"
 REPS="${REPS:-3}"
 WORKERS="${WORKERS:-4}"
 CONNS=64
+APPROVE_SECS="${APPROVE_SECONDS:-1}"
+WRK_PLAN="${WRK_PLAN:-$ROOT/bench/wrk/plan.lua}"
 for f in "$BIN" "$LOAD"; do
   [[ -x "$f" ]] || { echo "run-api-bench: $f not built" >&2; exit 1; }
 done
+command -v wrk >/dev/null || {
+  echo "run-api-bench: wrk is not installed (scripts/install-deps.sh --bench, or make bench)" >&2
+  exit 1
+}
 mkdir -p "$RESULTS_DIR"
 OUT="$RESULTS_DIR/api-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 WORK="$(mktemp -d)"
@@ -103,6 +118,7 @@ echo "== instance body: $(wc -c < "$WORK/instance.json") bytes"
 while read -r id clerk; do
   echo "/api/v1/instances/$id ${TOKEN[$clerk]}"
 done < "$WORK/instances.txt" > "$WORK/get-plan.txt"
+sed 's/^/GET /' "$WORK/get-plan.txt" > "$WORK/wrk-get-plan.txt"
 
 # --- 1 and 2. baseline and GET /api/v1/instances/{id}, REPS rounds ----------
 # Alternating, and swapping which goes first each round, so that both see the
@@ -124,9 +140,27 @@ run_get_one() {
   "$LOAD" get "$PORT" "/api/v1/instances/$FIRST_ID" "${TOKEN[$FIRST_CLERK]}" "$CONNS" "$SECS" |
     sed "s/\"bench\":\"get/\"bench\":\"get one/; s/}\$/,\"round\":$1}/" | tee -a "$OUT"
 }
+# wrk, one thread like api_bench, walking a plan (bench/wrk/plan.lua).
+# Prints wrk's report line; fails if a request failed or wrk reported nothing.
+wrk_plan() {  # LABEL PORT PLAN_FILE SECONDS LOOP OFFSET ROUND
+  local line
+  line="$(LABEL="$1" PLAN="$3" LOOP="$5" OFFSET="$6" CONNS="$CONNS" \
+    wrk -t1 -c"$CONNS" -d"$4"s -s "$WRK_PLAN" "http://127.0.0.1:$2" |
+    grep '^{"bench"' | sed "s/}\$/,\"round\":$7}/")"
+  [[ -n "$line" ]] || { echo "run-api-bench: wrk gave no report ($1)" >&2; return 1; }
+  echo "$line" | tee -a "$OUT"
+  [[ "$line" == *'"failed":0,'* ]] || { echo "run-api-bench: requests failed ($1)" >&2; return 1; }
+}
+echo "GET /api/v1/instances/$FIRST_ID -" > "$WORK/wrk-baseline-plan.txt"
+echo "GET /api/v1/instances/$FIRST_ID ${TOKEN[$FIRST_CLERK]}" > "$WORK/wrk-get-one-plan.txt"
+run_wrk_baseline() { wrk_plan "wrk baseline get" "$BPORT" "$WORK/wrk-baseline-plan.txt" "$SECS" 1 0 "$1"; }
+run_wrk_get() { wrk_plan "wrk get many" "$PORT" "$WORK/wrk-get-plan.txt" "$SECS" 1 0 "$1"; }
+run_wrk_get_one() { wrk_plan "wrk get one" "$PORT" "$WORK/wrk-get-one-plan.txt" "$SECS" 1 0 "$1"; }
 for r in $(seq 1 "$REPS"); do
   if (( r % 2 )); then run_baseline "$r"; run_get "$r"; run_get_one "$r"
-  else run_get_one "$r"; run_get "$r"; run_baseline "$r"; fi
+    run_wrk_baseline "$r"; run_wrk_get "$r"; run_wrk_get_one "$r"
+  else run_wrk_get_one "$r"; run_wrk_get "$r"; run_wrk_baseline "$r"
+    run_get_one "$r"; run_get "$r"; run_baseline "$r"; fi
 done
 kill "$BASE"
 # How the GET rounds were answered: the caches' hits and misses so far.
@@ -153,6 +187,26 @@ r=0
 for part in "$WORK"/plan.part.*; do
   r=$((r + 1))
   "$LOAD" approve "$PORT" "$part" "$CONNS" | sed "s/}\$/,\"round\":$r}/" | tee -a "$OUT"
+done
+# wrk's approvals: timed chunks on instances submitted for them, each chunk
+# going on where the last one's requests ended (its answered and unanswered
+# ones are all sent, so all are taken).
+"$LOAD" submit "$PORT" "$WORK/clerks.txt" "$(( 7500 * REPS ))" "$CONNS" "$WORK/wrk-instances.txt" "$INSTANCES" |
+  sed 's/"bench":"submit"/"bench":"submit for wrk"/' | tee -a "$OUT"
+{
+  while read -r id clerk; do
+    echo "POST /api/v1/instances/$id/actions ${TOKEN[${HEAD[$clerk]}]} dept_head_review"
+  done < "$WORK/wrk-instances.txt"
+  while read -r id clerk; do
+    echo "POST /api/v1/instances/$id/actions ${TOKEN[zheng_li]} finance_review"
+  done < "$WORK/wrk-instances.txt"
+} > "$WORK/wrk-approve-plan.txt"
+offset=0
+for r in $(seq 1 "$REPS"); do
+  line="$(wrk_plan "wrk approve" "$PORT" "$WORK/wrk-approve-plan.txt" "$APPROVE_SECS" 0 "$offset" "$r")"
+  sent="$(echo "$line" | python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); print(-1 if r["ran_out"] else r["sent"])')"
+  (( sent >= 0 )) || { echo "run-api-bench: wrk ran out of approvals; raise the plan (7,500 instances per chunk)" >&2; exit 1; }
+  offset=$(( offset + sent ))
 done
 record "{\"bench\":\"rss_peak_after_http\",\"hwm_kb\":$(hwm_kb "$SERVER"),\"rss_kb\":$(rss_kb "$SERVER")}"
 curl -s "http://127.0.0.1:$PORT/metrics" | grep -E "^approvald_store_commit_batch_size_(sum|count)" \
@@ -199,6 +253,15 @@ print(f"   GET instance    {g:9.0f} req/s  p50 {med('get many','p50_ms')[0]:.2f}
 print(f"   GET one inst.   {g1:9.0f} req/s  p50 {med('get one','p50_ms')[0]:.2f} ms  p99 {med('get one','p99_ms')[0]:.2f} ms  = {100*g1/b:.0f} % of baseline  (the first instance only)")
 a, na = med("approve", "per_second")
 print(f"   approve         {a:9.0f} actions/s  p50 {med('approve','p50_ms')[0]:.2f} ms  p99 {med('approve','p99_ms')[0]:.2f} ms  ({na} chunks)")
+wb, _ = med("wrk baseline get", "per_second")
+wg, _ = med("wrk get many", "per_second")
+wg1, _ = med("wrk get one", "per_second")
+wa, nwa = med("wrk approve", "per_second")
+print(f"== with wrk as the client (medians):")
+print(f"   baseline        {wb:9.0f} req/s  p99 {med('wrk baseline get','p99_ms')[0]:.2f} ms")
+print(f"   GET instance    {wg:9.0f} req/s  p99 {med('wrk get many','p99_ms')[0]:.2f} ms  = {100*wg/wb:.0f} % of baseline  (rotating over every instance)")
+print(f"   GET one inst.   {wg1:9.0f} req/s  p99 {med('wrk get one','p99_ms')[0]:.2f} ms  = {100*wg1/wb:.0f} % of baseline  (the first instance only)")
+print(f"   approve         {wa:9.0f} actions/s  p50 {med('wrk approve','p50_ms')[0]:.2f} ms  p99 {med('wrk approve','p99_ms')[0]:.2f} ms  ({nwa} timed chunks)")
 for r in rows:
     if r.get("bench") == "rss_peak_after_http":
         print(f"   peak RSS        {r['hwm_kb']/1024:.1f} MB")

@@ -23,8 +23,11 @@ PACKAGES=(
 # `install-deps.sh --fuzz` (what `make fuzz` runs) adds clang 19 with
 # libFuzzer and the sanitizer runtimes: Debian's default clang 14 cannot
 # compile libstdc++ 12's <expected>. Only the fuzz targets need it.
+# `install-deps.sh --bench` (what `make bench` runs) adds wrk, the second
+# load client of bench/run-api-bench.sh.
 for arg in "$@"; do
   [[ "$arg" == --fuzz ]] && PACKAGES+=(clang-19 libclang-rt-19-dev)
+  [[ "$arg" == --bench ]] && PACKAGES+=(wrk)
 done
 
 missing=()
