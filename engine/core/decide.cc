@@ -1771,6 +1771,10 @@ struct Trial {
 // are listed; `nodes` receives the node ids they name.
 void ListTrials(const DecideContext& ctx, const InstanceState& state,
                 std::vector<std::string>* nodes, std::vector<Trial>* trials) {
+  // Room for every trial at once rather than grown: the four instance-wide
+  // ones, at most nine per active node and one for the node taken back.
+  nodes->reserve(state.active.size() + 1);
+  trials->reserve(4 + 9 * state.active.size() + 1);
   for (const char* a : {action::kWithdraw, action::kUrge, action::kCc, action::kComment})
     trials->push_back(Trial{a, -1});
   for (const auto& [id, t] : state.active) nodes->push_back(id);
