@@ -20,6 +20,7 @@
 #ifndef APPROVALD_COPY_ON_WRITE_H_
 #define APPROVALD_COPY_ON_WRITE_H_
 
+#include <atomic>
 #include <memory>
 #include <utility>
 
@@ -32,7 +33,7 @@ class CopyOnWrite {
   // Holds `value` (implicit, so a T is assigned as before: `cow = t;`).
   CopyOnWrite(T value) : p_(std::make_shared<T>(std::move(value))) {}  // NOLINT
   CopyOnWrite& operator=(T value) {
-    if (p_ && p_.use_count() == 1)
+    if (Owned())
       *p_ = std::move(value);  // not shared: reuse the block
     else
       p_ = std::make_shared<T>(std::move(value));
@@ -47,7 +48,7 @@ class CopyOnWrite {
   T& Mutable() {
     if (!p_)
       p_ = std::make_shared<T>();
-    else if (p_.use_count() > 1)
+    else if (!Owned())
       p_ = std::make_shared<T>(*p_);
     return *p_;
   }
@@ -75,6 +76,17 @@ class CopyOnWrite {
   }
 
  private:
+  // True if this holder is the only one: nobody else can start sharing it
+  // (that takes a copy of this holder), so it may be changed in place. The
+  // count is read relaxed; the fence orders this thread's writes after the
+  // reads of any holder that let go of it meanwhile on another thread (its
+  // release of the count), as the last owner's delete would be.
+  bool Owned() const {
+    if (!p_ || p_.use_count() != 1) return false;
+    std::atomic_thread_fence(std::memory_order_acquire);
+    return true;
+  }
+
   static const T& Empty() {
     static const T empty{};
     return empty;
