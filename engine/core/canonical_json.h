@@ -21,6 +21,9 @@ void AppendString(std::string* out, std::string_view s);
 
 // Appends the canonical encoding of `v` (see value.h).
 void AppendValue(std::string* out, const Value& v);
+// Appends the canonical encoding of the record `r`: exactly what
+// AppendValue(out, Value::Of(r)) appends, without copying `r` into a Value.
+void AppendRecord(std::string* out, const Value::Record& r);
 
 // A position in text being decoded.
 struct Reader {

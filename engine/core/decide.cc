@@ -267,7 +267,7 @@ class Decider {
 
   expr::EvalEnv Env() const {
     expr::EvalEnv env;
-    env.form = &st_.form;
+    env.form = &st_.form.get();
     env.org = &org_;
     env.submitter = st_.submitter;
     env.actor = person_.empty() ? cmd_.actor : person_;
@@ -471,7 +471,7 @@ class Decider {
       return MakeError(ErrorCode::kInternal, "unknown_check",
                        "node '" + n.id + "': no built-in check named '" + n.check + "'");
     CheckInput in;
-    in.form = &st_.form;
+    in.form = &st_.form.get();
     in.org = &org_;
     in.submitter = st_.submitter;
     in.now = ctx_.now;
@@ -702,7 +702,7 @@ class Decider {
     if (person_ != st_.submitter)
       return MakeError(ErrorCode::kPermissionDenied, reason::kNotSubmitter,
                        "only the submitter may resubmit");
-    FormData form = cmd_.data.empty() ? st_.form : cmd_.data;
+    FormData form = cmd_.data.empty() ? st_.form.get() : cmd_.data;
     if (auto s = ValidateForm(form); !s) return s;
     Value::Record d;
     d["form"] = Value::Of(form);
@@ -1115,7 +1115,7 @@ class Decider {
     std::vector<std::string> later, later_parallels;
     for (const auto& [id, t] : st_.active) {
       if (t.entered_version <= saved.version) continue;
-      if (t.meeting.distributed)
+      if (t.meeting->distributed)
         return Rejected(reason::kTakeBackNotAllowed, "the meeting agenda was distributed");
       later.push_back(id);
     }
@@ -1324,7 +1324,7 @@ class Decider {
     for (const auto& [id, t] : st_.active) {
       for (const auto& s : t.signers)
         if (s.person == p || s.delegate == p) return true;
-      if (Contains(t.meeting.members, p) || Contains(t.meeting.secretaries, p))
+      if (Contains(t.meeting->members, p) || Contains(t.meeting->secretaries, p))
         return true;
     }
     return false;
@@ -1384,7 +1384,8 @@ class Decider {
     const NodeDef* n = def_.FindNode(t.node);
     if (!n || n->kind != NodeKind::kMeeting)
       return Rejected(reason::kWrongState, "'" + t.node + "' is not a meeting");
-    MeetingState& m = t.meeting;
+    // Read only before the event that records the step (Act below).
+    const MeetingState& m = t.meeting;
     const MeetingDef& md = n->meeting;
     const std::string& a = cmd_.action;
     const bool secretary = Contains(m.secretaries, person_);
@@ -1770,6 +1771,10 @@ struct Trial {
 // are listed; `nodes` receives the node ids they name.
 void ListTrials(const DecideContext& ctx, const InstanceState& state,
                 std::vector<std::string>* nodes, std::vector<Trial>* trials) {
+  // Room for every trial at once rather than grown: the four instance-wide
+  // ones, at most nine per active node and one for the node taken back.
+  nodes->reserve(state.active.size() + 1);
+  trials->reserve(4 + 9 * state.active.size() + 1);
   for (const char* a : {action::kWithdraw, action::kUrge, action::kCc, action::kComment})
     trials->push_back(Trial{a, -1});
   for (const auto& [id, t] : state.active) nodes->push_back(id);

@@ -37,7 +37,7 @@ std::string EncodeEvent(const Event& e) {
   out.append(",\"comment\":");
   canonical::AppendString(&out, e.comment);
   out.append(",\"data\":");
-  canonical::AppendValue(&out, Value::Of(e.data));
+  canonical::AppendRecord(&out, e.data);
   out.append(",\"instance\":");
   AppendInt(&out, e.instance.value);
   out.append(",\"node\":");

@@ -313,9 +313,10 @@ Status Apply(InstanceState& st, const Event& e) {
       tk.step = static_cast<int>(rec::Int(d, "step", -1));
       const auto& m = rec::Sub(d, "meeting");
       if (!m.empty()) {
-        tk.meeting.members = rec::People(m, "members");
-        tk.meeting.head = PersonId(rec::Str(m, "head"));
-        tk.meeting.secretaries = rec::People(m, "secretaries");
+        MeetingState& meeting = tk.meeting.Mutable();
+        meeting.members = rec::People(m, "members");
+        meeting.head = PersonId(rec::Str(m, "head"));
+        meeting.secretaries = rec::People(m, "secretaries");
       }
       // A re-entered node (after 拿回) brings back earlier decisions.
       for (const Value& v : rec::List(d, "restore")) {
@@ -374,7 +375,7 @@ Status Apply(InstanceState& st, const Event& e) {
     s->comment = e.comment;
     s->acted_version = e.version;
     if (auto st2 = ApplySet(e, *tk, rec::List(d, "set")); !st2) return st2;
-    for (const auto& [k, v] : rec::Sub(d, "fields")) st.form[k] = v;
+    for (const auto& [k, v] : rec::Sub(d, "fields")) st.form.Mutable()[k] = v;
     st.acts.push_back(Act{person, e.actor, e.node, decision, e.version, e.at});
   } else if (k == Kind::kReturned) {
     // Returning is a decision on the node: the person keeps the instance in
@@ -479,7 +480,7 @@ Status Apply(InstanceState& st, const Event& e) {
              k == Kind::kOpinionStated || k == Kind::kVoted || k == Kind::kMeetingClosed) {
     Token* tk = token();
     if (!tk) return Corrupt(e, "meeting node not active");
-    MeetingState& m = tk->meeting;
+    MeetingState& m = tk->meeting.Mutable();
     PersonId person(rec::Str(d, "person"));
     if (k == Kind::kAgendaDistributed) {
       m.distributed = true;

@@ -266,14 +266,16 @@ void AppendValue(std::string* out, const Value& v) {
       }
       out->push_back(']');
     }
-    void operator()(const Value::Record& r) const {
-      bool wrap = r.size() == 1 && IsReservedRecordKey(r.begin()->first);
-      if (wrap) out->append("{\"record\":");
-      AppendMembers(out, r);
-      if (wrap) out->push_back('}');
-    }
+    void operator()(const Value::Record& r) const { AppendRecord(out, r); }
   };
   std::visit(Visitor{out}, v.v);
+}
+
+void AppendRecord(std::string* out, const Value::Record& r) {
+  bool wrap = r.size() == 1 && IsReservedRecordKey(r.begin()->first);
+  if (wrap) out->append("{\"record\":");
+  AppendMembers(out, r);
+  if (wrap) out->push_back('}');
 }
 
 bool Reader::Consume(char c) {

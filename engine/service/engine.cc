@@ -611,7 +611,7 @@ bool Engine::CanView(const InstanceState& st, const PersonId& viewer) const {
   for (const auto& [id, t] : st.active) {
     for (const auto& s : t.signers)
       if (s.person == viewer || s.delegate == viewer) return true;
-    const auto& m = t.meeting;
+    const MeetingState& m = t.meeting;
     if (std::find(m.members.begin(), m.members.end(), viewer) != m.members.end() ||
         std::find(m.secretaries.begin(), m.secretaries.end(), viewer) !=
             m.secretaries.end())

@@ -63,8 +63,17 @@ size_t Bytes(const MeetingState& m) {
   return n;
 }
 
+// A value held by CopyOnWrite: its block (the T and the shared_ptr's count,
+// one allocation) and what the T holds, counted in full even when another
+// version of the state shares it.
+template <class T>
+size_t SharedBytes(const CopyOnWrite<T>& v) {
+  if (!v.holds()) return 0;
+  return 16 + sizeof(T) + Bytes(v.get());
+}
+
 size_t Bytes(const Token& t) {
-  return Bytes(t.node) + VectorBytes(t.signers) + Bytes(t.parallel) + Bytes(t.meeting) +
+  return Bytes(t.node) + VectorBytes(t.signers) + Bytes(t.parallel) + SharedBytes(t.meeting) +
          Bytes(t.results);
 }
 
@@ -74,7 +83,7 @@ size_t Bytes(const Act& a) {
 
 size_t Bytes(const InstanceState& st) {
   size_t n = Bytes(st.workflow) + Bytes(st.def_hash) + Bytes(st.end_node) +
-             Bytes(st.submitter) + Bytes(st.submitted_by) + Bytes(st.form) +
+             Bytes(st.submitter) + Bytes(st.submitted_by) + SharedBytes(st.form) +
              VectorBytes(st.completed) + VectorBytes(st.acts) + VectorBytes(st.cc) +
              st.cc_at.capacity() * sizeof(Timestamp);
   for (const auto& [id, t] : st.active)

@@ -295,7 +295,7 @@ TEST(JsonCodecTest, InstanceViewWrittenDirectlyEqualsTheSerialisedTree) {
   Token party;
   party.node = "party";
   party.entered_at = Timestamp{1};
-  MeetingState& m = party.meeting;
+  MeetingState& m = party.meeting.Mutable();
   m.members = {PersonId("wang"), PersonId("li"), PersonId("zhao")};
   m.head = PersonId("zhao");
   m.secretaries = {PersonId("sec")};

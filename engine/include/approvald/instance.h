@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "approvald/copy_on_write.h"
 #include "approvald/types.h"
 #include "approvald/value.h"
 
@@ -73,7 +74,9 @@ struct Token {
   std::string parallel;                   // enclosing parallel node, "" at top level
   int branch = -1;                        // branch index inside `parallel`
   int step = -1;                          // position inside the branch
-  MeetingState meeting;                   // meeting nodes
+  // Meeting nodes only (other nodes leave it empty, holding nothing). Shared
+  // by the copies of the token until one of them changes it.
+  CopyOnWrite<MeetingState> meeting;
   Value::Record results;                  // meeting result
   int64_t entered_version = 0;            // version of its node_entered event
 
@@ -128,7 +131,9 @@ struct InstanceState {
   PersonId submitted_by;                  // who pressed submit (a proxy), if different
   Timestamp created_at;
   Timestamp updated_at;
-  FormData form;
+  // Set by submission and resubmission, changed only by field updates:
+  // copies of the state share it until one of them changes it.
+  CopyOnWrite<FormData> form;
   std::map<std::string, Token> active;    // waiting nodes by id
   std::map<std::string, ParallelState> parallels;
   std::vector<std::string> completed;     // node ids in completion order

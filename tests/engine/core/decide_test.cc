@@ -257,6 +257,31 @@ TEST_F(DecideTest, DualLineNeedsBothLinesAndRunsThemSideBySide) {
   EXPECT_EQ(d.state().form.at("voucher_no").as_string(), "记-2024-001");
 }
 
+// The form is shared, not copied, by the states decisions make from one
+// another (InstanceState::form is copy-on-write), and a step that changes it
+// changes only the new state's.
+TEST_F(DecideTest, DecisionsShareTheFormUntilAStepChangesIt) {
+  WorkflowDef def = LoadDef(kDualLine, org_);
+  Driver d(def, org_);
+  d.Do("submit", "c1", "", {}, Form());
+  const InstanceState submitted = d.state();
+  d.Do("approve", "bh");
+  EXPECT_TRUE(d.state().form.SharesWith(submitted.form));
+  d.Do("approve", "d1");
+  d.Do("approve", "fh");
+  d.Do("approve", "d2");
+  EXPECT_TRUE(d.state().form.SharesWith(submitted.form));
+  const InstanceState before_pay = d.state();
+  FormData task;
+  task["voucher_no"] = Value::Str("记-2024-001");
+  d.Do("complete", "c2", "", {}, task);
+  EXPECT_EQ(d.state().form.at("voucher_no").as_string(), "记-2024-001");
+  EXPECT_FALSE(d.state().form.SharesWith(before_pay.form));
+  EXPECT_EQ(before_pay.form.count("voucher_no"), 0u);
+  EXPECT_EQ(submitted.form.get(), Form());
+  EXPECT_TRUE(before_pay.form.SharesWith(submitted.form));
+}
+
 TEST_F(DecideTest, ChoiceRoutesLargeAmountsToTheHeadOfUnit) {
   WorkflowDef def = LoadDef(kDualLine, org_);
   Driver d(def, org_);
@@ -859,6 +884,23 @@ TEST_F(MeetingTest, OpensOnlyAfterDeliberationWithReceiptsAndQuorum) {
   d.Do("open", "oh");
 }
 
+// A meeting's record is shared by the states that leave it alone and copied
+// by the step that changes it: the earlier state keeps its own record.
+TEST_F(MeetingTest, AMeetingStepChangesOnlyTheNewStatesRecord) {
+  WorkflowDef def = LoadDef(kMeeting, org_);
+  Driver d(def, org_);
+  d.Do("submit", "d1", "", {}, Form());
+  const InstanceState submitted = d.state();
+  d.Do("comment", "d1", "", {}, {}, "请尽快上会");
+  EXPECT_TRUE(d.state().active.at("m").meeting.SharesWith(submitted.active.at("m").meeting));
+  d.Do("distribute", "oh");
+  EXPECT_TRUE(d.state().active.at("m").meeting->distributed);
+  EXPECT_FALSE(submitted.active.at("m").meeting->distributed);
+  EXPECT_EQ(submitted.active.at("m").meeting->members,
+            d.state().active.at("m").meeting->members);
+  EXPECT_FALSE(submitted.active.at("m").meeting.SharesWith(d.state().active.at("m").meeting));
+}
+
 TEST_F(MeetingTest, DeliberationPeriodCountsWorkingDays) {
   WorkflowDef def = LoadDef(kMeeting, org_);
   Driver d(def, org_);
@@ -947,7 +989,7 @@ TEST_F(MeetingTest, DeferredTopicComesBackToTheAgenda) {
   d.Do("close", "oh");
   EXPECT_EQ(d.state().status, InstanceStatus::kRunning);
   ASSERT_TRUE(d.Active("m"));
-  EXPECT_FALSE(d.state().active.at("m").meeting.distributed);  // a fresh round
+  EXPECT_FALSE(d.state().active.at("m").meeting->distributed);  // a fresh round
 }
 
 TEST_F(MeetingTest, NonMembersCannotTakePart) {

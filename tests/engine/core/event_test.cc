@@ -78,6 +78,30 @@ TEST(EventCodecTest, DataThatLooksLikeATaggedScalarIsWrapped) {
   EXPECT_NE(text.find(EncodeValue(Value::Of(e.data))), std::string::npos);
 }
 
+// The event's data is written as the record's own canonical encoding
+// (EncodeEvent writes the record directly, without making a Value of it).
+TEST(EventCodecTest, DataIsWrittenExactlyAsEncodeValueWritesTheRecord) {
+  std::vector<Value::Record> records = {
+      {},
+      SampleEvent().data,
+      {{"fen", Value::Int(5)}},
+      {{"record", Value::Of(Value::Record{{"ts", Value::Int(1)}})}},
+      {{"date", Value::Str("x")}, {"fen", Value::Int(1)}},
+      {{"nested", Value::Of(Value::Record{{"ts", Value::Of(Timestamp{7})}})},
+       {"list", Value::Of(Value::List{Value::Of(Value::Record{{"fen", Value::Null()}})})}},
+  };
+  for (const auto& r : records) {
+    Event e = SampleEvent();
+    e.data = r;
+    std::string text = EncodeEvent(e);
+    std::string data = "\"data\":" + EncodeValue(Value::Of(r)) + ",\"instance\":";
+    EXPECT_NE(text.find(data), std::string::npos) << text;
+    auto back = DecodeEvent(text);
+    ASSERT_TRUE(back.has_value()) << text;
+    EXPECT_EQ(back->data, r);
+  }
+}
+
 TEST(EventCodecTest, RejectsAnythingButTheCanonicalText) {
   const std::string good = EncodeEvent(SampleEvent());
   ASSERT_TRUE(DecodeEvent(good).has_value());

@@ -6,4 +6,5 @@ approval_core_test(approval_values_tests
   event_test.cc
   org_test.cc
   expr_test.cc
+  copy_on_write_test.cc
 )

@@ -701,7 +701,7 @@ TEST(StateCacheTest, AByteBudgetBoundsTheApproximateMemory) {
     auto e = std::make_shared<CachedInstance>();
     e->state.id = InstanceId{id};
     e->state.version = version;
-    e->state.form["text"] = Value::Str(std::string(form_bytes, 'x'));
+    e->state.form.Mutable()["text"] = Value::Str(std::string(form_bytes, 'x'));
     return e;
   };
   size_t small = ApproxBytes(*entry(1, 1, 1000));
