@@ -655,7 +655,7 @@ Status ConfigureConnection(Db& db, const SqliteOptions& opt, bool reader) {
 
 // A word that threads sleep on until it changes, and the wake of all of
 // them with one system call (a futex on Linux).
-class WakeWord {
+class alignas(64) WakeWord {
  public:
   uint32_t Load() const { return word_.load(std::memory_order_acquire); }
   // Sleeps while the word still holds `seen` (may return spuriously).
@@ -770,11 +770,13 @@ struct SqliteStore::Impl {
   std::condition_variable q_cv;
   std::deque<WriteOp*> queue;
   // Batches taken so far (under q_mu). The callers of batch t sleep on
-  // wake[t % 2] and are woken together, with one system call, once the
-  // batch is answered; the callers queued meanwhile, for batch t + 1, sleep
-  // on the other word and stay asleep.
+  // wake[t % kWakeWords] and are woken together, with one system call, once
+  // the batch is answered; the callers queued meanwhile for the batches
+  // after it sleep on other words and stay asleep. A caller knows its batch
+  // from its place in the queue (TakeOfQueued).
+  static constexpr size_t kWakeWords = 64;
   uint64_t takes = 0;
-  std::array<WakeWord, 2> wake;
+  std::array<WakeWord, kWakeWords> wake;
   bool stopping = false;
   bool paused = false;  // PauseWriterForTesting
   std::atomic<int> fail_commits{0};
@@ -908,22 +910,39 @@ struct SqliteStore::Impl {
       if (stopping)
         return Unavailable("store_closed", "the SQLite store at " + opt.path +
                                                " is shutting down; nothing was written");
+      take = TakeOfQueued(queue.size());
       queue.push_back(&op);
-      take = takes;
     }
     q_cv.notify_one();
     for (;;) {
-      WakeWord& word = wake[take % 2];
+      WakeWord& word = wake[take % kWakeWords];
       const uint32_t seen = word.Load();
       if (op.answered.load(std::memory_order_acquire)) break;
       word.Wait(seen);
       if (op.answered.load(std::memory_order_acquire)) break;
-      // Woken by another batch (this op was left for a later one: a full
-      // batch, or a bulk op ahead of it), or spuriously.
+      // Woken by another batch (a bulk op ahead of this one took a batch of
+      // its own), or spuriously.
+      {
+        std::lock_guard lock(stats_mu);
+        ++stats.early_wakes;
+      }
       std::lock_guard lock(q_mu);
-      take = op.taken ? op.take : takes;
+      if (op.taken) {
+        take = op.take;
+      } else {
+        size_t ahead = 0;
+        while (ahead < queue.size() && queue[ahead] != &op) ++ahead;
+        take = TakeOfQueued(ahead);
+      }
     }
     return std::move(op.result);
+  }
+
+  // The batch that will take an op with `ahead` ops queued before it (under
+  // q_mu): every batch before it takes max_batch ops, unless a bulk op (a
+  // batch of its own) comes first; then a later one.
+  uint64_t TakeOfQueued(size_t ahead) const {
+    return takes + ahead / static_cast<size_t>(opt.max_batch);
   }
 
   // Queues `op` (allocated with new, with on_done set) and returns at once;
@@ -981,9 +1000,11 @@ struct SqliteStore::Impl {
       // Every op of the batch is answered (and may be gone): one wake for
       // all the callers that wait for it.
       if (waiting) {
-        wake[take % 2].WakeAll();
-        std::lock_guard lock(stats_mu);
-        ++stats.caller_wakes;
+        {
+          std::lock_guard lock(stats_mu);
+          ++stats.caller_wakes;
+        }
+        wake[take % kWakeWords].WakeAll();
       }
     }
   }

@@ -843,6 +843,8 @@ TEST(SqliteStoreTest, ABatchWakesItsCallersWithOneWake) {
   GroupCommitStats after = store->BatchStats();
   EXPECT_EQ(after.batches, before.batches + 3);
   EXPECT_EQ(after.caller_wakes, before.caller_wakes + 3);
+  // Each caller slept on its own batch's word from the start.
+  EXPECT_EQ(after.early_wakes, before.early_wakes);
   std::set<int64_t> ids;
   for (int i = 0; i < kCallers; ++i) {
     ASSERT_TRUE(got[i].has_value()) << got[i].error().ToString();
@@ -852,6 +854,51 @@ TEST(SqliteStoreTest, ABatchWakesItsCallersWithOneWake) {
     EXPECT_EQ(row->submitter, PersonId("u" + std::to_string(i)));
   }
   EXPECT_EQ(ids.size(), size_t{kCallers});
+
+  // One request per batch: each of 8 queued callers sleeps until its own
+  // batch, the 8th, say, is not woken by the 7 batches before it.
+  opt.max_batch = 1;
+  store.reset();
+  store = MustOpen(dir.File("b.db"), opt);
+  before = store->BatchStats();
+  fns.clear();
+  for (int i = 0; i < kCallers; ++i)
+    fns.push_back([&, i] { got[i] = store->Append(Submit("expense", "u" + std::to_string(i))); });
+  RunInOneBatch(*store, std::move(fns));
+  after = store->BatchStats();
+  EXPECT_EQ(after.batches, before.batches + kCallers);
+  EXPECT_EQ(after.caller_wakes, before.caller_wakes + kCallers);
+  EXPECT_EQ(after.early_wakes, before.early_wakes);
+  for (int i = 0; i < kCallers; ++i) ASSERT_TRUE(got[i].has_value()) << i;
+
+  // A bulk op ahead takes a batch of its own: the callers behind it are
+  // answered in the batch after it.
+  opt.max_batch = 2;
+  store.reset();
+  store = MustOpen(dir.File("c.db"), opt);
+  store->PauseWriterForTesting();
+  Result<std::vector<AppendResult>> bulk;
+  std::thread bulk_thread([&] {
+    std::vector<AppendRequest> reqs;
+    reqs.push_back(Submit());
+    bulk = store->BulkAppendForTesting(std::move(reqs));
+  });
+  while (store->QueuedWritesForTesting() < 1)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  fns.clear();
+  for (int i = 0; i < 3; ++i)
+    fns.push_back([&, i] { got[i] = store->Append(Submit("expense", "u" + std::to_string(i))); });
+  std::vector<std::thread> callers;
+  for (auto& fn : fns) callers.emplace_back(std::move(fn));
+  while (store->QueuedWritesForTesting() < 4)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  store->ResumeWriterForTesting();
+  bulk_thread.join();
+  for (auto& t : callers) t.join();
+  ASSERT_TRUE(bulk.has_value()) << bulk.error().ToString();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(got[i].has_value()) << i;
+  EXPECT_EQ(store->AuditSize().value(), 4);
+  EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
 
   // AppendAsync's callbacks run on the writer: no caller to wake.
   const int64_t wakes = store->BatchStats().caller_wakes;
