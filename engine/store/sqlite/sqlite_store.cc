@@ -701,23 +701,16 @@ struct WriteOp {
   // Set: the op was allocated with new and is owned by the queue and the
   // writer until Finish. Runs on the writer thread: it must only hand off.
   std::function<void(Status)> on_done;
-  // What `apply` and `on_done` use (an AppendAsync's request, its events
-  // and rows: many small blocks allocated by the caller's thread). Finish
-  // returns it, so that it is freed on a caller's thread, not the writer's.
-  std::shared_ptr<void> keep;
 
-  // Answers the op; returns what it kept, for the caller to free.
-  [[nodiscard]] std::shared_ptr<void> Finish(Status s) {
+  void Finish(Status s) {
     if (!on_done) {
       result = std::move(s);
       answered.store(true, std::memory_order_release);
-      return nullptr;
+      return;
     }
     auto callback = std::move(on_done);
-    std::shared_ptr<void> kept = std::move(keep);
     delete this;
     callback(std::move(s));
-    return kept;
   }
 };
 
@@ -782,11 +775,6 @@ struct SqliteStore::Impl {
   // after it sleep on other words and stay asleep. A caller knows its batch
   // from its place in the queue (TakeOfQueued).
   static constexpr size_t kWakeWords = 64;
-  // What answered async ops kept (WriteOp::keep): collected by the writer
-  // (`garbage`, writer only), handed over when it takes a batch
-  // (`answered_garbage`, under q_mu) and freed by the next SubmitAsync.
-  std::vector<std::shared_ptr<void>> garbage;
-  std::vector<std::shared_ptr<void>> answered_garbage;
   uint64_t takes = 0;
   std::array<WakeWord, kWakeWords> wake;
   bool stopping = false;
@@ -961,10 +949,8 @@ struct SqliteStore::Impl {
   // the writer calls op->Finish after its batch committed or failed. A
   // closing store answers it at once, on the calling thread.
   void SubmitAsync(WriteOp* op) {
-    std::vector<std::shared_ptr<void>> to_free;
     {
       std::lock_guard lock(q_mu);
-      to_free.swap(answered_garbage);
       if (!stopping) {
         queue.push_back(op);
         op = nullptr;
@@ -972,9 +958,9 @@ struct SqliteStore::Impl {
     }
     if (op == nullptr) {
       q_cv.notify_one();
-      return;  // `to_free` goes here, on the calling thread
+      return;
     }
-    (void)op->Finish(Unavailable("store_closed", "the SQLite store at " + opt.path +
+    op->Finish(Unavailable("store_closed", "the SQLite store at " + opt.path +
                                                " is shutting down; nothing was written"));
   }
 
@@ -987,14 +973,6 @@ struct SqliteStore::Impl {
       MaybeRestartWal();
       {
         std::unique_lock lock(q_mu);
-        // What the last batch's async ops kept goes to the next caller of
-        // AppendAsync to free (see WriteOp::keep).
-        if (answered_garbage.empty()) {
-          answered_garbage.swap(garbage);
-        } else {
-          for (auto& g : garbage) answered_garbage.push_back(std::move(g));
-          garbage.clear();
-        }
         q_cv.wait(lock, [&] { return (!queue.empty() && !paused) || stopping; });
         if (queue.empty()) return;  // stopping, and every request answered
         if (queue.front()->bulk) {
@@ -1031,10 +1009,6 @@ struct SqliteStore::Impl {
     }
   }
 
-  void Collect(std::shared_ptr<void> kept) {
-    if (kept) garbage.push_back(std::move(kept));
-  }
-
   Status Exec(const char* sql) {
     auto st = writer_db->Prepare(sql);
     if (!st) return std::unexpected(st.error());
@@ -1061,7 +1035,7 @@ struct SqliteStore::Impl {
       ++stats.failed_batches;
       stats.failed_requests += static_cast<int64_t>(batch.size());
     }
-    for (WriteOp* op : batch) Collect(op->Finish(std::unexpected(why)));
+    for (WriteOp* op : batch) op->Finish(std::unexpected(why));
   }
 
   // Abandons the open transaction of a failed batch.
@@ -1192,7 +1166,7 @@ struct SqliteStore::Impl {
       ++stats.histogram[bucket];
     }
     for (size_t i = 0; i < batch.size(); ++i)
-      Collect(batch[i]->Finish(std::move(results[i])));
+      batch[i]->Finish(std::move(results[i]));
   }
 
   void RunBulk(WriteOp& op) {
@@ -1216,7 +1190,7 @@ struct SqliteStore::Impl {
       (void)ReloadWriterState();
     }
     (void)writer_db->Exec("PRAGMA synchronous = FULL", "bulk load");
-    Collect(op.Finish(std::move(s)));
+    op.Finish(std::move(s));
   }
 
   // Adds one leaf to audit_log and the nodes of level >= 1 it completes to
@@ -1679,11 +1653,6 @@ size_t SqliteStore::QueuedWritesForTesting() const {
   return impl_->queue.size();
 }
 
-size_t SqliteStore::AnsweredAsyncStatesForTesting() const {
-  std::lock_guard lock(impl_->q_mu);
-  return impl_->answered_garbage.size();
-}
-
 namespace {
 
 Result<SqliteStore::ConnectionSettings> ReadSettings(Db& db) {
@@ -1767,17 +1736,15 @@ void SqliteStore::AppendAsync(AppendRequest req, AppendDone done) {
   }
   auto* op = new WriteOp;
   Impl* impl = impl_.get();
-  Pending* state = pending.get();  // owned by op->keep until freed off the writer
-  op->keep = std::move(pending);
-  op->apply = [impl, state]() -> Status {
-    auto r = impl->WriteAppend(state->p);
+  op->apply = [impl, pending]() -> Status {
+    auto r = impl->WriteAppend(pending->p);
     if (!r) return std::unexpected(r.error());
-    state->out = *r;
+    pending->out = *r;
     return Ok();
   };
-  op->on_done = [state, done = std::move(done)](Status s) {
+  op->on_done = [pending, done = std::move(done)](Status s) {
     if (!s) return done(std::unexpected(s.error()));
-    done(state->out);
+    done(pending->out);
   };
   impl_->SubmitAsync(op);
 }

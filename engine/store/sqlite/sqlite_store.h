@@ -133,8 +133,7 @@ class SqliteStore final : public Store {
   Result<AppendResult> Append(AppendRequest req) override;
   // Queues the append for the writer and returns; `done` runs on the writer
   // thread once the batch holding it committed (or failed), or at once on
-  // the calling thread for a malformed request or a closing store. The
-  // request is freed later by a caller of AppendAsync, not by the writer.
+  // the calling thread for a malformed request or a closing store.
   void AppendAsync(AppendRequest req, AppendDone done) override;
   Result<int64_t> AppendAudit(const AuditRecord& rec) override;
   Result<std::vector<Event>> LoadEvents(InstanceId id) override;
@@ -215,10 +214,6 @@ class SqliteStore final : public Store {
   void ResumeWriterForTesting();
   // Writes queued and not yet taken by the writer.
   size_t QueuedWritesForTesting() const;
-  // Answered AppendAsync requests (each with its events, rows and encoded
-  // bytes) that the writer handed over to be freed by the next AppendAsync
-  // caller, on that caller's thread, instead of freeing them itself.
-  size_t AnsweredAsyncStatesForTesting() const;
   // The settings SQLite reports (PRAGMA queries) on the writer's connection
   // and on a reader's.
   struct ConnectionSettings {

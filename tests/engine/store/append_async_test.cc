@@ -100,36 +100,6 @@ TEST(AppendAsyncTest, SqliteAnswersOnceAfterTheBatchIsDurableNotBefore) {
   EXPECT_TRUE(store->CheckIntegrity());
 }
 
-// The writer does not free an answered request (its events, rows and
-// encoded bytes: many small blocks the caller's thread allocated): it hands
-// it over, and the next caller of AppendAsync frees it on its own thread.
-TEST(AppendAsyncTest, SqliteAnsweredRequestsAreFreedByTheNextCaller) {
-  TempDir dir;
-  auto store = OpenStore(dir);
-  ASSERT_NE(store, nullptr);
-  Answers answers;
-  store->PauseWriterForTesting();
-  store->AppendAsync(Submit(), answers.Callback(0));
-  store->AppendAsync(Submit(), answers.Callback(1));
-  store->ResumeWriterForTesting();
-  ASSERT_TRUE(answers.WaitFor(2));
-  for (int i = 0; i < 5000 && store->AnsweredAsyncStatesForTesting() < 2; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  EXPECT_EQ(store->AnsweredAsyncStatesForTesting(), 2u);
-  // The next AppendAsync takes them (and frees them) before it returns.
-  store->AppendAsync(Continue(InstanceId{1}, 1), answers.Callback(2));
-  EXPECT_EQ(store->AnsweredAsyncStatesForTesting(), 0u);
-  ASSERT_TRUE(answers.WaitFor(3));
-  for (int i = 0; i < 3; ++i)
-    ASSERT_TRUE(answers.results[i].has_value()) << answers.results[i].error().ToString();
-  EXPECT_EQ(answers.results[2]->version, 2);
-  for (int i = 0; i < 5000 && store->AnsweredAsyncStatesForTesting() < 1; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  EXPECT_EQ(store->AnsweredAsyncStatesForTesting(), 1u);
-  // Closing the store frees what no caller took.
-  store.reset();
-}
-
 TEST(AppendAsyncTest, SqliteFailedCommitAnswersEveryRequestOfTheBatchWithTheError) {
   TempDir dir;
   auto store = OpenStore(dir);
