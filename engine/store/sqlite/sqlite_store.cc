@@ -3,6 +3,10 @@
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -16,7 +20,6 @@
 #include <cstring>
 #include <deque>
 #include <functional>
-#include <future>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -91,6 +94,13 @@ constexpr char kUpdateInstanceBody[] =
     "UPDATE instances SET title = ?2, amount_fen = ?3, current_nodes = ?4,"
     " version = ?5, updated_at = ?6" INSTANCE_FIXED_COLUMNS_ARE
     " AND status = ?7 AND next_deadline IS ?8";
+// An approval that moves the instance to another step usually moves its
+// earliest deadline but keeps its status: this one rewrites instances_due's
+// entry and leaves instances_by_status alone.
+constexpr char kUpdateInstanceBodyAndDeadline[] =
+    "UPDATE instances SET title = ?2, amount_fen = ?3, current_nodes = ?4,"
+    " version = ?5, updated_at = ?6, next_deadline = ?8" INSTANCE_FIXED_COLUMNS_ARE
+    " AND status = ?7";
 constexpr char kUpdateInstanceBodyAndIndexed[] =
     "UPDATE instances SET title = ?2, amount_fen = ?3, current_nodes = ?4, version = ?5,"
     " updated_at = ?6, status = ?7, next_deadline = ?8" INSTANCE_FIXED_COLUMNS_ARE;
@@ -104,6 +114,12 @@ constexpr char kSelectTasks[] =
     "SELECT rowid, node, person, kind, since FROM tasks WHERE instance = ?1";
 constexpr char kDeleteTask[] = "DELETE FROM tasks WHERE rowid = ?1";
 constexpr char kUpdateTaskSince[] = "UPDATE tasks SET since = ?2 WHERE rowid = ?1";
+// A row that went takes the place of one that came: the row is rewritten in
+// its page and only its tasks_by_person entry moves (no column of
+// tasks_by_instance is named), where a DELETE and an INSERT would rewrite
+// both index entries and add a row at the table's end.
+constexpr char kReplaceTask[] =
+    "UPDATE tasks SET node = ?2, person = ?3, kind = ?4, since = ?5 WHERE rowid = ?1";
 constexpr char kInsertTask[] =
     "INSERT INTO tasks (instance, node, person, kind, since)"
     " VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -637,20 +653,59 @@ Status ConfigureConnection(Db& db, const SqliteOptions& opt, bool reader) {
   return Ok();
 }
 
+// A word that threads sleep on until it changes, and the wake of all of
+// them with one system call (a futex on Linux).
+class alignas(64) WakeWord {
+ public:
+  uint32_t Load() const { return word_.load(std::memory_order_acquire); }
+  // Sleeps while the word still holds `seen` (may return spuriously).
+  void Wait(uint32_t seen) {
+#ifdef __linux__
+    ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word_), FUTEX_WAIT_PRIVATE, seen,
+              nullptr, nullptr, 0);
+#else
+    word_.wait(seen, std::memory_order_acquire);
+#endif
+  }
+  // Changes the word and wakes every thread sleeping on it.
+  void WakeAll() {
+    word_.fetch_add(1, std::memory_order_release);
+#ifdef __linux__
+    ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word_), FUTEX_WAKE_PRIVATE, INT_MAX,
+              nullptr, nullptr, 0);
+#else
+    word_.notify_all();
+#endif
+  }
+
+ private:
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
+  std::atomic<uint32_t> word_{0};
+};
+
 // An operation for the writer thread. Answered exactly once, by Finish:
-// through `done` (Submit, whose caller waits on it), or, for an op queued by
+// into `result` (Submit, whose caller sleeps until `answered` is set and
+// the writer wakes the batch's callers together), or, for an op queued by
 // SubmitAsync, through `on_done`, after which the op deletes itself.
 struct WriteOp {
   bool bulk = false;
   std::function<Status()> apply;  // runs inside the batch transaction
-  std::promise<Status> done;
+  // Submit: the answer, valid once `answered` is true (the writer touches
+  // the op no more after setting it: the caller may destroy it at once).
+  Status result = Ok();
+  std::atomic<bool> answered{false};
+  // Which batch took the op (the writer's count of batches taken; under the
+  // queue's mutex): the caller sleeps on that batch's wake word.
+  uint64_t take = 0;
+  bool taken = false;
   // Set: the op was allocated with new and is owned by the queue and the
   // writer until Finish. Runs on the writer thread: it must only hand off.
   std::function<void(Status)> on_done;
 
   void Finish(Status s) {
     if (!on_done) {
-      done.set_value(std::move(s));
+      result = std::move(s);
+      answered.store(true, std::memory_order_release);
       return;
     }
     auto callback = std::move(on_done);
@@ -714,6 +769,14 @@ struct SqliteStore::Impl {
   std::mutex q_mu;
   std::condition_variable q_cv;
   std::deque<WriteOp*> queue;
+  // Batches taken so far (under q_mu). The callers of batch t sleep on
+  // wake[t % kWakeWords] and are woken together, with one system call, once
+  // the batch is answered; the callers queued meanwhile for the batches
+  // after it sleep on other words and stay asleep. A caller knows its batch
+  // from its place in the queue (TakeOfQueued).
+  static constexpr size_t kWakeWords = 64;
+  uint64_t takes = 0;
+  std::array<WakeWord, kWakeWords> wake;
   bool stopping = false;
   bool paused = false;  // PauseWriterForTesting
   std::atomic<int> fail_commits{0};
@@ -841,16 +904,45 @@ struct SqliteStore::Impl {
 
   // Queues `op` and waits until the writer answered it.
   Status Submit(WriteOp& op) {
-    std::future<Status> f = op.done.get_future();
+    uint64_t take = 0;  // the batch that takes it: this one or a later one
     {
       std::lock_guard lock(q_mu);
       if (stopping)
         return Unavailable("store_closed", "the SQLite store at " + opt.path +
                                                " is shutting down; nothing was written");
+      take = TakeOfQueued(queue.size());
       queue.push_back(&op);
     }
     q_cv.notify_one();
-    return f.get();
+    for (;;) {
+      WakeWord& word = wake[take % kWakeWords];
+      const uint32_t seen = word.Load();
+      if (op.answered.load(std::memory_order_acquire)) break;
+      word.Wait(seen);
+      if (op.answered.load(std::memory_order_acquire)) break;
+      // Woken by another batch (a bulk op ahead of this one took a batch of
+      // its own), or spuriously.
+      {
+        std::lock_guard lock(stats_mu);
+        ++stats.early_wakes;
+      }
+      std::lock_guard lock(q_mu);
+      if (op.taken) {
+        take = op.take;
+      } else {
+        size_t ahead = 0;
+        while (ahead < queue.size() && queue[ahead] != &op) ++ahead;
+        take = TakeOfQueued(ahead);
+      }
+    }
+    return std::move(op.result);
+  }
+
+  // The batch that will take an op with `ahead` ops queued before it (under
+  // q_mu): every batch before it takes max_batch ops, unless a bulk op (a
+  // batch of its own) comes first; then a later one.
+  uint64_t TakeOfQueued(size_t ahead) const {
+    return takes + ahead / static_cast<size_t>(opt.max_batch);
   }
 
   // Queues `op` (allocated with new, with on_done set) and returns at once;
@@ -874,6 +966,8 @@ struct SqliteStore::Impl {
 
   void WriterLoop() {
     std::vector<WriteOp*> batch;
+    uint64_t take = 0;
+    bool waiting = false;  // the batch holds an op of Submit
     for (;;) {
       batch.clear();
       MaybeRestartWal();
@@ -891,11 +985,27 @@ struct SqliteStore::Impl {
             queue.pop_front();
           }
         }
+        take = takes++;
+        waiting = false;
+        for (WriteOp* op : batch) {
+          op->take = take;
+          op->taken = true;
+          waiting = waiting || !op->on_done;
+        }
       }
       if (batch.front()->bulk)
         RunBulk(*batch.front());
       else
         RunBatch(batch);
+      // Every op of the batch is answered (and may be gone): one wake for
+      // all the callers that wait for it.
+      if (waiting) {
+        {
+          std::lock_guard lock(stats_mu);
+          ++stats.caller_wakes;
+        }
+        wake[take % kWakeWords].WakeAll();
+      }
     }
   }
 
@@ -1119,11 +1229,15 @@ struct SqliteStore::Impl {
   // Writes the instance's projection row. For an existing row (`existing`),
   // first the narrowest UPDATE, which applies only if the row's indexed and
   // fixed columns already hold the wanted values (the usual append), then
-  // one that also sets status and next deadline, which applies only if the
-  // fixed columns hold them; if neither changed the row, the full upsert.
+  // one that also sets the next deadline, which applies only if the status
+  // and the fixed columns hold them (a step to another node), then one that
+  // also sets the status, which applies only if the fixed columns hold them;
+  // if none changed the row, the full upsert. Each UPDATE rewrites the
+  // entries of only the indexes whose columns its SET names.
   Status WriteInstanceRow(InstanceId id, const InstanceRow& r, bool existing) {
     if (existing) {
-      for (const char* sql : {kUpdateInstanceBody, kUpdateInstanceBodyAndIndexed}) {
+      for (const char* sql : {kUpdateInstanceBody, kUpdateInstanceBodyAndDeadline,
+                              kUpdateInstanceBodyAndIndexed}) {
         auto st = writer_db->Prepare(sql);
         if (!st) return std::unexpected(st.error());
         (*st)->Bind(1, id.value).BindUncopied(2, r.title).Bind(3, r.amount.fen);
@@ -1170,9 +1284,12 @@ struct SqliteStore::Impl {
   // Makes the instance's task rows equal `tasks` (as a multiset; instance
   // ids in `tasks` are ignored), writing only what differs: a stored row
   // equal to a wanted one stays as it is, one that differs only in `since`
-  // is updated in place (one index entry moves), the rest are deleted or
-  // inserted. Rewriting every row instead deletes and re-inserts each row
-  // and both of its index entries on every append.
+  // is updated in place (one index entry moves), a stored row no longer
+  // wanted is rewritten in place as a wanted one that is not stored yet
+  // (a pending task that is done, one person's turn passed to the next),
+  // and only what is left over is deleted or inserted. Rewriting every row
+  // instead deletes and re-inserts each row and both of its index entries on
+  // every append.
   Status WriteTasks(InstanceId id, const std::vector<TaskRow>& tasks) {
     struct Stored {
       int64_t rowid = 0;
@@ -1220,6 +1337,31 @@ struct SqliteStore::Impl {
         s.matched = true;
         done[i] = 1;
         break;
+      }
+    }
+    // Pass 3: a stored row left over becomes a wanted row left over, the
+    // same node and person first (a task that changes only its kind).
+    auto replace = [&](Stored& s, size_t i) -> Status {
+      const TaskRow& t = tasks[i];
+      auto st = writer_db->Prepare(kReplaceTask);
+      if (!st) return std::unexpected(st.error());
+      (*st)->Bind(1, s.rowid).BindUncopied(2, t.node).BindUncopied(3, t.person.value);
+      (*st)->BindUncopied(4, t.kind).Bind(5, t.since.ms);
+      if (auto r = (*st)->Run(); !r) return r;
+      s.matched = true;
+      done[i] = 1;
+      return Ok();
+    };
+    for (bool same_place : {true, false}) {
+      for (size_t i = 0; i < tasks.size(); ++i) {
+        if (done[i]) continue;
+        for (Stored& s : stored) {
+          if (s.matched) continue;
+          if (same_place && (s.node != tasks[i].node || s.person != tasks[i].person.value))
+            continue;
+          if (auto r = replace(s, i); !r) return r;
+          break;
+        }
       }
     }
     for (const Stored& s : stored) {

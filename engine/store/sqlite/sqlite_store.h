@@ -102,6 +102,14 @@ struct GroupCommitStats {
   // Batches run a second time with one SAVEPOINT per request because a
   // request was refused in the first run (which uses no SAVEPOINTs).
   int64_t isolated_reruns = 0;
+  // Wakes of the threads blocked in a synchronous write (Append, AppendAudit,
+  // ...): one per batch that answered any, however many it answered (each
+  // one system call; AppendAsync's callbacks need none).
+  int64_t caller_wakes = 0;
+  // Blocked callers woken by a batch that did not answer them (a bulk op
+  // took a batch of its own ahead of them, or the wake was spurious), who
+  // then slept again.
+  int64_t early_wakes = 0;
   // Frames in the WAL as of the last commit (0 once the writer has copied
   // them all back); small again after the WAL restarts from its beginning.
   int64_t wal_frames = 0;

@@ -12,9 +12,14 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <future>
+#include <iterator>
 #include <map>
+#include <set>
 #include <thread>
+#include <utility>
 
 #include "audit/checkpoint.h"
 #include "audit/leaf.h"
@@ -119,6 +124,39 @@ class RawDb {
   sqlite3* db_ = nullptr;
   std::string last_error_;
 };
+
+// The names of the B-trees (tables and indexes, as SQLite's dbstat names
+// them) whose pages the last commit wrote to the WAL of the database at
+// `path`: read from the WAL's frame headers (page number, and the database
+// size on a transaction's last frame), frames of the current WAL generation
+// only (the header's salts). Empty if the WAL holds no commit.
+std::set<std::string> BTreesOfLastCommit(const std::string& path) {
+  std::ifstream in(path + "-wal", std::ios::binary);
+  std::string wal((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto be32 = [&](size_t at) {
+    return (uint32_t{static_cast<unsigned char>(wal[at])} << 24) |
+           (uint32_t{static_cast<unsigned char>(wal[at + 1])} << 16) |
+           (uint32_t{static_cast<unsigned char>(wal[at + 2])} << 8) |
+           uint32_t{static_cast<unsigned char>(wal[at + 3])};
+  };
+  std::set<std::string> names;
+  if (wal.size() < 32) return names;
+  const size_t page_size = be32(8);
+  const uint32_t salt1 = be32(16), salt2 = be32(20);
+  std::set<uint32_t> current, last;
+  for (size_t at = 32; at + 24 + page_size <= wal.size(); at += 24 + page_size) {
+    if (be32(at + 8) != salt1 || be32(at + 12) != salt2) break;
+    current.insert(be32(at));
+    if (be32(at + 4) != 0) last = std::exchange(current, {});  // a commit's last frame
+  }
+  RawDb raw(path);
+  for (uint32_t page : last) {
+    std::string name =
+        raw.Text("SELECT name FROM dbstat WHERE pageno = " + std::to_string(page));
+    names.insert(name.empty() ? "page " + std::to_string(page) : name);
+  }
+  return names;
+}
 
 // --- schema -----------------------------------------------------------------
 
@@ -787,6 +825,89 @@ TEST(SqliteStoreTest, RefusedRequestsDoNotFailTheirBatchMates) {
   EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
 }
 
+// The callers of one batch are woken together, with one system call for the
+// batch however many callers it answers; callers left for a later batch
+// (max_batch) sleep on until theirs is answered, each with its own answer.
+TEST(SqliteStoreTest, ABatchWakesItsCallersWithOneWake) {
+  TempDir dir;
+  SqliteOptions opt;
+  opt.max_batch = 3;
+  auto store = MustOpen(dir.File("a.db"), opt);
+  GroupCommitStats before = store->BatchStats();
+  constexpr int kCallers = 8;  // batches of 3, 3 and 2
+  std::vector<Result<AppendResult>> got(kCallers);
+  std::vector<std::function<void()>> fns;
+  for (int i = 0; i < kCallers; ++i)
+    fns.push_back([&, i] { got[i] = store->Append(Submit("expense", "u" + std::to_string(i))); });
+  RunInOneBatch(*store, std::move(fns));
+  GroupCommitStats after = store->BatchStats();
+  EXPECT_EQ(after.batches, before.batches + 3);
+  EXPECT_EQ(after.caller_wakes, before.caller_wakes + 3);
+  // Each caller slept on its own batch's word from the start.
+  EXPECT_EQ(after.early_wakes, before.early_wakes);
+  std::set<int64_t> ids;
+  for (int i = 0; i < kCallers; ++i) {
+    ASSERT_TRUE(got[i].has_value()) << got[i].error().ToString();
+    ids.insert(got[i]->instance.value);
+    auto row = store->GetInstance(got[i]->instance);
+    ASSERT_TRUE(row);
+    EXPECT_EQ(row->submitter, PersonId("u" + std::to_string(i)));
+  }
+  EXPECT_EQ(ids.size(), size_t{kCallers});
+
+  // One request per batch: each of 8 queued callers sleeps until its own
+  // batch, the 8th, say, is not woken by the 7 batches before it.
+  opt.max_batch = 1;
+  store.reset();
+  store = MustOpen(dir.File("b.db"), opt);
+  before = store->BatchStats();
+  fns.clear();
+  for (int i = 0; i < kCallers; ++i)
+    fns.push_back([&, i] { got[i] = store->Append(Submit("expense", "u" + std::to_string(i))); });
+  RunInOneBatch(*store, std::move(fns));
+  after = store->BatchStats();
+  EXPECT_EQ(after.batches, before.batches + kCallers);
+  EXPECT_EQ(after.caller_wakes, before.caller_wakes + kCallers);
+  EXPECT_EQ(after.early_wakes, before.early_wakes);
+  for (int i = 0; i < kCallers; ++i) ASSERT_TRUE(got[i].has_value()) << i;
+
+  // A bulk op ahead takes a batch of its own: the callers behind it are
+  // answered in the batch after it.
+  opt.max_batch = 2;
+  store.reset();
+  store = MustOpen(dir.File("c.db"), opt);
+  store->PauseWriterForTesting();
+  Result<std::vector<AppendResult>> bulk;
+  std::thread bulk_thread([&] {
+    std::vector<AppendRequest> reqs;
+    reqs.push_back(Submit());
+    bulk = store->BulkAppendForTesting(std::move(reqs));
+  });
+  while (store->QueuedWritesForTesting() < 1)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  fns.clear();
+  for (int i = 0; i < 3; ++i)
+    fns.push_back([&, i] { got[i] = store->Append(Submit("expense", "u" + std::to_string(i))); });
+  std::vector<std::thread> callers;
+  for (auto& fn : fns) callers.emplace_back(std::move(fn));
+  while (store->QueuedWritesForTesting() < 4)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  store->ResumeWriterForTesting();
+  bulk_thread.join();
+  for (auto& t : callers) t.join();
+  ASSERT_TRUE(bulk.has_value()) << bulk.error().ToString();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(got[i].has_value()) << i;
+  EXPECT_EQ(store->AuditSize().value(), 4);
+  EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+
+  // AppendAsync's callbacks run on the writer: no caller to wake.
+  const int64_t wakes = store->BatchStats().caller_wakes;
+  std::promise<Result<AppendResult>> async;
+  store->AppendAsync(Submit(), [&](Result<AppendResult> r) { async.set_value(r); });
+  ASSERT_TRUE(async.get_future().get().has_value());
+  EXPECT_EQ(store->BatchStats().caller_wakes, wakes);
+}
+
 // The writer's WAL frames reach the file in a few large writes
 // (sqlite/wal_batch_vfs.h) and are durable and readable once the batch
 // answered; with the option off the VFS is not used at all.
@@ -996,6 +1117,62 @@ TEST(SqliteStoreTest, InstanceRowAndItsIndexesFollowEveryAppend) {
   EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
 }
 
+// Options under which the WAL keeps every commit until the store closes:
+// no checkpoint runs, so BTreesOfLastCommit sees the last commit's frames.
+SqliteOptions NoCheckpoints() {
+  SqliteOptions opt;
+  opt.checkpoint_wal_pages = 1 << 20;
+  opt.wal_restart_pages = 1 << 20;
+  opt.checkpoint_interval_ms = 3600 * 1000;
+  return opt;
+}
+
+// An append that moves the instance's next deadline but keeps its status
+// (an approval passing the instance to the next step) rewrites the
+// instances_due entry and leaves instances_by_status alone: SQLite rewrites
+// an index entry whenever an UPDATE's SET names one of its columns, even
+// with an unchanged value. One that changes the status writes both.
+TEST(SqliteStoreTest, ADeadlineMoveLeavesTheStatusIndexAlone) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  auto store = MustOpen(path, NoCheckpoints());
+  AppendRequest submit = Submit();
+  submit.row.next_deadline = Timestamp{1700000500000};
+  auto a = store->Append(submit);
+  ASSERT_TRUE(a) << a.error().ToString();
+
+  AppendRequest body = Continue(a->instance, 1);  // neither status nor deadline
+  body.row.next_deadline = submit.row.next_deadline;
+  ASSERT_TRUE(store->Append(body));
+  std::set<std::string> wrote = BTreesOfLastCommit(path);
+  EXPECT_TRUE(wrote.count("instances")) << ::testing::PrintToString(wrote);
+  EXPECT_FALSE(wrote.count("instances_due")) << ::testing::PrintToString(wrote);
+  EXPECT_FALSE(wrote.count("instances_by_status")) << ::testing::PrintToString(wrote);
+
+  AppendRequest step = Continue(a->instance, 2);  // the deadline only
+  step.row.next_deadline = Timestamp{1700000900000};
+  ASSERT_TRUE(store->Append(step));
+  wrote = BTreesOfLastCommit(path);
+  EXPECT_TRUE(wrote.count("instances_due")) << ::testing::PrintToString(wrote);
+  EXPECT_FALSE(wrote.count("instances_by_status")) << ::testing::PrintToString(wrote);
+  auto row = store->GetInstance(a->instance);
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->next_deadline, step.row.next_deadline);
+  EXPECT_EQ(row->version, 3);
+
+  AppendRequest done = Continue(a->instance, 3);  // status and deadline
+  done.row.status = "approved";
+  ASSERT_TRUE(store->Append(done));
+  wrote = BTreesOfLastCommit(path);
+  EXPECT_TRUE(wrote.count("instances_due")) << ::testing::PrintToString(wrote);
+  EXPECT_TRUE(wrote.count("instances_by_status")) << ::testing::PrintToString(wrote);
+  InstanceQuery approved;
+  approved.status = "approved";
+  EXPECT_EQ(store->ListInstances(approved)->size(), 1u);
+  EXPECT_TRUE(store->CheckSqliteIntegrity(true))
+      << store->CheckSqliteIntegrity(true).error().ToString();
+}
+
 // The task projection is written as a difference: a row that stays keeps
 // its rowid, one whose `since` moved is updated in place, and only rows that
 // went or came are deleted or inserted; what is stored is exactly the set
@@ -1057,6 +1234,57 @@ TEST(SqliteStoreTest, TaskRowsAreRewrittenOnlyWhereTheyChanged) {
   EXPECT_EQ(raw.Int("SELECT count(*) FROM tasks"), 1);
   EXPECT_EQ(raw.Int("SELECT count(*) FROM tasks WHERE person = 'qian' AND since = 20"),
             1);
+  EXPECT_TRUE(store->CheckSqliteIntegrity(true))
+      << store->CheckSqliteIntegrity(true).error().ToString();
+}
+
+// A task that changes only its kind (a pending task done, as an approval
+// leaves it) is rewritten in place: it keeps its rowid, and the commit
+// writes no page of tasks_by_instance (whose column it keeps) nor a new row
+// at the table's end; a task that went is rewritten as one that came.
+TEST(SqliteStoreTest, ATaskThatChangesKindIsRewrittenInPlace) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  auto store = MustOpen(path, NoCheckpoints());
+  AppendRequest submit = Submit();
+  submit.tasks = {TaskRow{{}, "line1", PersonId("wang"), "pending", Timestamp{10}},
+                  TaskRow{{}, "", PersonId("li"), "cc", Timestamp{10}}};
+  auto a = store->Append(submit);
+  ASSERT_TRUE(a) << a.error().ToString();
+  RawDb raw(path);
+  const int64_t wang = raw.Int("SELECT rowid FROM tasks WHERE person = 'wang'");
+  const int64_t li = raw.Int("SELECT rowid FROM tasks WHERE person = 'li'");
+  const int64_t last_rowid = raw.Int("SELECT max(rowid) FROM tasks");
+
+  AppendRequest approve = Continue(a->instance, 1);
+  approve.tasks = {TaskRow{{}, "line1", PersonId("wang"), "done", Timestamp{20}},
+                   TaskRow{{}, "", PersonId("li"), "cc", Timestamp{10}}};
+  ASSERT_TRUE(store->Append(approve));
+  std::set<std::string> wrote = BTreesOfLastCommit(path);
+  EXPECT_TRUE(wrote.count("tasks_by_person")) << ::testing::PrintToString(wrote);
+  EXPECT_FALSE(wrote.count("tasks_by_instance")) << ::testing::PrintToString(wrote);
+  EXPECT_EQ(raw.Int("SELECT rowid FROM tasks WHERE person = 'wang' AND kind = 'done'"
+                    " AND node = 'line1' AND since = 20"),
+            wang);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM tasks"), 2);
+
+  AppendRequest next = Continue(a->instance, 2);  // li's copy went, zhao's task came
+  next.tasks = {TaskRow{{}, "line1", PersonId("wang"), "done", Timestamp{20}},
+                TaskRow{{}, "line2", PersonId("zhao"), "pending", Timestamp{30}}};
+  ASSERT_TRUE(store->Append(next));
+  EXPECT_EQ(raw.Int("SELECT rowid FROM tasks WHERE person = 'zhao' AND kind = 'pending'"
+                    " AND node = 'line2' AND since = 30"),
+            li);
+  EXPECT_EQ(raw.Int("SELECT max(rowid) FROM tasks"), last_rowid);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM tasks"), 2);
+  auto zhao = store->ListTasks(PersonId("zhao"), "pending", 10);
+  ASSERT_TRUE(zhao);
+  ASSERT_EQ(zhao->size(), 1u);
+  EXPECT_EQ(zhao->front().instance, a->instance);
+  EXPECT_TRUE(store->ListTasks(PersonId("li"), "cc", 10)->empty());
+  auto wang_done = store->ListTasks(PersonId("wang"), "done", 10);
+  ASSERT_TRUE(wang_done);
+  EXPECT_EQ(wang_done->size(), 1u);
   EXPECT_TRUE(store->CheckSqliteIntegrity(true))
       << store->CheckSqliteIntegrity(true).error().ToString();
 }
