@@ -1183,12 +1183,12 @@ std::string InstanceViewBody(const InstanceViewRef& v, const Org& org,
 }
 
 std::string HashHex(const Hash& h) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(64);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(2 * h.size(), '\0');
+  char* p = out.data();
   for (uint8_t b : h) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
+    *p++ = kHex[b >> 4];
+    *p++ = kHex[b & 15];
   }
   return out;
 }
