@@ -621,13 +621,14 @@ Result<ActRequest> ActRequestOf(Call& c, InstanceId id) {
     } else if (k == "data") {
       data = &v;
     } else {
-      static const std::set<std::string, std::less<>> kArgNames = {"to", "person", "people",
-                                                                   "how", "option", "reason"};
+      static const std::set<std::string, std::less<>> kArgNames = {
+          "to", "person", "people", "how", "option", "reason"};
       if (!kArgNames.contains(k)) {
         return InvalidArgument(
             "invalid_field",
-            "field '" + std::string(k) + "': unknown field (known: action, comment, expected_version, node, "
-                            "args, data, on_behalf_of, to, person, people, how, option, reason)");
+            "field '" + std::string(k) +
+                "': unknown field (known: action, comment, expected_version, node, "
+                "args, data, on_behalf_of, to, person, people, how, option, reason)");
       }
       json::object one;
       one[k] = v;
@@ -1509,8 +1510,9 @@ std::string_view PlainActionTarget(std::string_view target) {
   if (target.size() <= kInstancesPrefix.size() + kActionsSuffix.size() ||
       !target.starts_with(kInstancesPrefix) || !target.ends_with(kActionsSuffix))
     return {};
-  std::string_view digits = target.substr(
-      kInstancesPrefix.size(), target.size() - kInstancesPrefix.size() - kActionsSuffix.size());
+  std::string_view digits =
+      target.substr(kInstancesPrefix.size(),
+                    target.size() - kInstancesPrefix.size() - kActionsSuffix.size());
   if (digits.size() > 18) return {};
   bool nonzero = false;
   for (char ch : digits) {
@@ -1524,7 +1526,8 @@ std::string_view PlainActionTarget(std::string_view target) {
 // target of `digits` (PlainActionTarget), without parsing the target or
 // walking the endpoint table: the session checks, then the route is left
 // in *deferred.
-Result<HttpResponse> DispatchPlainAction(Call& c, std::string_view digits, Deferred* deferred) {
+Result<HttpResponse> DispatchPlainAction(Call& c, std::string_view digits,
+                                         Deferred* deferred) {
   APPROVALD_TRY(Admit(c, BearerToken(c.req), false, false));
   c.route = "/api/v1/instances/{id}/actions";
   deferred->handler = ActAsync;

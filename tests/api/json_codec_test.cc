@@ -354,13 +354,15 @@ TEST(JsonCodecTest, InstanceViewWrittenDirectlyEqualsTheSerialisedTree) {
   // bytes long, beside UTF-8 and bytes just around the escaped ones, is
   // written as json::serialize writes it; and so is a view far larger than
   // the room the writer starts with.
-  const std::string specials[] = {"\"", "\\", "\n", "\x01", "\x1f", std::string(1, '\0'),
-                                  "\x7f", " ", "!", "#", "[", "]", "\xe5\xae\xa1"};
+  const std::string specials[] = {
+      "\"", "\\", "\n", "\x01", "\x1f", std::string(1, '\0'), "\x7f",
+      " ",  "!",  "#",  "[",    "]",    "\xe5\xae\xa1"};
   for (const std::string& special : specials) {
     for (size_t len = 0; len <= 40; ++len) {
       for (size_t at = 0; at <= len; ++at) {
         std::string text(len, 'a');
-        for (size_t i = 0; i < len; i += 5) text[i] = static_cast<char>(0xe5);  // lead bytes
+        for (size_t i = 0; i < len; i += 5)
+          text[i] = static_cast<char>(0xe5);  // lead bytes
         text.insert(at, special);
         InstanceState one;
         one.form = {{text, Value::Str(text)}};

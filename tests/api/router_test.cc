@@ -557,7 +557,8 @@ TEST_F(RouterTest, AsyncActionsAnswerLikeRoute) {
     EXPECT_TRUE(out.has_value());  // no executor: answered before return
     return out ? std::move(*out) : Response{};
   };
-  auto post = [](const std::string& target, const std::string& body, const std::string& token) {
+  auto post = [](const std::string& target, const std::string& body,
+                 const std::string& token) {
     Request req;
     req.msg.method(http::verb::post);
     req.msg.target(target);
@@ -576,23 +577,29 @@ TEST_F(RouterTest, AsyncActionsAnswerLikeRoute) {
     EXPECT_EQ(a.route, b.route);
     EXPECT_EQ(a.user, b.user);
     std::string ha, hb;
-    for (const auto& f : a.msg) ha += std::string(f.name_string()) + ": " + std::string(f.value()) + "\n";
-    for (const auto& f : b.msg) hb += std::string(f.name_string()) + ": " + std::string(f.value()) + "\n";
+    for (const auto& f : a.msg)
+      ha += std::string(f.name_string()) + ": " + std::string(f.value()) + "\n";
+    for (const auto& f : b.msg)
+      hb += std::string(f.name_string()) + ": " + std::string(f.value()) + "\n";
     EXPECT_EQ(ha, hb);
   };
   int64_t id = Submit(Login("zhang_min"));
   std::string path = "/api/v1/instances/" + std::to_string(id) + "/actions";
   std::string lin = Login("lin_xiaoyan");
-  std::string approve = R"({"action":"approve","node":"dept_head_review","comment":"同意"})";
+  std::string approve =
+      R"({"action":"approve","node":"dept_head_review","comment":"同意"})";
 
   // Refusals before the engine, each also by Route.
   for (const std::string& target : std::vector<std::string>{
            path, "/api/v1/instances/0/actions", "/api/v1/instances/00/actions",
-        "/api/v1/instances/x1/actions", "/api/v1/instances/" + std::to_string(id) + "/actions/",
-        "/api/v1/instances/" + std::to_string(id) + "/action",
-        "/api/v1/instances/1234567890123456789/actions", "/api/v1/instances//actions"}) {
+           "/api/v1/instances/x1/actions",
+           "/api/v1/instances/" + std::to_string(id) + "/actions/",
+           "/api/v1/instances/" + std::to_string(id) + "/action",
+           "/api/v1/instances/1234567890123456789/actions",
+           "/api/v1/instances//actions"}) {
     SCOPED_TRACE(target);
-    same(async(post(target, approve, ""), *services_), Route(post(target, approve, ""), *services_));
+    same(async(post(target, approve, ""), *services_),
+         Route(post(target, approve, ""), *services_));
     same(async(post(target, approve, Login("audit")), *services_),
          Route(post(target, approve, Login("audit")), *services_));
   }
@@ -603,14 +610,21 @@ TEST_F(RouterTest, AsyncActionsAnswerLikeRoute) {
   auto auditor = async(post(path, approve, Login("audit")), *services_);
   EXPECT_EQ(auditor.msg.result(), http::status::forbidden);
   EXPECT_EQ(auditor.route, "/api/v1/(auditor write)");
-  EXPECT_EQ(async(post("/api/v1/instances/0/actions", approve, lin), *services_).msg.result(),
-            http::status::bad_request);
+  EXPECT_EQ(
+      async(post("/api/v1/instances/0/actions", approve, lin), *services_).msg.result(),
+      http::status::bad_request);
 
   // The rate: one request a second, a burst of one.
   RateLimiter tight(1, 1);
-  Services limited{services_->engine, services_->store, services_->auth, tight,
-                   services_->metrics, services_->clock, services_->options,
-                   services_->monotonic_ms, nullptr};
+  Services limited{services_->engine,
+                   services_->store,
+                   services_->auth,
+                   tight,
+                   services_->metrics,
+                   services_->clock,
+                   services_->options,
+                   services_->monotonic_ms,
+                   nullptr};
   auto bad = R"({"action":"approve","sparkle":true})";
   auto first = async(post(path, bad, lin), limited);
   EXPECT_EQ(first.msg.result(), http::status::bad_request);  // counted, then refused
@@ -630,7 +644,8 @@ TEST_F(RouterTest, AsyncActionsAnswerLikeRoute) {
   auto read = Call(http::verb::get, "/api/v1/instances/" + std::to_string(id), "", lin);
   EXPECT_EQ(done.msg.body(), read.msg.body());
   // Acting again on the node already decided: the engine's refusal, alike.
-  same(async(post(path, approve, lin), *services_), Route(post(path, approve, lin), *services_));
+  same(async(post(path, approve, lin), *services_),
+       Route(post(path, approve, lin), *services_));
 }
 
 // With sessions cached, as the daemon runs.
