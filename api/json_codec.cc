@@ -2,8 +2,10 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <limits>
 
 #include "core/workflow_loader.h"  // NodeKindName
@@ -731,71 +733,207 @@ namespace {
 
 // Appends JSON text by hand, byte for byte as json::serialize writes it:
 // compact, members in the order written, strings escaped as Boost.JSON does.
+// A view is a few hundred small pieces; instead of appending each to the
+// string (a size check, a call, perhaps a reallocation per piece), the
+// writer makes room once per piece, at least twice what it needs in a row,
+// and writes through a pointer. The string is lengthened while the writer
+// works and cut back to what was written when it goes.
 class JsonWriter {
  public:
-  explicit JsonWriter(std::string* out) : out_(*out) {}
-  void BeginObject() { Sep(); out_ += '{'; comma_ = false; }
-  void EndObject() { out_ += '}'; comma_ = true; }
-  void BeginArray() { Sep(); out_ += '['; comma_ = false; }
-  void EndArray() { out_ += ']'; comma_ = true; }
+  explicit JsonWriter(std::string* out) : out_(*out), pos_(out->size()) {
+    Lengthen(std::max(out_.capacity(), pos_ + kMinRoom));
+  }
+  ~JsonWriter() { out_.resize(pos_); }
+  JsonWriter(const JsonWriter&) = delete;
+  JsonWriter& operator=(const JsonWriter&) = delete;
+
+  void BeginObject() { Punct('{', false); }
+  void EndObject() { Close('}'); }
+  void BeginArray() { Punct('[', false); }
+  void EndArray() { Close(']'); }
+  // A key that needs no escaping: the names the API gives its members.
+  void Field(std::string_view name) {
+    char* p = Sep(Room(name.size() + 4));
+    *p++ = '"';
+    std::memcpy(p, name.data(), name.size());
+    p += name.size();
+    *p++ = '"';
+    *p++ = ':';
+    Done(p, false);
+  }
+  // Field(name + suffix).
+  void Field(std::string_view name, std::string_view suffix) {
+    char* p = Sep(Room(name.size() + suffix.size() + 4));
+    *p++ = '"';
+    std::memcpy(p, name.data(), name.size());
+    p += name.size();
+    std::memcpy(p, suffix.data(), suffix.size());
+    p += suffix.size();
+    *p++ = '"';
+    *p++ = ':';
+    Done(p, false);
+  }
   void Key(std::string_view k) {
-    Sep();
-    AppendJsonString(&out_, k);
-    out_ += ':';
-    comma_ = false;
+    char* p = Sep(Room(k.size() * kMaxEscape + 4));
+    *p++ = '"';
+    p = Escape(p, k);
+    *p++ = '"';
+    *p++ = ':';
+    Done(p, false);
   }
-  // The key `k` followed by `suffix`, as one key.
-  void Key(std::string_view k, std::string_view suffix) {
-    Sep();
-    out_ += '"';
-    AppendJsonChars(&out_, k);
-    AppendJsonChars(&out_, suffix);
-    out_ += "\":";
-    comma_ = false;
+  void String(std::string_view s) {
+    char* p = Sep(Room(s.size() * kMaxEscape + 3));
+    *p++ = '"';
+    p = Escape(p, s);
+    *p++ = '"';
+    Done(p, true);
   }
-  void String(std::string_view s) { Sep(); AppendJsonString(&out_, s); comma_ = true; }
-  // Strings that need no escaping, written by `append(std::string*)`.
-  template <class Append>
-  void Quoted(Append append) {
-    Sep();
-    out_ += '"';
-    append(&out_);
-    out_ += '"';
-    comma_ = true;
+  // An instant as AppendTimestampUtc (iso) or AppendTimestampShanghai
+  // writes it, quoted.
+  void Time(Timestamp t, bool shanghai) {
+    char* p = Sep(Room(40));
+    *p++ = '"';
+    size_t n = 0;
+    if (PutTimeText(p, t, shanghai ? kShanghaiOffsetMs : 0, !shanghai, &n)) {
+      p[n] = '"';
+      return Done(p + n + 1, true);
+    }
+    Done(p, false);
+    Plain(shanghai ? FormatTimestampShanghai(t) : FormatTimestampUtc(t));
+    Punct('"', true, false);
+  }
+  // A date as AppendDate writes it, quoted.
+  void DateText(Date d) {
+    char* p = Sep(Room(16));
+    *p++ = '"';
+    if (PutDate(p, d.days)) {
+      p[10] = '"';
+      return Done(p + 11, true);
+    }
+    Done(p, false);
+    Plain(FormatDate(d));
+    Punct('"', true, false);
   }
   void Int(int64_t v) {
-    Sep();
-    char buf[24];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-    out_.append(buf, end);
-    comma_ = true;
+    char* p = Sep(Room(24));
+    p = std::to_chars(p, p + 21, v).ptr;
+    Done(p, true);
   }
-  void Bool(bool b) { Sep(); out_ += b ? "true" : "false"; comma_ = true; }
-  void Null() { Sep(); out_ += "null"; comma_ = true; }
+  void Bool(bool b) { Word(b ? std::string_view("true") : std::string_view("false")); }
+  void Null() { Word("null"); }
   // A value already serialised.
-  void Raw(std::string_view text) { Sep(); out_ += text; comma_ = true; }
+  void Raw(std::string_view text) { Word(text); }
+
  private:
-  void Sep() { if (comma_) out_ += ','; }
+  static constexpr size_t kMinRoom = 1024;
+  static constexpr size_t kMaxEscape = 6;  // "\u00XX" for one byte
+
+  // A pointer to at least `n` writable bytes at the end of what was written.
+  char* Room(size_t n) {
+    if (out_.size() - pos_ < n) Lengthen(std::max(out_.size() * 2, pos_ + n));
+    return out_.data() + pos_;
+  }
+  // Lengthens the string to `n` bytes, the new ones left to be written
+  // (not zeroed first: the writer writes each before the string is cut back
+  // to what was written).
+  void Lengthen(size_t n) {
+    out_.resize_and_overwrite(n, [](char*, size_t len) { return len; });
+  }
+  char* Sep(char* p) {
+    if (comma_) *p++ = ',';
+    return p;
+  }
+  void Done(char* end, bool comma) {
+    pos_ = static_cast<size_t>(end - out_.data());
+    comma_ = comma;
+  }
+  // `c` after a separator if one is due (`sep`), then `comma` is the state.
+  void Punct(char c, bool comma, bool sep = true) {
+    char* p = Room(2);
+    if (sep) p = Sep(p);
+    *p++ = c;
+    Done(p, comma);
+  }
+  void Close(char c) { Punct(c, true, false); }
+  void Word(std::string_view w) {
+    char* p = Sep(Room(w.size() + 1));
+    std::memcpy(p, w.data(), w.size());
+    Done(p + w.size(), true);
+  }
+  // `s` as it is (it needs no escaping), without a separator.
+  void Plain(std::string_view s) {
+    char* p = Room(s.size());
+    std::memcpy(p, s.data(), s.size());
+    Done(p + s.size(), comma_);
+  }
+  // Writes `s` escaped at `p` (room for kMaxEscape bytes per byte of `s`);
+  // returns the end.
+  static char* Escape(char* p, std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    // Eight bytes at a time while none of them needs escaping.
+    constexpr uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr uint64_t kHigh = 0x8080808080808080ULL;
+    auto has_below = [](uint64_t x, uint64_t n) { return (x - kOnes * n) & ~x & kHigh; };
+    while (s.size() >= 8) {
+      uint64_t x;
+      std::memcpy(&x, s.data(), 8);
+      // A byte below 0x20, or equal to '"' or '\\' (x ^ c has a zero byte);
+      // bytes of 0x80 and above never match. May match where no byte needs
+      // escaping (a borrow): the bytes then go one by one below.
+      if (has_below(x, 0x20) | has_below(x ^ (kOnes * '"'), 1) |
+          has_below(x ^ (kOnes * '\\'), 1))
+        break;
+      std::memcpy(p, s.data(), 8);
+      p += 8;
+      s.remove_prefix(8);
+    }
+    for (char ch : s) {
+      auto c = static_cast<unsigned char>(ch);
+      if (!kEscaped[c]) {
+        *p++ = ch;
+        continue;
+      }
+      *p++ = '\\';
+      switch (c) {
+        case '"': *p++ = '"'; break;
+        case '\\': *p++ = '\\'; break;
+        case '\b': *p++ = 'b'; break;
+        case '\t': *p++ = 't'; break;
+        case '\n': *p++ = 'n'; break;
+        case '\f': *p++ = 'f'; break;
+        case '\r': *p++ = 'r'; break;
+        default:
+          *p++ = 'u';
+          *p++ = '0';
+          *p++ = '0';
+          *p++ = kHex[c >> 4];
+          *p++ = kHex[c & 0xf];
+      }
+    }
+    return p;
+  }
+
   std::string& out_;
+  size_t pos_;  // the end of what was written
   bool comma_ = false;
 };
 
 void WriteTime(JsonWriter& w, std::string_view key, Timestamp t) {
-  w.Key(key);
-  w.Quoted([t](std::string* out) { AppendTimestampUtc(out, t); });
-  w.Key(key, "_local");
-  w.Quoted([t](std::string* out) { AppendTimestampShanghai(out, t); });
+  w.Field(key);
+  w.Time(t, false);
+  w.Field(key, "_local");
+  w.Time(t, true);
 }
 
 void WritePerson(JsonWriter& w, const Org& org, const PersonId& p) {
   if (p.empty()) return w.Null();
   const Person* person = org.FindPerson(p);
   w.BeginObject();
-  w.Key("id");
+  w.Field("id");
   w.String(p.value);
-  w.Key("name");
+  w.Field("name");
   w.String(person ? person->name : p.value);
-  w.Key("name_en");
+  w.Field("name_en");
   w.String(person ? person->name_en : p.value);
   w.EndObject();
 }
@@ -830,9 +968,9 @@ void WriteValue(JsonWriter& w, const Value& v) {
         } else if constexpr (std::is_same_v<X, Money>) {
           w.Int(x.fen);
         } else if constexpr (std::is_same_v<X, Date>) {
-          w.Quoted([x](std::string* out) { AppendDate(out, x); });
+          w.DateText(x);
         } else if constexpr (std::is_same_v<X, Timestamp>) {
-          w.Quoted([x](std::string* out) { AppendTimestampUtc(out, x); });
+          w.Time(x, false);
         } else if constexpr (std::is_same_v<X, std::string>) {
           w.String(x);
         } else if constexpr (std::is_same_v<X, Value::List>) {
@@ -848,19 +986,19 @@ void WriteValue(JsonWriter& w, const Value& v) {
 
 void WriteSigner(JsonWriter& w, const Signer& s, const Org& org) {
   w.BeginObject();
-  w.Key("person");
+  w.Field("person");
   WritePerson(w, org, s.person);
-  w.Key("state");
+  w.Field("state");
   w.String(SignerStateName(s.state));
-  w.Key("added_by");
+  w.Field("added_by");
   WritePerson(w, org, s.added_by);
-  w.Key("added_how");
+  w.Field("added_how");
   w.String(s.added_how);
-  w.Key("delegate");
+  w.Field("delegate");
   WritePerson(w, org, s.delegate);
-  w.Key("acted_by");
+  w.Field("acted_by");
   WritePerson(w, org, s.acted_by);
-  w.Key("comment");
+  w.Field("comment");
   w.String(s.comment);
   w.EndObject();
 }
@@ -872,13 +1010,13 @@ void WritePersonTexts(JsonWriter& w, const Org& org, const Pairs& pairs,
   w.BeginArray();
   for (const auto& [p, text] : pairs) {
     w.BeginObject();
-    w.Key("person");
+    w.Field("person");
     if constexpr (std::is_same_v<std::decay_t<decltype(p)>, PersonId>) {
       WritePerson(w, org, p);
     } else {
       WritePerson(w, org, PersonId(p));
     }
-    w.Key(text_key);
+    w.Field(text_key);
     w.String(text);
     w.EndObject();
   }
@@ -887,47 +1025,47 @@ void WritePersonTexts(JsonWriter& w, const Org& org, const Pairs& pairs,
 
 void WriteMeeting(JsonWriter& w, const MeetingState& m, const Org& org) {
   w.BeginObject();
-  w.Key("members");
+  w.Field("members");
   WritePeople(w, org, m.members);
-  w.Key("head");
+  w.Field("head");
   WritePerson(w, org, m.head);
-  w.Key("secretaries");
+  w.Field("secretaries");
   WritePeople(w, org, m.secretaries);
-  w.Key("distributed");
+  w.Field("distributed");
   w.Bool(m.distributed);
   if (m.distributed) WriteTime(w, "distributed_at", m.distributed_at);
-  w.Key("receipts");
+  w.Field("receipts");
   WritePeople(w, org, m.receipts);
-  w.Key("present");
+  w.Field("present");
   WritePeople(w, org, m.present);
-  w.Key("recused");
+  w.Field("recused");
   WritePersonTexts(w, org, m.recused, "reason");
-  w.Key("opened");
+  w.Field("opened");
   w.Bool(m.opened);
   if (m.opened) WriteTime(w, "opened_at", m.opened_at);
-  w.Key("opinions");
+  w.Field("opinions");
   WritePersonTexts(w, org, m.opinions, "opinion");
-  w.Key("votes");
+  w.Field("votes");
   WritePersonTexts(w, org, m.votes, "option");
   w.EndObject();
 }
 
 void WriteInstanceRow(JsonWriter& w, const InstanceRow& row, const Org& org) {
-  w.Key("id");
+  w.Field("id");
   w.Int(row.id.value);
-  w.Key("workflow");
+  w.Field("workflow");
   w.String(row.workflow);
-  w.Key("workflow_version");
+  w.Field("workflow_version");
   w.Int(row.workflow_version);
-  w.Key("status");
+  w.Field("status");
   w.String(row.status);
-  w.Key("submitter");
+  w.Field("submitter");
   WritePerson(w, org, row.submitter);
-  w.Key("title");
+  w.Field("title");
   w.String(row.title);
-  w.Key("amount");
+  w.Field("amount");
   w.Int(row.amount.fen);
-  w.Key("current_nodes");
+  w.Field("current_nodes");
   w.BeginArray();
   std::string_view cur = row.current_nodes;
   while (!cur.empty()) {
@@ -938,7 +1076,7 @@ void WriteInstanceRow(JsonWriter& w, const InstanceRow& row, const Org& org) {
     cur.remove_prefix(comma + 1);
   }
   w.EndArray();
-  w.Key("version");
+  w.Field("version");
   w.Int(row.version);
   WriteTime(w, "created_at", row.created_at);
   WriteTime(w, "updated_at", row.updated_at);
@@ -951,57 +1089,57 @@ void AppendInstanceViewHead(std::string* out, const InstanceViewRef& v, const Or
   w.BeginObject();
   WriteInstanceRow(w, v.row, org);
   if (v.def) {
-    w.Key("workflow_title");
+    w.Field("workflow_title");
     w.String(v.def->title);
-    w.Key("workflow_title_en");
+    w.Field("workflow_title_en");
     w.String(v.def->title_en);
   }
-  w.Key("submitted_by");
+  w.Field("submitted_by");
   WritePerson(w, org, v.state.submitted_by);
-  w.Key("end_node");
+  w.Field("end_node");
   w.String(v.state.end_node);
-  w.Key("form");
+  w.Field("form");
   WriteRecord(w, v.state.form);
-  w.Key("active");
+  w.Field("active");
   w.BeginArray();
   for (const auto& [id, t] : v.state.active) {
     const NodeDef* nd = v.def ? v.def->FindNode(id) : nullptr;
     w.BeginObject();
-    w.Key("node");
+    w.Field("node");
     w.String(id);
-    w.Key("title");
+    w.Field("title");
     w.String(nd ? nd->title : id);
-    w.Key("title_en");
+    w.Field("title_en");
     w.String(nd ? nd->title_en : id);
-    w.Key("kind");
+    w.Field("kind");
     w.String(nd ? NodeKindName(nd->kind) : std::string_view());
     WriteTime(w, "entered_at", t.entered_at);
     if (t.deadline) {
       WriteTime(w, "deadline", *t.deadline);
     } else {
-      w.Key("deadline");
+      w.Field("deadline");
       w.Null();
     }
-    w.Key("signers");
+    w.Field("signers");
     w.BeginArray();
     for (const auto& s : t.signers) WriteSigner(w, s, org);
     w.EndArray();
     if (nd && nd->kind == NodeKind::kMeeting) {
-      w.Key("meeting");
+      w.Field("meeting");
       WriteMeeting(w, t.meeting, org);
     }
-    w.Key("results");
+    w.Field("results");
     WriteRecord(w, t.results);
     w.EndObject();
   }
   w.EndArray();
-  w.Key("completed");
+  w.Field("completed");
   w.BeginArray();
   for (const auto& n : v.state.completed) w.String(n);
   w.EndArray();
-  w.Key("cc");
+  w.Field("cc");
   WritePeople(w, org, v.state.cc);
-  w.Key("actions");
+  w.Field("actions");
 }
 
 void AppendInstanceViewTail(std::string* out, const std::vector<AvailableAction>& actions,
@@ -1011,16 +1149,16 @@ void AppendInstanceViewTail(std::string* out, const std::vector<AvailableAction>
   w.BeginArray();
   for (const auto& a : actions) {
     w.BeginObject();
-    w.Key("action");
+    w.Field("action");
     w.String(a.action);
-    w.Key("node");
+    w.Field("node");
     w.String(a.node);
     w.EndObject();
   }
   w.EndArray();
-  w.Key("replayed");
+  w.Field("replayed");
   w.Bool(replayed);
-  w.Key("attachment_names");
+  w.Field("attachment_names");
   w.BeginObject();
   for (const auto& [hash, name] : attachment_names) {
     w.Key(hash);
@@ -1045,12 +1183,12 @@ std::string InstanceViewBody(const InstanceViewRef& v, const Org& org,
 }
 
 std::string HashHex(const Hash& h) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(64);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(2 * h.size(), '\0');
+  char* p = out.data();
   for (uint8_t b : h) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
+    *p++ = kHex[b >> 4];
+    *p++ = kHex[b & 15];
   }
   return out;
 }

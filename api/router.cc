@@ -592,22 +592,21 @@ Result<ActRequest> ActRequestOf(Call& c, InstanceId id) {
   ActRequest ar;
   ar.instance = id;
   ar.command.actor = c.who->person;
-  static const std::set<std::string> kKnown = {"action", "comment", "expected_version", "node",
-                                               "args", "data", "on_behalf_of"};
   Value::Record inline_args;  // args given at the top level: {"action":"transfer","to":"li"}
   const json::value* data = nullptr;
   for (const auto& kv : *body) {
-    std::string k(kv.key());
+    std::string_view k = kv.key();
     const json::value& v = kv.value();
     if (k == "action" || k == "comment" || k == "node" || k == "on_behalf_of") {
       if (!v.is_string()) {
-        return InvalidArgument("invalid_field", "field '" + k + "': expected a string");
+        return InvalidArgument("invalid_field",
+                               "field '" + std::string(k) + "': expected a string");
       }
-      std::string s(v.get_string());
+      std::string_view s = v.get_string();
       if (k == "action") ar.command.action = s;
       if (k == "comment") ar.command.comment = s;
       if (k == "node") ar.command.node = s;
-      if (k == "on_behalf_of") ar.command.on_behalf_of = PersonId(s);
+      if (k == "on_behalf_of") ar.command.on_behalf_of = PersonId(std::string(s));
     } else if (k == "expected_version") {
       if (!v.is_int64() || v.get_int64() < 0) {
         return InvalidArgument("invalid_field",
@@ -622,19 +621,21 @@ Result<ActRequest> ActRequestOf(Call& c, InstanceId id) {
     } else if (k == "data") {
       data = &v;
     } else {
-      static const std::set<std::string> kArgNames = {"to", "person", "people", "how",
-                                                      "option", "reason"};
-      if (!kArgNames.count(k)) {
+      static const std::set<std::string, std::less<>> kArgNames = {
+          "to", "person", "people", "how", "option", "reason"};
+      if (!kArgNames.contains(k)) {
         return InvalidArgument(
             "invalid_field",
-            "field '" + k + "': unknown field (known: action, comment, expected_version, node, "
-                            "args, data, on_behalf_of, to, person, people, how, option, reason)");
+            "field '" + std::string(k) +
+                "': unknown field (known: action, comment, expected_version, node, "
+                "args, data, on_behalf_of, to, person, people, how, option, reason)");
       }
       json::object one;
       one[k] = v;
       auto arg = ArgsFromJson(one, "");
       if (!arg) return std::unexpected(arg.error());
-      inline_args[k] = std::move(arg->at(k));
+      std::string key(k);
+      inline_args[key] = std::move(arg->at(key));
     }
   }
   for (auto& [k, v] : inline_args) ar.command.args[k] = std::move(v);
@@ -1363,6 +1364,27 @@ Status CheckRate(Call& c) {
   return Ok();
 }
 
+// What every route behind a session checks, in this order: the session of
+// `token` (unless the caller authenticated already), the caller's rate, and
+// that an auditor changes nothing (but may log out). Sets c.who; sets
+// c.route when it refuses.
+Status Admit(Call& c, std::string_view token, bool websocket, bool logout) {
+  if (!c.who) {  // RouteCached authenticates before routing
+    auto who = c.svc.auth.Authenticate(token);
+    if (!who) {
+      c.route = websocket ? "/api/v1/ws" : "/api/v1/(authenticated)";
+      return std::unexpected(who.error());
+    }
+    c.who = std::move(*who);
+  }
+  APPROVALD_TRY(CheckRate(c));
+  if (c.who->role == Role::kAuditor && IsMutating(c.req.msg.method()) && !logout) {
+    c.route = "/api/v1/(auditor write)";
+    return Forbidden("auditors read everything and change nothing");
+  }
+  return Ok();
+}
+
 Result<HttpResponse> Dispatch(Call& c, Response* out, Deferred* deferred) {
   const auto& s = c.segs;
   http::verb m = c.req.msg.method();
@@ -1410,20 +1432,8 @@ Result<HttpResponse> Dispatch(Call& c, Response* out, Deferred* deferred) {
   bool websocket = p.size() == 1 && p[0] == "ws";
   std::string subprotocol;
   std::string token = TokenOf(c, websocket, &subprotocol);
-  if (!c.who) {  // RouteCached authenticates before routing
-    auto who = c.svc.auth.Authenticate(token);
-    if (!who) {
-      c.route = websocket ? "/api/v1/ws" : "/api/v1/(authenticated)";
-      return std::unexpected(who.error());
-    }
-    c.who = *who;
-  }
-  APPROVALD_TRY(CheckRate(c));
   bool logout = p.size() == 2 && p[0] == "auth" && p[1] == "logout";
-  if (c.who->role == Role::kAuditor && IsMutating(m) && !logout) {
-    c.route = "/api/v1/(auditor write)";
-    return Forbidden("auditors read everything and change nothing");
-  }
+  APPROVALD_TRY(Admit(c, token, websocket, logout));
 
   if (logout) {
     c.route = "/api/v1/auth/logout";
@@ -1489,6 +1499,42 @@ Status CheckVisible(Services& services, const Principal& who, InstanceId id) {
 
 namespace {
 
+constexpr std::string_view kInstancesPrefix = "/api/v1/instances/";
+constexpr std::string_view kActionsSuffix = "/actions";
+
+// The digits of a target "/api/v1/instances/" followed by 1 to 18 digits
+// (not all zeros) and "/actions": a plain target, nothing to decode, that
+// ParseTarget and the endpoint table would take to POST
+// /api/v1/instances/{id}/actions with that id. "" for any other target.
+std::string_view PlainActionTarget(std::string_view target) {
+  if (target.size() <= kInstancesPrefix.size() + kActionsSuffix.size() ||
+      !target.starts_with(kInstancesPrefix) || !target.ends_with(kActionsSuffix))
+    return {};
+  std::string_view digits =
+      target.substr(kInstancesPrefix.size(),
+                    target.size() - kInstancesPrefix.size() - kActionsSuffix.size());
+  if (digits.size() > 18) return {};
+  bool nonzero = false;
+  for (char ch : digits) {
+    if (ch < '0' || ch > '9') return {};
+    nonzero = nonzero || ch != '0';
+  }
+  return nonzero ? digits : std::string_view();
+}
+
+// What Dispatch does for POST /api/v1/instances/{id}/actions with the plain
+// target of `digits` (PlainActionTarget), without parsing the target or
+// walking the endpoint table: the session checks, then the route is left
+// in *deferred.
+Result<HttpResponse> DispatchPlainAction(Call& c, std::string_view digits,
+                                         Deferred* deferred) {
+  APPROVALD_TRY(Admit(c, BearerToken(c.req), false, false));
+  c.route = "/api/v1/instances/{id}/actions";
+  deferred->handler = ActAsync;
+  deferred->args.assign(1, std::string(digits));
+  return HttpResponse{};
+}
+
 // Puts a handler's answer into `out`: an error becomes its error response
 // (logged if it is the server's fault).
 void SetAnswer(Call& c, Response& out, Result<HttpResponse> res) {
@@ -1519,7 +1565,11 @@ Response RouteCall(Call& c, Deferred* deferred = nullptr) {
   Response out;
   try {
     Result<HttpResponse> res;
-    if (auto st = ParseTarget(c); !st) {
+    std::string_view action_id;
+    if (deferred != nullptr && req.msg.method() == http::verb::post &&
+        !(action_id = PlainActionTarget(req.msg.target())).empty()) {
+      res = DispatchPlainAction(c, action_id, deferred);
+    } else if (auto st = ParseTarget(c); !st) {
       res = std::unexpected(st.error());
     } else {
       res = Dispatch(c, &out, deferred);
@@ -1575,8 +1625,6 @@ void RouteAsync(const Request& req, Services& svc, std::function<void(Response)>
 }
 
 namespace {
-
-constexpr std::string_view kInstancesPrefix = "/api/v1/instances/";
 
 // The id in a target "/api/v1/instances/" followed by 1 to 18 digits: what
 // ParseTarget and the endpoint table make of it (a plain target, nothing to

@@ -348,6 +348,47 @@ TEST(JsonCodecTest, InstanceViewWrittenDirectlyEqualsTheSerialisedTree) {
   std::string direct;
   AppendInstanceViewJson(&direct, v, org, json::object());
   EXPECT_EQ(direct, json::serialize(tree));
+
+  // Strings and keys are escaped eight bytes at a time where they can be:
+  // every byte that needs escaping, at every offset of strings up to 40
+  // bytes long, beside UTF-8 and bytes just around the escaped ones, is
+  // written as json::serialize writes it; and so is a view far larger than
+  // the room the writer starts with.
+  const std::string specials[] = {
+      "\"", "\\", "\n", "\x01", "\x1f", std::string(1, '\0'), "\x7f",
+      " ",  "!",  "#",  "[",    "]",    "\xe5\xae\xa1"};
+  for (const std::string& special : specials) {
+    for (size_t len = 0; len <= 40; ++len) {
+      for (size_t at = 0; at <= len; ++at) {
+        std::string text(len, 'a');
+        for (size_t i = 0; i < len; i += 5)
+          text[i] = static_cast<char>(0xe5);  // lead bytes
+        text.insert(at, special);
+        InstanceState one;
+        one.form = {{text, Value::Str(text)}};
+        InstanceRow one_row;
+        one_row.title = text;
+        InstanceViewRef ref{one_row, one, &def, none, false};
+        json::object expect = InstanceViewJson(ref, org);
+        expect["attachment_names"] = json::object();
+        std::string got;
+        AppendInstanceViewJson(&got, ref, org, json::object());
+        ASSERT_EQ(got, json::serialize(expect)) << "len=" << len << " at=" << at;
+      }
+    }
+  }
+  InstanceState big;
+  for (int i = 0; i < 200; ++i) {
+    big.form.Mutable()["field_" + std::to_string(i)] = Value::Str(std::string(100, 'x') + "\"\n");
+  }
+  InstanceRow big_row;
+  InstanceViewRef big_ref{big_row, big, &def, none, false};
+  json::object big_tree = InstanceViewJson(big_ref, org);
+  big_tree["attachment_names"] = json::object();
+  std::string big_text;
+  AppendInstanceViewJson(&big_text, big_ref, org, json::object());
+  EXPECT_EQ(big_text, json::serialize(big_tree));
+  EXPECT_GT(big_text.size(), 20000u);
 }
 
 }  // namespace

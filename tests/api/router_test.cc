@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <optional>
 
 #include "api/http_errors.h"
 #include "api/json_codec.h"
@@ -544,6 +545,107 @@ TEST_F(RouterTest, MetricsCountRequestsByRoute) {
   EXPECT_THAT(std::string(m.msg[http::field::content_type]), HasSubstr("text/plain"));
   EXPECT_EQ(Call(http::verb::get, "/api/v1/instances/7", "", Login("zhang_min")).route,
             "/api/v1/instances/{id}");
+}
+
+// RouteAsync answers POST /api/v1/instances/{id}/actions as Route does:
+// the answer, its route label, and each refusal before the engine (no
+// session, an auditor, the rate, a malformed id, a target to decode).
+TEST_F(RouterTest, AsyncActionsAnswerLikeRoute) {
+  auto async = [&](const Request& req, Services& svc) {
+    std::optional<Response> out;
+    RouteAsync(req, svc, [&out](Response r) { out.emplace(std::move(r)); });
+    EXPECT_TRUE(out.has_value());  // no executor: answered before return
+    return out ? std::move(*out) : Response{};
+  };
+  auto post = [](const std::string& target, const std::string& body,
+                 const std::string& token) {
+    Request req;
+    req.msg.method(http::verb::post);
+    req.msg.target(target);
+    req.msg.version(11);
+    req.msg.body() = body;
+    if (!token.empty()) req.msg.set(http::field::authorization, "Bearer " + token);
+    req.msg.prepare_payload();
+    req.remote = "127.0.0.1";
+    req.request_id = "r7";
+    return req;
+  };
+  // Both answers alike, down to every header.
+  auto same = [](const Response& a, const Response& b) {
+    EXPECT_EQ(a.msg.result(), b.msg.result());
+    EXPECT_EQ(a.msg.body(), b.msg.body());
+    EXPECT_EQ(a.route, b.route);
+    EXPECT_EQ(a.user, b.user);
+    std::string ha, hb;
+    for (const auto& f : a.msg)
+      ha += std::string(f.name_string()) + ": " + std::string(f.value()) + "\n";
+    for (const auto& f : b.msg)
+      hb += std::string(f.name_string()) + ": " + std::string(f.value()) + "\n";
+    EXPECT_EQ(ha, hb);
+  };
+  int64_t id = Submit(Login("zhang_min"));
+  std::string path = "/api/v1/instances/" + std::to_string(id) + "/actions";
+  std::string lin = Login("lin_xiaoyan");
+  std::string approve =
+      R"({"action":"approve","node":"dept_head_review","comment":"同意"})";
+
+  // Refusals before the engine, each also by Route.
+  for (const std::string& target : std::vector<std::string>{
+           path, "/api/v1/instances/0/actions", "/api/v1/instances/00/actions",
+           "/api/v1/instances/x1/actions",
+           "/api/v1/instances/" + std::to_string(id) + "/actions/",
+           "/api/v1/instances/" + std::to_string(id) + "/action",
+           "/api/v1/instances/1234567890123456789/actions",
+           "/api/v1/instances//actions"}) {
+    SCOPED_TRACE(target);
+    same(async(post(target, approve, ""), *services_),
+         Route(post(target, approve, ""), *services_));
+    same(async(post(target, approve, Login("audit")), *services_),
+         Route(post(target, approve, Login("audit")), *services_));
+  }
+  auto unauth = async(post(path, approve, ""), *services_);
+  EXPECT_EQ(unauth.msg.result(), http::status::unauthorized);
+  EXPECT_EQ(unauth.route, "/api/v1/(authenticated)");
+  EXPECT_EQ(unauth.msg[http::field::www_authenticate], "Bearer realm=\"approvald\"");
+  auto auditor = async(post(path, approve, Login("audit")), *services_);
+  EXPECT_EQ(auditor.msg.result(), http::status::forbidden);
+  EXPECT_EQ(auditor.route, "/api/v1/(auditor write)");
+  EXPECT_EQ(
+      async(post("/api/v1/instances/0/actions", approve, lin), *services_).msg.result(),
+      http::status::bad_request);
+
+  // The rate: one request a second, a burst of one.
+  RateLimiter tight(1, 1);
+  Services limited{services_->engine,
+                   services_->store,
+                   services_->auth,
+                   tight,
+                   services_->metrics,
+                   services_->clock,
+                   services_->options,
+                   services_->monotonic_ms,
+                   nullptr};
+  auto bad = R"({"action":"approve","sparkle":true})";
+  auto first = async(post(path, bad, lin), limited);
+  EXPECT_EQ(first.msg.result(), http::status::bad_request);  // counted, then refused
+  auto limited_async = async(post(path, bad, lin), limited);
+  mono_ms_ += 1000;
+  ASSERT_EQ(Route(post(path, bad, lin), limited).msg.result(), http::status::bad_request);
+  auto limited_sync = Route(post(path, bad, lin), limited);
+  EXPECT_EQ(limited_async.msg.result(), http::status::too_many_requests);
+  same(limited_async, limited_sync);
+
+  // The action itself: the answer is the view the actor reads next.
+  auto done = async(post(path, approve, lin), *services_);
+  ASSERT_EQ(done.msg.result(), http::status::ok) << done.msg.body();
+  EXPECT_EQ(done.route, "/api/v1/instances/{id}/actions");
+  EXPECT_EQ(done.user, "lin_xiaoyan");
+  EXPECT_EQ(done.msg["X-Request-Id"], "r7");
+  auto read = Call(http::verb::get, "/api/v1/instances/" + std::to_string(id), "", lin);
+  EXPECT_EQ(done.msg.body(), read.msg.body());
+  // Acting again on the node already decided: the engine's refusal, alike.
+  same(async(post(path, approve, lin), *services_),
+       Route(post(path, approve, lin), *services_));
 }
 
 // With sessions cached, as the daemon runs.
