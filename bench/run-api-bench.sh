@@ -244,24 +244,21 @@ rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 def med(bench, key):
     xs = [r[key] for r in rows if r.get("bench", "").split(" /")[0] == bench]
     return statistics.median(xs) if xs else float("nan"), len(xs)
-b, n = med("baseline get", "per_second")
-g, _ = med("get many", "per_second")
-g1, _ = med("get one", "per_second")
-print(f"== medians of {n} rounds:")
-print(f"   baseline        {b:9.0f} req/s  p50 {med('baseline get','p50_ms')[0]:.2f} ms  p99 {med('baseline get','p99_ms')[0]:.2f} ms")
-print(f"   GET instance    {g:9.0f} req/s  p50 {med('get many','p50_ms')[0]:.2f} ms  p99 {med('get many','p99_ms')[0]:.2f} ms  = {100*g/b:.0f} % of baseline  (rotating over every instance)")
-print(f"   GET one inst.   {g1:9.0f} req/s  p50 {med('get one','p50_ms')[0]:.2f} ms  p99 {med('get one','p99_ms')[0]:.2f} ms  = {100*g1/b:.0f} % of baseline  (the first instance only)")
-a, na = med("approve", "per_second")
-print(f"   approve         {a:9.0f} actions/s  p50 {med('approve','p50_ms')[0]:.2f} ms  p99 {med('approve','p99_ms')[0]:.2f} ms  ({na} chunks)")
-wb, _ = med("wrk baseline get", "per_second")
-wg, _ = med("wrk get many", "per_second")
-wg1, _ = med("wrk get one", "per_second")
-wa, nwa = med("wrk approve", "per_second")
-print(f"== with wrk as the client (medians):")
-print(f"   baseline        {wb:9.0f} req/s  p99 {med('wrk baseline get','p99_ms')[0]:.2f} ms")
-print(f"   GET instance    {wg:9.0f} req/s  p99 {med('wrk get many','p99_ms')[0]:.2f} ms  = {100*wg/wb:.0f} % of baseline  (rotating over every instance)")
-print(f"   GET one inst.   {wg1:9.0f} req/s  p99 {med('wrk get one','p99_ms')[0]:.2f} ms  = {100*wg1/wb:.0f} % of baseline  (the first instance only)")
-print(f"   approve         {wa:9.0f} actions/s  p50 {med('wrk approve','p50_ms')[0]:.2f} ms  p99 {med('wrk approve','p99_ms')[0]:.2f} ms  ({nwa} timed chunks)")
+def block(prefix, title, approve_unit):
+    b, n = med(prefix + "baseline get", "per_second")
+    g, _ = med(prefix + "get many", "per_second")
+    g1, _ = med(prefix + "get one", "per_second")
+    a, na = med(prefix + "approve", "per_second")
+    def lat(bench):
+        return (f"p50 {med(prefix + bench, 'p50_ms')[0]:.2f} ms  "
+                f"p99 {med(prefix + bench, 'p99_ms')[0]:.2f} ms")
+    print(f"== {title}, medians of {n} rounds:")
+    print(f"   baseline        {b:9.0f} req/s  {lat('baseline get')}")
+    print(f"   GET instance    {g:9.0f} req/s  {lat('get many')}  = {100*g/b:.0f} % of baseline  (rotating over every instance)")
+    print(f"   GET one inst.   {g1:9.0f} req/s  {lat('get one')}  = {100*g1/b:.0f} % of baseline  (the first instance only)")
+    print(f"   approve         {a:9.0f} actions/s  {lat('approve')}  ({na} {approve_unit})")
+block("", "api_bench as the client", "chunks")
+block("wrk ", "wrk as the client", "timed chunks")
 for r in rows:
     if r.get("bench") == "rss_peak_after_http":
         print(f"   peak RSS        {r['hwm_kb']/1024:.1f} MB")
