@@ -664,6 +664,16 @@ class CachedRouteTest : public RouterFixture {
     req.request_id = "t";
     return req;
   }
+  // Submits an expense claim as the clerk whose token is given; its path.
+  std::string Submit(const std::string& clerk) {
+    auto created = Call(http::verb::post, "/api/v1/instances",
+                        R"({"workflow":"expense","data":{"purpose":"文具","category":"office",)"
+                        R"("amount":35600,"spent_on":"2025-11-20",)"
+                        R"("invoices":[{"number":"FP-1","amount":35600}]}})",
+                        clerk);
+    EXPECT_EQ(created.msg.result(), http::status::created) << created.msg.body();
+    return "/api/v1/instances/" + std::to_string(Body(created).at("id").as_int64());
+  }
 };
 
 // RouteCached answers GET /api/v1/instances/{id} from the cached session and
@@ -671,13 +681,8 @@ class CachedRouteTest : public RouterFixture {
 // every other request to Route.
 TEST_F(CachedRouteTest, AnswersCachedInstanceReadsLikeRoute) {
   std::string clerk = Login("zhang_min");
-  auto created = Call(http::verb::post, "/api/v1/instances",
-                      R"({"workflow":"expense","data":{"purpose":"文具","category":"office",)"
-                      R"("amount":35600,"spent_on":"2025-11-20",)"
-                      R"("invoices":[{"number":"FP-1","amount":35600}]}})",
-                      clerk);
-  ASSERT_EQ(created.msg.result(), http::status::created) << created.msg.body();
-  std::string path = "/api/v1/instances/" + std::to_string(Body(created).at("id").as_int64());
+  std::string path = Submit(clerk);
+  ASSERT_FALSE(HasFailure());
   ASSERT_EQ(Call(http::verb::get, "/api/v1/me", "", clerk).msg.result(), http::status::ok);
 
   Request req = Get(path, clerk);
@@ -715,16 +720,6 @@ TEST_F(CachedRouteTest, AnswersCachedInstanceReadsLikeRoute) {
 // actions per request: every answer is the one written without the cache.
 class ViewHeadTest : public CachedRouteTest {
  protected:
-  // Submits an expense claim as the clerk whose token is given; its path.
-  std::string Submit(const std::string& clerk) {
-    auto created = Call(http::verb::post, "/api/v1/instances",
-                        R"({"workflow":"expense","data":{"purpose":"文具","category":"office",)"
-                        R"("amount":35600,"spent_on":"2025-11-20",)"
-                        R"("invoices":[{"number":"FP-1","amount":35600}]}})",
-                        clerk);
-    EXPECT_EQ(created.msg.result(), http::status::created) << created.msg.body();
-    return "/api/v1/instances/" + std::to_string(Body(created).at("id").as_int64());
-  }
   // RouteCached's answer, which must be there and be what Route answers
   // with no head cache at all.
   std::string Cached(const std::string& path, const std::string& token) {
