@@ -370,6 +370,10 @@ int RunServe(const ServeArgs& args) {
                        {states.hits(), states.misses(), static_cast<int64_t>(states.size()),
                         static_cast<int64_t>(states.bytes())},
                        out);
+    AppendCacheMetrics("viewer_actions",
+                       "snapshots' memory of the actions offered to their last viewers",
+                       {engine_ptr->actions_memo_hits(), engine_ptr->actions_memo_misses(), -1, -1},
+                       out);
     if (heads) {
       AppendCacheMetrics("view_head_cache",
                          "cache of the viewer-independent part of GET /api/v1/instances/{id}",

@@ -61,8 +61,10 @@ void AppendCacheMetrics(std::string_view name, std::string_view what, const Cach
     Scalar(out, prefix + "_entries", "gauge",
            "Entries the " + std::string(what) + " holds now.", c.entries);
   }
-  Scalar(out, prefix + "_bytes", "gauge",
-         "Approximate bytes the " + std::string(what) + " holds now.", c.bytes);
+  if (c.bytes >= 0) {
+    Scalar(out, prefix + "_bytes", "gauge",
+           "Approximate bytes the " + std::string(what) + " holds now.", c.bytes);
+  }
 }
 
 }  // namespace approvald::api

@@ -24,7 +24,7 @@ struct CacheCounters {
   int64_t hits = 0;
   int64_t misses = 0;
   int64_t entries = -1;  // -1: the cache does not count its entries
-  int64_t bytes = 0;     // approximate
+  int64_t bytes = 0;     // approximate; -1: the cache does not count them
 };
 
 // Appends to `out` the counters of the cache named `name` (a metric name

@@ -220,8 +220,35 @@ class Decider {
   }
   // Whether Run would succeed, without building the decision.
   Status Check() { return Dispatch(); }
+  // Makes the decision lower *valid_until to the earliest time from which
+  // its answer may differ (see the clock below).
+  void TrackValidity(Timestamp* valid_until) { valid_until_ = valid_until; }
 
  private:
+  // --- the clock ------------------------------------------------------------
+  // Every read of ctx_.now goes through these, so that a decision knows until
+  // when its answer holds (AvailableActions' valid_until). Time only moves
+  // forward: a time already reached stays reached.
+
+  // The time a decision records (an event's time, a deadline it sets), which
+  // the answer does not depend on.
+  Timestamp RecordedNow() const { return ctx_.now; }
+  // Whether it is still before `t`; while it is, the answer holds until `t`.
+  bool NowBefore(Timestamp t) const {
+    if (!(ctx_.now < t)) return false;
+    ValidUntil(t);
+    return true;
+  }
+  // The time, for a rule whose dependence on it is not tracked (a check's
+  // input, a proxy's registration): the answer holds at this instant only.
+  Timestamp NowUntracked() const {
+    ValidUntil(ctx_.now);
+    return ctx_.now;
+  }
+  void ValidUntil(Timestamp t) const {
+    if (valid_until_ != nullptr && t < *valid_until_) *valid_until_ = t;
+  }
+
   // --- plumbing -------------------------------------------------------------
 
   Status Emit(const char* type, const std::string& node, Value::Record data,
@@ -229,7 +256,7 @@ class Decider {
     Event e;
     e.instance = st_.id;
     e.version = st_.version + 1;
-    e.at = ctx_.now;
+    e.at = RecordedNow();
     e.type = type;
     e.actor = by_actor ? cmd_.actor : SystemActor();
     if (by_actor) e.on_behalf_of = cmd_.on_behalf_of;
@@ -272,6 +299,7 @@ class Decider {
     env.submitter = st_.submitter;
     env.actor = person_.empty() ? cmd_.actor : person_;
     env.now = ctx_.now;
+    env.valid_until = valid_until_;  // an expression reading `now` or `today`
     return env;
   }
 
@@ -315,7 +343,7 @@ class Decider {
   // Resolves `actor` / `on_behalf_of` into the person whose decision it is.
   Status ResolvePerson() {
     if (!cmd_.on_behalf_of.empty() && cmd_.on_behalf_of != cmd_.actor) {
-      if (!org_.IsProxyFor(cmd_.actor, cmd_.on_behalf_of, ctx_.now))
+      if (!org_.IsProxyFor(cmd_.actor, cmd_.on_behalf_of, NowUntracked()))
         return MakeError(ErrorCode::kPermissionDenied, reason::kNotProxy,
                          cmd_.actor.value + " is not registered as proxy for " +
                              cmd_.on_behalf_of.value + " at this time");
@@ -474,7 +502,7 @@ class Decider {
     in.form = &st_.form.get();
     in.org = &org_;
     in.submitter = st_.submitter;
-    in.now = ctx_.now;
+    in.now = NowUntracked();
     in.params = &n.params;
     static const CheckFacts kNoFacts;
     static const Value::Record kNoConfig;
@@ -506,9 +534,9 @@ class Decider {
     if (n.deadline->working_days > 0) {
       Calendar weekdays;
       const Calendar& cal = ctx_.calendar ? *ctx_.calendar : weekdays;
-      return cal.AddWorkingDays(ctx_.now, n.deadline->working_days);
+      return cal.AddWorkingDays(RecordedNow(), n.deadline->working_days);
     }
-    return Timestamp{ctx_.now.ms + n.deadline->after_ms};
+    return Timestamp{RecordedNow().ms + n.deadline->after_ms};
   }
 
   Status EnterWaiting(const NodeDef& n, Loc loc) {
@@ -1348,7 +1376,8 @@ class Decider {
     if (person_ != st_.submitter)
       return Refuse(ErrorCode::kPermissionDenied, reason::kNotSubmitter,
                     [] { return "only the submitter may urge the approvers"; });
-    if (st_.last_urge_ms != 0 && ctx_.now.ms - st_.last_urge_ms < ctx_.urge_interval_ms)
+    if (st_.last_urge_ms != 0 &&
+        NowBefore(Timestamp{st_.last_urge_ms + ctx_.urge_interval_ms}))
       return Reject(reason::kUrgeTooSoon, [&] {
         return "urged less than " + std::to_string(ctx_.urge_interval_ms / 60000) +
                " minutes ago";
@@ -1463,7 +1492,7 @@ class Decider {
         earliest = Timestamp{int64_t(day.days) * kMsPerDay - kShanghaiOffsetMs};
       }
       earliest.ms += md.deliberation_ms;
-      if (ctx_.now < earliest)
+      if (NowBefore(earliest))
         return Rejected(reason::kDeliberationNotOver,
                         "members need time to consider the topic (酝酿); the meeting "
                         "may open from " + FormatTimestampShanghai(earliest) +
@@ -1599,10 +1628,10 @@ class Decider {
                        "deadlines are applied by the system");
     std::vector<std::string> due;
     for (const auto& [id, t] : st_.active)
-      if (t.deadline && *t.deadline <= ctx_.now) due.push_back(id);
+      if (t.deadline && !NowBefore(*t.deadline)) due.push_back(id);
     for (const auto& id : due) {
       Token* t = TokenOf(id);
-      if (!t || !t->deadline || ctx_.now < *t->deadline) continue;  // moved on meanwhile
+      if (!t || !t->deadline || NowBefore(*t->deadline)) continue;  // moved on meanwhile
       const NodeDef* n = def_.FindNode(id);
       if (!n || !n->deadline) continue;
       std::vector<PersonId> pending;
@@ -1688,6 +1717,7 @@ class Decider {
   bool* changed_ = nullptr;  // a trial's: set when st_ changes
   bool quiet_ = false;       // a trial: refusals carry no message (Refuse)
   bool actor_known_ = false;  // a trial: cmd_.actor is a person of org_ (or the system)
+  Timestamp* valid_until_ = nullptr;  // TrackValidity's
   std::vector<Event> out_;
   PersonId person_;
   int depth_ = 0;
@@ -1841,6 +1871,15 @@ bool OfferedBy(const Answer& r) {
 std::vector<AvailableAction> AvailableActions(const DecideContext& ctx,
                                               const InstanceState& state,
                                               const PersonId& person) {
+  Timestamp valid_until;
+  return AvailableActions(ctx, state, person, &valid_until);
+}
+
+std::vector<AvailableAction> AvailableActions(const DecideContext& ctx,
+                                              const InstanceState& state,
+                                              const PersonId& person,
+                                              Timestamp* valid_until) {
+  *valid_until = kNever;
   std::vector<AvailableAction> out;
   if (state.terminal() || state.status == InstanceStatus::kDraft) return out;
   if (!ctx.def || !ctx.org) return out;  // Decide would refuse every action
@@ -1868,7 +1907,9 @@ std::vector<AvailableAction> AvailableActions(const DecideContext& ctx,
       changed = false;
     }
     TrialCommand(nodes, trials[i], &c);
-    offered[i] = OfferedBy(Decider(ctx, &scratch, c, &changed).Check());
+    Decider d(ctx, &scratch, c, &changed);
+    d.TrackValidity(valid_until);
+    offered[i] = OfferedBy(d.Check());
   };
   constexpr size_t kInstanceWide = 4;  // withdraw, urge, cc, comment
   for (size_t i = kInstanceWide; i < trials.size(); ++i) run(i);

@@ -68,6 +68,9 @@ inline constexpr const char* kInvalidVoteOption = "invalid_vote_option";
 struct DecideContext {
   const WorkflowDef* def = nullptr;
   const Org* org = nullptr;
+  // The time decided at. Decide reads it only through the Decider's
+  // clock accessors (decide.cc), which note until when a trial's answer holds
+  // (AvailableActions' valid_until).
   Timestamp now;
   const Calendar* calendar = nullptr;         // null: Monday–Friday, no holidays
   const CheckRegistry* checks = nullptr;      // null: CheckRegistry::Builtin()
@@ -106,6 +109,20 @@ struct AvailableAction {
 std::vector<AvailableAction> AvailableActions(const DecideContext& ctx,
                                               const InstanceState& state,
                                               const PersonId& person);
+// No time: the answer does not change as time passes.
+inline constexpr Timestamp kNever{INT64_MAX};
+// The same, and *valid_until: the earliest time from which the answer may
+// differ. Deciding with any ctx.now in [ctx.now, *valid_until) on the same
+// state, organisation, definition and the rest of ctx gives the same answer,
+// so a caller may keep it that long (an urge allowed again once the interval
+// is over, a meeting that may open once the members had time to consider its
+// topic). kNever if time cannot change it; ctx.now itself if the answer read
+// the time in a way not tracked (an expression reading `now`, a check), so
+// that it holds at that instant only. REQUIRES: valid_until != nullptr.
+std::vector<AvailableAction> AvailableActions(const DecideContext& ctx,
+                                              const InstanceState& state,
+                                              const PersonId& person,
+                                              Timestamp* valid_until);
 // The same answer, computed the plain way (every trial on its own copy of
 // `state`): the oracle AvailableActions is tested against.
 std::vector<AvailableAction> AvailableActionsReference(const DecideContext& ctx,

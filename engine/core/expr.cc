@@ -1439,9 +1439,14 @@ class Evaluator {
       case Op::kActor:
         return PersonValue(env_.actor);
       case Op::kNow:
+        ClockValidUntil(env_.now);
         return Value::Of(env_.now);
-      case Op::kToday:
-        return Value::Of(ShanghaiDateOf(env_.now));
+      case Op::kToday: {
+        Date today = ShanghaiDateOf(env_.now);
+        // The same day until the next Asia/Shanghai midnight.
+        ClockValidUntil(Timestamp{int64_t(today.days + 1) * kMsPerDay - kShanghaiOffsetMs});
+        return Value::Of(today);
+      }
       case Op::kAttr:
         return EvalAttr(n);
       case Op::kCall:
@@ -1821,6 +1826,11 @@ class Evaluator {
       default:
         return "%";
     }
+  }
+
+  // The value just read from the clock stays the same before `t`.
+  void ClockValidUntil(Timestamp t) const {
+    if (env_.valid_until != nullptr && t < *env_.valid_until) *env_.valid_until = t;
   }
 
   const EvalEnv& env_;

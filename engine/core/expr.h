@@ -136,6 +136,11 @@ struct EvalEnv {
   PersonId submitter;
   PersonId actor;
   Timestamp now;
+  // If set, lowered to the earliest time from which the value read from the
+  // clock may differ: `now` itself when `now` is read, the next Asia/Shanghai
+  // midnight when only `today` is. Untouched by an expression that reads
+  // neither.
+  Timestamp* valid_until = nullptr;
 };
 
 // Evaluates `e`. Fails (kInvalidArgument, reason "expr_eval") only on

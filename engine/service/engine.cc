@@ -356,8 +356,13 @@ struct Engine::PendingCommit {
   PersonId viewer;
   // What `viewer` may do on the new state, worked out before the append so
   // that the completions of a group commit, which run one after another,
-  // need not: the answer's actions if the append succeeds.
+  // need not: the answer's actions if the append succeeds. The new
+  // snapshot remembers them for the viewer (ViewerActionsMemo), decided
+  // under `org` at `actions_at` and holding before `actions_until`.
   std::vector<AvailableAction> actions;
+  std::shared_ptr<const Org> org;
+  Timestamp actions_at;
+  Timestamp actions_until;
 };
 
 void Engine::CommitWith(const WorkflowDef& def, const InstanceState& before, Decision decision,
@@ -434,8 +439,10 @@ void Engine::CommitWith(const WorkflowDef& def, const InstanceState& before, Dec
             pc->newly_pending.end())
       pc->newly_pending.push_back(np.second);
   {
-    auto org = this->org();
-    pc->actions = AvailableActions(MakeContext(def, *org, nullptr), st, viewer);
+    pc->org = this->org();
+    DecideContext ctx = MakeContext(def, *pc->org, nullptr);
+    pc->actions_at = ctx.now;
+    pc->actions = AvailableActions(ctx, st, viewer, &pc->actions_until);
   }
   pc->state = std::move(decision.state);
 
@@ -528,6 +535,7 @@ Result<SharedInstanceView> Engine::FinishCommit(PendingCommit& pc,
   entry->state = std::move(pc.state);
   entry->state.id = appended->instance;
   entry->row = row;
+  entry->actions.Put(pc.viewer, pc.org, pc.actions_at, pc.actions_until, pc.actions);
   // A new instance enters the cache; a commit on an instance the cache did
   // not hold enters it only where there is room (see LoadFromStore).
   cache_.Put(entry, pc.before_id.value == 0 ? StateCache::Admit::kEvicting
@@ -564,7 +572,15 @@ std::optional<SharedInstanceView> Engine::ViewOf(std::shared_ptr<const CachedIns
   view.def = *def;
   auto org = this->org();
   DecideContext ctx = MakeContext(**def, *org, nullptr);
-  view.actions = AvailableActions(ctx, entry->state, viewer);
+  if (auto known = entry->actions.Find(viewer, org, ctx.now)) {
+    actions_memo_hits_.fetch_add(1, std::memory_order_relaxed);
+    view.actions = std::move(*known);
+  } else {
+    actions_memo_misses_.fetch_add(1, std::memory_order_relaxed);
+    Timestamp valid_until;
+    view.actions = AvailableActions(ctx, entry->state, viewer, &valid_until);
+    entry->actions.Put(viewer, org, ctx.now, valid_until, view.actions);
+  }
   view.snapshot = std::move(entry);
   return view;
 }

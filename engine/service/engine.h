@@ -165,6 +165,12 @@ class Engine {
   Store& store() { return store_; }
   // The state cache, for metrics and tests.
   const StateCache& state_cache() const { return cache_; }
+  // Views whose actions a snapshot remembered for the viewer
+  // (ViewerActionsMemo), and views that had to decide them.
+  int64_t actions_memo_hits() const { return actions_memo_hits_.load(std::memory_order_relaxed); }
+  int64_t actions_memo_misses() const {
+    return actions_memo_misses_.load(std::memory_order_relaxed);
+  }
 
  private:
   struct PendingCommit;
@@ -231,6 +237,8 @@ class Engine {
   std::shared_ptr<const Org> org_;
   std::shared_ptr<spdlog::logger> log_;
   StateCache cache_;
+  std::atomic<int64_t> actions_memo_hits_{0};
+  std::atomic<int64_t> actions_memo_misses_{0};
 };
 
 }  // namespace approvald

@@ -111,6 +111,37 @@ size_t ApproxBytes(const CachedInstance& entry) {
   return kOverhead + Bytes(entry.state) + Bytes(entry.row);
 }
 
+std::optional<std::vector<AvailableAction>> ViewerActionsMemo::Find(
+    const PersonId& viewer, const std::shared_ptr<const Org>& org, Timestamp now) const {
+  if (!org) return std::nullopt;
+  for (const auto& slot : answers_) {
+    std::shared_ptr<const Answer> a = slot.load(std::memory_order_acquire);
+    if (!a || a->viewer != viewer) continue;
+    // The same organisation object (its control block, which the weak
+    // reference keeps, so no later organisation can share it).
+    if (a->org.owner_before(org) || org.owner_before(a->org)) return std::nullopt;
+    if (now < a->from || !(now < a->until)) return std::nullopt;
+    return a->actions;
+  }
+  return std::nullopt;
+}
+
+void ViewerActionsMemo::Put(const PersonId& viewer, const std::shared_ptr<const Org>& org,
+                            Timestamp decided_at, Timestamp valid_until,
+                            const std::vector<AvailableAction>& actions) const {
+  if (!org || !(decided_at < valid_until)) return;
+  auto answer = std::make_shared<const Answer>(Answer{viewer, org, decided_at, valid_until, actions});
+  for (auto& slot : answers_) {
+    std::shared_ptr<const Answer> a = slot.load(std::memory_order_acquire);
+    if (a && a->viewer == viewer) {
+      slot.store(std::move(answer), std::memory_order_release);
+      return;
+    }
+  }
+  uint32_t i = next_.fetch_add(1, std::memory_order_relaxed) % kViewers;
+  answers_[i].store(std::move(answer), std::memory_order_release);
+}
+
 StateCache::StateCache(size_t capacity, size_t shards, size_t max_bytes)
     : per_shard_(capacity == 0 ? 0 : (capacity + shards - 1) / shards),
       bytes_per_shard_(max_bytes == 0 ? 0 : std::max<size_t>(1, max_bytes / shards)),

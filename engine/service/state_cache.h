@@ -18,6 +18,7 @@
 #ifndef APPROVALD_SERVICE_STATE_CACHE_H_
 #define APPROVALD_SERVICE_STATE_CACHE_H_
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -25,20 +26,64 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "approvald/instance.h"
+#include "approvald/org.h"
 #include "approvald/store.h"
+#include "core/decide.h"
 
 namespace approvald {
 
+// The actions viewers were last offered on one snapshot (Engine's views).
+// AvailableActions' answer depends on the state and the definition it runs
+// on (both fixed by the snapshot), the engine's options (fixed for its life),
+// the organisation and the time. So an answer is used again only under the
+// same organisation (held by weak reference: a new one never matches an old
+// answer) and while the time is between when it was decided and when
+// AvailableActions said it may change (valid_until). Holds the answers for
+// the last kViewers viewers. Thread-safe; a copy starts empty.
+class ViewerActionsMemo {
+ public:
+  static constexpr size_t kViewers = 2;
+
+  ViewerActionsMemo() = default;
+  ViewerActionsMemo(const ViewerActionsMemo&) {}
+  ViewerActionsMemo& operator=(const ViewerActionsMemo&) { return *this; }
+
+  // The actions remembered for `viewer` under `org` that hold at `now`, or
+  // nullopt.
+  std::optional<std::vector<AvailableAction>> Find(const PersonId& viewer,
+                                                   const std::shared_ptr<const Org>& org,
+                                                   Timestamp now) const;
+  // Remembers `actions`, decided for `viewer` under `org` at `decided_at` and
+  // holding before `valid_until`, in place of what was remembered for the
+  // viewer, or else of the viewer remembered longest. Does nothing for an
+  // answer that holds for no later time (valid_until <= decided_at).
+  void Put(const PersonId& viewer, const std::shared_ptr<const Org>& org, Timestamp decided_at,
+           Timestamp valid_until, const std::vector<AvailableAction>& actions) const;
+
+ private:
+  struct Answer {
+    PersonId viewer;
+    std::weak_ptr<const Org> org;
+    Timestamp from;   // decided at
+    Timestamp until;  // exclusive
+    std::vector<AvailableAction> actions;
+  };
+  mutable std::array<std::atomic<std::shared_ptr<const Answer>>, kViewers> answers_;
+  mutable std::atomic<uint32_t> next_{0};  // the slot Put replaces next
+};
+
 // One version of one instance: the folded state and the projection row that
-// the store holds for that version.
+// the store holds for that version, and the actions its viewers were offered.
 struct CachedInstance {
   InstanceState state;
   InstanceRow row;
+  ViewerActionsMemo actions;
 };
 
 // An estimate of the heap an entry holds: the objects, the heap blocks of

@@ -779,6 +779,35 @@ TEST_F(DecideTest, CcUrgeAndComment) {
   d.Refused("not_submitter", "urge", "bh");
 }
 
+// AvailableActions says until when its answer holds: the submitter may urge
+// again once the urge interval is over, and not a millisecond before.
+TEST_F(DecideTest, AvailableActionsHoldUntilTheUrgeIntervalIsOver) {
+  WorkflowDef def = LoadDef(kTwoStep, org_);
+  Driver d(def, org_);
+  d.Do("submit", "c1", "", {}, Form());
+  auto offers_urge = [&](Timestamp at, Timestamp* until) {
+    DecideContext ctx = d.Context();
+    ctx.now = at;
+    for (const auto& a : AvailableActions(ctx, d.state(), PersonId("c1"), until))
+      if (a.action == "urge") return true;
+    return false;
+  };
+  Timestamp until;
+  EXPECT_TRUE(offers_urge(d.now(), &until));
+  EXPECT_EQ(until, kNever);  // nothing here changes with time
+  AvailableActions(d.Context(), d.state(), PersonId("bh"), &until);
+  EXPECT_EQ(until, kNever);
+
+  d.Do("urge", "c1");
+  const Timestamp again{d.now().ms + DecideContext().urge_interval_ms};
+  EXPECT_FALSE(offers_urge(d.now(), &until));
+  EXPECT_EQ(until, again);
+  EXPECT_FALSE(offers_urge(Timestamp{again.ms - 1}, &until));
+  EXPECT_EQ(until, again);
+  EXPECT_TRUE(offers_urge(again, &until));
+  EXPECT_EQ(until, kNever);
+}
+
 // --- deadlines ------------------------------------------------------------------------------
 
 TEST_F(DecideTest, DeadlineRemindsOnce) {
@@ -912,6 +941,52 @@ TEST_F(MeetingTest, DeliberationPeriodCountsWorkingDays) {
   d.Refused("deliberation_not_over", "open", "oh");
   d.Advance(kMsPerDay);  // Tuesday
   d.Do("open", "oh");
+}
+
+// The secretary is offered "open" from the moment the deliberation period is
+// over, and the answer given before says so.
+TEST_F(MeetingTest, AvailableActionsHoldUntilTheDeliberationPeriodIsOver) {
+  WorkflowDef def = LoadDef(kMeeting, org_);
+  Driver d(def, org_);
+  Prepare(d);
+  for (const char* p : {"head", "d1", "d2"}) d.Do("attend", p);
+  auto offers_open = [&](Timestamp at, Timestamp* until) {
+    DecideContext ctx = d.Context();
+    ctx.now = at;
+    for (const auto& a : AvailableActions(ctx, d.state(), PersonId("oh"), until))
+      if (a.action == "open") return true;
+    return false;
+  };
+  Timestamp until;
+  EXPECT_FALSE(offers_open(d.now(), &until));
+  ASSERT_LT(d.now(), until);
+  ASSERT_LT(until, kNever);
+  const Timestamp opens = until;
+  EXPECT_FALSE(offers_open(Timestamp{opens.ms - 1}, &until));
+  EXPECT_EQ(until, opens);
+  EXPECT_TRUE(offers_open(opens, &until));
+  // Distributed Monday 2024-01-08: two working days later is Wednesday.
+  EXPECT_EQ(opens, *ParseTimestamp("2024-01-10T00:00:00+08:00"));
+}
+
+// An answer that read the clock in a way not tracked holds at that instant
+// only: here the approver's approval runs a choice on `now`.
+TEST_F(DecideTest, AvailableActionsReadingNowHoldOnlyThen) {
+  WorkflowDef def = LoadDef(Workflow("review", R"Y(
+  - { id: review, kind: approval, title: 股室审核, assignees: "head_of(submitter.dept)", next: route }
+  - id: route
+    title: 时间分流
+    kind: choice
+    when:
+      - { if: "now != now", to: rejected }
+      - { else: approved }
+)Y"), org_);
+  Driver d(def, org_);
+  d.Do("submit", "c1", "", {}, Form());
+  Timestamp until;
+  auto actions = AvailableActions(d.Context(), d.state(), PersonId("bh"), &until);
+  EXPECT_FALSE(actions.empty());
+  EXPECT_EQ(until, d.now());
 }
 
 TEST_F(MeetingTest, PersonnelMattersNeedTwoThirds) {

@@ -472,6 +472,37 @@ TEST_F(ExprTest, FieldsAndRoots) {
   EXPECT_TRUE(True("today == date('2024-03-05')"));
 }
 
+// An expression tells until when what it read from the clock stays the
+// same: `now` changes at once, `today` at the next Shanghai midnight, and one
+// that reads neither leaves valid_until alone.
+TEST_F(ExprTest, ReadingTheClockLowersValidUntil) {
+  auto valid_until = [&](std::string_view src) {
+    Expr e = MustCompile(src);
+    EvalEnv env = Eval();
+    Timestamp until{INT64_MAX};
+    env.valid_until = &until;
+    EXPECT_TRUE(Evaluate(e, env).has_value()) << src;
+    return until;
+  };
+  const Timestamp now = Eval().now;
+  EXPECT_EQ(valid_until("form.amount > yuan(1)"), Timestamp{INT64_MAX});
+  EXPECT_EQ(valid_until("now > now"), now);
+  // 2024-03-05 in Shanghai ends at 2024-03-06 00:00 there.
+  EXPECT_EQ(valid_until("today == date('2024-03-05')"),
+            *ParseTimestamp("2024-03-06T00:00:00+08:00"));
+  EXPECT_EQ(valid_until("today == date('2024-03-05') && now > now"), now);
+  // What is not evaluated is not read: `||` stops at its true left side.
+  EXPECT_EQ(valid_until("today == date('2024-03-05') || now > now"),
+            *ParseTimestamp("2024-03-06T00:00:00+08:00"));
+  // A time already lower stays.
+  Expr e = MustCompile("today == date('2024-03-05')");
+  EvalEnv env = Eval();
+  Timestamp until = now;
+  env.valid_until = &until;
+  ASSERT_TRUE(Evaluate(e, env).has_value());
+  EXPECT_EQ(until, now);
+}
+
 TEST_F(ExprTest, Comparisons) {
   EXPECT_TRUE(True("form.amount > yuan(5000)"));
   EXPECT_FALSE(True("form.amount > yuan(6000)"));

@@ -601,6 +601,61 @@ TEST_F(EngineTest, AnAnswersActionsAreTheActorsOnTheNewVersion) {
   EXPECT_NE(ActionsOf(deputy->actions), answered);
 }
 
+// A snapshot remembers the actions it offered its last two viewers, and uses
+// them again only while they hold: for the same organisation, and until the
+// time AvailableActions said they may change (here the submitter may urge
+// again 30 minutes after urging).
+TEST_F(EngineTest, ASnapshotRemembersItsViewersActionsWhileTheyHold) {
+  auto a = Submit("c1", Claim(100));
+  ASSERT_TRUE(a);
+  const InstanceId id = a->row.id;
+  auto view = [&](const char* who) {
+    auto v = engine_->GetShared(id, PersonId(who));
+    EXPECT_TRUE(v) << who;
+    return v ? ActionsOf(v->actions) : std::string("<error>");
+  };
+  auto hits = [&] { return engine_->actions_memo_hits(); };
+  auto misses = [&] { return engine_->actions_memo_misses(); };
+  const int64_t h0 = hits(), m0 = misses();
+  // The submission's answer was remembered for the submitter.
+  EXPECT_EQ(view("c1"), ActionsOf(a->actions));
+  EXPECT_EQ(hits(), h0 + 1);
+  EXPECT_EQ(misses(), m0);
+  // Another viewer: decided once, then remembered.
+  const std::string bh = view("bh");
+  EXPECT_NE(bh.find("approve@review"), std::string::npos) << bh;
+  EXPECT_EQ(misses(), m0 + 1);
+  EXPECT_EQ(view("bh"), bh);
+  EXPECT_EQ(hits(), h0 + 2);
+  // A third viewer takes the place of the one remembered longest.
+  view("d2");
+  EXPECT_EQ(misses(), m0 + 2);
+  EXPECT_EQ(view("c1"), ActionsOf(a->actions));
+  EXPECT_EQ(misses(), m0 + 3);
+
+  // A new organisation: nothing remembered under the old one is used.
+  engine_->SetOrg(std::make_shared<Org>(*org_));
+  EXPECT_EQ(view("c1"), ActionsOf(a->actions));
+  EXPECT_EQ(misses(), m0 + 4);
+
+  // Urging: the answer (no urge) holds for the urge interval, and not after.
+  auto urged = Act(id, "urge", "c1");
+  ASSERT_TRUE(urged) << urged.error().ToString();
+  EXPECT_EQ(ActionsOf(urged->actions).find("urge@"), std::string::npos);
+  const int64_t m1 = misses();
+  clock_.Advance(30 * 60 * 1000 - 1);
+  EXPECT_EQ(view("c1"), ActionsOf(urged->actions));
+  EXPECT_EQ(misses(), m1);
+  clock_.Advance(1);
+  const std::string later = view("c1");
+  EXPECT_EQ(misses(), m1 + 1);
+  EXPECT_NE(later.find("urge@"), std::string::npos) << later;
+  // Nor before the time it was decided at (a clock set back).
+  clock_.Advance(-30 * 60 * 1000);
+  EXPECT_EQ(view("c1"), ActionsOf(urged->actions));
+  EXPECT_EQ(misses(), m1 + 2);
+}
+
 // An append that failed after COMMIT (the reply was lost) leaves the cache
 // showing what the store holds, not the version before.
 TEST_F(EngineTest, FailedAppendRefreshesTheCachedState) {
