@@ -165,10 +165,11 @@ done
 kill "$BASE"
 # How the GET rounds were answered: the caches' hits and misses so far.
 curl -s "http://127.0.0.1:$PORT/metrics" |
-  awk '/^approvald_(state|view_head)_cache_(hits|misses)_total / {v[$1]=$2}
-       END {printf "{\"bench\":\"caches_after_get\",\"state_hits\":%d,\"state_misses\":%d,\"head_hits\":%d,\"head_misses\":%d}\n",
+  awk '/^approvald_(state_cache|view_head_cache|viewer_actions)_(hits|misses)_total / {v[$1]=$2}
+       END {printf "{\"bench\":\"caches_after_get\",\"state_hits\":%d,\"state_misses\":%d,\"head_hits\":%d,\"head_misses\":%d,\"actions_hits\":%d,\"actions_misses\":%d}\n",
             v["approvald_state_cache_hits_total"], v["approvald_state_cache_misses_total"],
-            v["approvald_view_head_cache_hits_total"], v["approvald_view_head_cache_misses_total"]}' |
+            v["approvald_view_head_cache_hits_total"], v["approvald_view_head_cache_misses_total"],
+            v["approvald_viewer_actions_hits_total"], v["approvald_viewer_actions_misses_total"]}' |
   tee -a "$OUT"
 
 # --- 3. durable approve actions ----------------------------------------------

@@ -68,6 +68,12 @@ TEST(StoreMetricsTest, CacheCountersAreCountersAndGauges) {
   AppendCacheMetrics("view_head_cache", "head cache", {1, 2, -1, 10}, &h);
   EXPECT_THAT(h, HasSubstr("approvald_view_head_cache_misses_total 2\n"));
   EXPECT_THAT(h, Not(HasSubstr("approvald_view_head_cache_entries")));
+  // Nor a bytes gauge when it does not count its bytes.
+  std::string v;
+  AppendCacheMetrics("viewer_actions", "memory of actions", {4, 5, -1, -1}, &v);
+  EXPECT_THAT(v, HasSubstr("approvald_viewer_actions_hits_total 4\n"));
+  EXPECT_THAT(v, HasSubstr("approvald_viewer_actions_misses_total 5\n"));
+  EXPECT_THAT(v, Not(HasSubstr("approvald_viewer_actions_bytes")));
 }
 
 }  // namespace
