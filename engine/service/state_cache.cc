@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <variant>
 
 namespace approvald {
@@ -121,7 +122,20 @@ std::optional<std::vector<AvailableAction>> ViewerActionsMemo::Find(
     // reference keeps, so no later organisation can share it).
     if (a->org.owner_before(org) || org.owner_before(a->org)) return std::nullopt;
     if (now < a->from || !(now < a->until)) return std::nullopt;
-    return a->actions;
+    std::vector<AvailableAction> actions;
+    std::string_view rest = a->packed;
+    auto next = [&rest] {
+      size_t end = rest.find('\0');
+      std::string_view part = rest.substr(0, end);
+      rest.remove_prefix(end + 1);
+      return std::string(part);
+    };
+    while (!rest.empty()) {
+      AvailableAction& x = actions.emplace_back();
+      x.action = next();
+      x.node = next();
+    }
+    return actions;
   }
   return std::nullopt;
 }
@@ -130,7 +144,18 @@ void ViewerActionsMemo::Put(const PersonId& viewer, const std::shared_ptr<const 
                             Timestamp decided_at, Timestamp valid_until,
                             const std::vector<AvailableAction>& actions) const {
   if (!org || !(decided_at < valid_until)) return;
-  auto answer = std::make_shared<const Answer>(Answer{viewer, org, decided_at, valid_until, actions});
+  std::string packed;
+  for (const auto& a : actions) {
+    // Ids and action names hold no NUL; an answer that did could not be
+    // unpacked, so it is not remembered.
+    if (a.action.find('\0') != std::string::npos || a.node.find('\0') != std::string::npos)
+      return;
+    packed.append(a.action).push_back('\0');
+    packed.append(a.node).push_back('\0');
+  }
+  packed.shrink_to_fit();
+  auto answer = std::make_shared<const Answer>(
+      Answer{viewer, org, decided_at, valid_until, std::move(packed)});
   for (auto& slot : answers_) {
     std::shared_ptr<const Answer> a = slot.load(std::memory_order_acquire);
     if (a && a->viewer == viewer) {

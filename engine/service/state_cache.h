@@ -27,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -72,7 +73,10 @@ class ViewerActionsMemo {
     std::weak_ptr<const Org> org;
     Timestamp from;   // decided at
     Timestamp until;  // exclusive
-    std::vector<AvailableAction> actions;
+    // Each action then its node, each followed by a NUL: one small block
+    // instead of two strings per action, since every cached snapshot keeps
+    // an answer (at least its last actor's).
+    std::string packed;
   };
   mutable std::array<std::atomic<std::shared_ptr<const Answer>>, kViewers> answers_;
   mutable std::atomic<uint32_t> next_{0};  // the slot Put replaces next

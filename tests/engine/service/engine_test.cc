@@ -656,6 +656,39 @@ TEST_F(EngineTest, ASnapshotRemembersItsViewersActionsWhileTheyHold) {
   EXPECT_EQ(misses(), m1 + 2);
 }
 
+// The memory gives back exactly the actions it was given (packed into one
+// block), for its viewer, organisation and time span only.
+TEST(ViewerActionsMemoTest, GivesBackWhatItWasGivenWhereItHolds) {
+  auto org = std::make_shared<const Org>();
+  ViewerActionsMemo memo;
+  std::vector<AvailableAction> actions = {
+      {"withdraw", ""}, {"approve", "dept_head_review_of_a_long_node_id"}, {"comment", ""}};
+  memo.Put(PersonId("a"), org, Timestamp{100}, Timestamp{200}, actions);
+  auto got = memo.Find(PersonId("a"), org, Timestamp{150});
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(ActionsOf(*got), ActionsOf(actions));
+  EXPECT_FALSE(memo.Find(PersonId("b"), org, Timestamp{150}));
+  EXPECT_FALSE(memo.Find(PersonId("a"), std::make_shared<const Org>(), Timestamp{150}));
+  EXPECT_FALSE(memo.Find(PersonId("a"), org, Timestamp{99}));
+  EXPECT_FALSE(memo.Find(PersonId("a"), org, Timestamp{200}));
+  EXPECT_TRUE(memo.Find(PersonId("a"), org, Timestamp{199}));
+  // No actions is an answer too.
+  memo.Put(PersonId("b"), org, Timestamp{100}, kNever, {});
+  auto none = memo.Find(PersonId("b"), org, Timestamp{1'000'000});
+  ASSERT_TRUE(none.has_value());
+  EXPECT_TRUE(none->empty());
+  // An answer that holds for no later time is not kept, nor one that could
+  // not be unpacked.
+  memo.Put(PersonId("c"), org, Timestamp{100}, Timestamp{100}, actions);
+  EXPECT_FALSE(memo.Find(PersonId("c"), org, Timestamp{100}));
+  memo.Put(PersonId("d"), org, Timestamp{100}, kNever, {{std::string("a\0b", 3), ""}});
+  EXPECT_FALSE(memo.Find(PersonId("d"), org, Timestamp{100}));
+  // A copy starts empty.
+  ViewerActionsMemo copy = memo;
+  EXPECT_FALSE(copy.Find(PersonId("b"), org, Timestamp{100}));
+  EXPECT_TRUE(memo.Find(PersonId("b"), org, Timestamp{100}));
+}
+
 // An append that failed after COMMIT (the reply was lost) leaves the cache
 // showing what the store holds, not the version before.
 TEST_F(EngineTest, FailedAppendRefreshesTheCachedState) {
