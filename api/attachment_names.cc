@@ -60,8 +60,11 @@ std::vector<std::string> AttachmentAddresses(const FormData& form) {
 }
 
 boost::json::object AttachmentNamesJson(Store& store, const FormData& form) {
+  return AttachmentNamesJson(store, AttachmentAddresses(form));
+}
+
+boost::json::object AttachmentNamesJson(Store& store, const std::vector<std::string>& addresses) {
   boost::json::object o;
-  std::vector<std::string> addresses = AttachmentAddresses(form);
   if (addresses.empty()) return o;
   auto names = store.AttachmentNames(addresses);
   if (!names) return o;

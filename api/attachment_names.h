@@ -36,6 +36,8 @@ std::vector<std::string> AttachmentAddresses(const FormData& form);
 // name; a store error leaves the names out (they are a display nicety, the
 // instance is still served).
 boost::json::object AttachmentNamesJson(Store& store, const FormData& form);
+// The same for the addresses AttachmentAddresses found.
+boost::json::object AttachmentNamesJson(Store& store, const std::vector<std::string>& addresses);
 
 }  // namespace approvald::api
 

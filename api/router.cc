@@ -493,11 +493,12 @@ HttpResponse InstanceReadResponse(const Call& c, std::string body) {
 }
 
 // The body of GET /api/v1/instances/{id} for `view`: the head the services
-// cached for its snapshot and `org` (written and cached first if need be),
-// then the viewer's actions (AppendInstanceViewJson's bytes).
+// cached for its snapshot and `org` (written and cached first if need be,
+// with `attachments`: whether its form holds attachment addresses), then the
+// viewer's actions (AppendInstanceViewJson's bytes).
 std::string InstanceReadBody(const Call& c, const SharedInstanceView& view,
                              const std::shared_ptr<const Org>& org,
-                             const json::object& attachment_names) {
+                             const json::object& attachment_names, bool attachments) {
   const CachedInstance& snap = *view.snapshot;
   InstanceViewRef ref{snap.row, snap.state, view.def, view.actions};
   std::string body;
@@ -507,7 +508,7 @@ std::string InstanceReadBody(const Call& c, const SharedInstanceView& view,
     AppendInstanceViewHead(&body, ref, *org);
   } else if (!heads->AppendTo(view.snapshot, org, &body)) {
     AppendInstanceViewHead(&body, ref, *org);
-    heads->Put(view.snapshot, org, body);
+    heads->Put(view.snapshot, org, body, attachments);
   }
   AppendInstanceViewTail(&body, view.actions, false, attachment_names);
   return body;
@@ -523,9 +524,12 @@ Result<HttpResponse> GetInstance(Call& c, InstanceId id) {
     if (view.error().code == ErrorCode::kNotFound) return InstanceNotVisible(id);
     return std::unexpected(view.error());
   }
-  json::object attachment_names = AttachmentNamesJson(c.svc.store, view->snapshot->state.form);
+  const FormData& form = view->snapshot->state.form.get();
+  std::vector<std::string> addresses = AttachmentAddresses(form);
+  json::object attachment_names = AttachmentNamesJson(c.svc.store, addresses);
   if (!Visible(c, view->snapshot->state)) return InstanceNotVisible(id);
-  return InstanceReadResponse(c, InstanceReadBody(c, *view, c.svc.engine.org(), attachment_names));
+  return InstanceReadResponse(c, InstanceReadBody(c, *view, c.svc.engine.org(), attachment_names,
+                                                  !addresses.empty()));
 }
 
 Result<HttpResponse> GetInstanceEvents(Call& c, InstanceId id) {
@@ -1666,8 +1670,14 @@ std::optional<Response> RouteCached(const Request& req, Services& svc) {
   auto who = svc.auth.AuthenticateCached(BearerToken(req));
   if (!who) return std::nullopt;
   auto view = svc.engine.GetCachedShared(*id, who->person);
-  // Attachment names need the store: Route answers.
-  if (!view || !AttachmentAddresses(view->snapshot->state.form).empty()) return std::nullopt;
+  if (!view) return std::nullopt;
+  // Attachment names need the store: Route answers. The head cache knows
+  // whether the form holds any, without walking it again.
+  auto org = svc.engine.org();
+  std::optional<bool> attachments;
+  if (svc.view_heads) attachments = svc.view_heads->HoldsAttachments(view->snapshot, org);
+  if (!attachments) attachments = !AttachmentAddresses(view->snapshot->state.form).empty();
+  if (*attachments) return std::nullopt;
   c.who = std::move(*who);
   // What RouteCall, Dispatch and GetInstance do for this request, without
   // the route table: the rate, then the visibility, then the answer.
@@ -1681,7 +1691,7 @@ std::optional<Response> RouteCached(const Request& req, Services& svc) {
       if (!Visible(c, view->snapshot->state)) {
         res = InstanceNotVisible(*id);
       } else {
-        res = InstanceReadResponse(c, InstanceReadBody(c, *view, svc.engine.org(), {}));
+        res = InstanceReadResponse(c, InstanceReadBody(c, *view, org, {}, false));
       }
     }
     SetAnswer(c, out, std::move(res));

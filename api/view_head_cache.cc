@@ -34,8 +34,22 @@ bool ViewHeadCache::AppendTo(const std::shared_ptr<const CachedInstance>& snapsh
   return true;
 }
 
+std::optional<bool> ViewHeadCache::HoldsAttachments(
+    const std::shared_ptr<const CachedInstance>& snapshot,
+    const std::shared_ptr<const Org>& org) const {
+  if (!snapshot || !org) return std::nullopt;
+  const Shard& s = shards_[static_cast<uint64_t>(snapshot->state.id.value) % shards_.size()];
+  std::lock_guard lock(s.mu);
+  auto it = s.entries.find(snapshot->state.id.value);
+  if (it == s.entries.end() || !Same(it->second.snapshot, snapshot) ||
+      !Same(it->second.org, org))
+    return std::nullopt;
+  return it->second.attachments;
+}
+
 void ViewHeadCache::Put(const std::shared_ptr<const CachedInstance>& snapshot,
-                        const std::shared_ptr<const Org>& org, std::string head) {
+                        const std::shared_ptr<const Org>& org, std::string head,
+                        bool attachments) {
   if (!snapshot || !org || head.size() > bytes_per_shard_) return;
   int64_t id = snapshot->state.id.value;
   Shard& s = ShardOf(id);
@@ -49,8 +63,13 @@ void ViewHeadCache::Put(const std::shared_ptr<const CachedInstance>& snapshot,
   // engine's state cache evicted it or a newer version replaced it; such a
   // head can never be used again, and its weak reference still holds the
   // snapshot's allocation), then others, in the map's order (no particular
-  // one), until the new head fits.
-  if (s.bytes + head.size() > bytes_per_shard_) {
+  // one), until the new head fits. Looking for the former checks every
+  // entry, so it is done when the shard first fills and then once per
+  // eighth of its entries put: a few checks per Put.
+  if (s.bytes + head.size() > bytes_per_shard_ && s.puts_before_sweep > 0) {
+    --s.puts_before_sweep;
+  } else if (s.bytes + head.size() > bytes_per_shard_) {
+    s.puts_before_sweep = s.entries.size() / 8;
     for (auto it = s.entries.begin(); it != s.entries.end();) {
       auto next = std::next(it);
       if (it->second.snapshot.expired()) {
@@ -66,7 +85,7 @@ void ViewHeadCache::Put(const std::shared_ptr<const CachedInstance>& snapshot,
     dropped.insert(s.entries.extract(victim));
   }
   s.bytes += head.size();
-  s.entries.emplace(id, Entry{snapshot, org, std::move(head)});
+  s.entries.emplace(id, Entry{snapshot, org, std::move(head), attachments});
 }
 
 size_t ViewHeadCache::bytes() const {

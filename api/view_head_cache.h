@@ -10,7 +10,9 @@
 // and a new snapshot or organisation never matches an old entry (the weak
 // reference keeps the old control block, so no new object shares it).
 // Bounded by bytes; when a shard is over its share, entries are dropped,
-// those whose snapshot is gone first.
+// those whose snapshot is gone first: the shard looks for them when it first
+// fills, and again only after an eighth of its entries were put since, so
+// that a full shard's Put stays cheap (a look costs one check per entry).
 // Thread-safe.
 #ifndef APPROVALD_API_VIEW_HEAD_CACHE_H_
 #define APPROVALD_API_VIEW_HEAD_CACHE_H_
@@ -20,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -42,10 +45,16 @@ class ViewHeadCache {
   // returns true; false (and *out untouched) if there is none.
   bool AppendTo(const std::shared_ptr<const CachedInstance>& snapshot,
                 const std::shared_ptr<const Org>& org, std::string* out);
+  // Whether the form of the snapshot whose head is stored for exactly
+  // `snapshot` and `org` holds attachment addresses (as Put was told), or
+  // nullopt if no head is stored for them. Counts no hit or miss.
+  std::optional<bool> HoldsAttachments(const std::shared_ptr<const CachedInstance>& snapshot,
+                                       const std::shared_ptr<const Org>& org) const;
   // Stores `head`, written from `snapshot` and `org`, for the snapshot's
-  // instance, replacing what was stored for it.
+  // instance, replacing what was stored for it; `attachments`: whether the
+  // snapshot's form holds attachment addresses (AttachmentAddresses).
   void Put(const std::shared_ptr<const CachedInstance>& snapshot,
-           const std::shared_ptr<const Org>& org, std::string head);
+           const std::shared_ptr<const Org>& org, std::string head, bool attachments = false);
 
   size_t bytes() const;
   int64_t hits() const { return hits_.load(std::memory_order_relaxed); }
@@ -56,11 +65,15 @@ class ViewHeadCache {
     std::weak_ptr<const CachedInstance> snapshot;
     std::weak_ptr<const Org> org;
     std::string head;
+    bool attachments = false;
   };
   struct Shard {
     mutable std::mutex mu;
     std::unordered_map<int64_t, Entry> entries;
     size_t bytes = 0;  // head sizes summed
+    // Puts over the share that may still go without looking for heads whose
+    // snapshot is gone (0: the next one looks).
+    size_t puts_before_sweep = 0;
   };
   Shard& ShardOf(int64_t id) { return shards_[static_cast<uint64_t>(id) % shards_.size()]; }
 

@@ -772,6 +772,31 @@ TEST_F(ViewHeadTest, OneHeadServesEveryViewer) {
   EXPECT_EQ(hidden->msg.result(), http::status::not_found);
 }
 
+// An instance whose form names attachments is read through Route (their
+// names come from the store), also once its head is cached.
+TEST_F(ViewHeadTest, AFormWithAttachmentsIsLeftToRoute) {
+  std::string clerk = Login("zhang_min");
+  auto put = Call(http::verb::post, "/api/v1/attachments?name=poster.jpg", "poster-bytes", clerk);
+  ASSERT_EQ(put.msg.result(), http::status::created) << put.msg.body();
+  std::string hash(Body(put).at("hash").as_string());
+  auto submitted = Call(http::verb::post, "/api/v1/instances",
+                        R"({"workflow":"publication","data":{"headline":"通知","channel":"website",)"
+                        R"("level":"ordinary","body":"正文","images":[")" + hash + R"("]}})",
+                        clerk);
+  ASSERT_EQ(submitted.msg.result(), http::status::created) << submitted.msg.body();
+  std::string path = "/api/v1/instances/" + std::to_string(Body(submitted).at("id").as_int64());
+  for (int i = 0; i < 2; ++i) {  // the first read caches the head
+    EXPECT_FALSE(RouteCached(Get(path, clerk), *services_).has_value()) << i;
+    auto read = Route(Get(path, clerk), *services_);
+    ASSERT_EQ(read.msg.result(), http::status::ok);
+    EXPECT_EQ(Body(read).at("attachment_names").at(hash).as_string(), "poster.jpg");
+  }
+  // A form without: answered from memory.
+  std::string plain = Submit(clerk);
+  Cached(plain, clerk);
+  EXPECT_TRUE(RouteCached(Get(plain, clerk), *services_).has_value());
+}
+
 TEST_F(ViewHeadTest, ANewVersionGetsANewHead) {
   std::string clerk = Login("zhang_min");
   std::string path = Submit(clerk);

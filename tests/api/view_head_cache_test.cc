@@ -87,5 +87,51 @@ TEST(ViewHeadCacheTest, DropsTheHeadsOfFreedSnapshotsBeforeLiveOnes) {
   }
 }
 
+// The shard looks for freed snapshots' heads when it first fills and then
+// only after an eighth of its entries were put since; heads freed after a
+// look that found none still go before live ones within that many puts.
+TEST(ViewHeadCacheTest, LooksForFreedHeadsAgainAfterAnEighthOfItsEntriesWerePut) {
+  ViewHeadCache cache(/*max_bytes=*/160, /*shards=*/1);
+  auto org = std::make_shared<const Org>();
+  std::vector<std::shared_ptr<const CachedInstance>> snaps;
+  for (int64_t id = 1; id <= 16; ++id) {
+    snaps.push_back(Snapshot(id, 1));
+    cache.Put(snaps.back(), org, std::string(10, 'h'));
+  }
+  EXPECT_EQ(cache.bytes(), 160u);
+  // Full, and every snapshot alive: the look finds none, a live head goes.
+  snaps.push_back(Snapshot(17, 1));
+  cache.Put(snaps.back(), org, std::string(10, 'h'));
+  EXPECT_EQ(cache.bytes(), 160u);
+  // Eight snapshots are freed now. Within 16 / 8 = 2 more puts the shard
+  // looks again and drops their heads, which frees more than it needs.
+  for (size_t i = 0; i < 8; ++i) snaps[i].reset();
+  bool dropped = false;
+  for (int64_t id = 18; id <= 20 && !dropped; ++id) {
+    snaps.push_back(Snapshot(id, 1));
+    cache.Put(snaps.back(), org, std::string(10, 'h'));
+    dropped = cache.bytes() < 160u;
+  }
+  EXPECT_TRUE(dropped);
+}
+
+TEST(ViewHeadCacheTest, RemembersWhetherTheFormHoldsAttachments) {
+  ViewHeadCache cache;
+  auto org = std::make_shared<const Org>();
+  auto plain = Snapshot(1, 1);
+  auto with = Snapshot(2, 1);
+  EXPECT_FALSE(cache.HoldsAttachments(plain, org).has_value());
+  cache.Put(plain, org, "{p");
+  cache.Put(with, org, "{w", /*attachments=*/true);
+  EXPECT_EQ(cache.HoldsAttachments(plain, org), std::optional<bool>(false));
+  EXPECT_EQ(cache.HoldsAttachments(with, org), std::optional<bool>(true));
+  // Only for the very snapshot and organisation.
+  EXPECT_FALSE(cache.HoldsAttachments(Snapshot(2, 1), org).has_value());
+  EXPECT_FALSE(cache.HoldsAttachments(with, std::make_shared<const Org>()).has_value());
+  // Asking counts no hit or miss.
+  EXPECT_EQ(cache.hits(), 0);
+  EXPECT_EQ(cache.misses(), 0);
+}
+
 }  // namespace
 }  // namespace approvald::api
