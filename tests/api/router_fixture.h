@@ -105,6 +105,24 @@ class RouterFixture : public ::testing::Test {
     return std::string(Body(r).at("token").as_string());
   }
 
+  // As `clerk`: uploads `bytes` (POST /api/v1/attachments`query`) and
+  // submits a publication whose images name it. The instance's id (0 if the
+  // submission failed); the attachment's address in *hash.
+  int64_t SubmitWithImage(const std::string& clerk, const std::string& query,
+                          const std::string& bytes, std::string* hash) {
+    auto put = Call(http::verb::post, "/api/v1/attachments" + query, bytes, clerk);
+    EXPECT_EQ(put.msg.result(), http::status::created) << put.msg.body();
+    if (put.msg.result() != http::status::created) return 0;
+    *hash = std::string(Body(put).at("hash").as_string());
+    auto submitted = Call(http::verb::post, "/api/v1/instances",
+                          R"({"workflow":"publication","data":{"headline":"通知","channel":"website",)"
+                          R"("level":"ordinary","body":"正文","images":[")" + *hash + R"("]}})",
+                          clerk);
+    EXPECT_EQ(submitted.msg.result(), http::status::created) << submitted.msg.body();
+    if (submitted.msg.result() != http::status::created) return 0;
+    return Body(submitted).at("id").as_int64();
+  }
+
   FakeClock clock_;
   MemoryStore store_;
   MemoryUserStore users_;

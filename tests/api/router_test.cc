@@ -390,15 +390,10 @@ TEST_F(RouterTest, AttachmentsRoundTrip) {
 // instance 403; auditors read any attachment.
 TEST_F(RouterTest, AttachmentDownloadsAreCheckedAgainstTheInstance) {
   std::string clerk = Login("zhang_min");
-  auto put = Call(http::verb::post, "/api/v1/attachments", "press-photo-bytes", clerk);
-  ASSERT_EQ(put.msg.result(), http::status::created) << put.msg.body();
-  std::string hash(Body(put).at("hash").as_string());
-  auto submitted = Call(http::verb::post, "/api/v1/instances",
-                        R"({"workflow":"publication","data":{"headline":"通知","channel":"website",)"
-                        R"("level":"ordinary","body":"正文","images":[")" + hash + R"("]}})",
-                        clerk);
-  ASSERT_EQ(submitted.msg.result(), http::status::created) << submitted.msg.body();
-  std::string with = std::to_string(Body(submitted).at("id").as_int64());
+  std::string hash;
+  int64_t with_id = SubmitWithImage(clerk, "", "press-photo-bytes", &hash);
+  ASSERT_NE(with_id, 0);
+  std::string with = std::to_string(with_id);
   int64_t other = Submit(clerk);  // names no attachment
   std::string url = "/api/v1/attachments/" + hash;
 
@@ -776,15 +771,10 @@ TEST_F(ViewHeadTest, OneHeadServesEveryViewer) {
 // names come from the store), also once its head is cached.
 TEST_F(ViewHeadTest, AFormWithAttachmentsIsLeftToRoute) {
   std::string clerk = Login("zhang_min");
-  auto put = Call(http::verb::post, "/api/v1/attachments?name=poster.jpg", "poster-bytes", clerk);
-  ASSERT_EQ(put.msg.result(), http::status::created) << put.msg.body();
-  std::string hash(Body(put).at("hash").as_string());
-  auto submitted = Call(http::verb::post, "/api/v1/instances",
-                        R"({"workflow":"publication","data":{"headline":"通知","channel":"website",)"
-                        R"("level":"ordinary","body":"正文","images":[")" + hash + R"("]}})",
-                        clerk);
-  ASSERT_EQ(submitted.msg.result(), http::status::created) << submitted.msg.body();
-  std::string path = "/api/v1/instances/" + std::to_string(Body(submitted).at("id").as_int64());
+  std::string hash;
+  int64_t id = SubmitWithImage(clerk, "?name=poster.jpg", "poster-bytes", &hash);
+  ASSERT_NE(id, 0);
+  std::string path = "/api/v1/instances/" + std::to_string(id);
   for (int i = 0; i < 2; ++i) {  // the first read caches the head
     EXPECT_FALSE(RouteCached(Get(path, clerk), *services_).has_value()) << i;
     auto read = Route(Get(path, clerk), *services_);

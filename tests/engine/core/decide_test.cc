@@ -779,6 +779,16 @@ TEST_F(DecideTest, CcUrgeAndComment) {
   d.Refused("not_submitter", "urge", "bh");
 }
 
+// Whether AvailableActions offers `person` the action `action` on d's
+// state at time `at`; *until gets how long that answer holds.
+bool OffersAt(Driver& d, const char* person, const char* action, Timestamp at, Timestamp* until) {
+  DecideContext ctx = d.Context();
+  ctx.now = at;
+  for (const auto& a : AvailableActions(ctx, d.state(), PersonId(person), until))
+    if (a.action == action) return true;
+  return false;
+}
+
 // AvailableActions says until when its answer holds: the submitter may urge
 // again once the urge interval is over, and not a millisecond before.
 TEST_F(DecideTest, AvailableActionsHoldUntilTheUrgeIntervalIsOver) {
@@ -786,11 +796,7 @@ TEST_F(DecideTest, AvailableActionsHoldUntilTheUrgeIntervalIsOver) {
   Driver d(def, org_);
   d.Do("submit", "c1", "", {}, Form());
   auto offers_urge = [&](Timestamp at, Timestamp* until) {
-    DecideContext ctx = d.Context();
-    ctx.now = at;
-    for (const auto& a : AvailableActions(ctx, d.state(), PersonId("c1"), until))
-      if (a.action == "urge") return true;
-    return false;
+    return OffersAt(d, "c1", "urge", at, until);
   };
   Timestamp until;
   EXPECT_TRUE(offers_urge(d.now(), &until));
@@ -951,11 +957,7 @@ TEST_F(MeetingTest, AvailableActionsHoldUntilTheDeliberationPeriodIsOver) {
   Prepare(d);
   for (const char* p : {"head", "d1", "d2"}) d.Do("attend", p);
   auto offers_open = [&](Timestamp at, Timestamp* until) {
-    DecideContext ctx = d.Context();
-    ctx.now = at;
-    for (const auto& a : AvailableActions(ctx, d.state(), PersonId("oh"), until))
-      if (a.action == "open") return true;
-    return false;
+    return OffersAt(d, "oh", "open", at, until);
   };
   Timestamp until;
   EXPECT_FALSE(offers_open(d.now(), &until));
