@@ -115,9 +115,11 @@ size_t ApproxBytes(const CachedInstance& entry) {
 std::optional<std::vector<AvailableAction>> ViewerActionsMemo::Find(
     const PersonId& viewer, const std::shared_ptr<const Org>& org, Timestamp now) const {
   if (!org) return std::nullopt;
-  for (const auto& slot : answers_) {
-    std::shared_ptr<const Answer> a = slot.load(std::memory_order_acquire);
-    if (!a || a->viewer != viewer) continue;
+  std::shared_ptr<const std::vector<Answer>> answers = answers_.load(std::memory_order_acquire);
+  if (!answers) return std::nullopt;
+  for (const Answer& answer : *answers) {
+    const Answer* a = &answer;
+    if (a->viewer != viewer) continue;
     // The same organisation object (its control block, which the weak
     // reference keeps, so no later organisation can share it).
     if (a->org.owner_before(org) || org.owner_before(a->org)) return std::nullopt;
@@ -154,17 +156,14 @@ void ViewerActionsMemo::Put(const PersonId& viewer, const std::shared_ptr<const 
     packed.append(a.node).push_back('\0');
   }
   packed.shrink_to_fit();
-  auto answer = std::make_shared<const Answer>(
-      Answer{viewer, org, decided_at, valid_until, std::move(packed)});
-  for (auto& slot : answers_) {
-    std::shared_ptr<const Answer> a = slot.load(std::memory_order_acquire);
-    if (a && a->viewer == viewer) {
-      slot.store(std::move(answer), std::memory_order_release);
-      return;
-    }
+  auto answers = std::make_shared<std::vector<Answer>>();
+  answers->reserve(kViewers);
+  answers->push_back(Answer{viewer, org, decided_at, valid_until, std::move(packed)});
+  if (auto old = answers_.load(std::memory_order_acquire)) {
+    for (const Answer& a : *old)
+      if (a.viewer != viewer && answers->size() < kViewers) answers->push_back(a);
   }
-  uint32_t i = next_.fetch_add(1, std::memory_order_relaxed) % kViewers;
-  answers_[i].store(std::move(answer), std::memory_order_release);
+  answers_.store(std::move(answers), std::memory_order_release);
 }
 
 StateCache::StateCache(size_t capacity, size_t shards, size_t max_bytes)

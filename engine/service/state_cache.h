@@ -18,7 +18,6 @@
 #ifndef APPROVALD_SERVICE_STATE_CACHE_H_
 #define APPROVALD_SERVICE_STATE_CACHE_H_
 
-#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -78,8 +77,10 @@ class ViewerActionsMemo {
     // an answer (at least its last actor's).
     std::string packed;
   };
-  mutable std::array<std::atomic<std::shared_ptr<const Answer>>, kViewers> answers_;
-  mutable std::atomic<uint32_t> next_{0};  // the slot Put replaces next
+  // The answers, newest first, at most kViewers: replaced whole by Put, so
+  // that a snapshot pays one pointer for its memory (two Puts at once may
+  // keep only one of their answers; it is a memory, not a record).
+  mutable std::atomic<std::shared_ptr<const std::vector<Answer>>> answers_;
 };
 
 // One version of one instance: the folded state and the projection row that
