@@ -93,7 +93,9 @@ struct CachedInstance {
 
 // An estimate of the heap an entry holds: the objects, the heap blocks of
 // their strings, vectors and map nodes (without the allocator's own
-// overhead). Deterministic for a given entry.
+// overhead). Deterministic for a given entry. The answers its memory of
+// viewers' actions gains later (at most two answers, a few hundred bytes in
+// all) are not counted.
 size_t ApproxBytes(const CachedInstance& entry);
 
 class StateCache {
