@@ -115,16 +115,17 @@ size_t ApproxBytes(const CachedInstance& entry) {
 std::optional<std::vector<AvailableAction>> ViewerActionsMemo::Find(
     const PersonId& viewer, const std::shared_ptr<const Org>& org, Timestamp now) const {
   if (!org) return std::nullopt;
-  std::shared_ptr<const std::vector<Answer>> answers = answers_.load(std::memory_order_acquire);
+  std::shared_ptr<const Answers> answers = answers_.load(std::memory_order_acquire);
   if (!answers) return std::nullopt;
-  for (const Answer& answer : *answers) {
-    const Answer* a = &answer;
+  for (size_t i = 0; i < answers->size; ++i) {
+    const Answer* a = &answers->list[i];
     if (a->viewer != viewer) continue;
     // The same organisation object (its control block, which the weak
     // reference keeps, so no later organisation can share it).
     if (a->org.owner_before(org) || org.owner_before(a->org)) return std::nullopt;
     if (now < a->from || !(now < a->until)) return std::nullopt;
     std::vector<AvailableAction> actions;
+    actions.reserve(static_cast<size_t>(std::count(a->packed.begin(), a->packed.end(), '\0')) / 2);
     std::string_view rest = a->packed;
     auto next = [&rest] {
       size_t end = rest.find('\0');
@@ -146,22 +147,25 @@ void ViewerActionsMemo::Put(const PersonId& viewer, const std::shared_ptr<const 
                             Timestamp decided_at, Timestamp valid_until,
                             const std::vector<AvailableAction>& actions) const {
   if (!org || !(decided_at < valid_until)) return;
-  std::string packed;
+  size_t bytes = 0;
   for (const auto& a : actions) {
     // Ids and action names hold no NUL; an answer that did could not be
     // unpacked, so it is not remembered.
     if (a.action.find('\0') != std::string::npos || a.node.find('\0') != std::string::npos)
       return;
-    packed.append(a.action).push_back('\0');
-    packed.append(a.node).push_back('\0');
+    bytes += a.action.size() + a.node.size() + 2;
   }
-  packed.shrink_to_fit();
-  auto answers = std::make_shared<std::vector<Answer>>();
-  answers->reserve(kViewers);
-  answers->push_back(Answer{viewer, org, decided_at, valid_until, std::move(packed)});
+  auto answers = std::make_shared<Answers>();
+  Answer& first = answers->list[answers->size++];
+  first = Answer{viewer, org, decided_at, valid_until, {}};
+  first.packed.reserve(bytes);
+  for (const auto& a : actions) {
+    first.packed.append(a.action).push_back('\0');
+    first.packed.append(a.node).push_back('\0');
+  }
   if (auto old = answers_.load(std::memory_order_acquire)) {
-    for (const Answer& a : *old)
-      if (a.viewer != viewer && answers->size() < kViewers) answers->push_back(a);
+    for (size_t i = 0; i < old->size && answers->size < kViewers; ++i)
+      if (old->list[i].viewer != viewer) answers->list[answers->size++] = old->list[i];
   }
   answers_.store(std::move(answers), std::memory_order_release);
 }

@@ -18,6 +18,7 @@
 #ifndef APPROVALD_SERVICE_STATE_CACHE_H_
 #define APPROVALD_SERVICE_STATE_CACHE_H_
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -80,7 +81,11 @@ class ViewerActionsMemo {
   // The answers, newest first, at most kViewers: replaced whole by Put, so
   // that a snapshot pays one pointer for its memory (two Puts at once may
   // keep only one of their answers; it is a memory, not a record).
-  mutable std::atomic<std::shared_ptr<const std::vector<Answer>>> answers_;
+  struct Answers {
+    std::array<Answer, kViewers> list;
+    size_t size = 0;
+  };
+  mutable std::atomic<std::shared_ptr<const Answers>> answers_;
 };
 
 // One version of one instance: the folded state and the projection row that
