@@ -53,28 +53,30 @@ void ViewHeadCache::Put(const std::shared_ptr<const CachedInstance>& snapshot,
   if (!snapshot || !org || head.size() > bytes_per_shard_) return;
   int64_t id = snapshot->state.id.value;
   Shard& s = ShardOf(id);
-  std::unordered_map<int64_t, Entry> dropped;  // freed outside the lock
+  // Freed outside the lock; room for the usual one or two.
+  std::vector<std::unordered_map<int64_t, Entry>::node_type> dropped;
+  dropped.reserve(2);
   std::lock_guard lock(s.mu);
   if (auto it = s.entries.find(id); it != s.entries.end()) {
     s.bytes -= it->second.head.size();
-    dropped.insert(s.entries.extract(it));
+    dropped.push_back(s.entries.extract(it));
   }
   // Over the shard's share: first drop the heads whose snapshot is gone (the
   // engine's state cache evicted it or a newer version replaced it; such a
   // head can never be used again, and its weak reference still holds the
   // snapshot's allocation), then others, in the map's order (no particular
   // one), until the new head fits. Looking for the former checks every
-  // entry, so it is done when the shard first fills and then once per
-  // eighth of its entries put: a few checks per Put.
+  // entry, so it is done when the shard first fills and then once per half
+  // of its entries put: about two checks per Put.
   if (s.bytes + head.size() > bytes_per_shard_ && s.puts_before_sweep > 0) {
     --s.puts_before_sweep;
   } else if (s.bytes + head.size() > bytes_per_shard_) {
-    s.puts_before_sweep = s.entries.size() / 8;
+    s.puts_before_sweep = s.entries.size() / 2;
     for (auto it = s.entries.begin(); it != s.entries.end();) {
       auto next = std::next(it);
       if (it->second.snapshot.expired()) {
         s.bytes -= it->second.head.size();
-        dropped.insert(s.entries.extract(it));
+        dropped.push_back(s.entries.extract(it));
       }
       it = next;
     }
@@ -82,7 +84,7 @@ void ViewHeadCache::Put(const std::shared_ptr<const CachedInstance>& snapshot,
   while (s.bytes + head.size() > bytes_per_shard_ && !s.entries.empty()) {
     auto victim = s.entries.begin();
     s.bytes -= victim->second.head.size();
-    dropped.insert(s.entries.extract(victim));
+    dropped.push_back(s.entries.extract(victim));
   }
   s.bytes += head.size();
   s.entries.emplace(id, Entry{snapshot, org, std::move(head), attachments});

@@ -11,8 +11,9 @@
 // reference keeps the old control block, so no new object shares it).
 // Bounded by bytes; when a shard is over its share, entries are dropped,
 // those whose snapshot is gone first: the shard looks for them when it first
-// fills, and again only after an eighth of its entries were put since, so
-// that a full shard's Put stays cheap (a look costs one check per entry).
+// fills, and again only after half as many heads as it holds were put
+// since, so that a full shard's Put stays cheap (a look costs one check per
+// entry).
 // Thread-safe.
 #ifndef APPROVALD_API_VIEW_HEAD_CACHE_H_
 #define APPROVALD_API_VIEW_HEAD_CACHE_H_

@@ -88,9 +88,10 @@ TEST(ViewHeadCacheTest, DropsTheHeadsOfFreedSnapshotsBeforeLiveOnes) {
 }
 
 // The shard looks for freed snapshots' heads when it first fills and then
-// only after an eighth of its entries were put since; heads freed after a
-// look that found none still go before live ones within that many puts.
-TEST(ViewHeadCacheTest, LooksForFreedHeadsAgainAfterAnEighthOfItsEntriesWerePut) {
+// only after half as many heads as it holds were put since; heads freed
+// after a look that found none still go before live ones within that many
+// puts.
+TEST(ViewHeadCacheTest, LooksForFreedHeadsAgainAfterHalfItsEntriesWerePut) {
   ViewHeadCache cache(/*max_bytes=*/160, /*shards=*/1);
   auto org = std::make_shared<const Org>();
   std::vector<std::shared_ptr<const CachedInstance>> snaps;
@@ -103,11 +104,12 @@ TEST(ViewHeadCacheTest, LooksForFreedHeadsAgainAfterAnEighthOfItsEntriesWerePut)
   snaps.push_back(Snapshot(17, 1));
   cache.Put(snaps.back(), org, std::string(10, 'h'));
   EXPECT_EQ(cache.bytes(), 160u);
-  // Eight snapshots are freed now. Within 16 / 8 = 2 more puts the shard
-  // looks again and drops their heads, which frees more than it needs.
+  // Eight snapshots are freed now. Within 16 / 2 = 8 more puts the shard
+  // looks again and drops the heads of those still held, which frees more
+  // than it needs.
   for (size_t i = 0; i < 8; ++i) snaps[i].reset();
   bool dropped = false;
-  for (int64_t id = 18; id <= 20 && !dropped; ++id) {
+  for (int64_t id = 18; id <= 27 && !dropped; ++id) {
     snaps.push_back(Snapshot(id, 1));
     cache.Put(snaps.back(), org, std::string(10, 'h'));
     dropped = cache.bytes() < 160u;
