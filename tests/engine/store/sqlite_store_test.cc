@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -1292,6 +1293,150 @@ TEST(SqliteStoreTest, ATaskThatChangesKindIsRewrittenInPlace) {
 // The checkpoint thread waits for 4000 WAL frames (not 1000): the pages at
 // the B-trees' right edges, in nearly every batch, are then copied to the
 // database once per 4000 frames; the writer's WAL restart stays above it.
+// The task rows of instance `id` as (node, person, kind, since), sorted.
+std::vector<std::string> TaskRowsOf(const std::string& path, InstanceId id) {
+  std::vector<std::string> out;
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  const std::string sql =
+      "SELECT node || '/' || person || '/' || kind || '/' || since FROM tasks"
+      " WHERE instance = " + std::to_string(id.value) + " ORDER BY 1";
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK);
+  while (sqlite3_step(st) == SQLITE_ROW)
+    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+// A continuation whose task rows are `tasks` (node/person/kind, since `at`).
+AppendRequest ContinueWithTasks(InstanceId id, int64_t expected,
+                                std::vector<std::array<const char*, 3>> tasks, int64_t at) {
+  AppendRequest r = Continue(id, expected);
+  r.tasks.clear();
+  for (const auto& [node, person, kind] : tasks)
+    r.tasks.push_back(TaskRow{id, node, PersonId(person), kind, Timestamp{at}});
+  return r;
+}
+
+// The writer answers the expected version and the stored task rows of an
+// instance it appended to from memory, and writes the same rows as a
+// writer that reads them every time (writer_known_instances = 0).
+TEST(SqliteStoreTest, TheWriterKnowsTheInstancesItAppendedTo) {
+  for (int known : {16384, 0}) {
+    SCOPED_TRACE("writer_known_instances " + std::to_string(known));
+    TempDir dir;
+    const std::string path = dir.File("a.db");
+    SqliteOptions opt;
+    opt.writer_known_instances = known;
+    auto store = MustOpen(path, opt);
+    auto a = store->Append(Submit());
+    ASSERT_TRUE(a) << a.error().ToString();
+    const InstanceId id = a->instance;
+    ASSERT_TRUE(store->Append(
+        ContinueWithTasks(id, 1, {{"line1", "wang", "pending"}, {"", "zhang", "cc"}}, 20)));
+    ASSERT_TRUE(store->Append(
+        ContinueWithTasks(id, 2, {{"line1", "wang", "done"}, {"line2", "zhao", "pending"},
+                                  {"", "zhang", "cc"}}, 30)));
+    ASSERT_TRUE(store->Append(
+        ContinueWithTasks(id, 3, {{"line1", "wang", "done"}, {"", "zhang", "cc"}}, 30)));
+    EXPECT_EQ(store->KnownInstanceHitsForTesting(), known > 0 ? 3 : 0);
+    EXPECT_EQ(TaskRowsOf(path, id),
+              (std::vector<std::string>{"/zhang/cc/30", "line1/wang/done/30"}));
+    // A stale expected version is still refused, naming the stored one.
+    auto stale = store->Append(Continue(id, 2));
+    ASSERT_FALSE(stale);
+    EXPECT_EQ(stale.error().reason, "version_conflict");
+    EXPECT_THAT(stale.error().message, HasSubstr("is at version 4"));
+    auto next = store->Append(Continue(id, 4));
+    ASSERT_TRUE(next) << next.error().ToString();
+    EXPECT_EQ(next->version, 5);
+    auto row = store->GetInstance(id);
+    ASSERT_TRUE(row);
+    EXPECT_EQ(row->version, 5);
+    EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+  }
+}
+
+// What another connection commits (an operator's sqlite3 shell, another
+// process) makes the writer read the rows again instead of writing from
+// what it knew.
+TEST(SqliteStoreTest, AnotherConnectionsCommitMakesTheWriterReadAgain) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  auto store = MustOpen(path);
+  auto a = store->Append(Submit());
+  ASSERT_TRUE(a) << a.error().ToString();
+  const InstanceId id = a->instance;
+  ASSERT_TRUE(store->Append(ContinueWithTasks(id, 1, {{"line1", "wang", "pending"}}, 20)));
+  {
+    RawDb raw(path);
+    ASSERT_EQ(raw.Exec("DELETE FROM tasks WHERE instance = " + std::to_string(id.value)),
+              SQLITE_OK)
+        << raw.last_error();
+    ASSERT_EQ(raw.Exec("INSERT INTO tasks (instance, node, person, kind, since) VALUES (" +
+                       std::to_string(id.value) + ", 'line9', 'sun', 'pending', 5)"),
+              SQLITE_OK)
+        << raw.last_error();
+  }
+  const int64_t hits = store->KnownInstanceHitsForTesting();
+  ASSERT_TRUE(store->Append(ContinueWithTasks(id, 2, {{"line1", "wang", "pending"}}, 30)));
+  EXPECT_EQ(store->KnownInstanceHitsForTesting(), hits);
+  EXPECT_EQ(TaskRowsOf(path, id), (std::vector<std::string>{"line1/wang/pending/30"}));
+  // Its own commits do not: the next append is answered from memory again.
+  ASSERT_TRUE(store->Append(ContinueWithTasks(id, 3, {{"line1", "wang", "pending"}}, 40)));
+  EXPECT_EQ(store->KnownInstanceHitsForTesting(), hits + 1);
+  EXPECT_EQ(TaskRowsOf(path, id), (std::vector<std::string>{"line1/wang/pending/40"}));
+}
+
+// A batch whose COMMIT fails leaves the writer knowing the instances as
+// they are stored: an append that expects the version of the failed batch
+// is refused, and the rows are written from the stored ones.
+TEST(SqliteStoreTest, AFailedCommitLeavesTheWriterNothingStale) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  auto store = MustOpen(path);
+  auto a = store->Append(Submit());
+  ASSERT_TRUE(a) << a.error().ToString();
+  const InstanceId id = a->instance;
+  ASSERT_TRUE(store->Append(ContinueWithTasks(id, 1, {{"line1", "wang", "pending"}}, 20)));
+  store->FailCommitsForTesting(1);
+  auto failed = store->Append(
+      ContinueWithTasks(id, 2, {{"line2", "zhao", "pending"}, {"", "li", "cc"}}, 30));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().reason, "commit_failed");
+  auto ahead = store->Append(Continue(id, 3));
+  ASSERT_FALSE(ahead);
+  EXPECT_EQ(ahead.error().reason, "version_conflict");
+  ASSERT_TRUE(store->Append(ContinueWithTasks(id, 2, {{"line1", "wang", "done"}}, 40)));
+  EXPECT_EQ(TaskRowsOf(path, id), (std::vector<std::string>{"line1/wang/done/40"}));
+  EXPECT_EQ(store->LoadEvents(id)->size(), 3u);
+  EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+}
+
+// The writer knows at most writer_known_instances instances: past that it
+// starts again from none.
+TEST(SqliteStoreTest, TheWriterKnowsAtMostSoManyInstances) {
+  TempDir dir;
+  SqliteOptions opt;
+  opt.writer_known_instances = 1;
+  auto store = MustOpen(dir.File("a.db"), opt);
+  auto a = store->Append(Submit());
+  auto b = store->Append(Submit());
+  ASSERT_TRUE(a && b);
+  // Each append to one forgets the other.
+  ASSERT_TRUE(store->Append(Continue(a->instance, 1)));
+  ASSERT_TRUE(store->Append(Continue(b->instance, 1)));
+  ASSERT_TRUE(store->Append(Continue(a->instance, 2)));
+  EXPECT_EQ(store->KnownInstanceHitsForTesting(), 0);
+  ASSERT_TRUE(store->Append(Continue(a->instance, 3)));
+  EXPECT_EQ(store->KnownInstanceHitsForTesting(), 1);
+  opt.writer_known_instances = -1;
+  opt.path = dir.File("b.db");
+  EXPECT_FALSE(SqliteStore::Open(opt).has_value());
+}
+
 TEST(SqliteStoreTest, DefaultCheckpointSpacingLetsHotPagesCoalesce) {
   SqliteOptions opt;
   EXPECT_EQ(opt.checkpoint_wal_pages, 4000);
