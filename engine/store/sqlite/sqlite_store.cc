@@ -66,7 +66,29 @@ constexpr char kInsertLeaf[] =
 // Merkle nodes of level >= 1, keyed by NodePos (migration 9): a batch
 // writes its nodes of levels 1..4 at the table's right edge, the few above
 // at the right edge of the negative keys.
-constexpr char kInsertNode[] = "INSERT INTO merkle_tree (pos, hash) VALUES (?1, ?2)";
+//
+// The nodes a transaction completes are written together before its COMMIT
+// (FlushNodes), up to kNodesPerInsert rows per statement: one statement per
+// node cost more than the B-tree insert it made. OR FAIL: a refused row
+// (only possible if the table was edited behind the store's back) fails the
+// whole batch anyway, and without OR ABORT's statement rollback SQLite
+// keeps no statement journal (a copy of each page the statement changes).
+constexpr size_t kNodesPerInsert = 32;
+const char* InsertNodesSql(size_t n) {
+  static const std::array<std::string, kNodesPerInsert + 1> kSql = [] {
+    std::array<std::string, kNodesPerInsert + 1> out;
+    for (size_t k = 1; k <= kNodesPerInsert; ++k) {
+      std::string sql = "INSERT OR FAIL INTO merkle_tree (pos, hash) VALUES ";
+      for (size_t i = 0; i < k; ++i) {
+        if (i) sql += ", ";
+        sql += "(?" + std::to_string(2 * i + 1) + ", ?" + std::to_string(2 * i + 2) + ")";
+      }
+      out[k] = std::move(sql);
+    }
+    return out;
+  }();
+  return kSql[n].c_str();
+}
 constexpr char kUpsertInstance[] =
     "INSERT INTO instances (id, workflow, workflow_version, def_hash, status,"
     " submitter, title, amount_fen, current_nodes, version, created_at,"
@@ -782,6 +804,11 @@ struct SqliteStore::Impl {
   // Nodes written by the current batch at cached levels, published to
   // `node_cache` once it committed.
   std::vector<audit::NodeWrite> batch_nodes;
+  // Nodes of level >= 1 the open transaction completed, in the order they
+  // were completed; those from `flushed_nodes` on are not in merkle_tree
+  // yet (FlushNodes).
+  std::vector<audit::NodeWrite> pending_nodes;
+  size_t flushed_nodes = 0;
   std::vector<audit::NodeWrite> leaf_nodes;  // WriteLeaf's buffer
   std::unique_ptr<NodeCache> node_cache;
   // KnownInstance of the instances the writer appended to lately: `known`
@@ -1050,6 +1077,30 @@ struct SqliteStore::Impl {
     return (*st)->Run();
   }
 
+  // Writes the pending Merkle nodes to merkle_tree, in statements of up to
+  // kNodesPerInsert rows. Before a COMMIT, and before the writer reads
+  // nodes of the open transaction back (WriteCheckpoint).
+  Status FlushNodes() {
+    while (flushed_nodes < pending_nodes.size()) {
+      const size_t n = std::min(kNodesPerInsert, pending_nodes.size() - flushed_nodes);
+      auto st = writer_db->Prepare(InsertNodesSql(n));
+      if (!st) return std::unexpected(st.error());
+      for (size_t i = 0; i < n; ++i) {
+        const audit::NodeWrite& w = pending_nodes[flushed_nodes + i];
+        (*st)->Bind(static_cast<int>(2 * i + 1), NodePos(w.ref));
+        (*st)->BindBlobUncopied(static_cast<int>(2 * i + 2), w.hash);
+      }
+      if (auto s = (*st)->Run(); !s) return s;
+      flushed_nodes += n;
+    }
+    return Ok();
+  }
+
+  void DropPendingNodes() {
+    pending_nodes.clear();
+    flushed_nodes = 0;
+  }
+
   // Drops everything the writer knows of instances (KnownInstance).
   void ForgetKnown() {
     known.clear();
@@ -1104,6 +1155,7 @@ struct SqliteStore::Impl {
   // failure left the database in a state other than the one we expect.
   Status ReloadWriterState() {
     ForgetKnown();
+    DropPendingNodes();
     auto size = QueryAuditSize(*writer_db);
     if (!size) return std::unexpected(size.error());
     auto restored = audit::TreeAppender::Restore(*size, *writer_nodes);
@@ -1173,6 +1225,8 @@ struct SqliteStore::Impl {
       }
       audit::TreeAppender before = appender;
       size_t nodes_before = batch_nodes.size();
+      // ROLLBACK TO also takes back the nodes the op flushed (a checkpoint).
+      const size_t pending_before = pending_nodes.size(), flushed_before = flushed_nodes;
       Status step = Exec(kSavepoint);
       Status r = Ok();
       if (step) {
@@ -1182,6 +1236,8 @@ struct SqliteStore::Impl {
         } else {
           appender = std::move(before);
           batch_nodes.resize(nodes_before);
+          pending_nodes.resize(pending_before);
+          flushed_nodes = flushed_before;
           if (!writer_db->InTransaction()) {
             AbortBatch(batch, BatchError(batch.size(), r.error()));
             return Ops::kAborted;
@@ -1209,6 +1265,7 @@ struct SqliteStore::Impl {
     std::vector<Status> results;
     results.reserve(batch.size());
     batch_nodes.clear();
+    DropPendingNodes();
     // Nearly every batch refuses nothing, so it first runs without a
     // SAVEPOINT per op (each costs statements and a copy of every page the op
     // touches into the sub-journal). If an op is refused, the whole
@@ -1227,12 +1284,15 @@ struct SqliteStore::Impl {
         return AbortBatch(batch, BatchError(batch.size(), s.error()));
       appender = std::move(start);
       batch_nodes.clear();
+      DropPendingNodes();
       known_in_batch.clear();
       results.clear();
       if (auto s = BeginWrite(); !s)
         return AbortBatch(batch, BatchError(batch.size(), s.error()));
       if (RunOps(batch, /*isolated=*/true, results) == Ops::kAborted) return;
     }
+    if (auto s = FlushNodes(); !s)
+      return AbortBatch(batch, BatchError(batch.size(), s.error()));
     Status commit = Ok();
     if (fail_commits.load() > 0 && fail_commits.fetch_sub(1) > 0) {
       commit = Unavailable("storage_failed", "COMMIT refused by FailCommitsForTesting");
@@ -1241,6 +1301,7 @@ struct SqliteStore::Impl {
     }
     if (!commit) return AbortBatch(batch, BatchError(batch.size(), commit.error()));
     node_cache->Publish(batch_nodes);
+    DropPendingNodes();
     CommitKnown();
     committed_size.store(appender.size(), std::memory_order_release);
     {
@@ -1265,8 +1326,10 @@ struct SqliteStore::Impl {
     (void)writer_db->Exec("PRAGMA synchronous = OFF", "bulk load");
     audit::TreeAppender before = appender;
     batch_nodes.clear();
+    DropPendingNodes();
     Status s = BeginWrite();
     if (s) s = op.apply();
+    if (s) s = FlushNodes();
     if (s) s = Exec(kCommit);
     if (s) {
       node_cache->Publish(batch_nodes);
@@ -1283,7 +1346,7 @@ struct SqliteStore::Impl {
   }
 
   // Adds one leaf to audit_log and the nodes of level >= 1 it completes to
-  // merkle_tree. Its level-0 node is the leaf's own leaf_hash column
+  // the transaction's pending nodes (FlushNodes). Its level-0 node is the leaf's own leaf_hash column
   // (migration 8), so no row is written for it. Writer thread only.
   Status WriteLeaf(AuditEntry& e) {
     e.index = appender.size();
@@ -1302,14 +1365,10 @@ struct SqliteStore::Impl {
       (*st)->BindBlobUncopied(9, e.leaf_data).BindBlobUncopied(10, e.leaf_hash);
       if (auto s = (*st)->Run(); !s) return s;
     }
-    auto st = writer_db->Prepare(kInsertNode);
-    if (!st) return std::unexpected(st.error());
     appender.Append(e.leaf_hash, &leaf_nodes);
     for (const audit::NodeWrite& w : leaf_nodes) {
       if (w.ref.level == 0) continue;
-      (*st)->Bind(1, NodePos(w.ref)).BindBlobUncopied(2, w.hash);
-      if (auto s = (*st)->Run(); !s) return s;
-      (*st)->Reset();
+      pending_nodes.push_back(w);  // written before the COMMIT (FlushNodes)
       if (w.ref.level >= node_cache->min_level()) batch_nodes.push_back(w);
     }
     return Ok();
@@ -1614,6 +1673,8 @@ struct SqliteStore::Impl {
   }
 
   Status WriteCheckpoint(const Checkpoint& cp) {
+    // The root at an earlier size may need nodes this transaction completed.
+    if (auto s = FlushNodes(); !s) return s;
     auto latest = QueryLatestCheckpoint(*writer_db);
     if (!latest) return std::unexpected(latest.error());
     Hash root{};

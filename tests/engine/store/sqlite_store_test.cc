@@ -1676,6 +1676,63 @@ TEST(SqliteStoreTest, CachedUpperNodesStayRightAcrossFailedCommitsAndReopen) {
   ExpectTreeMatchesLeaves(*uncached);
 }
 
+// A transaction writes the Merkle nodes its leaves complete just before its
+// COMMIT, and before a checkpoint in it reads the tree: a checkpoint queued
+// behind appends of its own batch finds the nodes they completed, also when
+// the batch runs again with a SAVEPOINT per request because another
+// checkpoint was refused after it had written them.
+TEST(SqliteStoreTest, ACheckpointSeesTheMerkleNodesOfItsOwnBatch) {
+  TempDir dir;
+  std::vector<Hash> roots;  // the log's roots, from a store appending one by one
+  {
+    auto ref = MustOpen(dir.File("ref.db"));
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE(ref->Append(Submit()));
+    for (int64_t size = 0; size <= 6; ++size) roots.push_back(ref->RootAt(size).value());
+  }
+  const std::string path = dir.File("a.db");
+  {
+    auto store = MustOpen(path);
+    ASSERT_TRUE(store->Append(Submit()));
+    store->PauseWriterForTesting();
+    std::atomic<int> appended{0};
+    for (int i = 0; i < 5; ++i)
+      store->AppendAsync(Submit(), [&](Result<AppendResult> r) {
+        if (r) ++appended;
+      });
+    // In queue order: a checkpoint with a wrong root, then a right one at a
+    // size whose root needs the node over leaves 0 and 1 (leaf 1 is in this
+    // batch).
+    auto queue = [&](Status& out, Checkpoint cp) {
+      const size_t queued = store->QueuedWritesForTesting();
+      std::thread t([&out, &store, cp] { out = store->SaveCheckpoint(cp); });
+      while (store->QueuedWritesForTesting() < queued + 1)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return t;
+    };
+    Status bad = Ok(), good = Ok();
+    std::thread t1 = queue(bad, Checkpoint{5, roots[2], {}, "s"});
+    std::thread t2 = queue(good, Checkpoint{3, roots[3], {}, "s"});
+    const int64_t reruns = store->BatchStats().isolated_reruns;
+    store->ResumeWriterForTesting();
+    t1.join();
+    t2.join();
+    EXPECT_EQ(appended.load(), 5);
+    EXPECT_FALSE(bad.has_value());
+    EXPECT_TRUE(good.has_value()) << good.error().ToString();
+    EXPECT_EQ(store->BatchStats().isolated_reruns, reruns + 1);
+    auto cps = store->ListCheckpoints();
+    ASSERT_TRUE(cps);
+    ASSERT_EQ(cps->size(), 1u);
+    EXPECT_EQ(cps->front().root, roots[3]);
+    EXPECT_EQ(store->RootAt(6).value(), roots[6]);
+    ExpectTreeMatchesLeaves(*store);
+    EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+  }
+  auto store = MustOpen(path);
+  ExpectTreeMatchesLeaves(*store);
+  EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+}
+
 // --- backup -----------------------------------------------------------------
 
 TEST(SqliteStoreTest, BackupWhileWritingIsConsistentAndRestores) {
