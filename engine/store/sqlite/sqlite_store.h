@@ -67,7 +67,7 @@ struct SqliteOptions {
   // their version, their projection row's status and next deadline, and
   // their task rows as stored, so that the next append to one checks its
   // expected version and rewrites its task rows without reading them first
-  // (two SELECTs, about 10 k instructions per append). About 0.65 KB per
+  // (two SELECTs, about 10 k instructions per append). About 0.7 KB per
   // instance; the whole set is dropped when it would grow past this. It is
   // dropped too when a transaction of the writer rolls back, and when another
   // connection changed the database (PRAGMA data_version, read at the start
