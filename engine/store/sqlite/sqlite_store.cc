@@ -1142,12 +1142,13 @@ struct SqliteStore::Impl {
   }
 
   // After a COMMIT: what the batch wrote becomes what the writer knows.
+  // At most writer_known_instances: past that, the writer starts again from
+  // none (a batch that alone wrote more, only a bulk load, is not kept).
   void CommitKnown() {
     if (known_in_batch.empty()) return;
-    if (known.size() + known_in_batch.size() >
-        static_cast<size_t>(opt.writer_known_instances))
-      known.clear();
-    known.merge(known_in_batch);
+    const size_t most = static_cast<size_t>(opt.writer_known_instances);
+    if (known.size() + known_in_batch.size() > most) known.clear();
+    if (known_in_batch.size() <= most) known.merge(known_in_batch);
     known_in_batch.clear();
   }
 

@@ -68,11 +68,13 @@ struct SqliteOptions {
   // their task rows as stored, so that the next append to one checks its
   // expected version and rewrites its task rows without reading them first
   // (two SELECTs, about 10 k instructions per append). About 0.7 KB per
-  // instance; the whole set is dropped when it would grow past this. It is
-  // dropped too when a transaction of the writer rolls back, and when another
-  // connection changed the database (PRAGMA data_version, read at the start
-  // of every write transaction). 0: the writer reads them every time.
-  int writer_known_instances = 16384;
+  // instance (0.7 MB at the default): the daemon's resident memory has a
+  // budget, and the instances in flight at once are what it is for. The
+  // whole set is dropped when it would grow past this; it is dropped too when
+  // a transaction of the writer rolls back, and when another connection
+  // changed the database (PRAGMA data_version, read at the start of every
+  // write transaction). 0: the writer reads them every time.
+  int writer_known_instances = 1024;
   // Read connections map up to this many bytes of the file instead of
   // reading pages with pread (SQLite's mmap_size). 0 = off.
   int64_t reader_mmap_bytes = 0;

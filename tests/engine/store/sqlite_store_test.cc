@@ -1324,7 +1324,7 @@ AppendRequest ContinueWithTasks(InstanceId id, int64_t expected,
 // instance it appended to from memory, and writes the same rows as a
 // writer that reads them every time (writer_known_instances = 0).
 TEST(SqliteStoreTest, TheWriterKnowsTheInstancesItAppendedTo) {
-  for (int known : {16384, 0}) {
+  for (int known : {1024, 0}) {
     SCOPED_TRACE("writer_known_instances " + std::to_string(known));
     TempDir dir;
     const std::string path = dir.File("a.db");
@@ -1674,6 +1674,30 @@ TEST(SqliteStoreTest, CachedUpperNodesStayRightAcrossFailedCommitsAndReopen) {
   ExpectTreeMatchesLeaves(*store);
   auto uncached = MustOpen(path);  // default cache level, second connection set
   ExpectTreeMatchesLeaves(*uncached);
+}
+
+// By default the writer knows at most 1,024 instances (about 0.7 MB: the
+// daemon's memory has a budget), a batch's even when it wrote more.
+TEST(SqliteStoreTest, TheWriterKnowsAtMost1024InstancesByDefault) {
+  TempDir dir;
+  auto store = MustOpen(dir.File("a.db"));
+  auto bulk = [&](int n) {
+    std::vector<AppendRequest> reqs;
+    for (int i = 0; i < n; ++i) reqs.push_back(Submit());
+    auto made = store->BulkAppendForTesting(std::move(reqs));
+    EXPECT_TRUE(made) << made.error().ToString();
+    return made ? made->front().instance : InstanceId{};
+  };
+  const InstanceId first = bulk(1025);  // more than it keeps: none kept
+  ASSERT_TRUE(store->Append(Continue(first, 1)));
+  EXPECT_EQ(store->KnownInstanceHitsForTesting(), 0);
+  ASSERT_TRUE(store->Append(Continue(first, 2)));
+  EXPECT_EQ(store->KnownInstanceHitsForTesting(), 1);
+  const InstanceId next = bulk(1024);  // as many as it keeps: those, and only those
+  ASSERT_TRUE(store->Append(Continue(next, 1)));
+  EXPECT_EQ(store->KnownInstanceHitsForTesting(), 2);
+  ASSERT_TRUE(store->Append(Continue(first, 3)));
+  EXPECT_EQ(store->KnownInstanceHitsForTesting(), 2);
 }
 
 // A transaction writes the Merkle nodes its leaves complete just before its
