@@ -68,16 +68,18 @@ constexpr char kInsertLeaf[] =
 // at the right edge of the negative keys.
 //
 // The nodes a transaction completes are written together before its COMMIT
-// (FlushNodes), up to kNodesPerInsert rows per statement: one statement per
+// (FlushNodes), in statements of 1, 2, 4, ... kNodesPerInsert rows (a few
+// statements to prepare and keep, not one per count): one statement per
 // node cost more than the B-tree insert it made. OR FAIL: a refused row
 // (only possible if the table was edited behind the store's back) fails the
 // whole batch anyway, and without OR ABORT's statement rollback SQLite
 // keeps no statement journal (a copy of each page the statement changes).
 constexpr size_t kNodesPerInsert = 32;
+// `n` a power of two up to kNodesPerInsert.
 const char* InsertNodesSql(size_t n) {
   static const std::array<std::string, kNodesPerInsert + 1> kSql = [] {
     std::array<std::string, kNodesPerInsert + 1> out;
-    for (size_t k = 1; k <= kNodesPerInsert; ++k) {
+    for (size_t k = 1; k <= kNodesPerInsert; k *= 2) {
       std::string sql = "INSERT OR FAIL INTO merkle_tree (pos, hash) VALUES ";
       for (size_t i = 0; i < k; ++i) {
         if (i) sql += ", ";
@@ -1078,11 +1080,12 @@ struct SqliteStore::Impl {
   }
 
   // Writes the pending Merkle nodes to merkle_tree, in statements of up to
-  // kNodesPerInsert rows. Before a COMMIT, and before the writer reads
+  // kNodesPerInsert rows (a power of two each). Before a COMMIT, and before the writer reads
   // nodes of the open transaction back (WriteCheckpoint).
   Status FlushNodes() {
     while (flushed_nodes < pending_nodes.size()) {
-      const size_t n = std::min(kNodesPerInsert, pending_nodes.size() - flushed_nodes);
+      const size_t n =
+          std::bit_floor(std::min(kNodesPerInsert, pending_nodes.size() - flushed_nodes));
       auto st = writer_db->Prepare(InsertNodesSql(n));
       if (!st) return std::unexpected(st.error());
       for (size_t i = 0; i < n; ++i) {
