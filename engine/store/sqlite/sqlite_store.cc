@@ -25,6 +25,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 
 #include "audit/leaf.h"
@@ -65,7 +66,31 @@ constexpr char kInsertLeaf[] =
 // Merkle nodes of level >= 1, keyed by NodePos (migration 9): a batch
 // writes its nodes of levels 1..4 at the table's right edge, the few above
 // at the right edge of the negative keys.
-constexpr char kInsertNode[] = "INSERT INTO merkle_tree (pos, hash) VALUES (?1, ?2)";
+//
+// The nodes a transaction completes are written together before its COMMIT
+// (FlushNodes), in statements of 1, 2, 4, ... kNodesPerInsert rows (a few
+// statements to prepare and keep, not one per count): one statement per
+// node cost more than the B-tree insert it made. OR FAIL: a refused row
+// (only possible if the table was edited behind the store's back) fails the
+// whole batch anyway, and without OR ABORT's statement rollback SQLite
+// keeps no statement journal (a copy of each page the statement changes).
+constexpr size_t kNodesPerInsert = 32;
+// `n` a power of two up to kNodesPerInsert.
+const char* InsertNodesSql(size_t n) {
+  static const std::array<std::string, kNodesPerInsert + 1> kSql = [] {
+    std::array<std::string, kNodesPerInsert + 1> out;
+    for (size_t k = 1; k <= kNodesPerInsert; k *= 2) {
+      std::string sql = "INSERT OR FAIL INTO merkle_tree (pos, hash) VALUES ";
+      for (size_t i = 0; i < k; ++i) {
+        if (i) sql += ", ";
+        sql += "(?" + std::to_string(2 * i + 1) + ", ?" + std::to_string(2 * i + 2) + ")";
+      }
+      out[k] = std::move(sql);
+    }
+    return out;
+  }();
+  return kSql[n].c_str();
+}
 constexpr char kUpsertInstance[] =
     "INSERT INTO instances (id, workflow, workflow_version, def_hash, status,"
     " submitter, title, amount_fen, current_nodes, version, created_at,"
@@ -142,6 +167,9 @@ constexpr char kSelectIdempotency[] =
 constexpr char kInsertIdempotency[] =
     "INSERT INTO idempotency (owner, idem_key, request_hash, instance,"
     " version, first_leaf) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+// Changes when another connection (another process) commits to the
+// database; the writer's own commits leave it alone.
+constexpr char kDataVersion[] = "PRAGMA data_version";
 constexpr char kAuditSize[] = "SELECT coalesce(max(idx) + 1, 0) FROM audit_log";
 // Merkle nodes of level >= 1 by NodePos (level 0, the leaf hashes, is
 // kSelectLeafHash; see WriteLeaf).
@@ -714,6 +742,24 @@ struct WriteOp {
   }
 };
 
+// A task row as stored, with its rowid.
+struct StoredTask {
+  int64_t rowid = 0;
+  std::string node, person, kind;
+  int64_t since = 0;
+};
+
+// What the writer knows of an instance it appended to, as its rows stand in
+// the database: enough to check the next append's expected version, pick
+// the UPDATE of its projection row and rewrite its task rows without
+// reading any of them first (SqliteOptions::writer_known_instances).
+struct KnownInstance {
+  int64_t version = 0;  // its events are versions 1..version
+  std::string status;   // its projection row's status and next deadline
+  std::optional<int64_t> next_deadline;
+  std::vector<StoredTask> tasks;  // its task rows, by rowid
+};
+
 // The prepared parts of an append: the canonical bytes of each event and
 // its audit leaf. Computed on the caller's thread when the instance id is
 // known, so the writer (the serial bottleneck) only does SQL.
@@ -760,8 +806,26 @@ struct SqliteStore::Impl {
   // Nodes written by the current batch at cached levels, published to
   // `node_cache` once it committed.
   std::vector<audit::NodeWrite> batch_nodes;
+  // Nodes of level >= 1 the open transaction completed, in the order they
+  // were completed; those from `flushed_nodes` on are not in merkle_tree
+  // yet (FlushNodes).
+  std::vector<audit::NodeWrite> pending_nodes;
+  size_t flushed_nodes = 0;
   std::vector<audit::NodeWrite> leaf_nodes;  // WriteLeaf's buffer
   std::unique_ptr<NodeCache> node_cache;
+  // KnownInstance of the instances the writer appended to lately: `known`
+  // as of the last COMMIT, `known_in_batch` as written by the requests of
+  // the open transaction that succeeded, merged into `known` once it
+  // committed and dropped if it rolled back. An instance is in at most one
+  // of them: an append takes its entry out (TakeKnown) and puts the new one
+  // into `known_in_batch` only once every row of the append is written, so a
+  // request that fails leaves no entry behind. Any entry may be dropped at
+  // any time: the writer then reads the rows again. Writer thread only.
+  using KnownMap = std::unordered_map<int64_t, KnownInstance>;
+  KnownMap known;
+  KnownMap known_in_batch;
+  int64_t data_version = -1;  // PRAGMA data_version as of the last check
+  std::atomic<int64_t> known_hits{0};
   // Leaves known to be committed (set after each COMMIT and at open).
   std::atomic<int64_t> committed_size{0};
   bool writer_state_stale = false;
@@ -1015,9 +1079,87 @@ struct SqliteStore::Impl {
     return (*st)->Run();
   }
 
+  // Writes the pending Merkle nodes to merkle_tree, in statements of up to
+  // kNodesPerInsert rows (a power of two each). Before a COMMIT, and before the writer reads
+  // nodes of the open transaction back (WriteCheckpoint).
+  Status FlushNodes() {
+    while (flushed_nodes < pending_nodes.size()) {
+      const size_t n =
+          std::bit_floor(std::min(kNodesPerInsert, pending_nodes.size() - flushed_nodes));
+      auto st = writer_db->Prepare(InsertNodesSql(n));
+      if (!st) return std::unexpected(st.error());
+      for (size_t i = 0; i < n; ++i) {
+        const audit::NodeWrite& w = pending_nodes[flushed_nodes + i];
+        (*st)->Bind(static_cast<int>(2 * i + 1), NodePos(w.ref));
+        (*st)->BindBlobUncopied(static_cast<int>(2 * i + 2), w.hash);
+      }
+      if (auto s = (*st)->Run(); !s) return s;
+      flushed_nodes += n;
+    }
+    return Ok();
+  }
+
+  void DropPendingNodes() {
+    pending_nodes.clear();
+    flushed_nodes = 0;
+  }
+
+  // Drops everything the writer knows of instances (KnownInstance).
+  void ForgetKnown() {
+    known.clear();
+    known_in_batch.clear();
+  }
+
+  // Called at the start of every write transaction: if another connection
+  // committed since the writer last looked, what it knows of instances may
+  // be stale, so it is dropped.
+  Status CheckDataVersion() {
+    auto st = writer_db->Prepare(kDataVersion);
+    if (!st) return std::unexpected(st.error());
+    auto row = (*st)->Step();
+    if (!row) return std::unexpected(row.error());
+    const int64_t v = *row ? (*st)->Int(0) : -1;
+    if (v != data_version) {
+      ForgetKnown();
+      data_version = v;
+    }
+    return Ok();
+  }
+
+  // Begins a write transaction (BEGIN IMMEDIATE) and checks data_version.
+  Status BeginWrite() {
+    if (auto s = Exec(kBeginImmediate); !s) return s;
+    return CheckDataVersion();
+  }
+
+  // Takes the entry of instance `id` out of what the writer knows, if any.
+  std::optional<KnownInstance> TakeKnown(InstanceId id) {
+    for (KnownMap* m : {&known_in_batch, &known}) {
+      auto it = m->find(id.value);
+      if (it == m->end()) continue;
+      std::optional<KnownInstance> out(std::move(it->second));
+      m->erase(it);
+      return out;
+    }
+    return std::nullopt;
+  }
+
+  // After a COMMIT: what the batch wrote becomes what the writer knows.
+  // At most writer_known_instances: past that, the writer starts again from
+  // none (a batch that alone wrote more, only a bulk load, is not kept).
+  void CommitKnown() {
+    if (known_in_batch.empty()) return;
+    const size_t most = static_cast<size_t>(opt.writer_known_instances);
+    if (known.size() + known_in_batch.size() > most) known.clear();
+    if (known_in_batch.size() <= most) known.merge(known_in_batch);
+    known_in_batch.clear();
+  }
+
   // Re-reads the Merkle tree state after a failed transaction, in case the
   // failure left the database in a state other than the one we expect.
   Status ReloadWriterState() {
+    ForgetKnown();
+    DropPendingNodes();
     auto size = QueryAuditSize(*writer_db);
     if (!size) return std::unexpected(size.error());
     auto restored = audit::TreeAppender::Restore(*size, *writer_nodes);
@@ -1087,6 +1229,8 @@ struct SqliteStore::Impl {
       }
       audit::TreeAppender before = appender;
       size_t nodes_before = batch_nodes.size();
+      // ROLLBACK TO also takes back the nodes the op flushed (a checkpoint).
+      const size_t pending_before = pending_nodes.size(), flushed_before = flushed_nodes;
       Status step = Exec(kSavepoint);
       Status r = Ok();
       if (step) {
@@ -1096,6 +1240,8 @@ struct SqliteStore::Impl {
         } else {
           appender = std::move(before);
           batch_nodes.resize(nodes_before);
+          pending_nodes.resize(pending_before);
+          flushed_nodes = flushed_before;
           if (!writer_db->InTransaction()) {
             AbortBatch(batch, BatchError(batch.size(), r.error()));
             return Ops::kAborted;
@@ -1118,11 +1264,12 @@ struct SqliteStore::Impl {
       if (auto s = ReloadWriterState(); !s)
         return FailAll(batch, BatchError(batch.size(), s.error()));
     }
-    if (auto s = Exec(kBeginImmediate); !s)
+    if (auto s = BeginWrite(); !s)
       return AbortBatch(batch, BatchError(batch.size(), s.error()));
     std::vector<Status> results;
     results.reserve(batch.size());
     batch_nodes.clear();
+    DropPendingNodes();
     // Nearly every batch refuses nothing, so it first runs without a
     // SAVEPOINT per op (each costs statements and a copy of every page the op
     // touches into the sub-journal). If an op is refused, the whole
@@ -1141,11 +1288,15 @@ struct SqliteStore::Impl {
         return AbortBatch(batch, BatchError(batch.size(), s.error()));
       appender = std::move(start);
       batch_nodes.clear();
+      DropPendingNodes();
+      known_in_batch.clear();
       results.clear();
-      if (auto s = Exec(kBeginImmediate); !s)
+      if (auto s = BeginWrite(); !s)
         return AbortBatch(batch, BatchError(batch.size(), s.error()));
       if (RunOps(batch, /*isolated=*/true, results) == Ops::kAborted) return;
     }
+    if (auto s = FlushNodes(); !s)
+      return AbortBatch(batch, BatchError(batch.size(), s.error()));
     Status commit = Ok();
     if (fail_commits.load() > 0 && fail_commits.fetch_sub(1) > 0) {
       commit = Unavailable("storage_failed", "COMMIT refused by FailCommitsForTesting");
@@ -1154,6 +1305,8 @@ struct SqliteStore::Impl {
     }
     if (!commit) return AbortBatch(batch, BatchError(batch.size(), commit.error()));
     node_cache->Publish(batch_nodes);
+    DropPendingNodes();
+    CommitKnown();
     committed_size.store(appender.size(), std::memory_order_release);
     {
       std::lock_guard lock(stats_mu);
@@ -1177,11 +1330,14 @@ struct SqliteStore::Impl {
     (void)writer_db->Exec("PRAGMA synchronous = OFF", "bulk load");
     audit::TreeAppender before = appender;
     batch_nodes.clear();
-    Status s = Exec(kBeginImmediate);
+    DropPendingNodes();
+    Status s = BeginWrite();
     if (s) s = op.apply();
+    if (s) s = FlushNodes();
     if (s) s = Exec(kCommit);
     if (s) {
       node_cache->Publish(batch_nodes);
+      CommitKnown();
       committed_size.store(appender.size(), std::memory_order_release);
     }
     if (!s) {
@@ -1194,7 +1350,7 @@ struct SqliteStore::Impl {
   }
 
   // Adds one leaf to audit_log and the nodes of level >= 1 it completes to
-  // merkle_tree. Its level-0 node is the leaf's own leaf_hash column
+  // the transaction's pending nodes (FlushNodes). Its level-0 node is the leaf's own leaf_hash column
   // (migration 8), so no row is written for it. Writer thread only.
   Status WriteLeaf(AuditEntry& e) {
     e.index = appender.size();
@@ -1213,14 +1369,10 @@ struct SqliteStore::Impl {
       (*st)->BindBlobUncopied(9, e.leaf_data).BindBlobUncopied(10, e.leaf_hash);
       if (auto s = (*st)->Run(); !s) return s;
     }
-    auto st = writer_db->Prepare(kInsertNode);
-    if (!st) return std::unexpected(st.error());
     appender.Append(e.leaf_hash, &leaf_nodes);
     for (const audit::NodeWrite& w : leaf_nodes) {
       if (w.ref.level == 0) continue;
-      (*st)->Bind(1, NodePos(w.ref)).BindBlobUncopied(2, w.hash);
-      if (auto s = (*st)->Run(); !s) return s;
-      (*st)->Reset();
+      pending_nodes.push_back(w);  // written before the COMMIT (FlushNodes)
       if (w.ref.level >= node_cache->min_level()) batch_nodes.push_back(w);
     }
     return Ok();
@@ -1233,12 +1385,23 @@ struct SqliteStore::Impl {
   // and the fixed columns hold them (a step to another node), then one that
   // also sets the status, which applies only if the fixed columns hold them;
   // if none changed the row, the full upsert. Each UPDATE rewrites the
-  // entries of only the indexes whose columns its SET names.
-  Status WriteInstanceRow(InstanceId id, const InstanceRow& r, bool existing) {
+  // entries of only the indexes whose columns its SET names. With `prior`
+  // (what the writer knows of the row), it starts at the UPDATE that
+  // applies and skips those that would change nothing.
+  Status WriteInstanceRow(InstanceId id, const InstanceRow& r, bool existing,
+                          const KnownInstance* prior) {
     if (existing) {
-      for (const char* sql : {kUpdateInstanceBody, kUpdateInstanceBodyAndDeadline,
-                              kUpdateInstanceBodyAndIndexed}) {
-        auto st = writer_db->Prepare(sql);
+      static constexpr const char* kUpdates[] = {
+          kUpdateInstanceBody, kUpdateInstanceBodyAndDeadline, kUpdateInstanceBodyAndIndexed};
+      size_t first = 0;
+      if (prior) {
+        const bool same_deadline =
+            r.next_deadline ? prior->next_deadline == r.next_deadline->ms
+                            : !prior->next_deadline.has_value();
+        first = prior->status != r.status ? 2 : !same_deadline ? 1 : 0;
+      }
+      for (size_t i = first; i < std::size(kUpdates); ++i) {
+        auto st = writer_db->Prepare(kUpdates[i]);
         if (!st) return std::unexpected(st.error());
         (*st)->Bind(1, id.value).BindUncopied(2, r.title).Bind(3, r.amount.fen);
         (*st)
@@ -1289,16 +1452,19 @@ struct SqliteStore::Impl {
   // (a pending task that is done, one person's turn passed to the next),
   // and only what is left over is deleted or inserted. Rewriting every row
   // instead deletes and re-inserts each row and both of its index entries on
-  // every append.
-  Status WriteTasks(InstanceId id, const std::vector<TaskRow>& tasks) {
+  // every append. The stored rows are `known` if the writer knows them
+  // (KnownInstance), else read; `out` receives the rows as they then stand.
+  Status WriteTasks(InstanceId id, const std::vector<TaskRow>& tasks,
+                    std::vector<StoredTask>* known_rows, std::vector<StoredTask>& out) {
     struct Stored {
-      int64_t rowid = 0;
-      std::string node, person, kind;
-      int64_t since = 0;
+      StoredTask row;
       bool matched = false;
     };
     std::vector<Stored> stored;
-    {
+    if (known_rows) {
+      stored.reserve(known_rows->size());
+      for (StoredTask& t : *known_rows) stored.push_back(Stored{std::move(t)});
+    } else {
       auto st = writer_db->Prepare(kSelectTasks);
       if (!st) return std::unexpected(st.error());
       (*st)->Bind(1, id.value);
@@ -1306,20 +1472,20 @@ struct SqliteStore::Impl {
         auto row = (*st)->Step();
         if (!row) return std::unexpected(row.error());
         if (!*row) break;
-        stored.push_back(Stored{(*st)->Int(0), (*st)->Text(1), (*st)->Text(2),
-                                (*st)->Text(3), (*st)->Int(4)});
+        stored.push_back(Stored{StoredTask{(*st)->Int(0), (*st)->Text(1), (*st)->Text(2),
+                                           (*st)->Text(3), (*st)->Int(4)}});
       }
     }
     auto same_key = [](const Stored& s, const TaskRow& t) {
-      return !s.matched && s.node == t.node && s.person == t.person.value &&
-             s.kind == t.kind;
+      return !s.matched && s.row.node == t.node && s.row.person == t.person.value &&
+             s.row.kind == t.kind;
     };
     // Pass 1: rows stored exactly as wanted. Pass 2: rows whose `since`
     // moved. What is left is inserted (wanted) or deleted (stored).
     std::vector<char> done(tasks.size(), 0);
     for (size_t i = 0; i < tasks.size(); ++i) {
       for (Stored& s : stored) {
-        if (same_key(s, tasks[i]) && s.since == tasks[i].since.ms) {
+        if (same_key(s, tasks[i]) && s.row.since == tasks[i].since.ms) {
           s.matched = true;
           done[i] = 1;
           break;
@@ -1332,8 +1498,9 @@ struct SqliteStore::Impl {
         if (!same_key(s, tasks[i])) continue;
         auto st = writer_db->Prepare(kUpdateTaskSince);
         if (!st) return std::unexpected(st.error());
-        (*st)->Bind(1, s.rowid).Bind(2, tasks[i].since.ms);
+        (*st)->Bind(1, s.row.rowid).Bind(2, tasks[i].since.ms);
         if (auto r = (*st)->Run(); !r) return r;
+        s.row.since = tasks[i].since.ms;
         s.matched = true;
         done[i] = 1;
         break;
@@ -1345,9 +1512,10 @@ struct SqliteStore::Impl {
       const TaskRow& t = tasks[i];
       auto st = writer_db->Prepare(kReplaceTask);
       if (!st) return std::unexpected(st.error());
-      (*st)->Bind(1, s.rowid).BindUncopied(2, t.node).BindUncopied(3, t.person.value);
+      (*st)->Bind(1, s.row.rowid).BindUncopied(2, t.node).BindUncopied(3, t.person.value);
       (*st)->BindUncopied(4, t.kind).Bind(5, t.since.ms);
       if (auto r = (*st)->Run(); !r) return r;
+      s.row = StoredTask{s.row.rowid, t.node, t.person.value, t.kind, t.since.ms};
       s.matched = true;
       done[i] = 1;
       return Ok();
@@ -1357,7 +1525,8 @@ struct SqliteStore::Impl {
         if (done[i]) continue;
         for (Stored& s : stored) {
           if (s.matched) continue;
-          if (same_place && (s.node != tasks[i].node || s.person != tasks[i].person.value))
+          if (same_place &&
+              (s.row.node != tasks[i].node || s.row.person != tasks[i].person.value))
             continue;
           if (auto r = replace(s, i); !r) return r;
           break;
@@ -1368,9 +1537,12 @@ struct SqliteStore::Impl {
       if (s.matched) continue;
       auto st = writer_db->Prepare(kDeleteTask);
       if (!st) return std::unexpected(st.error());
-      (*st)->Bind(1, s.rowid);
+      (*st)->Bind(1, s.row.rowid);
       if (auto r = (*st)->Run(); !r) return r;
     }
+    out.clear();
+    for (Stored& s : stored)
+      if (s.matched) out.push_back(std::move(s.row));
     for (size_t i = 0; i < tasks.size(); ++i) {
       if (done[i]) continue;
       const TaskRow& t = tasks[i];
@@ -1379,7 +1551,13 @@ struct SqliteStore::Impl {
       (*st)->Bind(1, id.value).BindUncopied(2, t.node).BindUncopied(3, t.person.value);
       (*st)->BindUncopied(4, t.kind).Bind(5, t.since.ms);
       if (auto r = (*st)->Run(); !r) return r;
+      out.push_back(StoredTask{sqlite3_last_insert_rowid(writer_db->get()), t.node,
+                               t.person.value, t.kind, t.since.ms});
     }
+    // In rowid order, as the SELECT above reads them (through
+    // tasks_by_instance), so that the next append matches rows alike either way.
+    std::sort(out.begin(), out.end(),
+              [](const StoredTask& a, const StoredTask& b) { return a.rowid < b.rowid; });
     return Ok();
   }
 
@@ -1403,7 +1581,16 @@ struct SqliteStore::Impl {
       }
     }
     InstanceId id = p.new_instance ? InstanceId{} : req.instance;
-    if (p.new_instance) {
+    // What the writer knows of the instance, taken out until the append is
+    // written (a failed append leaves no entry behind).
+    std::optional<KnownInstance> prior;
+    if (!p.new_instance && opt.writer_known_instances > 0) prior = TakeKnown(id);
+    if (prior && prior->version == req.expected_version) {
+      // Its events are 1..expected_version: nothing to read. (A version
+      // that differs is read again below, and the conflict named from the
+      // events table.)
+      known_hits.fetch_add(1, std::memory_order_relaxed);
+    } else if (p.new_instance) {
       auto st = writer_db->Prepare(kNextInstance);
       if (!st) return std::unexpected(st.error());
       auto row = (*st)->Step();
@@ -1412,6 +1599,7 @@ struct SqliteStore::Impl {
       store_internal::StampInstance(req, id);
       p.Compute();
     } else {
+      prior.reset();
       auto st = writer_db->Prepare(kMaxVersion);
       if (!st) return std::unexpected(st.error());
       (*st)->Bind(1, id.value);
@@ -1444,9 +1632,15 @@ struct SqliteStore::Impl {
     }
     for (AuditEntry& leaf : p.leaves)
       if (auto s = WriteLeaf(leaf); !s) return std::unexpected(s.error());
-    if (auto s = WriteInstanceRow(id, req.row, !p.new_instance); !s)
+    if (auto s = WriteInstanceRow(id, req.row, !p.new_instance, prior ? &*prior : nullptr);
+        !s)
       return std::unexpected(s.error());
-    if (auto s = WriteTasks(id, req.tasks); !s) return std::unexpected(s.error());
+    KnownInstance now;
+    now.version = req.row.version;
+    now.status = req.row.status;
+    if (req.row.next_deadline) now.next_deadline = req.row.next_deadline->ms;
+    if (auto s = WriteTasks(id, req.tasks, prior ? &prior->tasks : nullptr, now.tasks); !s)
+      return std::unexpected(s.error());
     if (req.facts) {
       auto del = writer_db->Prepare(kDeleteFacts);
       if (!del) return std::unexpected(del.error());
@@ -1478,10 +1672,13 @@ struct SqliteStore::Impl {
       (*st)->Bind(5, result.version).Bind(6, result.first_leaf);
       if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
     }
+    if (opt.writer_known_instances > 0) known_in_batch.insert_or_assign(id.value, std::move(now));
     return result;
   }
 
   Status WriteCheckpoint(const Checkpoint& cp) {
+    // The root at an earlier size may need nodes this transaction completed.
+    if (auto s = FlushNodes(); !s) return s;
     auto latest = QueryLatestCheckpoint(*writer_db);
     if (!latest) return std::unexpected(latest.error());
     Hash root{};
@@ -1573,7 +1770,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
       options.busy_timeout_ms < 0 || options.checkpoint_wal_pages < 1 ||
       options.checkpoint_interval_ms < 1 ||
       options.wal_restart_pages < options.checkpoint_wal_pages ||
-      options.cached_node_level < 0)
+      options.cached_node_level < 0 || options.writer_known_instances < 0)
     return InvalidArgument("bad_store_options",
                            "read_connections, max_batch, checkpoint_wal_pages "
                            "and checkpoint_interval_ms must be >= 1, "
@@ -1646,6 +1843,10 @@ void SqliteStore::ResumeWriterForTesting() {
     impl_->paused = false;
   }
   impl_->q_cv.notify_all();
+}
+
+int64_t SqliteStore::KnownInstanceHitsForTesting() const {
+  return impl_->known_hits.load(std::memory_order_relaxed);
 }
 
 size_t SqliteStore::QueuedWritesForTesting() const {
@@ -1799,6 +2000,8 @@ Result<bool> SqliteStore::SetNextDeadline(InstanceId id, int64_t version,
       (*st)->BindNull(3);
     if (auto s = (*st)->Run(); !s) return s;
     changed = sqlite3_changes(impl_->writer_db->get()) > 0;
+    // Its next deadline is no longer what the writer knew.
+    if (changed) (void)impl_->TakeKnown(id);
     return Ok();
   };
   if (auto s = impl_->Submit(op); !s) return std::unexpected(s.error());

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -1292,6 +1293,150 @@ TEST(SqliteStoreTest, ATaskThatChangesKindIsRewrittenInPlace) {
 // The checkpoint thread waits for 4000 WAL frames (not 1000): the pages at
 // the B-trees' right edges, in nearly every batch, are then copied to the
 // database once per 4000 frames; the writer's WAL restart stays above it.
+// The task rows of instance `id` as (node, person, kind, since), sorted.
+std::vector<std::string> TaskRowsOf(const std::string& path, InstanceId id) {
+  std::vector<std::string> out;
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  const std::string sql =
+      "SELECT node || '/' || person || '/' || kind || '/' || since FROM tasks"
+      " WHERE instance = " + std::to_string(id.value) + " ORDER BY 1";
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK);
+  while (sqlite3_step(st) == SQLITE_ROW)
+    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+// A continuation whose task rows are `tasks` (node/person/kind, since `at`).
+AppendRequest ContinueWithTasks(InstanceId id, int64_t expected,
+                                std::vector<std::array<const char*, 3>> tasks, int64_t at) {
+  AppendRequest r = Continue(id, expected);
+  r.tasks.clear();
+  for (const auto& [node, person, kind] : tasks)
+    r.tasks.push_back(TaskRow{id, node, PersonId(person), kind, Timestamp{at}});
+  return r;
+}
+
+// The writer answers the expected version and the stored task rows of an
+// instance it appended to from memory, and writes the same rows as a
+// writer that reads them every time (writer_known_instances = 0).
+TEST(SqliteStoreTest, TheWriterKnowsTheInstancesItAppendedTo) {
+  for (int known : {1024, 0}) {
+    SCOPED_TRACE("writer_known_instances " + std::to_string(known));
+    TempDir dir;
+    const std::string path = dir.File("a.db");
+    SqliteOptions opt;
+    opt.writer_known_instances = known;
+    auto store = MustOpen(path, opt);
+    auto a = store->Append(Submit());
+    ASSERT_TRUE(a) << a.error().ToString();
+    const InstanceId id = a->instance;
+    ASSERT_TRUE(store->Append(
+        ContinueWithTasks(id, 1, {{"line1", "wang", "pending"}, {"", "zhang", "cc"}}, 20)));
+    ASSERT_TRUE(store->Append(
+        ContinueWithTasks(id, 2, {{"line1", "wang", "done"}, {"line2", "zhao", "pending"},
+                                  {"", "zhang", "cc"}}, 30)));
+    ASSERT_TRUE(store->Append(
+        ContinueWithTasks(id, 3, {{"line1", "wang", "done"}, {"", "zhang", "cc"}}, 30)));
+    EXPECT_EQ(store->KnownInstanceHitsForTesting(), known > 0 ? 3 : 0);
+    EXPECT_EQ(TaskRowsOf(path, id),
+              (std::vector<std::string>{"/zhang/cc/30", "line1/wang/done/30"}));
+    // A stale expected version is still refused, naming the stored one.
+    auto stale = store->Append(Continue(id, 2));
+    ASSERT_FALSE(stale);
+    EXPECT_EQ(stale.error().reason, "version_conflict");
+    EXPECT_THAT(stale.error().message, HasSubstr("is at version 4"));
+    auto next = store->Append(Continue(id, 4));
+    ASSERT_TRUE(next) << next.error().ToString();
+    EXPECT_EQ(next->version, 5);
+    auto row = store->GetInstance(id);
+    ASSERT_TRUE(row);
+    EXPECT_EQ(row->version, 5);
+    EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+  }
+}
+
+// What another connection commits (an operator's sqlite3 shell, another
+// process) makes the writer read the rows again instead of writing from
+// what it knew.
+TEST(SqliteStoreTest, AnotherConnectionsCommitMakesTheWriterReadAgain) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  auto store = MustOpen(path);
+  auto a = store->Append(Submit());
+  ASSERT_TRUE(a) << a.error().ToString();
+  const InstanceId id = a->instance;
+  ASSERT_TRUE(store->Append(ContinueWithTasks(id, 1, {{"line1", "wang", "pending"}}, 20)));
+  {
+    RawDb raw(path);
+    ASSERT_EQ(raw.Exec("DELETE FROM tasks WHERE instance = " + std::to_string(id.value)),
+              SQLITE_OK)
+        << raw.last_error();
+    ASSERT_EQ(raw.Exec("INSERT INTO tasks (instance, node, person, kind, since) VALUES (" +
+                       std::to_string(id.value) + ", 'line9', 'sun', 'pending', 5)"),
+              SQLITE_OK)
+        << raw.last_error();
+  }
+  const int64_t hits = store->KnownInstanceHitsForTesting();
+  ASSERT_TRUE(store->Append(ContinueWithTasks(id, 2, {{"line1", "wang", "pending"}}, 30)));
+  EXPECT_EQ(store->KnownInstanceHitsForTesting(), hits);
+  EXPECT_EQ(TaskRowsOf(path, id), (std::vector<std::string>{"line1/wang/pending/30"}));
+  // Its own commits do not: the next append is answered from memory again.
+  ASSERT_TRUE(store->Append(ContinueWithTasks(id, 3, {{"line1", "wang", "pending"}}, 40)));
+  EXPECT_EQ(store->KnownInstanceHitsForTesting(), hits + 1);
+  EXPECT_EQ(TaskRowsOf(path, id), (std::vector<std::string>{"line1/wang/pending/40"}));
+}
+
+// A batch whose COMMIT fails leaves the writer knowing the instances as
+// they are stored: an append that expects the version of the failed batch
+// is refused, and the rows are written from the stored ones.
+TEST(SqliteStoreTest, AFailedCommitLeavesTheWriterNothingStale) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  auto store = MustOpen(path);
+  auto a = store->Append(Submit());
+  ASSERT_TRUE(a) << a.error().ToString();
+  const InstanceId id = a->instance;
+  ASSERT_TRUE(store->Append(ContinueWithTasks(id, 1, {{"line1", "wang", "pending"}}, 20)));
+  store->FailCommitsForTesting(1);
+  auto failed = store->Append(
+      ContinueWithTasks(id, 2, {{"line2", "zhao", "pending"}, {"", "li", "cc"}}, 30));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().reason, "commit_failed");
+  auto ahead = store->Append(Continue(id, 3));
+  ASSERT_FALSE(ahead);
+  EXPECT_EQ(ahead.error().reason, "version_conflict");
+  ASSERT_TRUE(store->Append(ContinueWithTasks(id, 2, {{"line1", "wang", "done"}}, 40)));
+  EXPECT_EQ(TaskRowsOf(path, id), (std::vector<std::string>{"line1/wang/done/40"}));
+  EXPECT_EQ(store->LoadEvents(id)->size(), 3u);
+  EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+}
+
+// The writer knows at most writer_known_instances instances: past that it
+// starts again from none.
+TEST(SqliteStoreTest, TheWriterKnowsAtMostSoManyInstances) {
+  TempDir dir;
+  SqliteOptions opt;
+  opt.writer_known_instances = 1;
+  auto store = MustOpen(dir.File("a.db"), opt);
+  auto a = store->Append(Submit());
+  auto b = store->Append(Submit());
+  ASSERT_TRUE(a && b);
+  // Each append to one forgets the other.
+  ASSERT_TRUE(store->Append(Continue(a->instance, 1)));
+  ASSERT_TRUE(store->Append(Continue(b->instance, 1)));
+  ASSERT_TRUE(store->Append(Continue(a->instance, 2)));
+  EXPECT_EQ(store->KnownInstanceHitsForTesting(), 0);
+  ASSERT_TRUE(store->Append(Continue(a->instance, 3)));
+  EXPECT_EQ(store->KnownInstanceHitsForTesting(), 1);
+  opt.writer_known_instances = -1;
+  opt.path = dir.File("b.db");
+  EXPECT_FALSE(SqliteStore::Open(opt).has_value());
+}
+
 TEST(SqliteStoreTest, DefaultCheckpointSpacingLetsHotPagesCoalesce) {
   SqliteOptions opt;
   EXPECT_EQ(opt.checkpoint_wal_pages, 4000);
@@ -1529,6 +1674,87 @@ TEST(SqliteStoreTest, CachedUpperNodesStayRightAcrossFailedCommitsAndReopen) {
   ExpectTreeMatchesLeaves(*store);
   auto uncached = MustOpen(path);  // default cache level, second connection set
   ExpectTreeMatchesLeaves(*uncached);
+}
+
+// By default the writer knows at most 1,024 instances (about 0.7 MB: the
+// daemon's memory has a budget), a batch's even when it wrote more.
+TEST(SqliteStoreTest, TheWriterKnowsAtMost1024InstancesByDefault) {
+  TempDir dir;
+  auto store = MustOpen(dir.File("a.db"));
+  auto bulk = [&](int n) {
+    std::vector<AppendRequest> reqs;
+    for (int i = 0; i < n; ++i) reqs.push_back(Submit());
+    auto made = store->BulkAppendForTesting(std::move(reqs));
+    EXPECT_TRUE(made) << made.error().ToString();
+    return made ? made->front().instance : InstanceId{};
+  };
+  const InstanceId first = bulk(1025);  // more than it keeps: none kept
+  ASSERT_TRUE(store->Append(Continue(first, 1)));
+  EXPECT_EQ(store->KnownInstanceHitsForTesting(), 0);
+  ASSERT_TRUE(store->Append(Continue(first, 2)));
+  EXPECT_EQ(store->KnownInstanceHitsForTesting(), 1);
+  const InstanceId next = bulk(1024);  // as many as it keeps: those, and only those
+  ASSERT_TRUE(store->Append(Continue(next, 1)));
+  EXPECT_EQ(store->KnownInstanceHitsForTesting(), 2);
+  ASSERT_TRUE(store->Append(Continue(first, 3)));
+  EXPECT_EQ(store->KnownInstanceHitsForTesting(), 2);
+}
+
+// A transaction writes the Merkle nodes its leaves complete just before its
+// COMMIT, and before a checkpoint in it reads the tree: a checkpoint queued
+// behind appends of its own batch finds the nodes they completed, also when
+// the batch runs again with a SAVEPOINT per request because another
+// checkpoint was refused after it had written them.
+TEST(SqliteStoreTest, ACheckpointSeesTheMerkleNodesOfItsOwnBatch) {
+  TempDir dir;
+  std::vector<Hash> roots;  // the log's roots, from a store appending one by one
+  {
+    auto ref = MustOpen(dir.File("ref.db"));
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE(ref->Append(Submit()));
+    for (int64_t size = 0; size <= 6; ++size) roots.push_back(ref->RootAt(size).value());
+  }
+  const std::string path = dir.File("a.db");
+  {
+    auto store = MustOpen(path);
+    ASSERT_TRUE(store->Append(Submit()));
+    store->PauseWriterForTesting();
+    std::atomic<int> appended{0};
+    for (int i = 0; i < 5; ++i)
+      store->AppendAsync(Submit(), [&](Result<AppendResult> r) {
+        if (r) ++appended;
+      });
+    // In queue order: a checkpoint with a wrong root, then a right one at a
+    // size whose root needs the node over leaves 0 and 1 (leaf 1 is in this
+    // batch).
+    auto queue = [&](Status& out, Checkpoint cp) {
+      const size_t queued = store->QueuedWritesForTesting();
+      std::thread t([&out, &store, cp] { out = store->SaveCheckpoint(cp); });
+      while (store->QueuedWritesForTesting() < queued + 1)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return t;
+    };
+    Status bad = Ok(), good = Ok();
+    std::thread t1 = queue(bad, Checkpoint{5, roots[2], {}, "s"});
+    std::thread t2 = queue(good, Checkpoint{3, roots[3], {}, "s"});
+    const int64_t reruns = store->BatchStats().isolated_reruns;
+    store->ResumeWriterForTesting();
+    t1.join();
+    t2.join();
+    EXPECT_EQ(appended.load(), 5);
+    EXPECT_FALSE(bad.has_value());
+    EXPECT_TRUE(good.has_value()) << good.error().ToString();
+    EXPECT_EQ(store->BatchStats().isolated_reruns, reruns + 1);
+    auto cps = store->ListCheckpoints();
+    ASSERT_TRUE(cps);
+    ASSERT_EQ(cps->size(), 1u);
+    EXPECT_EQ(cps->front().root, roots[3]);
+    EXPECT_EQ(store->RootAt(6).value(), roots[6]);
+    ExpectTreeMatchesLeaves(*store);
+    EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+  }
+  auto store = MustOpen(path);
+  ExpectTreeMatchesLeaves(*store);
+  EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
 }
 
 // --- backup -----------------------------------------------------------------
