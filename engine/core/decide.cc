@@ -1137,12 +1137,11 @@ class Decider {
         return "there is no decision of " + person_.value +
                " that can still be taken back (the next step has acted)";
       });
-    LastCompletion saved = *lc;
     // Everything entered after the completion is what it led to; the fold
     // forgets the completion as soon as anyone decides on one of those.
     std::vector<std::string> later, later_parallels;
     for (const auto& [id, t] : st_.active) {
-      if (t.entered_version <= saved.version) continue;
+      if (t.entered_version <= lc->version) continue;
       if (t.meeting->distributed)
         return Rejected(reason::kTakeBackNotAllowed, "the meeting agenda was distributed");
       later.push_back(id);
@@ -1154,6 +1153,9 @@ class Decider {
     // untouched (AvailableActionsReference, deciding it in full, is the
     // oracle the tests hold this to).
     if (quiet_) return Ok();
+    // The events below make the fold forget the completion: keep it (its
+    // token is shared, not copied).
+    LastCompletion saved = *lc;
     for (const auto& [id, p] : st_.parallels)
       if (p.entered_version > saved.version) later_parallels.push_back(id);
     for (const auto& id : later) {
@@ -1186,7 +1188,7 @@ class Decider {
     if (auto s = Act(ev::kTakenBack, saved.node, std::move(d)); !s) return s;
     // Re-enter the node as it was, with my decision pending again.
     Value::List signers, restore;
-    for (const auto& sg : saved.token.signers) {
+    for (const auto& sg : saved.token->signers) {
       SignerState st = sg.person == person_ ? SignerState::kPending : sg.state;
       signers.push_back(SignerRecord(sg.person, st, sg.added_how, sg.added_by));
       if (sg.person != person_ && sg.acted_version > 0) {
@@ -1206,7 +1208,7 @@ class Decider {
       e["branch"] = Value::Int(loc.branch);
       e["step"] = Value::Int(loc.step);
     }
-    if (saved.token.deadline) e["deadline"] = Value::Int(saved.token.deadline->ms);
+    if (saved.token->deadline) e["deadline"] = Value::Int(saved.token->deadline->ms);
     return Sys(ev::kNodeEntered, saved.node, std::move(e));
   }
 

@@ -342,7 +342,7 @@ Status Apply(InstanceState& st, const Event& e) {
         lc.node = e.node;
         lc.person = person;
         lc.version = e.version;
-        lc.token = *tk;
+        lc.token = std::move(*tk);  // erased just below
         st.last_completion = std::move(lc);
       }
       st.active.erase(e.node);

@@ -94,7 +94,8 @@ size_t Bytes(const InstanceState& st) {
          p.done.capacity() / 8;
   if (st.last_completion)
     n += Bytes(st.last_completion->node) + Bytes(st.last_completion->person) +
-         Bytes(st.last_completion->token);
+         (st.last_completion->token.holds() ? 16 + sizeof(Token) : 0) +
+         Bytes(st.last_completion->token.get());
   return n;
 }
 

@@ -107,7 +107,10 @@ struct LastCompletion {
   std::string node;
   PersonId person;
   int64_t version = 0;      // version of the completing event
-  Token token;              // the node as it was when it completed
+  // The node as it was when it completed. Never changed afterwards: copies
+  // of the state (Decide's, the trials of AvailableActions, the cached
+  // versions) share it.
+  CopyOnWrite<Token> token;
 };
 
 // Field by field (engine/core/fold.cc); declared before InstanceState, whose

@@ -618,6 +618,29 @@ TEST_F(DecideTest, TakeBackBeforeTheNextStepActs) {
   EXPECT_EQ(d.state().status, InstanceStatus::kApproved);
 }
 
+// The node a decision completed, kept for 拿回 (LastCompletion::token), is
+// moved out of the active nodes when it completes and shared, not copied, by
+// the states decided from that one; taking it back restores it as it was.
+TEST_F(DecideTest, DecisionsShareTheCompletedNodeKeptForTakingBack) {
+  WorkflowDef def = LoadDef(kDualLine, org_);
+  Driver d(def, org_);
+  d.Do("submit", "c1", "", {}, Form());
+  d.Do("approve", "bh", "", {}, {}, "同意");
+  ASSERT_TRUE(d.state().last_completion);
+  const InstanceState completed = d.state();
+  EXPECT_EQ(completed.last_completion->token->node, "b1");
+  ASSERT_EQ(completed.last_completion->token->signers.size(), 1u);
+  EXPECT_EQ(completed.last_completion->token->signers[0].comment, "同意");
+  d.Do("comment", "c1", "", {}, {}, "请尽快");  // a comment keeps the completion
+  ASSERT_TRUE(d.state().last_completion);
+  EXPECT_TRUE(d.state().last_completion->token.SharesWith(completed.last_completion->token));
+  d.Do("take_back", "bh");
+  EXPECT_FALSE(d.state().last_completion);
+  EXPECT_EQ(d.state().active.at("b1").signers[0].state, SignerState::kPending);
+  EXPECT_EQ(d.state().active.at("b1").signers[0].comment, "");
+  EXPECT_EQ(completed.last_completion->token->signers[0].comment, "同意");
+}
+
 TEST_F(DecideTest, TakeBackRefusedOnceTheNextStepActed) {
   WorkflowDef def = LoadDef(Workflow("a", R"Y(
   - { id: a, title: 节点a, kind: approval, assignees: "person('bh')", next: b }
