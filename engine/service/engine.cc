@@ -323,7 +323,7 @@ void Engine::ActOnceWith(std::shared_ptr<const ActRequest> req,
   if (decision->events.empty()) {
     SharedInstanceView view;
     view.def = *def;
-    view.actions = AvailableActions(ctx, state, viewer);
+    view.actions = ActionsFor(*entry, viewer, org, ctx);
     view.snapshot = std::move(entry);  // unchanged: the answer is the state acted on
     return done(std::move(view), false);
   }
@@ -572,17 +572,25 @@ std::optional<SharedInstanceView> Engine::ViewOf(std::shared_ptr<const CachedIns
   view.def = *def;
   auto org = this->org();
   DecideContext ctx = MakeContext(**def, *org, nullptr);
-  if (auto known = entry->actions.Find(viewer, org, ctx.now)) {
-    actions_memo_hits_.fetch_add(1, std::memory_order_relaxed);
-    view.actions = std::move(*known);
-  } else {
-    actions_memo_misses_.fetch_add(1, std::memory_order_relaxed);
-    Timestamp valid_until;
-    view.actions = AvailableActions(ctx, entry->state, viewer, &valid_until);
-    entry->actions.Put(viewer, org, ctx.now, valid_until, view.actions);
-  }
+  view.actions = ActionsFor(*entry, viewer, org, ctx);
   view.snapshot = std::move(entry);
   return view;
+}
+
+std::vector<AvailableAction> Engine::ActionsFor(const CachedInstance& entry,
+                                                const PersonId& viewer,
+                                                const std::shared_ptr<const Org>& org,
+                                                const DecideContext& ctx) {
+  if (auto known = entry.actions.Find(viewer, org, ctx.now)) {
+    actions_memo_hits_.fetch_add(1, std::memory_order_relaxed);
+    return std::move(*known);
+  }
+  actions_memo_misses_.fetch_add(1, std::memory_order_relaxed);
+  Timestamp valid_until;
+  std::vector<AvailableAction> actions =
+      AvailableActions(ctx, entry.state, viewer, &valid_until);
+  entry.actions.Put(viewer, org, ctx.now, valid_until, actions);
+  return actions;
 }
 
 Result<SharedInstanceView> Engine::GetShared(InstanceId id, const PersonId& viewer) {

@@ -224,6 +224,12 @@ class Engine {
   // not loaded (`def_error` then holds why, if given).
   std::optional<SharedInstanceView> ViewOf(std::shared_ptr<const CachedInstance> entry,
                                            const PersonId& viewer, Error* def_error);
+  // What `viewer` may do on `entry` at ctx.now (ctx decides on entry's
+  // definition under `org`): remembered by the snapshot
+  // (ViewerActionsMemo) if it holds, else decided and remembered.
+  std::vector<AvailableAction> ActionsFor(const CachedInstance& entry, const PersonId& viewer,
+                                          const std::shared_ptr<const Org>& org,
+                                          const DecideContext& ctx);
 
   EngineOptions options_;
   Store& store_;

@@ -656,6 +656,32 @@ TEST_F(EngineTest, ASnapshotRemembersItsViewersActionsWhileTheyHold) {
   EXPECT_EQ(misses(), m1 + 2);
 }
 
+// An action that changes nothing (a deadline pass with nothing due) answers
+// with the snapshot it acted on, and with the actions that snapshot remembers
+// for the viewer, like a read.
+TEST_F(EngineTest, AnActionThatChangesNothingUsesTheRememberedActions) {
+  auto a = Submit("c1", Claim(100));
+  ASSERT_TRUE(a);
+  const InstanceId id = a->row.id;
+  const int64_t h0 = engine_->actions_memo_hits(), m0 = engine_->actions_memo_misses();
+  auto first = Act(id, "tick", "system");
+  ASSERT_TRUE(first) << first.error().ToString();
+  EXPECT_EQ(first->state.version, a->state.version);  // nothing appended
+  EXPECT_EQ(engine_->actions_memo_misses(), m0 + 1);
+  EXPECT_EQ(engine_->actions_memo_hits(), h0);
+  auto second = Act(id, "tick", "system");
+  ASSERT_TRUE(second) << second.error().ToString();
+  EXPECT_EQ(second->state.version, a->state.version);
+  EXPECT_EQ(engine_->actions_memo_hits(), h0 + 1);
+  EXPECT_EQ(engine_->actions_memo_misses(), m0 + 1);
+  EXPECT_EQ(ActionsOf(second->actions), ActionsOf(first->actions));
+  // The submitter's answer to the submission is still remembered beside it.
+  auto c1 = engine_->GetShared(id, PersonId("c1"));
+  ASSERT_TRUE(c1);
+  EXPECT_EQ(ActionsOf(c1->actions), ActionsOf(a->actions));
+  EXPECT_EQ(engine_->actions_memo_hits(), h0 + 2);
+}
+
 // The memory gives back exactly the actions it was given (packed into one
 // block), for its viewer, organisation and time span only.
 TEST(ViewerActionsMemoTest, GivesBackWhatItWasGivenWhereItHolds) {
