@@ -495,20 +495,23 @@ HttpResponse InstanceReadResponse(const Call& c, std::string body) {
 // The body of GET /api/v1/instances/{id} for `view`: the head the services
 // cached for its snapshot and `org` (written and cached first if need be,
 // with `attachments`: whether its form holds attachment addresses), then the
-// viewer's actions (AppendInstanceViewJson's bytes).
+// viewer's actions (AppendInstanceViewJson's bytes). `body` is empty, or
+// holds the head already when `head_appended` (the cached read looked it up).
 std::string InstanceReadBody(const Call& c, const SharedInstanceView& view,
                              const std::shared_ptr<const Org>& org,
-                             const json::object& attachment_names, bool attachments) {
-  const CachedInstance& snap = *view.snapshot;
-  InstanceViewRef ref{snap.row, snap.state, view.def, view.actions};
-  std::string body;
-  body.reserve(4096);
-  ViewHeadCache* heads = c.svc.view_heads.get();
-  if (heads == nullptr) {
-    AppendInstanceViewHead(&body, ref, *org);
-  } else if (!heads->AppendTo(view.snapshot, org, &body)) {
-    AppendInstanceViewHead(&body, ref, *org);
-    heads->Put(view.snapshot, org, body, attachments);
+                             const json::object& attachment_names, bool attachments,
+                             std::string body = {}, bool head_appended = false) {
+  if (!head_appended) {
+    const CachedInstance& snap = *view.snapshot;
+    InstanceViewRef ref{snap.row, snap.state, view.def, view.actions};
+    body.reserve(4096);
+    ViewHeadCache* heads = c.svc.view_heads.get();
+    if (heads == nullptr) {
+      AppendInstanceViewHead(&body, ref, *org);
+    } else if (!heads->AppendTo(view.snapshot, org, &body)) {
+      AppendInstanceViewHead(&body, ref, *org);
+      heads->Put(view.snapshot, org, body, attachments);
+    }
   }
   AppendInstanceViewTail(&body, view.actions, false, attachment_names);
   return body;
@@ -1672,12 +1675,18 @@ std::optional<Response> RouteCached(const Request& req, Services& svc) {
   auto view = svc.engine.GetCachedShared(*id, who->person);
   if (!view) return std::nullopt;
   // Attachment names need the store: Route answers. The head cache knows
-  // whether the form holds any, without walking it again.
+  // whether the form holds any, without walking it again, and gives the head
+  // in the same look-up.
   auto org = svc.engine.org();
-  std::optional<bool> attachments;
-  if (svc.view_heads) attachments = svc.view_heads->HoldsAttachments(view->snapshot, org);
-  if (!attachments) attachments = !AttachmentAddresses(view->snapshot->state.form).empty();
-  if (*attachments) return std::nullopt;
+  std::string body;
+  body.reserve(4096);
+  using Found = ViewHeadCache::Found;
+  Found head = svc.view_heads
+                   ? svc.view_heads->AppendUnlessAttachments(view->snapshot, org, &body)
+                   : Found::kNone;
+  if (head == Found::kAttachments) return std::nullopt;
+  if (head == Found::kNone && !AttachmentAddresses(view->snapshot->state.form).empty())
+    return std::nullopt;
   c.who = std::move(*who);
   // What RouteCall, Dispatch and GetInstance do for this request, without
   // the route table: the rate, then the visibility, then the answer.
@@ -1691,7 +1700,8 @@ std::optional<Response> RouteCached(const Request& req, Services& svc) {
       if (!Visible(c, view->snapshot->state)) {
         res = InstanceNotVisible(*id);
       } else {
-        res = InstanceReadResponse(c, InstanceReadBody(c, *view, org, {}, false));
+        res = InstanceReadResponse(c, InstanceReadBody(c, *view, org, {}, false, std::move(body),
+                                                       head == Found::kAppended));
       }
     }
     SetAnswer(c, out, std::move(res));

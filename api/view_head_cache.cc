@@ -34,17 +34,20 @@ bool ViewHeadCache::AppendTo(const std::shared_ptr<const CachedInstance>& snapsh
   return true;
 }
 
-std::optional<bool> ViewHeadCache::HoldsAttachments(
-    const std::shared_ptr<const CachedInstance>& snapshot,
-    const std::shared_ptr<const Org>& org) const {
-  if (!snapshot || !org) return std::nullopt;
-  const Shard& s = shards_[static_cast<uint64_t>(snapshot->state.id.value) % shards_.size()];
+ViewHeadCache::Found ViewHeadCache::AppendUnlessAttachments(
+    const std::shared_ptr<const CachedInstance>& snapshot, const std::shared_ptr<const Org>& org,
+    std::string* out) {
+  if (!snapshot || !org) return Found::kNone;
+  Shard& s = ShardOf(snapshot->state.id.value);
   std::lock_guard lock(s.mu);
   auto it = s.entries.find(snapshot->state.id.value);
   if (it == s.entries.end() || !Same(it->second.snapshot, snapshot) ||
       !Same(it->second.org, org))
-    return std::nullopt;
-  return it->second.attachments;
+    return Found::kNone;
+  if (it->second.attachments) return Found::kAttachments;
+  hits_.fetch_add(1, std::memory_order_relaxed);
+  out->append(it->second.head);
+  return Found::kAppended;
 }
 
 void ViewHeadCache::Put(const std::shared_ptr<const CachedInstance>& snapshot,

@@ -46,11 +46,20 @@ class ViewHeadCache {
   // returns true; false (and *out untouched) if there is none.
   bool AppendTo(const std::shared_ptr<const CachedInstance>& snapshot,
                 const std::shared_ptr<const Org>& org, std::string* out);
-  // Whether the form of the snapshot whose head is stored for exactly
-  // `snapshot` and `org` holds attachment addresses (as Put was told), or
-  // nullopt if no head is stored for them. Counts no hit or miss.
-  std::optional<bool> HoldsAttachments(const std::shared_ptr<const CachedInstance>& snapshot,
-                                       const std::shared_ptr<const Org>& org) const;
+  // What AppendUnlessAttachments found for a snapshot.
+  enum class Found {
+    kNone,         // no head stored for exactly the snapshot and organisation
+    kAttachments,  // one, but its form holds attachment addresses
+    kAppended,     // one, appended
+  };
+  // AppendTo for a reader that answers views whose form holds attachment
+  // addresses elsewhere (their names need the store), in one look-up: appends
+  // the head stored for exactly `snapshot` and `org` to *out (kAppended,
+  // counted as a hit) unless its form holds attachment addresses (as Put was
+  // told). Otherwise *out is untouched and nothing is counted: the reader
+  // that then writes the head or answers elsewhere looks it up with AppendTo.
+  Found AppendUnlessAttachments(const std::shared_ptr<const CachedInstance>& snapshot,
+                                const std::shared_ptr<const Org>& org, std::string* out);
   // Stores `head`, written from `snapshot` and `org`, for the snapshot's
   // instance, replacing what was stored for it; `attachments`: whether the
   // snapshot's form holds attachment addresses (AttachmentAddresses).

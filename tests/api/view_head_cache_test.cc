@@ -117,22 +117,37 @@ TEST(ViewHeadCacheTest, LooksForFreedHeadsAgainAfterHalfItsEntriesWerePut) {
   EXPECT_TRUE(dropped);
 }
 
-TEST(ViewHeadCacheTest, RemembersWhetherTheFormHoldsAttachments) {
+// One look-up gives a reader that answers attachment-holding views elsewhere
+// both the head and whether the form holds attachments; only an appended
+// head counts (as a hit).
+TEST(ViewHeadCacheTest, AppendsTheHeadUnlessTheFormHoldsAttachments) {
   ViewHeadCache cache;
   auto org = std::make_shared<const Org>();
   auto plain = Snapshot(1, 1);
   auto with = Snapshot(2, 1);
-  EXPECT_FALSE(cache.HoldsAttachments(plain, org).has_value());
+  using Found = ViewHeadCache::Found;
+  std::string out = "x";
+  EXPECT_EQ(cache.AppendUnlessAttachments(plain, org, &out), Found::kNone);
   cache.Put(plain, org, "{p");
   cache.Put(with, org, "{w", /*attachments=*/true);
-  EXPECT_EQ(cache.HoldsAttachments(plain, org), std::optional<bool>(false));
-  EXPECT_EQ(cache.HoldsAttachments(with, org), std::optional<bool>(true));
-  // Only for the very snapshot and organisation.
-  EXPECT_FALSE(cache.HoldsAttachments(Snapshot(2, 1), org).has_value());
-  EXPECT_FALSE(cache.HoldsAttachments(with, std::make_shared<const Org>()).has_value());
-  // Asking counts no hit or miss.
+  EXPECT_EQ(cache.AppendUnlessAttachments(with, org, &out), Found::kAttachments);
+  EXPECT_EQ(out, "x");
   EXPECT_EQ(cache.hits(), 0);
+  EXPECT_EQ(cache.AppendUnlessAttachments(plain, org, &out), Found::kAppended);
+  EXPECT_EQ(out, "x{p");
+  EXPECT_EQ(cache.hits(), 1);
+  // Only for the very snapshot and organisation.
+  EXPECT_EQ(cache.AppendUnlessAttachments(Snapshot(2, 1), org, &out), Found::kNone);
+  EXPECT_EQ(cache.AppendUnlessAttachments(with, std::make_shared<const Org>(), &out),
+            Found::kNone);
+  EXPECT_EQ(out, "x{p");
+  // Finding none counts no miss: the reader that writes the head does.
+  EXPECT_EQ(cache.hits(), 1);
   EXPECT_EQ(cache.misses(), 0);
+  // AppendTo still gives the head of an attachment-holding form.
+  out.clear();
+  EXPECT_TRUE(cache.AppendTo(with, org, &out));
+  EXPECT_EQ(out, "{w");
 }
 
 }  // namespace
