@@ -193,6 +193,11 @@ void ValidateValue(const std::string& path, const FieldDef& f, const Type& t,
 
 // ---------------------------------------------------------------------------
 
+const PersonId& NoPerson() {
+  static const PersonId kNone;
+  return kNone;
+}
+
 class Decider {
  public:
   Decider(const DecideContext& ctx, InstanceState st, const Command& cmd)
@@ -297,7 +302,7 @@ class Decider {
     env.form = &st_.form.get();
     env.org = &org_;
     env.submitter = st_.submitter;
-    env.actor = person_.empty() ? cmd_.actor : person_;
+    env.actor = person_->empty() ? cmd_.actor : *person_;
     env.now = ctx_.now;
     env.valid_until = valid_until_;  // an expression reading `now` or `today`
     return env;
@@ -318,8 +323,11 @@ class Decider {
     return ctx_.checks ? *ctx_.checks : CheckRegistry::Builtin();
   }
 
-  static std::unexpected<Error> Missing(const std::string& what) {
-    return InvalidArgument(kMissingArgument, what);
+  // A missing argument, the refusal that leaves an action offered (trials
+  // read only its reason, so theirs carries no message).
+  std::unexpected<Error> Missing(const char* what) const {
+    return Refuse(ErrorCode::kInvalidArgument, kMissingArgument,
+                  [what] { return std::string(what); });
   }
 
   // A refusal whose message is built only when someone reads it: a trial
@@ -347,14 +355,14 @@ class Decider {
         return MakeError(ErrorCode::kPermissionDenied, reason::kNotProxy,
                          cmd_.actor.value + " is not registered as proxy for " +
                              cmd_.on_behalf_of.value + " at this time");
-      person_ = cmd_.on_behalf_of;
+      person_ = &cmd_.on_behalf_of;
     } else {
-      person_ = cmd_.actor;
+      person_ = &cmd_.actor;
       if (actor_known_) return Ok();  // a trial's caller looked them up once
     }
-    if (person_ != SystemActor() && !org_.FindPerson(person_))
+    if (*person_ != SystemActor() && !org_.FindPerson(*person_))
       return MakeError(ErrorCode::kPermissionDenied, "unknown_person",
-                       "'" + person_.value + "' is not a person of the organisation");
+                       "'" + person_->value + "' is not a person of the organisation");
     return Ok();
   }
 
@@ -704,13 +712,13 @@ class Decider {
       return Rejected(reason::kWrongState, "the instance was already submitted");
     if (auto s = ResolvePerson(); !s) return s;
     Touch();
-    st_.submitter = person_;  // so that submitter-relative expressions resolve
+    st_.submitter = *person_;  // so that submitter-relative expressions resolve
     if (def_.submitters) {
       auto allowed = People(def_.submitters, "submitters", "submitters");
       if (!allowed) return std::unexpected(allowed.error());
-      if (!Contains(*allowed, person_))
+      if (!Contains(*allowed, *person_))
         return MakeError(ErrorCode::kPermissionDenied, reason::kNotAllowedToSubmit,
-                         person_.value + " may not start '" + def_.title +
+                         person_->value + " may not start '" + def_.title +
                              "' (submitters: " + def_.submitters->source + ")");
     }
     if (auto s = ValidateForm(cmd_.data); !s) return s;
@@ -727,7 +735,7 @@ class Decider {
   Status Resubmit() {
     Token* tk = TokenOf(kResubmitNode);
     if (!tk) return Rejected(reason::kWrongState, "the request has not been returned to its submitter");
-    if (person_ != st_.submitter)
+    if (*person_ != st_.submitter)
       return MakeError(ErrorCode::kPermissionDenied, reason::kNotSubmitter,
                        "only the submitter may resubmit");
     FormData form = cmd_.data.empty() ? st_.form.get() : cmd_.data;
@@ -743,7 +751,7 @@ class Decider {
       return Rejected(reason::kWrongState,
                       "only a request returned to its submitter can be cancelled; "
                       "use withdraw before anyone acted");
-    if (person_ != st_.submitter)
+    if (*person_ != st_.submitter)
       return MakeError(ErrorCode::kPermissionDenied, reason::kNotSubmitter,
                        "only the submitter may cancel");
     if (auto s = CancelAll("cancelled"); !s) return s;
@@ -753,7 +761,7 @@ class Decider {
   }
 
   Status Withdraw() {
-    if (person_ != st_.submitter)
+    if (*person_ != st_.submitter)
       return Refuse(ErrorCode::kPermissionDenied, reason::kNotSubmitter,
                     [] { return "only the submitter may withdraw the request"; });
     if (st_.touched)
@@ -786,18 +794,18 @@ class Decider {
         if (found)
           return InvalidArgument("ambiguous_node",
                                  std::string("several nodes are waiting for ") +
-                                     person_.value + " to " + what +
+                                     person_->value + " to " + what +
                                      "; say which with `node`");
         found = &tk;
       }
     if (!found) {
       for (auto& [id, tk] : st_.active)
-        if (const Signer* s = tk.FindSigner(person_); s && s->state == SignerState::kWaiting)
+        if (const Signer* s = tk.FindSigner(*person_); s && s->state == SignerState::kWaiting)
           return Reject(reason::kNotYourTurn, [&] {
-            return "node '" + id + "' needs others to act before " + person_.value;
+            return "node '" + id + "' needs others to act before " + person_->value;
           });
       return Refuse(ErrorCode::kPermissionDenied, reason::kNotAssignee, [&] {
-        return person_.value + " has nothing to " + what + " on this instance now";
+        return person_->value + " has nothing to " + what + " on this instance now";
       });
     }
     return found;
@@ -810,27 +818,27 @@ class Decider {
     return (na && Contains(na->distinct_from, b)) || (nb && Contains(nb->distinct_from, a));
   }
 
-  // Separation of duties for a decision by person_ (via cmd_.actor) on `n`.
+  // Separation of duties for a decision by the person (via cmd_.actor) on `n`.
   Status CheckDuties(const NodeDef& n) {
     if (n.kind == NodeKind::kApproval &&
-        (person_ == st_.submitter || cmd_.actor == st_.submitter))
+        (*person_ == st_.submitter || cmd_.actor == st_.submitter))
       return Reject(reason::kSelfApproval, [&] {
         return "nobody approves their own request (" + st_.submitter.value + " submitted it)";
       });
     for (const auto& act : st_.acts) {
-      bool same = act.person == person_ || act.actor == person_ ||
+      bool same = act.person == *person_ || act.actor == *person_ ||
                   act.person == cmd_.actor || act.actor == cmd_.actor;
       if (!same || act.node == n.id) continue;
       if (MustDiffer(n.id, act.node))
         return Reject(reason::kSamePersonBothLines, [&] {
-          return person_.value + " already decided '" + act.node + "'; '" + n.id +
+          return person_->value + " already decided '" + act.node + "'; '" + n.id +
                  "' must be decided by someone else";
         });
       const NodeDef* other = def_.FindNode(act.node);
       bool repeat_ok = n.allow_repeat_actor || (other && other->allow_repeat_actor);
       if (!repeat_ok)
         return Reject(reason::kAlreadyActed, [&] {
-          return person_.value + " already acted on this instance at '" + act.node +
+          return person_->value + " already acted on this instance at '" + act.node +
                  "'; one person signs once per instance";
         });
     }
@@ -841,7 +849,7 @@ class Decider {
     const bool is_complete = cmd_.action == action::kComplete;
     auto tk = PickToken(
         [&](const Token& t) {
-          const Signer* s = t.FindSigner(person_);
+          const Signer* s = t.FindSigner(*person_);
           const NodeDef* n = def_.FindNode(t.node);
           return s && s->state == SignerState::kPending && n &&
                  (n->kind == NodeKind::kTask) == is_complete;
@@ -859,14 +867,14 @@ class Decider {
                    ? "node '" + n->id + "' is a task: use complete"
                    : "node '" + n->id + "' is an approval: use approve or reject";
       });
-    Signer* s = t.FindSigner(person_);
+    Signer* s = t.FindSigner(*person_);
     if (!s || !Live(*s)) {
       for (const auto& sg : t.signers)
-        if (Live(sg) && sg.delegate == person_ && sg.state == SignerState::kDelegated)
+        if (Live(sg) && sg.delegate == *person_ && sg.state == SignerState::kDelegated)
           return Reject(reason::kWrongState,
                         [] { return "as delegate, hand your opinion back with resolve"; });
       return Refuse(ErrorCode::kPermissionDenied, reason::kNotAssignee, [&] {
-        return person_.value + " is not an assignee of '" + n->id + "'";
+        return person_->value + " is not an assignee of '" + n->id + "'";
       });
     }
     if (s->state == SignerState::kWaiting)
@@ -876,7 +884,7 @@ class Decider {
                     [&] { return "'" + n->id + "' is with the delegate " + s->delegate.value; });
     if (s->state != SignerState::kPending)
       return Reject(reason::kAlreadyProcessed,
-                    [&] { return person_.value + " already decided '" + n->id + "'"; });
+                    [&] { return person_->value + " already decided '" + n->id + "'"; });
     if (auto d = CheckDuties(*n); !d) return d;
     if (n->comment_required && cmd_.comment.empty())
       return Rejected(reason::kCommentRequired, "'" + n->title + "' requires a comment");
@@ -899,13 +907,13 @@ class Decider {
 
     // Work out the node's outcome on a copy with this decision applied.
     Token after = t;
-    Signer* me = after.FindSigner(person_);
+    Signer* me = after.FindSigner(*person_);
     me->state = approve ? SignerState::kApproved : SignerState::kRejected;
     Value::List set;
     if (approve) {
       // 加签 after me now comes into play; 加签 before someone hands back.
       for (auto& sg : after.signers) {
-        if (sg.state == SignerState::kWaiting && sg.added_by == person_ &&
+        if (sg.state == SignerState::kWaiting && sg.added_by == *person_ &&
             sg.added_how == "after") {
           sg.state = SignerState::kPending;
           set.push_back(SetRecord(sg.person, sg.state));
@@ -913,7 +921,7 @@ class Decider {
       }
       if (me->added_how == "before") {
         if (Signer* adder = after.FindSigner(me->added_by);
-            adder && adder->state == SignerState::kWaiting && !HasOtherBefore(after, adder->person, person_)) {
+            adder && adder->state == SignerState::kWaiting && !HasOtherBefore(after, adder->person, *person_)) {
           adder->state = SignerState::kPending;
           set.push_back(SetRecord(adder->person, adder->state));
         }
@@ -921,13 +929,13 @@ class Decider {
     }
     std::string result = NodeResult(*n, after, &set);
     Value::Record d;
-    d["person"] = Value::Str(person_.value);
+    d["person"] = Value::Str(person_->value);
     d["decision"] = Value::Str(is_complete ? "complete" : approve ? "approve" : "reject");
     if (!set.empty()) d["set"] = Value::Of(std::move(set));
     if (!fields.empty()) d["fields"] = Value::Of(std::move(fields));
     if (auto st = Act(ev::kSigned, n->id, std::move(d)); !st) return st;
     if (result.empty()) return Ok();
-    return CompleteNode(*n, result, result == "rejected" ? PersonId() : person_);
+    return CompleteNode(*n, result, result == "rejected" ? PersonId() : *person_);
   }
 
   static bool HasOtherBefore(const Token& t, const PersonId& adder,
@@ -1003,28 +1011,28 @@ class Decider {
     return n.kind == NodeKind::kTask ? "completed" : "approved";
   }
 
-  // The pending signer entry of person_ on the picked node, with common checks.
+  // The pending signer entry of the person on the picked node, with common checks.
   Result<std::pair<Token*, const NodeDef*>> MySignerNode(const char* what) {
     auto tk = PickToken(
         [&](const Token& t) {
-          const Signer* s = t.FindSigner(person_);
+          const Signer* s = t.FindSigner(*person_);
           return s && s->state == SignerState::kPending;
         },
         what);
     if (!tk) return std::unexpected(tk.error());
     const NodeDef* n = def_.FindNode((*tk)->node);
-    const Signer* s = (*tk)->FindSigner(person_);
+    const Signer* s = (*tk)->FindSigner(*person_);
     if (!n || (n->kind != NodeKind::kApproval && n->kind != NodeKind::kTask))
       return Reject(reason::kWrongState,
                     [&] { return "'" + (*tk)->node + "' does not take this action"; });
     if (!s || !Live(*s))
       return Refuse(ErrorCode::kPermissionDenied, reason::kNotAssignee, [&] {
-        return person_.value + " is not an assignee of '" + n->id + "'";
+        return person_->value + " is not an assignee of '" + n->id + "'";
       });
     if (s->state != SignerState::kPending)
       return Reject(s->state == SignerState::kWaiting ? reason::kNotYourTurn
                                                       : reason::kAlreadyProcessed,
-                    [&] { return person_.value + " cannot " + what + " on '" + n->id + "' now"; });
+                    [&] { return person_->value + " cannot " + what + " on '" + n->id + "' now"; });
     return std::make_pair(*tk, n);
   }
 
@@ -1109,32 +1117,32 @@ class Decider {
     // (a) Inside a node that still waits for others.
     for (auto& [id, t] : st_.active) {
       if (!cmd_.node.empty() && cmd_.node != id) continue;
-      const Signer* s = t.FindSigner(person_);
+      const Signer* s = t.FindSigner(*person_);
       if (!s || s->state != SignerState::kApproved) continue;
       const NodeDef* n = def_.FindNode(id);
       Value::List set;
-      set.push_back(SetRecord(person_, SignerState::kPending));
+      set.push_back(SetRecord(*person_, SignerState::kPending));
       if (n && n->mode == ApprovalMode::kSequence) {
         // The next signer got it on my approval; they must not have acted.
         for (const auto& sg : t.signers)
-          if (Live(sg) && sg.state == SignerState::kPending && sg.person != person_)
+          if (Live(sg) && sg.state == SignerState::kPending && sg.person != *person_)
             set.push_back(SetRecord(sg.person, SignerState::kWaiting));
       }
       for (const auto& sg : t.signers)
-        if (sg.added_by == person_ && sg.added_how == "after" &&
+        if (sg.added_by == *person_ && sg.added_how == "after" &&
             sg.state == SignerState::kPending)
           set.push_back(SetRecord(sg.person, SignerState::kWaiting));
       Value::Record d;
-      d["person"] = Value::Str(person_.value);
+      d["person"] = Value::Str(person_->value);
       d["from"] = Value::Str(id);
       d["set"] = Value::Of(std::move(set));
       return Act(ev::kTakenBack, id, std::move(d));
     }
     // (b) A node my decision completed, while nobody acted on what followed.
     const auto& lc = st_.last_completion;
-    if (!lc || lc->person != person_ || (!cmd_.node.empty() && cmd_.node != lc->node))
+    if (!lc || lc->person != *person_ || (!cmd_.node.empty() && cmd_.node != lc->node))
       return Reject(reason::kTakeBackNotAllowed, [&] {
-        return "there is no decision of " + person_.value +
+        return "there is no decision of " + person_->value +
                " that can still be taken back (the next step has acted)";
       });
     // Everything entered after the completion is what it led to; the fold
@@ -1183,15 +1191,15 @@ class Decider {
       }
     }
     Value::Record d;
-    d["person"] = Value::Str(person_.value);
+    d["person"] = Value::Str(person_->value);
     d["from"] = Value::Str(saved.node);
     if (auto s = Act(ev::kTakenBack, saved.node, std::move(d)); !s) return s;
     // Re-enter the node as it was, with my decision pending again.
     Value::List signers, restore;
     for (const auto& sg : saved.token->signers) {
-      SignerState st = sg.person == person_ ? SignerState::kPending : sg.state;
+      SignerState st = sg.person == *person_ ? SignerState::kPending : sg.state;
       signers.push_back(SignerRecord(sg.person, st, sg.added_how, sg.added_by));
-      if (sg.person != person_ && sg.acted_version > 0) {
+      if (sg.person != *person_ && sg.acted_version > 0) {
         Value::Record r;
         r["person"] = Value::Str(sg.person.value);
         r["acted_by"] = Value::Str(sg.acted_by.value);
@@ -1216,7 +1224,7 @@ class Decider {
     if (p == st_.submitter)
       return Rejected(reason::kSelfApproval,
                       p.value + " submitted this request and cannot approve it");
-    if (p == person_)
+    if (p == *person_)
       return InvalidArgument("same_person", "choose someone other than yourself");
     if (const Signer* s = t.FindSigner(p); s && Live(*s))
       return InvalidArgument("already_signer", p.value + " is already an assignee here");
@@ -1234,7 +1242,7 @@ class Decider {
     if (!to) return std::unexpected(to.error());
     if (auto s = CheckNewSigner(*tk, *to); !s) return s;
     Value::Record d;
-    d["from"] = Value::Str(person_.value);
+    d["from"] = Value::Str(person_->value);
     d["to"] = Value::Str(to->value);
     return Act(ev::kTransferred, n->id, std::move(d));
   }
@@ -1250,7 +1258,7 @@ class Decider {
     if (!to) return std::unexpected(to.error());
     if (auto s = CheckNewSigner(*tk, *to); !s) return s;
     Value::Record d;
-    d["person"] = Value::Str(person_.value);
+    d["person"] = Value::Str(person_->value);
     d["to"] = Value::Str(to->value);
     return Act(ev::kDelegated, n->id, std::move(d));
   }
@@ -1259,15 +1267,15 @@ class Decider {
     for (auto& [id, t] : st_.active) {
       if (!cmd_.node.empty() && cmd_.node != id) continue;
       for (const auto& sg : t.signers)
-        if (Live(sg) && sg.state == SignerState::kDelegated && sg.delegate == person_) {
+        if (Live(sg) && sg.state == SignerState::kDelegated && sg.delegate == *person_) {
           Value::Record d;
           d["person"] = Value::Str(sg.person.value);
-          d["by"] = Value::Str(person_.value);
+          d["by"] = Value::Str(person_->value);
           return Act(ev::kDelegateResolved, id, std::move(d));
         }
     }
     return Refuse(ErrorCode::kPermissionDenied, reason::kNotDelegate,
-                  [&] { return person_.value + " has no delegated work on this instance"; });
+                  [&] { return person_->value + " has no delegated work on this instance"; });
   }
 
   Status AddSigner() {
@@ -1284,17 +1292,17 @@ class Decider {
     auto p = TargetPerson("person", "add as signer");
     if (!p) return std::unexpected(p.error());
     if (auto s = CheckNewSigner(*tk, *p); !s) return s;
-    const Signer* me = tk->FindSigner(person_);
+    const Signer* me = tk->FindSigner(*person_);
     int64_t my_index = me - tk->signers.data();
     Value::Record d;
     d["person"] = Value::Str(p->value);
-    d["added_by"] = Value::Str(person_.value);
+    d["added_by"] = Value::Str(person_->value);
     d["how"] = Value::Str(how);
     Value::List set;
     if (how == "before") {
       d["index"] = Value::Int(my_index);
       d["state"] = Value::Str("pending");
-      set.push_back(SetRecord(person_, SignerState::kWaiting));
+      set.push_back(SetRecord(*person_, SignerState::kWaiting));
     } else if (how == "after") {
       d["index"] = Value::Int(my_index + 1);
       d["state"] = Value::Str("waiting");
@@ -1311,17 +1319,17 @@ class Decider {
     for (auto& [id, t] : st_.active) {
       if (!cmd_.node.empty() && cmd_.node != id) continue;
       for (const auto& sg : t.signers)
-        if (Live(sg) && sg.added_by == person_ && IsAdded(sg) &&
+        if (Live(sg) && sg.added_by == *person_ && IsAdded(sg) &&
             sg.state != SignerState::kApproved && sg.state != SignerState::kRejected)
           tk = &t;
     }
     if (!tk)
       return Refuse(ErrorCode::kPermissionDenied, reason::kNotAssignee,
-                    [&] { return person_.value + " added no signer that can still be removed"; });
+                    [&] { return person_->value + " added no signer that can still be removed"; });
     auto p = TargetPerson("person", "remove");
     if (!p) return std::unexpected(p.error());
     const Signer* s = tk->FindSigner(*p);
-    if (!s || !Live(*s) || s->added_by != person_ || !IsAdded(*s))
+    if (!s || !Live(*s) || s->added_by != *person_ || !IsAdded(*s))
       return InvalidArgument("bad_argument", p->value + " is not a signer you added here");
     if (s->state == SignerState::kApproved || s->state == SignerState::kRejected)
       return Rejected(reason::kAlreadyProcessed, p->value + " has already decided");
@@ -1331,11 +1339,11 @@ class Decider {
     set.push_back(SetRecord(*p, SignerState::kRemoved));
     after.FindSigner(*p)->state = SignerState::kRemoved;
     if (s->added_how == "before") {
-      Signer* adder = after.FindSigner(person_);
+      Signer* adder = after.FindSigner(*person_);
       if (adder && adder->state == SignerState::kWaiting &&
-          !HasOtherBefore(after, person_, *p)) {
+          !HasOtherBefore(after, *person_, *p)) {
         adder->state = SignerState::kPending;
-        set.push_back(SetRecord(person_, SignerState::kPending));
+        set.push_back(SetRecord(*person_, SignerState::kPending));
       }
     }
     std::string result = NodeResult(*n, after, &set);
@@ -1361,9 +1369,9 @@ class Decider {
   }
 
   Status Cc() {
-    if (!Involved(person_))
+    if (!Involved(*person_))
       return Refuse(ErrorCode::kPermissionDenied, reason::kNotInvolved,
-                    [&] { return person_.value + " is not involved in this instance"; });
+                    [&] { return person_->value + " is not involved in this instance"; });
     std::vector<PersonId> people = rec::People(cmd_.args, "people");
     if (people.empty()) return Missing("`people`: whom to copy");
     for (const auto& p : people)
@@ -1375,7 +1383,7 @@ class Decider {
   }
 
   Status Urge() {
-    if (person_ != st_.submitter)
+    if (*person_ != st_.submitter)
       return Refuse(ErrorCode::kPermissionDenied, reason::kNotSubmitter,
                     [] { return "only the submitter may urge the approvers"; });
     if (st_.last_urge_ms != 0 &&
@@ -1394,10 +1402,14 @@ class Decider {
   }
 
   Status Comment() {
-    if (!Involved(person_))
+    if (!Involved(*person_))
       return Refuse(ErrorCode::kPermissionDenied, reason::kNotInvolved,
-                    [&] { return person_.value + " is not involved in this instance"; });
+                    [&] { return person_->value + " is not involved in this instance"; });
     if (cmd_.comment.empty()) return Missing("`comment`: the text of the comment");
+    // Past these checks commenting succeeds (the fold accepts a comment on
+    // any running instance): a trial stops here, leaving its scratch state
+    // untouched, as TakeBack's does.
+    if (quiet_) return Ok();
     return Act(ev::kCommented, cmd_.node, {});
   }
 
@@ -1419,7 +1431,7 @@ class Decider {
     const MeetingState& m = t.meeting;
     const MeetingDef& md = n->meeting;
     const std::string& a = cmd_.action;
-    const bool secretary = Contains(m.secretaries, person_);
+    const bool secretary = Contains(m.secretaries, *person_);
     auto need_secretary = [&]() -> Status {
       if (secretary) return Ok();
       return MakeError(ErrorCode::kPermissionDenied, reason::kNotSecretary,
@@ -1427,12 +1439,12 @@ class Decider {
                            ") may " + a);
     };
     auto need_member = [&]() -> Status {
-      if (m.IsMember(person_)) return Ok();
+      if (m.IsMember(*person_)) return Ok();
       return MakeError(ErrorCode::kPermissionDenied, reason::kNotMember,
-                       person_.value + " is not entitled to attend this meeting");
+                       person_->value + " is not entitled to attend this meeting");
     };
     Value::Record d;
-    d["person"] = Value::Str(person_.value);
+    d["person"] = Value::Str(person_->value);
 
     if (a == action::kDistribute) {
       if (auto s = need_secretary(); !s) return s;
@@ -1445,17 +1457,17 @@ class Decider {
       if (!m.distributed)
         return Rejected(reason::kNotDistributed, "the agenda has not been distributed yet");
       if (a == action::kAcknowledge) {
-        if (Contains(m.receipts, person_))
+        if (Contains(m.receipts, *person_))
           return Rejected(reason::kAlreadyProcessed, "receipt already acknowledged");
         return Act(ev::kReceiptAcknowledged, n->id, std::move(d));
       }
-      if (m.IsPresent(person_)) return Rejected(reason::kAlreadyProcessed, "already checked in");
+      if (m.IsPresent(*person_)) return Rejected(reason::kAlreadyProcessed, "already checked in");
       return Act(ev::kAttended, n->id, std::move(d));
     }
     if (a == action::kRecuse) {
       if (auto s = need_member(); !s) return s;
-      if (m.IsRecused(person_)) return Rejected(reason::kAlreadyProcessed, "already recused");
-      if (m.HasSpoken(person_) || m.HasVoted(person_))
+      if (m.IsRecused(*person_)) return Rejected(reason::kAlreadyProcessed, "already recused");
+      if (m.HasSpoken(*person_) || m.HasVoted(*person_))
         return Rejected(reason::kAlreadySpoken, "recuse before stating an opinion or voting");
       std::string why = rec::Str(cmd_.args, "reason");
       if (why.empty()) why = cmd_.comment;
@@ -1541,15 +1553,15 @@ class Decider {
 
     if (a == action::kOpinion || a == action::kVote) {
       if (auto s = need_member(); !s) return s;
-      if (m.IsRecused(person_))
+      if (m.IsRecused(*person_))
         return Rejected(reason::kRecusedMember,
-                        person_.value + " recused from this topic and takes no part in it");
-      if (!m.IsPresent(person_))
-        return Rejected(reason::kNotPresent, person_.value + " has not checked in");
+                        person_->value + " recused from this topic and takes no part in it");
+      if (!m.IsPresent(*person_))
+        return Rejected(reason::kNotPresent, person_->value + " has not checked in");
       if (a == action::kOpinion) {
-        if (m.HasSpoken(person_))
-          return Rejected(reason::kAlreadySpoken, person_.value + " has already stated an opinion");
-        if (person_ == m.head) {
+        if (m.HasSpoken(*person_))
+          return Rejected(reason::kAlreadySpoken, person_->value + " has already stated an opinion");
+        if (*person_ == m.head) {
           std::vector<PersonId> waiting;
           for (const auto& p : voters)
             if (p != m.head && !m.HasSpoken(p)) waiting.push_back(p);
@@ -1562,8 +1574,8 @@ class Decider {
         d["opinion"] = Value::Str(cmd_.comment);
         return Act(ev::kOpinionStated, n->id, std::move(d));
       }
-      if (m.HasVoted(person_))
-        return Rejected(reason::kAlreadyVoted, person_.value + " has already voted");
+      if (m.HasVoted(*person_))
+        return Rejected(reason::kAlreadyVoted, person_->value + " has already voted");
       std::vector<PersonId> silent;
       for (const auto& p : voters)
         if (!m.HasSpoken(p)) silent.push_back(p);
@@ -1571,7 +1583,7 @@ class Decider {
         return Rejected(reason::kOpinionsIncomplete,
                         "every member states an opinion before the vote; still to speak: " +
                             PeopleList(silent));
-      if (person_ == m.head) {
+      if (*person_ == m.head) {
         std::vector<PersonId> waiting;
         for (const auto& p : voters)
           if (p != m.head && !m.HasVoted(p)) waiting.push_back(p);
@@ -1721,7 +1733,9 @@ class Decider {
   bool actor_known_ = false;  // a trial: cmd_.actor is a person of org_ (or the system)
   Timestamp* valid_until_ = nullptr;  // TrackValidity's
   std::vector<Event> out_;
-  PersonId person_;
+  // Whose decision it is (ResolvePerson): cmd_.actor or cmd_.on_behalf_of,
+  // referred to, not copied; none until resolved.
+  const PersonId* person_ = &NoPerson();
   int depth_ = 0;
 };
 
@@ -1799,22 +1813,29 @@ struct Trial {
   int node;  // index into the node list, -1 for none
 };
 
+// The ids of the nodes trials name: pointers into the state asked about,
+// which stays unchanged while they are used (trials decide on a scratch copy).
+using NodeIds = std::vector<const std::string*>;
+
 // The trials AvailableActions runs for `state`, in the order their answers
 // are listed; `nodes` receives the node ids they name.
-void ListTrials(const DecideContext& ctx, const InstanceState& state,
-                std::vector<std::string>* nodes, std::vector<Trial>* trials) {
+void ListTrials(const DecideContext& ctx, const InstanceState& state, NodeIds* nodes,
+                std::vector<Trial>* trials) {
   // Room for every trial at once rather than grown: the four instance-wide
   // ones, at most nine per active node and one for the node taken back.
   nodes->reserve(state.active.size() + 1);
   trials->reserve(4 + 9 * state.active.size() + 1);
   for (const char* a : {action::kWithdraw, action::kUrge, action::kCc, action::kComment})
     trials->push_back(Trial{a, -1});
-  for (const auto& [id, t] : state.active) nodes->push_back(id);
-  if (state.last_completion) nodes->push_back(state.last_completion->node);
-  std::sort(nodes->begin(), nodes->end());
-  nodes->erase(std::unique(nodes->begin(), nodes->end()), nodes->end());
+  for (const auto& [id, t] : state.active) nodes->push_back(&id);
+  if (state.last_completion) nodes->push_back(&state.last_completion->node);
+  std::sort(nodes->begin(), nodes->end(),
+            [](const std::string* a, const std::string* b) { return *a < *b; });
+  nodes->erase(std::unique(nodes->begin(), nodes->end(),
+                           [](const std::string* a, const std::string* b) { return *a == *b; }),
+               nodes->end());
   for (size_t i = 0; i < nodes->size(); ++i) {
-    const std::string& id = (*nodes)[i];
+    const std::string& id = *(*nodes)[i];
     int at = static_cast<int>(i);
     auto add = [&](const char* a) { trials->push_back(Trial{a, at}); };
     const NodeDef* n = ctx.def->FindNode(id);
@@ -1852,12 +1873,12 @@ void ListTrials(const DecideContext& ctx, const InstanceState& state,
 // The command a trial decides: `trial` by `person` for themselves, with a
 // comment and no arguments. `*c` is reused from trial to trial (its actor and
 // comment set once by the caller).
-void TrialCommand(const std::vector<std::string>& nodes, const Trial& trial, Command* c) {
+void TrialCommand(const NodeIds& nodes, const Trial& trial, Command* c) {
   c->action = trial.action;
   if (trial.node < 0)
     c->node.clear();
   else
-    c->node = nodes[static_cast<size_t>(trial.node)];
+    c->node = *nodes[static_cast<size_t>(trial.node)];
 }
 
 // Whether a trial's decision means "offered": accepted, or refused only for
@@ -1889,7 +1910,7 @@ std::vector<AvailableAction> AvailableActions(const DecideContext& ctx,
   // status, checked above): refused alike if the organisation lacks them, and
   // otherwise one look-up serves all the trials.
   if (person != SystemActor() && !ctx.org->FindPerson(person)) return out;
-  std::vector<std::string> nodes;
+  NodeIds nodes;
   std::vector<Trial> trials;
   ListTrials(ctx, state, &nodes, &trials);
   // Every trial decides on a state equal to `state`. Most trials are refused
@@ -1921,7 +1942,7 @@ std::vector<AvailableAction> AvailableActions(const DecideContext& ctx,
     if (!offered[i]) continue;
     const Trial& t = trials[i];
     out.push_back(AvailableAction{t.action, t.node < 0 ? std::string()
-                                                       : nodes[static_cast<size_t>(t.node)]});
+                                                       : *nodes[static_cast<size_t>(t.node)]});
   }
   return out;
 }
@@ -1932,7 +1953,7 @@ std::vector<AvailableAction> AvailableActionsReference(const DecideContext& ctx,
   std::vector<AvailableAction> out;
   if (state.terminal() || state.status == InstanceStatus::kDraft) return out;
   if (!ctx.def || !ctx.org) return out;
-  std::vector<std::string> nodes;
+  NodeIds nodes;
   std::vector<Trial> trials;
   ListTrials(ctx, state, &nodes, &trials);
   Command c;
@@ -1944,7 +1965,7 @@ std::vector<AvailableAction> AvailableActionsReference(const DecideContext& ctx,
     TrialCommand(nodes, t, &c);
     if (OfferedBy(Decide(ctx, state, c))) {
       out.push_back(AvailableAction{t.action, t.node < 0 ? std::string()
-                                                         : nodes[static_cast<size_t>(t.node)]});
+                                                         : *nodes[static_cast<size_t>(t.node)]});
     }
   }
   return out;
