@@ -2,6 +2,8 @@
 // (docs/AUDIT.md); they are compared byte-for-byte when parsing.
 #include "audit/leaf.h"
 
+#include "core/canonical_json.h"
+
 namespace approvald::audit {
 namespace {
 
@@ -49,11 +51,14 @@ std::string EventLeafData(const Event& e, std::string_view def_hash) {
 
 std::string EventLeafDataOfEncoded(std::string_view encoded_event,
                                    std::string_view def_hash) {
-  std::string hash = EncodeValue(Value::Str(std::string(def_hash)));
+  // The definition hash is written as EncodeValue writes a string, straight
+  // into the leaf: one block, sized for a hash that needs no escapes.
   std::string out;
-  out.reserve(kEventPrefix.size() + hash.size() + kEventMiddle.size() +
+  out.reserve(kEventPrefix.size() + def_hash.size() + 2 + kEventMiddle.size() +
               encoded_event.size() + 1);
-  out.append(kEventPrefix).append(hash).append(kEventMiddle).append(encoded_event);
+  out.append(kEventPrefix);
+  canonical::AppendString(&out, def_hash);
+  out.append(kEventMiddle).append(encoded_event);
   out.push_back('}');
   return out;
 }

@@ -28,8 +28,11 @@ void AppendInt(std::string* out, int64_t v) {
 }  // namespace
 
 std::string EncodeEvent(const Event& e) {
+  // Room for the usual event in one block: the members' names and scalars
+  // take about 160 bytes, a step's data (signers, a line's state) most of
+  // the rest.
   std::string out;
-  out.reserve(160 + e.comment.size());
+  out.reserve(512 + e.comment.size());
   out.append("{\"actor\":");
   canonical::AppendString(&out, e.actor.value);
   out.append(",\"at\":");
