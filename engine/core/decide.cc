@@ -29,6 +29,8 @@ namespace {
 constexpr int kMaxRoutingDepth = 200;
 constexpr const char* kResubmitNode = "_resubmit";
 constexpr const char* kMissingArgument = "missing_argument";
+// A trial stopped where it would have changed a state it must leave as it is.
+constexpr const char* kStoppedBeforeChange = "stopped_before_change";
 
 template <class T>
 bool Contains(const std::vector<T>& v, const T& x) {
@@ -201,7 +203,9 @@ const PersonId& NoPerson() {
 class Decider {
  public:
   Decider(const DecideContext& ctx, InstanceState st, const Command& cmd)
-      : ctx_(ctx), def_(*ctx.def), org_(*ctx.org), cmd_(cmd), own_(std::move(st)), st_(*own_) {}
+      : ctx_(ctx), def_(*ctx.def), org_(*ctx.org), cmd_(cmd), own_(std::move(st)), st_(*own_) {
+    out_.reserve(4);  // a step's usual events, without growing
+  }
   // Decides on `*scratch` in place: a trial whose state the caller discards
   // (AvailableActions), so that one scratch state can serve many trials.
   // `*changed` is set once the trial changes the scratch state: until then
@@ -228,6 +232,10 @@ class Decider {
   // Makes the decision lower *valid_until to the earliest time from which
   // its answer may differ (see the clock below).
   void TrackValidity(Timestamp* valid_until) { valid_until_ = valid_until; }
+  // A trial on a state that must stay as it is: where it would first change
+  // it, it sets *changed and stops (Check fails with kStoppedBeforeChange),
+  // leaving the state untouched.
+  void StopBeforeChanging() { stop_before_change_ = true; }
 
  private:
   // --- the clock ------------------------------------------------------------
@@ -258,6 +266,7 @@ class Decider {
 
   Status Emit(const char* type, const std::string& node, Value::Record data,
               bool by_actor, std::string comment = "") {
+    if (!Touch()) return StoppedBeforeChange();
     Event e;
     e.instance = st_.id;
     e.version = st_.version + 1;
@@ -268,14 +277,18 @@ class Decider {
     e.node = node;
     e.data = std::move(data);
     e.comment = std::move(comment);
-    Touch();
     if (auto s = Apply(st_, e); !s) return s;
     out_.push_back(std::move(e));
     return Ok();
   }
-  // Every change to st_ goes through Emit (Apply) or is preceded by Touch.
-  void Touch() {
+  // Every change to st_ goes through Emit (Apply) or is preceded by Touch,
+  // and is made only if Touch says it may (StopBeforeChanging).
+  [[nodiscard]] bool Touch() {
     if (changed_) *changed_ = true;
+    return !stop_before_change_;
+  }
+  static std::unexpected<Error> StoppedBeforeChange() {
+    return MakeError(ErrorCode::kInternal, kStoppedBeforeChange, std::string());
   }
   Status Act(const char* type, const std::string& node, Value::Record data) {
     return Emit(type, node, std::move(data), true, cmd_.comment);
@@ -711,7 +724,7 @@ class Decider {
     if (st_.status != InstanceStatus::kDraft || st_.version != 0)
       return Rejected(reason::kWrongState, "the instance was already submitted");
     if (auto s = ResolvePerson(); !s) return s;
-    Touch();
+    if (!Touch()) return StoppedBeforeChange();
     st_.submitter = *person_;  // so that submitter-relative expressions resolve
     if (def_.submitters) {
       auto allowed = People(def_.submitters, "submitters", "submitters");
@@ -1729,6 +1742,7 @@ class Decider {
   std::optional<InstanceState> own_;
   InstanceState& st_;   // *own_ or the trial's scratch
   bool* changed_ = nullptr;  // a trial's: set when st_ changes
+  bool stop_before_change_ = false;  // StopBeforeChanging's
   bool quiet_ = false;       // a trial: refusals carry no message (Refuse)
   bool actor_known_ = false;  // a trial: cmd_.actor is a person of org_ (or the system)
   Timestamp* valid_until_ = nullptr;  // TrackValidity's
@@ -1898,10 +1912,14 @@ std::vector<AvailableAction> AvailableActions(const DecideContext& ctx,
   return AvailableActions(ctx, state, person, &valid_until);
 }
 
-std::vector<AvailableAction> AvailableActions(const DecideContext& ctx,
-                                              const InstanceState& state,
-                                              const PersonId& person,
-                                              Timestamp* valid_until) {
+namespace {
+
+// AvailableActions on `state`; with `in_place` (== &state), the trials that
+// do not change the state decide on it directly, and only those that would
+// change it decide on a copy.
+std::vector<AvailableAction> DecideTrials(const DecideContext& ctx, const InstanceState& state,
+                                          InstanceState* in_place, const PersonId& person,
+                                          Timestamp* valid_until) {
   *valid_until = kNever;
   std::vector<AvailableAction> out;
   if (state.terminal() || state.status == InstanceStatus::kDraft) return out;
@@ -1915,22 +1933,36 @@ std::vector<AvailableAction> AvailableActions(const DecideContext& ctx,
   ListTrials(ctx, state, &nodes, &trials);
   // Every trial decides on a state equal to `state`. Most trials are refused
   // before they change anything, so one scratch copy serves them all; it is
-  // copied again only after a trial changed it. The four instance-wide trials
+  // copied again only after a trial changed it, and made only when a trial
+  // needs it (in place, most need none). The four instance-wide trials
   // (listed first) are the ones that usually succeed and so change the
   // state: they run last, where their changes need no undoing.
-  InstanceState scratch = state;
+  std::optional<InstanceState> scratch;
   bool changed = false;
   std::vector<char> offered(trials.size(), 0);
   Command c;
   c.actor = person;
   c.comment = "-";
   auto run = [&](size_t i) {
-    if (changed) {
-      scratch = state;
-      changed = false;
-    }
     TrialCommand(nodes, trials[i], &c);
-    Decider d(ctx, &scratch, c, &changed);
+    if (in_place != nullptr) {
+      bool would_change = false;
+      Decider d(ctx, in_place, c, &would_change);
+      d.StopBeforeChanging();
+      d.TrackValidity(valid_until);
+      Status answer = d.Check();
+      if (!would_change) {
+        offered[i] = OfferedBy(answer);
+        return;
+      }
+    }
+    if (!scratch) {
+      scratch.emplace(state);
+    } else if (changed) {
+      *scratch = state;
+    }
+    changed = false;
+    Decider d(ctx, &*scratch, c, &changed);
     d.TrackValidity(valid_until);
     offered[i] = OfferedBy(d.Check());
   };
@@ -1945,6 +1977,22 @@ std::vector<AvailableAction> AvailableActions(const DecideContext& ctx,
                                                        : *nodes[static_cast<size_t>(t.node)]});
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<AvailableAction> AvailableActions(const DecideContext& ctx,
+                                              const InstanceState& state,
+                                              const PersonId& person,
+                                              Timestamp* valid_until) {
+  return DecideTrials(ctx, state, nullptr, person, valid_until);
+}
+
+std::vector<AvailableAction> AvailableActionsInPlace(const DecideContext& ctx,
+                                                     InstanceState* state,
+                                                     const PersonId& person,
+                                                     Timestamp* valid_until) {
+  return DecideTrials(ctx, *state, state, person, valid_until);
 }
 
 std::vector<AvailableAction> AvailableActionsReference(const DecideContext& ctx,

@@ -123,6 +123,15 @@ std::vector<AvailableAction> AvailableActions(const DecideContext& ctx,
                                               const InstanceState& state,
                                               const PersonId& person,
                                               Timestamp* valid_until);
+// The same answer and *valid_until, for a caller that owns `*state` and
+// lends it: the trials that would not change the state (for most people,
+// all of them) decide on *state itself instead of on a copy. *state is left
+// exactly as it was. REQUIRES: state != nullptr, valid_until != nullptr;
+// nothing else reads or changes *state during the call.
+std::vector<AvailableAction> AvailableActionsInPlace(const DecideContext& ctx,
+                                                     InstanceState* state,
+                                                     const PersonId& person,
+                                                     Timestamp* valid_until);
 // The same answer, computed the plain way (every trial on its own copy of
 // `state`): the oracle AvailableActions is tested against.
 std::vector<AvailableAction> AvailableActionsReference(const DecideContext& ctx,

@@ -442,7 +442,9 @@ void Engine::CommitWith(const WorkflowDef& def, const InstanceState& before, Dec
     pc->org = this->org();
     DecideContext ctx = MakeContext(def, *pc->org, nullptr);
     pc->actions_at = ctx.now;
-    pc->actions = AvailableActions(ctx, st, viewer, &pc->actions_until);
+    // The decision's state is ours until it moves into the snapshot: the
+    // trials decide on it instead of on a copy (most change nothing).
+    pc->actions = AvailableActionsInPlace(ctx, &decision.state, viewer, &pc->actions_until);
   }
   pc->state = std::move(decision.state);
 

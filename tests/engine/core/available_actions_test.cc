@@ -3,7 +3,9 @@
 // random action sequences, at every step, for the people the instance waits
 // for, its submitter and random others. AvailableActions reuses one scratch
 // state across trials and runs them in another order; this is the proof that
-// no trial sees what an earlier one did.
+// no trial sees what an earlier one did. AvailableActionsInPlace, deciding
+// the trials that change nothing on the state it is lent, answers the same
+// and leaves that state as it was.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -73,6 +75,14 @@ void Walk(const WorkflowDef& def, const Org& org, const Value::Record& unit_conf
       counts.offered += static_cast<int64_t>(fast.size());
       EXPECT_EQ(Describe(fast), Describe(plain))
           << def.id << " seed " << seed << " " << where << " for " << p.value;
+      // In place: the same answer and time, on a state left exactly as it was.
+      InstanceState lent = st;
+      Timestamp lent_until;
+      auto in_place = AvailableActionsInPlace(ctx_at(now), &lent, p, &lent_until);
+      EXPECT_EQ(Describe(in_place), Describe(plain))
+          << def.id << " seed " << seed << " " << where << " for " << p.value << " (in place)";
+      EXPECT_EQ(lent_until, until) << def.id << " seed " << seed << " " << where;
+      EXPECT_EQ(lent, st) << def.id << " seed " << seed << " " << where << " for " << p.value;
       // The answer holds until the time it names: the same at the last
       // millisecond before it and half-way there.
       ASSERT_GE(until, now);
