@@ -1160,13 +1160,9 @@ class Decider {
       });
     // Everything entered after the completion is what it led to; the fold
     // forgets the completion as soon as anyone decides on one of those.
-    std::vector<std::string> later, later_parallels;
-    for (const auto& [id, t] : st_.active) {
-      if (t.entered_version <= lc->version) continue;
-      if (t.meeting->distributed)
+    for (const auto& [id, t] : st_.active)
+      if (t.entered_version > lc->version && t.meeting->distributed)
         return Rejected(reason::kTakeBackNotAllowed, "the meeting agenda was distributed");
-      later.push_back(id);
-    }
     // Past these checks taking back succeeds: what follows only cancels what
     // the completion led to and re-enters the node as it was saved, which
     // the fold accepts on any history it made itself. A trial, which asks
@@ -1177,6 +1173,9 @@ class Decider {
     // The events below make the fold forget the completion: keep it (its
     // token is shared, not copied).
     LastCompletion saved = *lc;
+    std::vector<std::string> later, later_parallels;
+    for (const auto& [id, t] : st_.active)
+      if (t.entered_version > saved.version) later.push_back(id);
     for (const auto& [id, p] : st_.parallels)
       if (p.entered_version > saved.version) later_parallels.push_back(id);
     for (const auto& id : later) {
@@ -1825,6 +1824,7 @@ namespace {
 struct Trial {
   const char* action;
   int node;  // index into the node list, -1 for none
+  bool offered = false;  // the answer, once decided
 };
 
 // The ids of the nodes trials name: pointers into the state asked about,
@@ -1939,7 +1939,6 @@ std::vector<AvailableAction> DecideTrials(const DecideContext& ctx, const Instan
   // state: they run last, where their changes need no undoing.
   std::optional<InstanceState> scratch;
   bool changed = false;
-  std::vector<char> offered(trials.size(), 0);
   Command c;
   c.actor = person;
   c.comment = "-";
@@ -1952,7 +1951,7 @@ std::vector<AvailableAction> DecideTrials(const DecideContext& ctx, const Instan
       d.TrackValidity(valid_until);
       Status answer = d.Check();
       if (!would_change) {
-        offered[i] = OfferedBy(answer);
+        trials[i].offered = OfferedBy(answer);
         return;
       }
     }
@@ -1964,15 +1963,16 @@ std::vector<AvailableAction> DecideTrials(const DecideContext& ctx, const Instan
     changed = false;
     Decider d(ctx, &*scratch, c, &changed);
     d.TrackValidity(valid_until);
-    offered[i] = OfferedBy(d.Check());
+    trials[i].offered = OfferedBy(d.Check());
   };
   constexpr size_t kInstanceWide = 4;  // withdraw, urge, cc, comment
   for (size_t i = kInstanceWide; i < trials.size(); ++i) run(i);
   // cc first: without `people` it is refused before changing anything.
   for (size_t i : {size_t{2}, size_t{0}, size_t{1}, size_t{3}}) run(i);
-  for (size_t i = 0; i < trials.size(); ++i) {
-    if (!offered[i]) continue;
-    const Trial& t = trials[i];
+  out.reserve(static_cast<size_t>(
+      std::count_if(trials.begin(), trials.end(), [](const Trial& t) { return t.offered; })));
+  for (const Trial& t : trials) {
+    if (!t.offered) continue;
     out.push_back(AvailableAction{t.action, t.node < 0 ? std::string()
                                                        : *nodes[static_cast<size_t>(t.node)]});
   }

@@ -396,8 +396,10 @@ void Engine::CommitWith(const WorkflowDef& def, const InstanceState& before, Dec
   row.submitter = st.submitter;
   row.title = TitleOf(def, st.form);
   row.amount = AmountOf(st.form);
-  for (const auto& [id, t] : st.active)
-    row.current_nodes += (row.current_nodes.empty() ? "" : ",") + id;
+  for (const auto& [id, t] : st.active) {
+    if (!row.current_nodes.empty()) row.current_nodes.push_back(',');
+    row.current_nodes.append(id);
+  }
   row.version = st.version;
   row.created_at = st.created_at;
   row.updated_at = st.updated_at;
@@ -418,6 +420,7 @@ void Engine::CommitWith(const WorkflowDef& def, const InstanceState& before, Dec
   };
   std::vector<std::pair<std::string, PersonId>> pending;
   if (!st.terminal()) pending = PendingPeople(def, st);
+  req.tasks.reserve(pending.size() + st.acts.size() + st.cc.size());
   for (const auto& [node, p] : pending) {
     auto t = st.active.find(node);
     add_task(node, p, "pending", t == st.active.end() ? now : t->second.entered_at);
