@@ -208,30 +208,37 @@ namespace canonical {
 
 void AppendString(std::string* out, std::string_view s) {
   out->push_back('"');
-  for (size_t i = 0; i < s.size();) {
+  size_t i = 0;
+  while (i < s.size()) {
+    // The longest run of bytes written as they are (printable ASCII but '"'
+    // and '\\', and valid UTF-8 sequences), appended at once.
+    size_t end = i;
+    while (end < s.size()) {
+      unsigned char c = static_cast<unsigned char>(s[end]);
+      if (c < 0x80) {
+        if (c == '"' || c == '\\' || c < 0x20 || c == 0x7F) break;
+        ++end;
+      } else {
+        size_t n = Utf8SequenceLength(s, end);
+        if (n == 0) break;
+        end += n;
+      }
+    }
+    out->append(s.data() + i, end - i);
+    i = end;
+    if (i == s.size()) break;
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c == '"' || c == '\\') {
       out->push_back('\\');
       out->push_back(static_cast<char>(c));
-      ++i;
     } else if (c < 0x20 || c == 0x7F) {
       out->append("\\u00");
       out->push_back(kHex[c >> 4]);
       out->push_back(kHex[c & 0xF]);
-      ++i;
-    } else if (c < 0x80) {
-      out->push_back(static_cast<char>(c));
-      ++i;
     } else {
-      size_t n = Utf8SequenceLength(s, i);
-      if (n == 0) {
-        out->append("\xEF\xBF\xBD");  // U+FFFD
-        ++i;
-      } else {
-        out->append(s.substr(i, n));
-        i += n;
-      }
+      out->append("\xEF\xBF\xBD");  // U+FFFD for a byte of no valid sequence
     }
+    ++i;
   }
   out->push_back('"');
 }

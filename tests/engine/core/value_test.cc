@@ -147,6 +147,59 @@ TEST(ValueCodecTest, InvalidUtf8IsReplacedWhenEncoding) {
             "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
 }
 
+// A string is written byte by byte as the format says: escapes for '"',
+// '\', U+0000..U+001F and U+007F, valid UTF-8 as it is, U+FFFD for each
+// byte of no valid sequence. The encoder copies runs of plain bytes at once;
+// this holds it to the byte-by-byte rule on random mixes of every kind of
+// byte, at every offset.
+TEST(ValueCodecTest, StringsAreWrittenAsTheByteByByteRuleSays) {
+  auto by_bytes = [](const std::string& s) {
+    static const char* kHex = "0123456789abcdef";
+    std::string out = "\"";
+    for (size_t i = 0; i < s.size();) {
+      unsigned char c = static_cast<unsigned char>(s[i]);
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += static_cast<char>(c);
+        ++i;
+      } else if (c < 0x20 || c == 0x7F) {
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
+        ++i;
+      } else if (c < 0x80) {
+        out += static_cast<char>(c);
+        ++i;
+      } else {
+        size_t n = 0;
+        for (size_t len = 2; len <= 4 && i + len <= s.size(); ++len)
+          if (IsValidUtf8(s.substr(i, len))) {
+            n = len;
+            break;
+          }
+        if (n == 0) {
+          out += "\xEF\xBF\xBD";
+          ++i;
+        } else {
+          out += s.substr(i, n);
+          i += n;
+        }
+      }
+    }
+    return out + "\"";
+  };
+  const std::vector<std::string> pieces = {
+      "a", "Zz09 ~", "\"", "\\", std::string(1, '\0'), "\x1f", "\x7f", "\n",
+      "报销", "\xC3\xA9", "\xF0\x9F\x98\x80", "\xe4\xb8", "\xff", "\x80", "\xed\xa0\x80"};
+  std::mt19937 rng(7);
+  for (int round = 0; round < 2000; ++round) {
+    std::string s;
+    int n = static_cast<int>(rng() % 12);
+    for (int k = 0; k < n; ++k) s += pieces[rng() % pieces.size()];
+    EXPECT_EQ(EncodeValue(Value::Str(s)), by_bytes(s)) << "round " << round;
+  }
+}
+
 TEST(ValueCodecTest, IsValidUtf8) {
   EXPECT_TRUE(IsValidUtf8(""));
   EXPECT_TRUE(IsValidUtf8("ascii"));
