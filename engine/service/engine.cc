@@ -553,7 +553,7 @@ Result<SharedInstanceView> Engine::FinishCommit(PendingCommit& pc,
                e.actor.value, e.on_behalf_of.value);
   if (notifier_) {
     Change change;
-    change.row = row;
+    change.row = std::move(row);  // the snapshot has its copy; the request is done
     change.events = std::move(req.events);
     change.tasks = std::move(req.tasks);
     change.newly_pending = std::move(pc.newly_pending);
