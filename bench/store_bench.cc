@@ -40,6 +40,10 @@
 //   (an engine that stamps a task once, when it opens: the store then finds
 //   the task rows unchanged and writes none of them).
 //
+// (a), (c) and (d) also print what the commits wrote to the WAL: KB per
+// append, and frames per batch (the pages one batch's transaction dirtied:
+// each commit writes each of them once).
+//
 // Every append carries its instance's creation time unchanged (the engine's
 // projection row keeps the submission time).
 #include <time.h>
@@ -57,6 +61,7 @@
 #include <vector>
 
 #include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/wal_batch_vfs.h"
 
 // Queries name only the fields they set.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -162,10 +167,28 @@ double Percentile(std::vector<double> v, double p) {
   return v[i];
 }
 
+// What the commits of a measurement wrote to the WAL (sqlite::
+// WalBatchCountersNow, the writer's connection): each commit writes every
+// page its transaction dirtied once, as a frame of a 24-byte header and the
+// page, so frames per commit are the pages a batch dirtied.
+constexpr int64_t kWalFrameBytes = 4096 + 24;  // the store's page size: SQLite's default
+
+struct WalUse {
+  int64_t bytes = 0;
+
+  static WalUse Now() { return {sqlite::WalBatchCountersNow().bytes_written}; }
+  WalUse Since(const WalUse& before) const { return {bytes - before.bytes}; }
+  double Frames() const { return static_cast<double>(bytes) / kWalFrameBytes; }
+};
+
 struct Rate {
   double per_second = 0;
   int64_t appends = 0;
   double mean_batch = 0;
+  int64_t batches = 0;
+  WalUse wal;
+  double WalKbPerAppend() const { return appends ? wal.bytes / 1024.0 / appends : 0; }
+  double FramesPerBatch() const { return batches ? wal.Frames() / batches : 0; }
 };
 
 // Runs `writer(t, stop)` on `threads` threads for `seconds`, then stops
@@ -175,6 +198,7 @@ Rate RunWriters(SqliteStore& store, int threads, double seconds,
                 const std::function<std::pair<int64_t, int64_t>(int, const std::atomic<bool>&)>&
                     writer) {
   GroupCommitStats before = store.BatchStats();
+  const WalUse wal_before = WalUse::Now();
   std::atomic<bool> stop{false};
   std::atomic<int64_t> done{0};
   std::atomic<int64_t> failed{0};
@@ -199,8 +223,9 @@ Rate RunWriters(SqliteStore& store, int threads, double seconds,
   Rate r;
   r.appends = done;
   r.per_second = done / elapsed;
-  int64_t batches = after.batches - before.batches;
-  r.mean_batch = batches ? double(after.requests - before.requests) / batches : 0;
+  r.batches = after.batches - before.batches;
+  r.mean_batch = r.batches ? double(after.requests - before.requests) / r.batches : 0;
+  r.wal = WalUse::Now().Since(wal_before);
   return r;
 }
 
@@ -231,8 +256,10 @@ Rate MeasureAppends(SqliteStore& store, int threads, double seconds) {
 void GroupCommitVersusBaseline(const Options& opt) {
   std::printf("\n## (a) durable appends/s, %d writer threads, %d runs of %.0f s\n\n",
               opt.threads, opt.runs, opt.seconds);
-  std::printf("| run | group commit | mean batch | one txn per event | ratio |\n");
-  std::printf("|---|---:|---:|---:|---:|\n");
+  std::printf(
+      "| run | group commit | mean batch | WAL KB per append | frames per batch | "
+      "one txn per event | frames per commit | ratio |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
   std::vector<double> group, plain, ratios;
   std::string path = opt.dir + "/commit.db";
   for (int run = 1; run <= opt.runs; ++run) {
@@ -253,11 +280,12 @@ void GroupCommitVersusBaseline(const Options& opt) {
     group.push_back(g.per_second);
     plain.push_back(p.per_second);
     ratios.push_back(g.per_second / p.per_second);
-    std::printf("| %d | %.0f | %.1f | %.0f | %.1f× |\n", run, g.per_second, g.mean_batch,
-                p.per_second, g.per_second / p.per_second);
+    std::printf("| %d | %.0f | %.1f | %.2f | %.1f | %.0f | %.1f | %.1f× |\n", run,
+                g.per_second, g.mean_batch, g.WalKbPerAppend(), g.FramesPerBatch(),
+                p.per_second, p.FramesPerBatch(), g.per_second / p.per_second);
     std::fflush(stdout);
   }
-  std::printf("| **median** | **%.0f** | | **%.0f** | **%.1f×** |\n", Median(group),
+  std::printf("| **median** | **%.0f** | | | | **%.0f** | | **%.1f×** |\n", Median(group),
               Median(plain), Median(ratios));
 }
 
@@ -293,7 +321,9 @@ void SpreadAppends(const Options& opt) {
       "\n## (c) durable appends/s to %lld existing instances in random order, "
       "%d writer threads, %d runs of %.0f s\n\n",
       static_cast<long long>(opt.spread), opt.threads, opt.runs, opt.seconds);
-  std::printf("| run | appends/s | mean batch |\n|---|---:|---:|\n");
+  std::printf(
+      "| run | appends/s | mean batch | WAL KB per append | frames per batch |\n"
+      "|---|---:|---:|---:|---:|\n");
   std::string path = opt.dir + "/spread.db";
   std::vector<double> rates;
   for (int run = 1; run <= opt.runs; ++run) {
@@ -311,11 +341,12 @@ void SpreadAppends(const Options& opt) {
     if (!store->Append(Request(InstanceId{0}, 0, 1, 1700000000000, 0))) std::exit(1);
     Rate r = MeasureSpreadAppends(*store, opt.spread, opt.threads, opt.seconds);
     rates.push_back(r.per_second);
-    std::printf("| %d | %.0f | %.1f |\n", run, r.per_second, r.mean_batch);
+    std::printf("| %d | %.0f | %.1f | %.2f | %.1f |\n", run, r.per_second, r.mean_batch,
+                r.WalKbPerAppend(), r.FramesPerBatch());
     std::fflush(stdout);
   }
   RemoveDb(path);
-  std::printf("| **median** | **%.0f** | |\n", Median(rates));
+  std::printf("| **median** | **%.0f** | | | |\n", Median(rates));
 }
 
 double ProcessCpuSeconds() {
@@ -328,7 +359,8 @@ double ProcessCpuSeconds() {
 void WriterCost(const Options& opt) {
   std::printf(
       "\n## (d) writer cost: %lld appends in transactions of %d (no fsync), "
-      "%d runs\n\n| run | CPU µs per append | wall µs per append |\n|---|---:|---:|\n",
+      "%d runs\n\n| run | CPU µs per append | wall µs per append | WAL KB per append | "
+      "frames per batch |\n|---|---:|---:|---:|---:|\n",
       static_cast<long long>(opt.writer_cost), opt.threads, opt.runs);
   std::string path = opt.dir + "/writer.db";
   std::vector<double> cpu_us;
@@ -364,17 +396,21 @@ void WriterCost(const Options& opt) {
     for (int64_t n = 0; n < opt.writer_cost; n += per_batch) batch();  // warm-up
     double cpu0 = ProcessCpuSeconds();
     auto wall0 = Clock::now();
+    const WalUse wal0 = WalUse::Now();
     int64_t n = 0;
     for (; n < opt.writer_cost; n += per_batch) batch();
+    const WalUse wal = WalUse::Now().Since(wal0);
     double cpu = (ProcessCpuSeconds() - cpu0) * 1e6 / static_cast<double>(n);
     double wall = std::chrono::duration<double, std::micro>(Clock::now() - wall0).count() /
                   static_cast<double>(n);
     cpu_us.push_back(cpu);
-    std::printf("| %d | %.1f | %.1f |\n", run, cpu, wall);
+    std::printf("| %d | %.1f | %.1f | %.2f | %.1f |\n", run, cpu, wall,
+                wal.bytes / 1024.0 / static_cast<double>(n),
+                wal.Frames() / static_cast<double>(n / per_batch));
     std::fflush(stdout);
   }
   RemoveDb(path);
-  std::printf("| **median** | **%.1f** | |\n", Median(cpu_us));
+  std::printf("| **median** | **%.1f** | | | |\n", Median(cpu_us));
 }
 
 struct TrailLatency {
