@@ -24,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -56,13 +57,45 @@ constexpr char kRollbackTo[] = "ROLLBACK TO op";
 
 constexpr char kMaxVersion[] = "SELECT max(version) FROM events WHERE instance = ?1";
 constexpr char kNextInstance[] = "SELECT coalesce(max(instance), 0) + 1 FROM events";
-constexpr char kInsertEvent[] =
-    "INSERT INTO events (instance, version, at, type, actor, on_behalf_of,"
-    " node, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-constexpr char kInsertLeaf[] =
-    "INSERT INTO audit_log (idx, kind, at, instance, version, type, actor,"
-    " def_hash, leaf_data, leaf_hash)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+// An append's events, and their audit leaves, are written in statements of
+// up to kRowsPerInsert rows (an approval writes three of each): a statement
+// costs its start and end (cursors opened on the table and each of its
+// indexes, allocated and freed per run) besides its rows. OR FAIL, as for
+// the Merkle nodes below: a refused row fails the request, whose rows are
+// then all taken back (the batch's ROLLBACK, or its SAVEPOINT's), and SQLite
+// keeps no statement journal for a multi-row statement that cannot abort.
+constexpr size_t kRowsPerInsert = 4;
+constexpr int kEventColumns = 8;
+constexpr int kLeafColumns = 10;
+// The INSERT of `n` rows (1..kRowsPerInsert) of `columns` parameters each.
+template <size_t kTable>
+const char* InsertRowsSql(size_t n) {
+  static constexpr const char* kHead[] = {
+      "INSERT OR FAIL INTO events (instance, version, at, type, actor, on_behalf_of,"
+      " node, body) VALUES ",
+      "INSERT OR FAIL INTO audit_log (idx, kind, at, instance, version, type, actor,"
+      " def_hash, leaf_data, leaf_hash) VALUES "};
+  static constexpr int kColumns[] = {kEventColumns, kLeafColumns};
+  static const std::array<std::string, kRowsPerInsert + 1> kSql = [] {
+    std::array<std::string, kRowsPerInsert + 1> out;
+    for (size_t k = 1; k <= kRowsPerInsert; ++k) {
+      std::string sql = kHead[kTable];
+      for (size_t i = 0; i < k; ++i) {
+        sql += i ? ", (" : "(";
+        for (int c = 1; c <= kColumns[kTable]; ++c) {
+          if (c > 1) sql += ", ";
+          sql += "?" + std::to_string(static_cast<int>(i) * kColumns[kTable] + c);
+        }
+        sql += ")";
+      }
+      out[k] = std::move(sql);
+    }
+    return out;
+  }();
+  return kSql[n].c_str();
+}
+const char* InsertEventsSql(size_t n) { return InsertRowsSql<0>(n); }
+const char* InsertLeavesSql(size_t n) { return InsertRowsSql<1>(n); }
 // Merkle nodes of level >= 1, keyed by NodePos (migration 9): a batch
 // writes its nodes of levels 1..4 at the table's right edge, the few above
 // at the right edge of the negative keys.
@@ -172,7 +205,7 @@ constexpr char kInsertIdempotency[] =
 constexpr char kDataVersion[] = "PRAGMA data_version";
 constexpr char kAuditSize[] = "SELECT coalesce(max(idx) + 1, 0) FROM audit_log";
 // Merkle nodes of level >= 1 by NodePos (level 0, the leaf hashes, is
-// kSelectLeafHash; see WriteLeaf).
+// kSelectLeafHash; see WriteLeaves).
 constexpr char kSelectNode[] = "SELECT hash FROM merkle_tree WHERE pos = ?1";
 // The nodes of levels >= kUpperNodeLevel, in the order they were completed
 // (NodeCache::Load).
@@ -811,7 +844,7 @@ struct SqliteStore::Impl {
   // yet (FlushNodes).
   std::vector<audit::NodeWrite> pending_nodes;
   size_t flushed_nodes = 0;
-  std::vector<audit::NodeWrite> leaf_nodes;  // WriteLeaf's buffer
+  std::vector<audit::NodeWrite> leaf_nodes;  // WriteLeaves' buffer
   std::unique_ptr<NodeCache> node_cache;
   // KnownInstance of the instances the writer appended to lately: `known`
   // as of the last COMMIT, `known_in_batch` as written by the requests of
@@ -1349,31 +1382,41 @@ struct SqliteStore::Impl {
     op.Finish(std::move(s));
   }
 
-  // Adds one leaf to audit_log and the nodes of level >= 1 it completes to
-  // the transaction's pending nodes (FlushNodes). Its level-0 node is the leaf's own leaf_hash column
-  // (migration 8), so no row is written for it. Writer thread only.
-  Status WriteLeaf(AuditEntry& e) {
-    e.index = appender.size();
-    {
-      auto st = writer_db->Prepare(kInsertLeaf);
+  // Adds the leaves `leaves` to audit_log, in statements of up to
+  // kRowsPerInsert rows, and the nodes of level >= 1 they complete to the
+  // transaction's pending nodes (FlushNodes); sets each leaf's index. Its
+  // level-0 node is the leaf's own leaf_hash column (migration 8), so no row
+  // is written for it. Writer thread only.
+  Status WriteLeaves(std::span<AuditEntry> leaves) {
+    for (size_t done = 0; done < leaves.size();) {
+      const size_t n = std::min(kRowsPerInsert, leaves.size() - done);
+      auto st = writer_db->Prepare(InsertLeavesSql(n));
       if (!st) return std::unexpected(st.error());
-      (*st)->Bind(1, e.index).BindUncopied(2, e.kind).Bind(3, e.at.ms);
-      if (e.kind == "event")
-        (*st)->Bind(4, e.instance.value).Bind(5, e.version);
-      else
-        (*st)->BindNull(4).BindNull(5);
-      (*st)
-          ->BindUncopied(6, e.type)
-          .BindUncopied(7, e.actor.value)
-          .BindUncopied(8, e.def_hash);
-      (*st)->BindBlobUncopied(9, e.leaf_data).BindBlobUncopied(10, e.leaf_hash);
+      for (size_t i = 0; i < n; ++i) {
+        AuditEntry& e = leaves[done + i];
+        e.index = appender.size() + static_cast<int64_t>(done + i);
+        const int c = static_cast<int>(i) * kLeafColumns;
+        (*st)->Bind(c + 1, e.index).BindUncopied(c + 2, e.kind).Bind(c + 3, e.at.ms);
+        if (e.kind == "event")
+          (*st)->Bind(c + 4, e.instance.value).Bind(c + 5, e.version);
+        else
+          (*st)->BindNull(c + 4).BindNull(c + 5);
+        (*st)
+            ->BindUncopied(c + 6, e.type)
+            .BindUncopied(c + 7, e.actor.value)
+            .BindUncopied(c + 8, e.def_hash);
+        (*st)->BindBlobUncopied(c + 9, e.leaf_data).BindBlobUncopied(c + 10, e.leaf_hash);
+      }
       if (auto s = (*st)->Run(); !s) return s;
+      done += n;
     }
-    appender.Append(e.leaf_hash, &leaf_nodes);
-    for (const audit::NodeWrite& w : leaf_nodes) {
-      if (w.ref.level == 0) continue;
-      pending_nodes.push_back(w);  // written before the COMMIT (FlushNodes)
-      if (w.ref.level >= node_cache->min_level()) batch_nodes.push_back(w);
+    for (const AuditEntry& e : leaves) {
+      appender.Append(e.leaf_hash, &leaf_nodes);
+      for (const audit::NodeWrite& w : leaf_nodes) {
+        if (w.ref.level == 0) continue;
+        pending_nodes.push_back(w);  // written before the COMMIT (FlushNodes)
+        if (w.ref.level >= node_cache->min_level()) batch_nodes.push_back(w);
+      }
     }
     return Ok();
   }
@@ -1615,23 +1658,24 @@ struct SqliteStore::Impl {
     result.instance = id;
     result.version = req.row.version;
     result.first_leaf = appender.size();
-    {
-      auto st = writer_db->Prepare(kInsertEvent);
+    for (size_t done = 0; done < req.events.size();) {
+      const size_t n = std::min(kRowsPerInsert, req.events.size() - done);
+      auto st = writer_db->Prepare(InsertEventsSql(n));
       if (!st) return std::unexpected(st.error());
-      for (size_t i = 0; i < req.events.size(); ++i) {
-        const Event& e = req.events[i];
-        (*st)->Bind(1, id.value).Bind(2, e.version).Bind(3, e.at.ms);
-        (*st)->BindUncopied(4, e.type).BindUncopied(5, e.actor.value);
+      for (size_t i = 0; i < n; ++i) {
+        const Event& e = req.events[done + i];
+        const int c = static_cast<int>(i) * kEventColumns;
+        (*st)->Bind(c + 1, id.value).Bind(c + 2, e.version).Bind(c + 3, e.at.ms);
+        (*st)->BindUncopied(c + 4, e.type).BindUncopied(c + 5, e.actor.value);
         (*st)
-            ->BindUncopied(6, e.on_behalf_of.value)
-            .BindUncopied(7, e.node)
-            .BindUncopied(8, p.bodies[i]);
-        if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
-        (*st)->Reset();
+            ->BindUncopied(c + 6, e.on_behalf_of.value)
+            .BindUncopied(c + 7, e.node)
+            .BindUncopied(c + 8, p.bodies[done + i]);
       }
+      if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
+      done += n;
     }
-    for (AuditEntry& leaf : p.leaves)
-      if (auto s = WriteLeaf(leaf); !s) return std::unexpected(s.error());
+    if (auto s = WriteLeaves(p.leaves); !s) return std::unexpected(s.error());
     if (auto s = WriteInstanceRow(id, req.row, !p.new_instance, prior ? &*prior : nullptr);
         !s)
       return std::unexpected(s.error());
@@ -1845,6 +1889,18 @@ void SqliteStore::ResumeWriterForTesting() {
   impl_->q_cv.notify_all();
 }
 
+Result<std::vector<std::pair<std::string, int64_t>>>
+SqliteStore::WriterStatementRunsForTesting() {
+  std::vector<std::pair<std::string, int64_t>> runs;
+  WriteOp op;
+  op.apply = [&]() -> Status {
+    runs = impl_->writer_db->StatementRuns();
+    return Ok();
+  };
+  if (auto s = impl_->Submit(op); !s) return std::unexpected(s.error());
+  return runs;
+}
+
 int64_t SqliteStore::KnownInstanceHitsForTesting() const {
   return impl_->known_hits.load(std::memory_order_relaxed);
 }
@@ -1981,7 +2037,7 @@ Result<std::vector<AppendResult>> SqliteStore::BulkAppendForTesting(
 Result<int64_t> SqliteStore::AppendAudit(const AuditRecord& rec) {
   AuditEntry entry = store_internal::RecordEntry(rec);
   WriteOp op;
-  op.apply = [&]() -> Status { return impl_->WriteLeaf(entry); };
+  op.apply = [&]() -> Status { return impl_->WriteLeaves({&entry, 1}); };
   if (auto s = impl_->Submit(op); !s) return std::unexpected(s.error());
   return entry.index;
 }
