@@ -951,6 +951,44 @@ TEST(SqliteStoreTest, WalFramesOfABatchAreWrittenInFewWrites) {
   }
 }
 
+// A statement that may fail halfway, and a SAVEPOINT, keep the pages they
+// change in a statement journal, which SQLite moves to a temporary file once
+// it passes 64 KiB; every later statement of that transaction then writes
+// to the file a page at a time. The writer keeps its statement journals in
+// memory (temp_store = MEMORY): a batch with a refused request, which runs
+// again with a SAVEPOINT per request, each request changing some twenty
+// pages that earlier ones wrote (events of several KB between other
+// instances' events), opens no such file, and commits the same.
+TEST(SqliteStoreTest, WriterKeepsStatementJournalsInMemory) {
+  TempDir dir;
+  auto store = MustOpen(dir.File("a.db"));
+  auto big = [](AppendRequest r) {
+    for (Event& e : r.events) e.data["note"] = Value::Str(std::string(3000, 'x'));
+    return r;
+  };
+  std::vector<InstanceId> ids;
+  for (int i = 0; i < 64; ++i) ids.push_back(store->Append(big(Submit())).value().instance);
+  sqlite::WalBatchCounters before = sqlite::WalBatchCountersNow();
+  for (int round = 0; round < 2; ++round) {
+    const int64_t version = 1 + 4 * round;
+    std::vector<Result<AppendResult>> results(ids.size() + 1);
+    std::vector<std::function<void()>> fns;
+    // A stale version first: refused, so the batch runs again isolated.
+    fns.push_back([&] { results.back() = store->Append(Continue(ids[0], 0)); });
+    for (size_t i = 0; i < ids.size(); ++i)
+      fns.push_back([&, i] { results[i] = store->Append(big(Continue(ids[i], version, 4))); });
+    RunInOneBatch(*store, std::move(fns));
+    for (size_t i = 0; i < ids.size(); ++i)
+      ASSERT_TRUE(results[i].has_value()) << results[i].error().ToString();
+    ASSERT_FALSE(results.back().has_value());
+  }
+  sqlite::WalBatchCounters after = sqlite::WalBatchCountersNow();
+  EXPECT_EQ(after.subjournals_opened - before.subjournals_opened, 0);
+  EXPECT_GE(store->BatchStats().isolated_reruns, 1);
+  for (InstanceId id : ids) EXPECT_EQ(store->LoadEvents(id).value().size(), 9u);
+  EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+}
+
 // With synchronous=OFF (BulkAppendForTesting) no xSync flushes a commit's
 // frames: the VFS writes them before SQLite publishes the commit in the WAL
 // index (xShmBarrier), so other connections never read a frame that is not
