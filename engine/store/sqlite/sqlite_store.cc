@@ -696,17 +696,6 @@ Status ConfigureConnection(Db& db, const SqliteOptions& opt, bool reader) {
                            "\"); is the file on a local filesystem?");
   if (auto s = db.Exec("PRAGMA synchronous = FULL", "setting synchronous"); !s) return s;
   if (auto s = db.Exec("PRAGMA foreign_keys = ON", "enabling foreign keys"); !s) return s;
-  if (!reader) {
-    // A statement that may fail halfway keeps the pages it changes in a
-    // statement journal (a SAVEPOINT likewise); past 64 KiB SQLite moves it
-    // to a temporary file, and every later statement of that batch's
-    // transaction then writes to the file a page at a time. The journal is
-    // needed only to undo a statement inside a live transaction (never for
-    // recovery), so the writer keeps it in memory.
-    if (auto s = db.Exec("PRAGMA temp_store = MEMORY", "keeping statement journals in memory");
-        !s)
-      return s;
-  }
   if (reader) {
     if (auto s = db.Exec("PRAGMA query_only = ON", "setting query_only"); !s) return s;
     if (opt.reader_read_ahead) {
@@ -1843,6 +1832,18 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
   if (auto s = ConfigureConnection(*impl->writer_db, options, false); !s)
     return std::unexpected(s.error());
   if (auto s = sqlite::ApplyMigrations(*impl->writer_db); !s)
+    return std::unexpected(s.error());
+  // A statement that may fail halfway keeps the pages it changes in a
+  // statement journal (a SAVEPOINT likewise); past 64 KiB SQLite moves it to
+  // a temporary file, and every later statement of that batch's transaction
+  // then writes to the file a page at a time. The journal only undoes a
+  // statement inside a live transaction (it never serves recovery), so the
+  // writer keeps it in memory: a few pages per statement, some twenty per
+  // request of an isolated rerun. Set after the migrations, whose sorts over
+  // a whole table may still spill to temporary files.
+  if (auto s = impl->writer_db->Exec("PRAGMA temp_store = MEMORY",
+                                     "keeping statement journals in memory");
+      !s)
     return std::unexpected(s.error());
   impl->writer_nodes = std::make_unique<DbNodeReader>(*impl->writer_db);
   impl->node_cache = std::make_unique<NodeCache>(options.cached_node_level);
