@@ -57,34 +57,32 @@ constexpr char kRollbackTo[] = "ROLLBACK TO op";
 
 constexpr char kMaxVersion[] = "SELECT max(version) FROM events WHERE instance = ?1";
 constexpr char kNextInstance[] = "SELECT coalesce(max(instance), 0) + 1 FROM events";
-// An append's events, and their audit leaves, are written in statements of
-// up to kRowsPerInsert rows (an approval writes three of each): a statement
-// costs its start and end (cursors opened on the table and each of its
-// indexes, allocated and freed per run) besides its rows. OR FAIL, as for
-// the Merkle nodes below: a refused row fails the request, whose rows are
-// then all taken back (the batch's ROLLBACK, or its SAVEPOINT's), and SQLite
-// keeps no statement journal for a multi-row statement that cannot abort.
+// An append's events are written in statements of up to kRowsPerInsert
+// rows (an approval writes three): a statement costs its start and end
+// (cursors opened on the table and its index, allocated and freed per run)
+// besides its rows. OR FAIL, as for the Merkle nodes below: a refused row
+// fails the request, whose rows are then all taken back (the batch's
+// ROLLBACK, or its SAVEPOINT's), and SQLite keeps no statement journal for
+// it. Not so for audit_log, one row per statement: with the table's CHECK
+// constraints, SQLite keeps a statement journal for a multi-row INSERT even
+// OR FAIL (a copy of every page the statement changes that the transaction
+// had already written, in a temporary file past 64 KiB), which cost more
+// than the statements it saved (bench/README.md, session 11).
 constexpr size_t kRowsPerInsert = 4;
 constexpr int kEventColumns = 8;
-constexpr int kLeafColumns = 10;
-// The INSERT of `n` rows (1..kRowsPerInsert) of `columns` parameters each.
-template <size_t kTable>
-const char* InsertRowsSql(size_t n) {
-  static constexpr const char* kHead[] = {
-      "INSERT OR FAIL INTO events (instance, version, at, type, actor, on_behalf_of,"
-      " node, body) VALUES ",
-      "INSERT OR FAIL INTO audit_log (idx, kind, at, instance, version, type, actor,"
-      " def_hash, leaf_data, leaf_hash) VALUES "};
-  static constexpr int kColumns[] = {kEventColumns, kLeafColumns};
+// The INSERT of `n` events (1..kRowsPerInsert).
+const char* InsertEventsSql(size_t n) {
   static const std::array<std::string, kRowsPerInsert + 1> kSql = [] {
     std::array<std::string, kRowsPerInsert + 1> out;
     for (size_t k = 1; k <= kRowsPerInsert; ++k) {
-      std::string sql = kHead[kTable];
+      std::string sql =
+          "INSERT OR FAIL INTO events (instance, version, at, type, actor, on_behalf_of,"
+          " node, body) VALUES ";
       for (size_t i = 0; i < k; ++i) {
         sql += i ? ", (" : "(";
-        for (int c = 1; c <= kColumns[kTable]; ++c) {
+        for (int c = 1; c <= kEventColumns; ++c) {
           if (c > 1) sql += ", ";
-          sql += "?" + std::to_string(static_cast<int>(i) * kColumns[kTable] + c);
+          sql += "?" + std::to_string(static_cast<int>(i) * kEventColumns + c);
         }
         sql += ")";
       }
@@ -94,8 +92,10 @@ const char* InsertRowsSql(size_t n) {
   }();
   return kSql[n].c_str();
 }
-const char* InsertEventsSql(size_t n) { return InsertRowsSql<0>(n); }
-const char* InsertLeavesSql(size_t n) { return InsertRowsSql<1>(n); }
+constexpr char kInsertLeaf[] =
+    "INSERT INTO audit_log (idx, kind, at, instance, version, type, actor,"
+    " def_hash, leaf_data, leaf_hash)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 // Merkle nodes of level >= 1, keyed by NodePos (migration 9): a batch
 // writes its nodes of levels 1..4 at the table's right edge, the few above
 // at the right edge of the negative keys.
@@ -1382,33 +1382,29 @@ struct SqliteStore::Impl {
     op.Finish(std::move(s));
   }
 
-  // Adds the leaves `leaves` to audit_log, in statements of up to
-  // kRowsPerInsert rows, and the nodes of level >= 1 they complete to the
-  // transaction's pending nodes (FlushNodes); sets each leaf's index. Its
-  // level-0 node is the leaf's own leaf_hash column (migration 8), so no row
-  // is written for it. Writer thread only.
+  // Adds the leaves `leaves` to audit_log, one statement each, and the
+  // nodes of level >= 1 they complete to the transaction's pending nodes
+  // (FlushNodes); sets each leaf's index. Its level-0 node is the leaf's own
+  // leaf_hash column (migration 8), so no row is written for it. Writer
+  // thread only.
   Status WriteLeaves(std::span<AuditEntry> leaves) {
-    for (size_t done = 0; done < leaves.size();) {
-      const size_t n = std::min(kRowsPerInsert, leaves.size() - done);
-      auto st = writer_db->Prepare(InsertLeavesSql(n));
-      if (!st) return std::unexpected(st.error());
-      for (size_t i = 0; i < n; ++i) {
-        AuditEntry& e = leaves[done + i];
-        e.index = appender.size() + static_cast<int64_t>(done + i);
-        const int c = static_cast<int>(i) * kLeafColumns;
-        (*st)->Bind(c + 1, e.index).BindUncopied(c + 2, e.kind).Bind(c + 3, e.at.ms);
-        if (e.kind == "event")
-          (*st)->Bind(c + 4, e.instance.value).Bind(c + 5, e.version);
-        else
-          (*st)->BindNull(c + 4).BindNull(c + 5);
-        (*st)
-            ->BindUncopied(c + 6, e.type)
-            .BindUncopied(c + 7, e.actor.value)
-            .BindUncopied(c + 8, e.def_hash);
-        (*st)->BindBlobUncopied(c + 9, e.leaf_data).BindBlobUncopied(c + 10, e.leaf_hash);
-      }
+    auto st = writer_db->Prepare(kInsertLeaf);
+    if (!st) return std::unexpected(st.error());
+    for (size_t i = 0; i < leaves.size(); ++i) {
+      AuditEntry& e = leaves[i];
+      e.index = appender.size() + static_cast<int64_t>(i);
+      (*st)->Bind(1, e.index).BindUncopied(2, e.kind).Bind(3, e.at.ms);
+      if (e.kind == "event")
+        (*st)->Bind(4, e.instance.value).Bind(5, e.version);
+      else
+        (*st)->BindNull(4).BindNull(5);
+      (*st)
+          ->BindUncopied(6, e.type)
+          .BindUncopied(7, e.actor.value)
+          .BindUncopied(8, e.def_hash);
+      (*st)->BindBlobUncopied(9, e.leaf_data).BindBlobUncopied(10, e.leaf_hash);
       if (auto s = (*st)->Run(); !s) return s;
-      done += n;
+      (*st)->Reset();
     }
     for (const AuditEntry& e : leaves) {
       appender.Append(e.leaf_hash, &leaf_nodes);
