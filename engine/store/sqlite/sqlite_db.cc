@@ -263,4 +263,12 @@ bool Db::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
 void Db::ClearCache() { cache_.clear(); }
 
+std::vector<std::pair<std::string, int64_t>> Db::StatementRuns() const {
+  std::vector<std::pair<std::string, int64_t>> out;
+  out.reserve(cache_.size());
+  for (const auto& [sql, st] : cache_)
+    out.emplace_back(sql, sqlite3_stmt_status(st->get(), SQLITE_STMTSTATUS_RUN, 0));
+  return out;
+}
+
 }  // namespace approvald::sqlite

@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "approvald/status.h"
 #include "approvald/store.h"
@@ -72,6 +74,7 @@ class Statement {
   // Resets the statement and clears its bindings.
   void Reset();
   const char* sql() const { return sql_; }
+  sqlite3_stmt* get() const { return stmt_; }
 
  private:
   sqlite3* db_;
@@ -123,6 +126,9 @@ class Db {
   bool InTransaction() const;
   // Finalizes every cached statement.
   void ClearCache();
+  // Each cached statement's SQL with how many times it has run since it was
+  // prepared (SQLITE_STMTSTATUS_RUN). For tests.
+  std::vector<std::pair<std::string, int64_t>> StatementRuns() const;
 
  private:
   Db(sqlite3* db, std::string path, std::string role)

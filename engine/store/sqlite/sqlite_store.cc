@@ -24,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -56,9 +57,41 @@ constexpr char kRollbackTo[] = "ROLLBACK TO op";
 
 constexpr char kMaxVersion[] = "SELECT max(version) FROM events WHERE instance = ?1";
 constexpr char kNextInstance[] = "SELECT coalesce(max(instance), 0) + 1 FROM events";
-constexpr char kInsertEvent[] =
-    "INSERT INTO events (instance, version, at, type, actor, on_behalf_of,"
-    " node, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+// An append's events are written in statements of up to kRowsPerInsert
+// rows (an approval writes three): a statement costs its start and end
+// (cursors opened on the table and its index, allocated and freed per run)
+// besides its rows. OR FAIL, as for the Merkle nodes below: a refused row
+// fails the request, whose rows are then all taken back (the batch's
+// ROLLBACK, or its SAVEPOINT's), and SQLite keeps no statement journal for
+// it. Not so for audit_log, one row per statement: with the table's CHECK
+// constraints, SQLite keeps a statement journal for a multi-row INSERT even
+// OR FAIL (a copy of every page the statement changes that the transaction
+// had already written, in a temporary file past 64 KiB), which cost more
+// than the statements it saved (bench/README.md, session 11).
+constexpr size_t kRowsPerInsert = 4;
+constexpr int kEventColumns = 8;
+// The INSERT of `n` events (1..kRowsPerInsert).
+const char* InsertEventsSql(size_t n) {
+  static const std::array<std::string, kRowsPerInsert + 1> kSql = [] {
+    std::array<std::string, kRowsPerInsert + 1> out;
+    for (size_t k = 1; k <= kRowsPerInsert; ++k) {
+      std::string sql =
+          "INSERT OR FAIL INTO events (instance, version, at, type, actor, on_behalf_of,"
+          " node, body) VALUES ";
+      for (size_t i = 0; i < k; ++i) {
+        sql += i ? ", (" : "(";
+        for (int c = 1; c <= kEventColumns; ++c) {
+          if (c > 1) sql += ", ";
+          sql += "?" + std::to_string(static_cast<int>(i) * kEventColumns + c);
+        }
+        sql += ")";
+      }
+      out[k] = std::move(sql);
+    }
+    return out;
+  }();
+  return kSql[n].c_str();
+}
 constexpr char kInsertLeaf[] =
     "INSERT INTO audit_log (idx, kind, at, instance, version, type, actor,"
     " def_hash, leaf_data, leaf_hash)"
@@ -172,7 +205,7 @@ constexpr char kInsertIdempotency[] =
 constexpr char kDataVersion[] = "PRAGMA data_version";
 constexpr char kAuditSize[] = "SELECT coalesce(max(idx) + 1, 0) FROM audit_log";
 // Merkle nodes of level >= 1 by NodePos (level 0, the leaf hashes, is
-// kSelectLeafHash; see WriteLeaf).
+// kSelectLeafHash; see WriteLeaves).
 constexpr char kSelectNode[] = "SELECT hash FROM merkle_tree WHERE pos = ?1";
 // The nodes of levels >= kUpperNodeLevel, in the order they were completed
 // (NodeCache::Load).
@@ -811,7 +844,7 @@ struct SqliteStore::Impl {
   // yet (FlushNodes).
   std::vector<audit::NodeWrite> pending_nodes;
   size_t flushed_nodes = 0;
-  std::vector<audit::NodeWrite> leaf_nodes;  // WriteLeaf's buffer
+  std::vector<audit::NodeWrite> leaf_nodes;  // WriteLeaves' buffer
   std::unique_ptr<NodeCache> node_cache;
   // KnownInstance of the instances the writer appended to lately: `known`
   // as of the last COMMIT, `known_in_batch` as written by the requests of
@@ -1349,14 +1382,17 @@ struct SqliteStore::Impl {
     op.Finish(std::move(s));
   }
 
-  // Adds one leaf to audit_log and the nodes of level >= 1 it completes to
-  // the transaction's pending nodes (FlushNodes). Its level-0 node is the leaf's own leaf_hash column
-  // (migration 8), so no row is written for it. Writer thread only.
-  Status WriteLeaf(AuditEntry& e) {
-    e.index = appender.size();
-    {
-      auto st = writer_db->Prepare(kInsertLeaf);
-      if (!st) return std::unexpected(st.error());
+  // Adds the leaves `leaves` to audit_log, one statement each, and the
+  // nodes of level >= 1 they complete to the transaction's pending nodes
+  // (FlushNodes); sets each leaf's index. Its level-0 node is the leaf's own
+  // leaf_hash column (migration 8), so no row is written for it. Writer
+  // thread only.
+  Status WriteLeaves(std::span<AuditEntry> leaves) {
+    auto st = writer_db->Prepare(kInsertLeaf);
+    if (!st) return std::unexpected(st.error());
+    for (size_t i = 0; i < leaves.size(); ++i) {
+      AuditEntry& e = leaves[i];
+      e.index = appender.size() + static_cast<int64_t>(i);
       (*st)->Bind(1, e.index).BindUncopied(2, e.kind).Bind(3, e.at.ms);
       if (e.kind == "event")
         (*st)->Bind(4, e.instance.value).Bind(5, e.version);
@@ -1368,12 +1404,15 @@ struct SqliteStore::Impl {
           .BindUncopied(8, e.def_hash);
       (*st)->BindBlobUncopied(9, e.leaf_data).BindBlobUncopied(10, e.leaf_hash);
       if (auto s = (*st)->Run(); !s) return s;
+      (*st)->Reset();
     }
-    appender.Append(e.leaf_hash, &leaf_nodes);
-    for (const audit::NodeWrite& w : leaf_nodes) {
-      if (w.ref.level == 0) continue;
-      pending_nodes.push_back(w);  // written before the COMMIT (FlushNodes)
-      if (w.ref.level >= node_cache->min_level()) batch_nodes.push_back(w);
+    for (const AuditEntry& e : leaves) {
+      appender.Append(e.leaf_hash, &leaf_nodes);
+      for (const audit::NodeWrite& w : leaf_nodes) {
+        if (w.ref.level == 0) continue;
+        pending_nodes.push_back(w);  // written before the COMMIT (FlushNodes)
+        if (w.ref.level >= node_cache->min_level()) batch_nodes.push_back(w);
+      }
     }
     return Ok();
   }
@@ -1615,23 +1654,24 @@ struct SqliteStore::Impl {
     result.instance = id;
     result.version = req.row.version;
     result.first_leaf = appender.size();
-    {
-      auto st = writer_db->Prepare(kInsertEvent);
+    for (size_t done = 0; done < req.events.size();) {
+      const size_t n = std::min(kRowsPerInsert, req.events.size() - done);
+      auto st = writer_db->Prepare(InsertEventsSql(n));
       if (!st) return std::unexpected(st.error());
-      for (size_t i = 0; i < req.events.size(); ++i) {
-        const Event& e = req.events[i];
-        (*st)->Bind(1, id.value).Bind(2, e.version).Bind(3, e.at.ms);
-        (*st)->BindUncopied(4, e.type).BindUncopied(5, e.actor.value);
+      for (size_t i = 0; i < n; ++i) {
+        const Event& e = req.events[done + i];
+        const int c = static_cast<int>(i) * kEventColumns;
+        (*st)->Bind(c + 1, id.value).Bind(c + 2, e.version).Bind(c + 3, e.at.ms);
+        (*st)->BindUncopied(c + 4, e.type).BindUncopied(c + 5, e.actor.value);
         (*st)
-            ->BindUncopied(6, e.on_behalf_of.value)
-            .BindUncopied(7, e.node)
-            .BindUncopied(8, p.bodies[i]);
-        if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
-        (*st)->Reset();
+            ->BindUncopied(c + 6, e.on_behalf_of.value)
+            .BindUncopied(c + 7, e.node)
+            .BindUncopied(c + 8, p.bodies[done + i]);
       }
+      if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
+      done += n;
     }
-    for (AuditEntry& leaf : p.leaves)
-      if (auto s = WriteLeaf(leaf); !s) return std::unexpected(s.error());
+    if (auto s = WriteLeaves(p.leaves); !s) return std::unexpected(s.error());
     if (auto s = WriteInstanceRow(id, req.row, !p.new_instance, prior ? &*prior : nullptr);
         !s)
       return std::unexpected(s.error());
@@ -1789,6 +1829,18 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
     return std::unexpected(s.error());
   if (auto s = sqlite::ApplyMigrations(*impl->writer_db); !s)
     return std::unexpected(s.error());
+  // A statement that may fail halfway keeps the pages it changes in a
+  // statement journal (a SAVEPOINT likewise); past 64 KiB SQLite moves it to
+  // a temporary file, and every later statement of that batch's transaction
+  // then writes to the file a page at a time. The journal only undoes a
+  // statement inside a live transaction (it never serves recovery), so the
+  // writer keeps it in memory: a few pages per statement, some twenty per
+  // request of an isolated rerun. Set after the migrations, whose sorts over
+  // a whole table may still spill to temporary files.
+  if (auto s = impl->writer_db->Exec("PRAGMA temp_store = MEMORY",
+                                     "keeping statement journals in memory");
+      !s)
+    return std::unexpected(s.error());
   impl->writer_nodes = std::make_unique<DbNodeReader>(*impl->writer_db);
   impl->node_cache = std::make_unique<NodeCache>(options.cached_node_level);
   if (auto s = impl->ReloadWriterState(); !s) return std::unexpected(s.error());
@@ -1843,6 +1895,18 @@ void SqliteStore::ResumeWriterForTesting() {
     impl_->paused = false;
   }
   impl_->q_cv.notify_all();
+}
+
+Result<std::vector<std::pair<std::string, int64_t>>>
+SqliteStore::WriterStatementRunsForTesting() {
+  std::vector<std::pair<std::string, int64_t>> runs;
+  WriteOp op;
+  op.apply = [&]() -> Status {
+    runs = impl_->writer_db->StatementRuns();
+    return Ok();
+  };
+  if (auto s = impl_->Submit(op); !s) return std::unexpected(s.error());
+  return runs;
 }
 
 int64_t SqliteStore::KnownInstanceHitsForTesting() const {
@@ -1981,7 +2045,7 @@ Result<std::vector<AppendResult>> SqliteStore::BulkAppendForTesting(
 Result<int64_t> SqliteStore::AppendAudit(const AuditRecord& rec) {
   AuditEntry entry = store_internal::RecordEntry(rec);
   WriteOp op;
-  op.apply = [&]() -> Status { return impl_->WriteLeaf(entry); };
+  op.apply = [&]() -> Status { return impl_->WriteLeaves({&entry, 1}); };
   if (auto s = impl_->Submit(op); !s) return std::unexpected(s.error());
   return entry.index;
 }

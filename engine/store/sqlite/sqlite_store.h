@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "approvald/store.h"
@@ -239,6 +240,10 @@ class SqliteStore final : public Store {
   };
   Result<ConnectionSettings> WriterSettingsForTesting();
   Result<ConnectionSettings> ReaderSettingsForTesting();
+  // The SQL of each statement the writer's connection keeps prepared, with
+  // how many times it has run. Runs on the writer thread, in a transaction
+  // of its own.
+  Result<std::vector<std::pair<std::string, int64_t>>> WriterStatementRunsForTesting();
   // Appends whose expected version and task rows the writer took from its
   // memory (SqliteOptions::writer_known_instances) instead of reading them.
   int64_t KnownInstanceHitsForTesting() const;

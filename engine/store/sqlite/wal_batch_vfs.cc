@@ -25,6 +25,7 @@ std::atomic<int64_t> g_taken{0};
 std::atomic<int64_t> g_made{0};
 std::atomic<int64_t> g_bytes{0};
 std::atomic<int64_t> g_barrier_flushes{0};
+std::atomic<int64_t> g_subjournals{0};
 
 // Our sqlite3_file; the wrapped file's storage follows it (szOsFile).
 struct File {
@@ -217,6 +218,7 @@ int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flags,
   file->base.pMethods = nullptr;
   file->real = reinterpret_cast<sqlite3_file*>(file + 1);
   file->wal = (flags & SQLITE_OPEN_WAL) != 0 && name != nullptr;
+  if ((flags & SQLITE_OPEN_SUBJOURNAL) != 0) g_subjournals.fetch_add(1, std::memory_order_relaxed);
   file->peer = nullptr;
   file->db_name = nullptr;
   file->buffer = nullptr;
@@ -256,7 +258,8 @@ const char* WalBatchVfsName() {
 WalBatchCounters WalBatchCountersNow() {
   return {g_taken.load(std::memory_order_relaxed), g_made.load(std::memory_order_relaxed),
           g_bytes.load(std::memory_order_relaxed),
-          g_barrier_flushes.load(std::memory_order_relaxed)};
+          g_barrier_flushes.load(std::memory_order_relaxed),
+          g_subjournals.load(std::memory_order_relaxed)};
 }
 
 }  // namespace approvald::sqlite

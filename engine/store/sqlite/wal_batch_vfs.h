@@ -60,6 +60,7 @@ struct WalBatchCounters {
   int64_t writes_made = 0;   // writes of the WAL files made for them
   int64_t bytes_written = 0;
   int64_t barrier_flushes = 0;  // flushes made by xShmBarrier
+  int64_t subjournals_opened = 0;  // statement journals SQLite moved to a file
 };
 WalBatchCounters WalBatchCountersNow();
 

@@ -951,6 +951,44 @@ TEST(SqliteStoreTest, WalFramesOfABatchAreWrittenInFewWrites) {
   }
 }
 
+// A statement that may fail halfway, and a SAVEPOINT, keep the pages they
+// change in a statement journal, which SQLite moves to a temporary file once
+// it passes 64 KiB; every later statement of that transaction then writes
+// to the file a page at a time. The writer keeps its statement journals in
+// memory (temp_store = MEMORY): a batch with a refused request, which runs
+// again with a SAVEPOINT per request, each request changing some twenty
+// pages that earlier ones wrote (events of several KB between other
+// instances' events), opens no such file, and commits the same.
+TEST(SqliteStoreTest, WriterKeepsStatementJournalsInMemory) {
+  TempDir dir;
+  auto store = MustOpen(dir.File("a.db"));
+  auto big = [](AppendRequest r) {
+    for (Event& e : r.events) e.data["note"] = Value::Str(std::string(3000, 'x'));
+    return r;
+  };
+  std::vector<InstanceId> ids;
+  for (int i = 0; i < 64; ++i) ids.push_back(store->Append(big(Submit())).value().instance);
+  sqlite::WalBatchCounters before = sqlite::WalBatchCountersNow();
+  for (int round = 0; round < 2; ++round) {
+    const int64_t version = 1 + 4 * round;
+    std::vector<Result<AppendResult>> results(ids.size() + 1);
+    std::vector<std::function<void()>> fns;
+    // A stale version first: refused, so the batch runs again isolated.
+    fns.push_back([&] { results.back() = store->Append(Continue(ids[0], 0)); });
+    for (size_t i = 0; i < ids.size(); ++i)
+      fns.push_back([&, i] { results[i] = store->Append(big(Continue(ids[i], version, 4))); });
+    RunInOneBatch(*store, std::move(fns));
+    for (size_t i = 0; i < ids.size(); ++i)
+      ASSERT_TRUE(results[i].has_value()) << results[i].error().ToString();
+    ASSERT_FALSE(results.back().has_value());
+  }
+  sqlite::WalBatchCounters after = sqlite::WalBatchCountersNow();
+  EXPECT_EQ(after.subjournals_opened - before.subjournals_opened, 0);
+  EXPECT_GE(store->BatchStats().isolated_reruns, 1);
+  for (InstanceId id : ids) EXPECT_EQ(store->LoadEvents(id).value().size(), 9u);
+  EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+}
+
 // With synchronous=OFF (BulkAppendForTesting) no xSync flushes a commit's
 // frames: the VFS writes them before SQLite publishes the commit in the WAL
 // index (xShmBarrier), so other connections never read a frame that is not
@@ -2430,6 +2468,104 @@ TEST_F(SqliteTamperTest, FailuresNameTheirLeafAsAScanThatNamesEveryLeaf) {
     }
   }
   EXPECT_GE(cases, 40);
+}
+
+// How many times the writer ran INSERTs into `table` (prefix "INSERT OR FAIL
+// INTO <table> "), and how many rows those runs wrote: each row of a
+// statement is one "(?" group of parameters.
+struct InsertRuns {
+  int64_t statements = 0;
+  int64_t rows = 0;
+};
+InsertRuns WriterInsertRuns(SqliteStore& store, const std::string& table) {
+  InsertRuns out;
+  auto runs = store.WriterStatementRunsForTesting();
+  EXPECT_TRUE(runs) << runs.error().ToString();
+  if (!runs) return out;
+  const std::string prefix = "INSERT OR FAIL INTO " + table + " ";
+  for (const auto& [sql, n] : *runs) {
+    if (sql.rfind(prefix, 0) != 0) continue;
+    int64_t rows = 0;
+    for (size_t at = sql.find("(?"); at != std::string::npos; at = sql.find("(?", at + 1))
+      ++rows;
+    out.statements += n;
+    out.rows += rows * n;
+  }
+  return out;
+}
+
+// An append's events are written in statements of up to four rows each (1,
+// then 3, then 4 + 2 here), not one statement per event; their audit leaves
+// one statement each (see kInsertLeaf).
+TEST(SqliteStoreTest, AnAppendWritesItsEventsInStatementsOfUpToFourRows) {
+  TempDir dir;
+  auto store = MustOpen(dir.File("a.db"));
+  auto a = store->Append(Submit());
+  ASSERT_TRUE(a) << a.error().ToString();
+  const InstanceId id = a->instance;
+  ASSERT_TRUE(store->Append(Continue(id, 1, 3)));
+  auto six = store->Append(Continue(id, 4, 6));
+  ASSERT_TRUE(six) << six.error().ToString();
+  EXPECT_EQ(six->version, 10);
+  EXPECT_EQ(six->first_leaf, 4);
+  InsertRuns runs = WriterInsertRuns(*store, "events");
+  EXPECT_EQ(runs.statements, 4);
+  EXPECT_EQ(runs.rows, 10);
+  auto events = store->LoadEvents(id);
+  ASSERT_TRUE(events) << events.error().ToString();
+  ASSERT_EQ(events->size(), 10u);
+  auto leaves = store->QueryAudit(AuditQuery{});
+  ASSERT_TRUE(leaves) << leaves.error().ToString();
+  ASSERT_EQ(leaves->size(), 10u);
+  for (int64_t i = 0; i < 10; ++i) {
+    EXPECT_EQ((*events)[i].version, i + 1);
+    EXPECT_EQ((*leaves)[i].index, i);
+    EXPECT_EQ((*leaves)[i].version, i + 1);
+  }
+  EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+}
+
+// A request refused at its second leaf (a leaf index another connection
+// took), after its events and first leaf were written, leaves none of its
+// rows, while a batch-mate behind it commits.
+TEST(SqliteStoreTest, ARequestRefusedAtItsSecondLeafLeavesNothingOfItsRequest) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  auto store = MustOpen(path);
+  auto a = store->Append(Submit("expense", "hu"));
+  auto b = store->Append(Submit("expense", "li"));
+  ASSERT_TRUE(a && b);
+  {
+    // Leaf 3 taken behind the store's back: the next request's leaves 2, 3, 4
+    // fail at their second row.
+    RawDb raw(path);
+    ASSERT_EQ(raw.Exec("INSERT INTO audit_log (idx, kind, at, type, actor, def_hash,"
+                       " leaf_data, leaf_hash)"
+                       " VALUES (3, 'record', 0, 'x', 'y', '', x'00', zeroblob(32))"),
+              SQLITE_OK)
+        << raw.last_error();
+  }
+  Result<AppendResult> refused, mate;
+  store->PauseWriterForTesting();
+  std::thread t1([&] { refused = store->Append(Continue(a->instance, 1, 3)); });
+  while (store->QueuedWritesForTesting() < 1)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::thread t2([&] { mate = store->Append(Continue(b->instance, 1)); });
+  while (store->QueuedWritesForTesting() < 2)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  store->ResumeWriterForTesting();
+  t1.join();
+  t2.join();
+  ASSERT_FALSE(refused);
+  ASSERT_TRUE(mate) << mate.error().ToString();
+  EXPECT_EQ(mate->first_leaf, 2);
+  EXPECT_EQ(store->LoadEvents(a->instance).value().size(), 1u);
+  RawDb raw(path);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM events WHERE instance = " +
+                    std::to_string(a->instance.value)),
+            1);
+  EXPECT_EQ(raw.Int("SELECT instance FROM audit_log WHERE idx = 2"), b->instance.value);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM audit_log"), 4);
 }
 
 }  // namespace
