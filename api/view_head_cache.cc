@@ -18,19 +18,28 @@ ViewHeadCache::ViewHeadCache(size_t max_bytes, size_t shards)
     : bytes_per_shard_(max_bytes / std::max<size_t>(1, shards)),
       shards_(std::max<size_t>(1, shards)) {}
 
+const ViewHeadCache::Entry* ViewHeadCache::FindLocked(
+    const Shard& s, const std::shared_ptr<const CachedInstance>& snapshot,
+    const std::shared_ptr<const Org>& org) {
+  auto it = s.entries.find(snapshot->state.id.value);
+  if (it == s.entries.end() || !Same(it->second.snapshot, snapshot) ||
+      !Same(it->second.org, org))
+    return nullptr;
+  return &it->second;
+}
+
 bool ViewHeadCache::AppendTo(const std::shared_ptr<const CachedInstance>& snapshot,
                              const std::shared_ptr<const Org>& org, std::string* out) {
   if (!snapshot || !org) return false;
   Shard& s = ShardOf(snapshot->state.id.value);
   std::lock_guard lock(s.mu);
-  auto it = s.entries.find(snapshot->state.id.value);
-  if (it == s.entries.end() || !Same(it->second.snapshot, snapshot) ||
-      !Same(it->second.org, org)) {
+  const Entry* e = FindLocked(s, snapshot, org);
+  if (e == nullptr) {
     misses_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
   hits_.fetch_add(1, std::memory_order_relaxed);
-  out->append(it->second.head);
+  out->append(e->head);
   return true;
 }
 
@@ -40,13 +49,11 @@ ViewHeadCache::Found ViewHeadCache::AppendUnlessAttachments(
   if (!snapshot || !org) return Found::kNone;
   Shard& s = ShardOf(snapshot->state.id.value);
   std::lock_guard lock(s.mu);
-  auto it = s.entries.find(snapshot->state.id.value);
-  if (it == s.entries.end() || !Same(it->second.snapshot, snapshot) ||
-      !Same(it->second.org, org))
-    return Found::kNone;
-  if (it->second.attachments) return Found::kAttachments;
+  const Entry* e = FindLocked(s, snapshot, org);
+  if (e == nullptr) return Found::kNone;
+  if (e->attachments) return Found::kAttachments;
   hits_.fetch_add(1, std::memory_order_relaxed);
-  out->append(it->second.head);
+  out->append(e->head);
   return Found::kAppended;
 }
 

@@ -86,6 +86,11 @@ class ViewHeadCache {
     size_t puts_before_sweep = 0;
   };
   Shard& ShardOf(int64_t id) { return shards_[static_cast<uint64_t>(id) % shards_.size()]; }
+  // The entry of `s` stored for exactly `snapshot` and `org`, or nullptr.
+  // REQUIRES: s.mu held.
+  static const Entry* FindLocked(const Shard& s,
+                                 const std::shared_ptr<const CachedInstance>& snapshot,
+                                 const std::shared_ptr<const Org>& org);
 
   size_t bytes_per_shard_;
   std::vector<Shard> shards_;

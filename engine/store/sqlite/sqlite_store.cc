@@ -57,37 +57,41 @@ constexpr char kRollbackTo[] = "ROLLBACK TO op";
 
 constexpr char kMaxVersion[] = "SELECT max(version) FROM events WHERE instance = ?1";
 constexpr char kNextInstance[] = "SELECT coalesce(max(instance), 0) + 1 FROM events";
+// `INSERT OR FAIL INTO <table_and_columns> VALUES` with `rows` rows of
+// `columns` numbered parameters each (?1 .. ?rows*columns, row by row).
+std::string MultiRowInsertSql(std::string_view table_and_columns, size_t columns, size_t rows) {
+  std::string sql = "INSERT OR FAIL INTO ";
+  sql.append(table_and_columns).append(" VALUES ");
+  for (size_t i = 0; i < rows; ++i) {
+    sql += i ? ", (" : "(";
+    for (size_t c = 1; c <= columns; ++c) {
+      if (c > 1) sql += ", ";
+      sql += "?" + std::to_string(i * columns + c);
+    }
+    sql += ")";
+  }
+  return sql;
+}
 // An append's events are written in statements of up to kRowsPerInsert
 // rows (an approval writes three): a statement costs its start and end
 // (cursors opened on the table and its index, allocated and freed per run)
 // besides its rows. OR FAIL, as for the Merkle nodes below: a refused row
 // fails the request, whose rows are then all taken back (the batch's
-// ROLLBACK, or its SAVEPOINT's), and SQLite keeps no statement journal for
-// it. Not so for audit_log, one row per statement: with the table's CHECK
-// constraints, SQLite keeps a statement journal for a multi-row INSERT even
-// OR FAIL (a copy of every page the statement changes that the transaction
-// had already written, in a temporary file past 64 KiB), which cost more
-// than the statements it saved (bench/README.md, session 11).
+// ROLLBACK, or its SAVEPOINT's). The audit leaves stay one row per
+// statement: in statements of several rows they measured no cheaper, since
+// SQLite keeps a statement journal for them (audit_log's CHECK
+// constraints), a copy of every page the statement changes that the
+// transaction had already written (bench/README.md, session 11).
 constexpr size_t kRowsPerInsert = 4;
 constexpr int kEventColumns = 8;
 // The INSERT of `n` events (1..kRowsPerInsert).
 const char* InsertEventsSql(size_t n) {
   static const std::array<std::string, kRowsPerInsert + 1> kSql = [] {
     std::array<std::string, kRowsPerInsert + 1> out;
-    for (size_t k = 1; k <= kRowsPerInsert; ++k) {
-      std::string sql =
-          "INSERT OR FAIL INTO events (instance, version, at, type, actor, on_behalf_of,"
-          " node, body) VALUES ";
-      for (size_t i = 0; i < k; ++i) {
-        sql += i ? ", (" : "(";
-        for (int c = 1; c <= kEventColumns; ++c) {
-          if (c > 1) sql += ", ";
-          sql += "?" + std::to_string(static_cast<int>(i) * kEventColumns + c);
-        }
-        sql += ")";
-      }
-      out[k] = std::move(sql);
-    }
+    for (size_t k = 1; k <= kRowsPerInsert; ++k)
+      out[k] = MultiRowInsertSql(
+          "events (instance, version, at, type, actor, on_behalf_of, node, body)", kEventColumns,
+          k);
     return out;
   }();
   return kSql[n].c_str();
@@ -105,21 +109,16 @@ constexpr char kInsertLeaf[] =
 // statements to prepare and keep, not one per count): one statement per
 // node cost more than the B-tree insert it made. OR FAIL: a refused row
 // (only possible if the table was edited behind the store's back) fails the
-// whole batch anyway, and without OR ABORT's statement rollback SQLite
-// keeps no statement journal (a copy of each page the statement changes).
+// whole batch anyway. (With the table's CHECK constraint SQLite still keeps
+// a statement journal: the few pages at the right edge, in the writer's
+// memory.)
 constexpr size_t kNodesPerInsert = 32;
 // `n` a power of two up to kNodesPerInsert.
 const char* InsertNodesSql(size_t n) {
   static const std::array<std::string, kNodesPerInsert + 1> kSql = [] {
     std::array<std::string, kNodesPerInsert + 1> out;
-    for (size_t k = 1; k <= kNodesPerInsert; k *= 2) {
-      std::string sql = "INSERT OR FAIL INTO merkle_tree (pos, hash) VALUES ";
-      for (size_t i = 0; i < k; ++i) {
-        if (i) sql += ", ";
-        sql += "(?" + std::to_string(2 * i + 1) + ", ?" + std::to_string(2 * i + 2) + ")";
-      }
-      out[k] = std::move(sql);
-    }
+    for (size_t k = 1; k <= kNodesPerInsert; k *= 2)
+      out[k] = MultiRowInsertSql("merkle_tree (pos, hash)", 2, k);
     return out;
   }();
   return kSql[n].c_str();
