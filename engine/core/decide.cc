@@ -1776,46 +1776,80 @@ Result<Decision> Decide(const DecideContext& ctx, InstanceState&& state,
   return Decider(ctx, std::move(state), cmd).Run();
 }
 
-std::vector<std::pair<std::string, PersonId>> PendingPeople(
-    const WorkflowDef& def, const InstanceState& st) {
-  std::vector<std::pair<std::string, PersonId>> out;
-  auto add = [&](const std::string& node, const PersonId& p) {
-    for (const auto& [n, q] : out)
-      if (n == node && q == p) return;
-    out.emplace_back(node, p);
-  };
+namespace {
+
+// Calls fn(node id, person) for each person who must act now, in
+// PendingPeople's order, repeats included; stops early, returning true, once
+// fn returns true.
+template <class Fn>
+bool VisitPending(const WorkflowDef& def, const InstanceState& st, Fn&& fn) {
   for (const auto& [id, t] : st.active) {
     const NodeDef* n = def.FindNode(id);
     if (n && n->kind == NodeKind::kMeeting) {
       const MeetingState& m = t.meeting;
       if (!m.distributed) {
-        for (const auto& p : m.secretaries) add(id, p);
+        for (const auto& p : m.secretaries)
+          if (fn(id, p)) return true;
         continue;
       }
       if (!m.opened) {
         bool receipts = n->meeting.read_receipts_required;
         for (const auto& p : m.members)
           if (!m.IsRecused(p) && ((receipts && !Contains(m.receipts, p)) || !m.IsPresent(p)))
-            add(id, p);
-        for (const auto& p : m.secretaries) add(id, p);
+            if (fn(id, p)) return true;
+        for (const auto& p : m.secretaries)
+          if (fn(id, p)) return true;
         continue;
       }
       bool all_voted = true;
       for (const auto& p : m.present)
         if (!m.IsRecused(p) && !m.HasVoted(p)) {
           all_voted = false;
-          add(id, p);
+          if (fn(id, p)) return true;
         }
       if (all_voted)
-        for (const auto& p : m.secretaries) add(id, p);
+        for (const auto& p : m.secretaries)
+          if (fn(id, p)) return true;
       continue;
     }
     for (const auto& s : t.signers) {
-      if (s.state == SignerState::kPending) add(id, s.person);
-      if (s.state == SignerState::kDelegated) add(id, s.delegate);
+      if (s.state == SignerState::kPending && fn(id, s.person)) return true;
+      if (s.state == SignerState::kDelegated && fn(id, s.delegate)) return true;
     }
   }
+  return false;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, PersonId>> PendingPeople(
+    const WorkflowDef& def, const InstanceState& st) {
+  std::vector<std::pair<std::string, PersonId>> out;
+  VisitPending(def, st, [&](const std::string& node, const PersonId& p) {
+    for (const auto& [n, q] : out)
+      if (n == node && q == p) return false;
+    out.emplace_back(node, p);
+    return false;
+  });
   return out;
+}
+
+std::vector<PendingRef> PendingPeopleRefs(const WorkflowDef& def, const InstanceState& st) {
+  std::vector<PendingRef> out;
+  VisitPending(def, st, [&](const std::string& node, const PersonId& p) {
+    for (const PendingRef& r : out)
+      if (*r.node == node && *r.person == p) return false;
+    out.push_back(PendingRef{&node, &p});
+    return false;
+  });
+  return out;
+}
+
+bool IsPending(const WorkflowDef& def, const InstanceState& st, const std::string& node,
+               const PersonId& person) {
+  return VisitPending(def, st, [&](const std::string& n, const PersonId& p) {
+    return n == node && p == person;
+  });
 }
 
 namespace {

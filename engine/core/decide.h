@@ -142,6 +142,16 @@ std::vector<AvailableAction> AvailableActionsReference(const DecideContext& ctx,
 // who still have something to do, the secretary), by node. For task lists.
 std::vector<std::pair<std::string, PersonId>> PendingPeople(
     const WorkflowDef& def, const InstanceState& state);
+// The same people, in the same order, referred to rather than copied: the
+// pointers are into `state` and hold while it is neither changed nor destroyed.
+struct PendingRef {
+  const std::string* node;
+  const PersonId* person;
+};
+std::vector<PendingRef> PendingPeopleRefs(const WorkflowDef& def, const InstanceState& state);
+// Whether (node, person) is one of PendingPeople(def, state), without listing them.
+bool IsPending(const WorkflowDef& def, const InstanceState& state, const std::string& node,
+               const PersonId& person);
 
 }  // namespace approvald
 

@@ -418,12 +418,13 @@ void Engine::CommitWith(const WorkflowDef& def, const InstanceState& before, Dec
       if (t.kind == kind && t.node == node && t.person == p) return;
     req.tasks.push_back(TaskRow{before.id, node, p, kind, since});
   };
-  std::vector<std::pair<std::string, PersonId>> pending;
-  if (!st.terminal()) pending = PendingPeople(def, st);
+  // Into `st`, which stays as it is until it moves into the snapshot below.
+  std::vector<PendingRef> pending;
+  if (!st.terminal()) pending = PendingPeopleRefs(def, st);
   req.tasks.reserve(pending.size() + st.acts.size() + st.cc.size());
-  for (const auto& [node, p] : pending) {
-    auto t = st.active.find(node);
-    add_task(node, p, "pending", t == st.active.end() ? now : t->second.entered_at);
+  for (const PendingRef& r : pending) {
+    auto t = st.active.find(*r.node);
+    add_task(*r.node, *r.person, "pending", t == st.active.end() ? now : t->second.entered_at);
   }
   // The latest decision of a person on a node dates their done task.
   for (auto a = st.acts.rbegin(); a != st.acts.rend(); ++a)
@@ -432,15 +433,12 @@ void Engine::CommitWith(const WorkflowDef& def, const InstanceState& before, Dec
     add_task("", st.cc[i], "cc", i < st.cc_at.size() ? st.cc_at[i] : now);
 
   // Who got work they did not have before, for push notifications.
-  auto before_pending = before.status == InstanceStatus::kDraft
-                            ? std::vector<std::pair<std::string, PersonId>>{}
-                            : PendingPeople(def, before);
-  for (const auto& np : pending)
-    if (std::find(before_pending.begin(), before_pending.end(), np) ==
-            before_pending.end() &&
-        std::find(pc->newly_pending.begin(), pc->newly_pending.end(), np.second) ==
+  bool was_draft = before.status == InstanceStatus::kDraft;
+  for (const PendingRef& r : pending)
+    if ((was_draft || !IsPending(def, before, *r.node, *r.person)) &&
+        std::find(pc->newly_pending.begin(), pc->newly_pending.end(), *r.person) ==
             pc->newly_pending.end())
-      pc->newly_pending.push_back(np.second);
+      pc->newly_pending.push_back(*r.person);
   {
     pc->org = this->org();
     DecideContext ctx = MakeContext(def, *pc->org, nullptr);

@@ -137,6 +137,21 @@ void RunSequences(const WorkflowDef& def, const Org& org, const Value::Record& u
       Command c;
       // Mostly someone the instance waits for, sometimes anyone at all.
       auto pending = PendingPeople(def, st);
+      // The same people referred to, and asked about one by one.
+      auto refs = PendingPeopleRefs(def, st);
+      ASSERT_EQ(refs.size(), pending.size()) << where;
+      for (size_t k = 0; k < refs.size(); ++k) {
+        EXPECT_EQ(*refs[k].node, pending[k].first) << where;
+        EXPECT_EQ(*refs[k].person, pending[k].second) << where;
+        EXPECT_TRUE(IsPending(def, st, pending[k].first, pending[k].second)) << where;
+      }
+      for (const auto& [node, t] : st.active)
+        for (const auto& p : people) {
+          bool listed = std::find(pending.begin(), pending.end(),
+                                  std::make_pair(node, p)) != pending.end();
+          EXPECT_EQ(IsPending(def, st, node, p), listed) << where << " " << node << " " << p.value;
+        }
+      EXPECT_FALSE(IsPending(def, st, "no_such_node", people.front())) << where;
       c.actor = !pending.empty() && g.Chance(0.7) ? g.Pick(pending).second : g.Pick(people);
       c.comment = g.Chance(0.8) ? "意见" : "";
       auto available = AvailableActions(ctx_at(now), st, c.actor);

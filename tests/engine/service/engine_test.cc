@@ -118,6 +118,23 @@ TEST_F(EngineTest, SubmitStoresEventsAndProjections) {
   EXPECT_EQ(notifier_.changes[0].newly_pending[0].value, "bh");
 }
 
+TEST_F(EngineTest, OnlyPeopleWithNewWorkAreNewlyPending) {
+  auto v = Submit("c1", Claim(100));
+  ASSERT_TRUE(v);
+  InstanceId id = v->row.id;
+  // A step that leaves bh pending on the same node tells nobody.
+  auto urged = Act(id, "urge", "c1");
+  ASSERT_TRUE(urged) << urged.error().ToString();
+  ASSERT_EQ(notifier_.changes.size(), 2u);
+  EXPECT_EQ(notifier_.changes[1].tasks.size(), 1u);
+  EXPECT_TRUE(notifier_.changes[1].newly_pending.empty());
+  // bh's approval hands the work to d2, who is told; bh is not.
+  ASSERT_TRUE(Act(id, "approve", "bh"));
+  ASSERT_EQ(notifier_.changes.size(), 3u);
+  ASSERT_EQ(notifier_.changes[2].newly_pending.size(), 1u);
+  EXPECT_EQ(notifier_.changes[2].newly_pending[0].value, "d2");
+}
+
 TEST_F(EngineTest, ApprovalsMoveTasksFromPendingToDone) {
   auto v = Submit("c1", Claim(100));
   ASSERT_TRUE(v);
