@@ -164,6 +164,10 @@ Result<Value> AnyFromJson(const json::value& v, const std::string& path, int dep
 }  // namespace
 
 Result<json::object> ParseJsonObject(std::string_view body) {
+  return ParseJsonObject(body, json::storage_ptr());
+}
+
+Result<json::object> ParseJsonObject(std::string_view body, json::storage_ptr sp) {
   if (body.empty()) {
     return InvalidArgument("bad_json", "the request body is empty; send a JSON object");
   }
@@ -171,7 +175,7 @@ Result<json::object> ParseJsonObject(std::string_view body) {
   opts.max_depth = kMaxJsonDepth;
   opts.allow_invalid_utf8 = false;
   boost::system::error_code ec;
-  json::value v = json::parse(body, ec, {}, opts);
+  json::value v = json::parse(body, ec, std::move(sp), opts);
   if (ec) {
     std::string what = ec.message();
     if (ec == json::error::too_deep) {

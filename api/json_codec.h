@@ -35,6 +35,9 @@ inline constexpr int kMaxJsonDepth = 32;
 // reason "bad_json") say what is wrong: empty body, malformed JSON, invalid
 // UTF-8, nesting deeper than kMaxJsonDepth, not an object.
 Result<json::object> ParseJsonObject(std::string_view body);
+// The same, the object's memory from `sp` (a caller that reads the body and
+// drops it at once may lend a monotonic_resource over a buffer of its own).
+Result<json::object> ParseJsonObject(std::string_view body, json::storage_ptr sp);
 
 // Serialises compactly.
 std::string ToText(const json::value& v);

@@ -134,6 +134,22 @@ TEST(JsonCodecTest, BodyErrorsAreClear) {
   EXPECT_THAT(ParseJsonObject(deep).error().message, HasSubstr("nested deeper than 32"));
 }
 
+TEST(JsonCodecTest, BodyParsesIntoTheStorageLent) {
+  // A buffer smaller than the body: what does not fit continues upstream.
+  unsigned char arena[64];
+  json::monotonic_resource mr(arena, sizeof arena);
+  std::string comment(3000, 'x');
+  auto obj = ParseJsonObject(R"({"action":"approve","comment":")" + comment +
+                                 R"(","args":{"to":"li"}})",
+                             &mr);
+  ASSERT_TRUE(obj.has_value()) << obj.error().ToString();
+  EXPECT_EQ(obj->storage().get(), &mr);
+  EXPECT_EQ(obj->at("action").as_string(), "approve");
+  EXPECT_EQ(obj->at("comment").as_string(), comment);
+  EXPECT_EQ(obj->at("args").as_object().at("to").as_string(), "li");
+  EXPECT_THAT(ParseJsonObject("[1]", &mr).error().message, HasSubstr("must be a JSON object"));
+}
+
 TEST(JsonCodecTest, ArgsBecomeUntypedValues) {
   auto obj = ParseJsonObject(R"({"to":"li","people":["a","b"],"n":3})");
   auto args = ArgsFromJson(*obj, "args");

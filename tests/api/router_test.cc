@@ -182,6 +182,23 @@ TEST_F(RouterTest, DualLineReviewThroughTheApi) {
   EXPECT_GT(Body(events).at("items").as_array().size(), 8u);
 }
 
+TEST_F(RouterTest, ALongActionBodyIsReadWhole) {
+  // Bodies of every size around the buffer an action's body is parsed into.
+  std::string clerk = Login("zhang_min");
+  int64_t id = Submit(clerk);
+  std::string path = "/api/v1/instances/" + std::to_string(id);
+  for (size_t n : {1u, 300u, 340u, 341u, 400u, 2000u}) {
+    std::string comment;
+    for (size_t i = 0; i < n; ++i) comment += "说";  // three bytes each
+    auto acted = Call(http::verb::post, path + "/actions",
+                      R"({"action":"comment","comment":")" + comment + R"("})", clerk);
+    ASSERT_EQ(acted.msg.result(), http::status::ok) << n << " " << acted.msg.body();
+    auto events = Body(Call(http::verb::get, path + "/events", "", clerk)).at("items").as_array();
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.back().at("comment").as_string(), comment) << n;
+  }
+}
+
 TEST_F(RouterTest, RuleRefusalsCarryTheReasonCode) {
   int64_t id = Submit(Login("zhang_min"));
   // Someone who is not the assignee tries to approve.
