@@ -14,6 +14,8 @@
 #include "core/decide.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <memory_resource>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -1863,12 +1865,27 @@ struct Trial {
 
 // The ids of the nodes trials name: pointers into the state asked about,
 // which stays unchanged while they are used (trials decide on a scratch copy).
-using NodeIds = std::vector<const std::string*>;
+// Both lists live in a TrialArena.
+using NodeIds = std::pmr::vector<const std::string*>;
+using Trials = std::pmr::vector<Trial>;
+
+// Room on the stack for the lists of one AvailableActions: a state waiting
+// in up to five nodes lists its trials without the heap (4 + 9 per node + 1,
+// 16 bytes each); more continue on it.
+class TrialArena {
+ public:
+  TrialArena() : arena_(buffer_, sizeof buffer_) {}
+  std::pmr::memory_resource* get() { return &arena_; }
+
+ private:
+  alignas(std::max_align_t) std::byte buffer_[1024];
+  std::pmr::monotonic_buffer_resource arena_;
+};
 
 // The trials AvailableActions runs for `state`, in the order their answers
 // are listed; `nodes` receives the node ids they name.
 void ListTrials(const DecideContext& ctx, const InstanceState& state, NodeIds* nodes,
-                std::vector<Trial>* trials) {
+                Trials* trials) {
   // Room for every trial at once rather than grown: the four instance-wide
   // ones, at most nine per active node and one for the node taken back.
   nodes->reserve(state.active.size() + 1);
@@ -1920,9 +1937,14 @@ void ListTrials(const DecideContext& ctx, const InstanceState& state, NodeIds* n
 
 // The command a trial decides: `trial` by `person` for themselves, with a
 // comment and no arguments. `*c` is reused from trial to trial (its actor and
-// comment set once by the caller).
-void TrialCommand(const NodeIds& nodes, const Trial& trial, Command* c) {
+// comment set once by the caller); `*node_at` is the node `c->node` holds
+// (kNoNodeYet before the first trial), so that the trials of one node, listed
+// together, set it once.
+constexpr int kNoNodeYet = -2;
+void TrialCommand(const NodeIds& nodes, const Trial& trial, Command* c, int* node_at) {
   c->action = trial.action;
+  if (trial.node == *node_at) return;
+  *node_at = trial.node;
   if (trial.node < 0)
     c->node.clear();
   else
@@ -1962,8 +1984,9 @@ std::vector<AvailableAction> DecideTrials(const DecideContext& ctx, const Instan
   // status, checked above): refused alike if the organisation lacks them, and
   // otherwise one look-up serves all the trials.
   if (person != SystemActor() && !ctx.org->FindPerson(person)) return out;
-  NodeIds nodes;
-  std::vector<Trial> trials;
+  TrialArena arena;
+  NodeIds nodes(arena.get());
+  Trials trials(arena.get());
   ListTrials(ctx, state, &nodes, &trials);
   // Every trial decides on a state equal to `state`. Most trials are refused
   // before they change anything, so one scratch copy serves them all; it is
@@ -1976,8 +1999,9 @@ std::vector<AvailableAction> DecideTrials(const DecideContext& ctx, const Instan
   Command c;
   c.actor = person;
   c.comment = "-";
+  int node_at = kNoNodeYet;
   auto run = [&](size_t i) {
-    TrialCommand(nodes, trials[i], &c);
+    TrialCommand(nodes, trials[i], &c, &node_at);
     if (in_place != nullptr) {
       bool would_change = false;
       Decider d(ctx, in_place, c, &would_change);
@@ -2035,16 +2059,18 @@ std::vector<AvailableAction> AvailableActionsReference(const DecideContext& ctx,
   std::vector<AvailableAction> out;
   if (state.terminal() || state.status == InstanceStatus::kDraft) return out;
   if (!ctx.def || !ctx.org) return out;
-  NodeIds nodes;
-  std::vector<Trial> trials;
+  TrialArena arena;
+  NodeIds nodes(arena.get());
+  Trials trials(arena.get());
   ListTrials(ctx, state, &nodes, &trials);
   Command c;
   c.actor = person;
   c.comment = "-";
+  int node_at = kNoNodeYet;
   for (const Trial& t : trials) {
     // The public Decide: a fresh copy of the state for every trial, and the
     // refusals with their messages.
-    TrialCommand(nodes, t, &c);
+    TrialCommand(nodes, t, &c, &node_at);
     if (OfferedBy(Decide(ctx, state, c))) {
       out.push_back(AvailableAction{t.action, t.node < 0 ? std::string()
                                                          : *nodes[static_cast<size_t>(t.node)]});
