@@ -1,16 +1,19 @@
 // SqliteStore: the embedded default Store, on one SQLite database file.
 //
 // Durability: WAL journal, synchronous=FULL; a call that writes returns only
-// after the COMMIT of the transaction holding its rows returned OK, so an
-// acknowledged write survives a crash or power loss.
+// after the transaction holding its rows committed and the WAL holding them
+// was synced, so an acknowledged write survives a crash or power loss.
 //
 // Group commit: one writer thread owns the only write connection. Writing
 // calls (Append, AppendAudit, SaveCheckpoint, PutAttachment, SaveDefinition)
 // queue a request and block; the writer takes every queued request (up to
-// `max_batch`), runs them in ONE transaction, each inside its own SAVEPOINT so
-// a refused request (version conflict, idempotency mismatch, ...) is rolled
-// back alone, then COMMITs and answers them all. If the COMMIT fails, every
-// request of the batch fails kUnavailable and none of it is stored.
+// `max_batch`), runs them in ONE transaction (a request refused halfway,
+// for a version conflict, an idempotency mismatch, ..., makes the batch run
+// again with each request in its own SAVEPOINT, so that it is rolled back
+// alone), then COMMITs, and the syncer thread answers them all once the WAL
+// is synced (pipelined_sync; meanwhile the writer runs the next batch). If
+// the COMMIT fails, every request of the batch fails kUnavailable and none
+// of it is stored.
 //
 // Reads use a pool of read connections that WAL lets run beside the writer.
 // WAL checkpoints (PASSIVE) run on a separate thread and connection, never in
