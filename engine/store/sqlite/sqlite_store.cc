@@ -907,6 +907,9 @@ struct SqliteStore::Impl {
   std::vector<Committed> committed;  // under s_mu
   bool s_stop = false;               // under s_mu
   bool syncs_paused = false;         // under s_mu; PauseSyncsForTesting
+  size_t batches_unsynced = 0;       // under q_mu: handed to the syncer, not answered
+  size_t last_batch = 0;             // writer thread: requests of its last batch
+  size_t wake_writer_at = 1;         // under q_mu: queued requests worth a wake
   std::atomic<bool> sync_failed{false};
   std::atomic<int> fail_syncs{0};
 
@@ -1043,6 +1046,7 @@ struct SqliteStore::Impl {
   // Queues `op` and waits until the writer answered it.
   Status Submit(WriteOp& op) {
     uint64_t take = 0;  // the batch that takes it: this one or a later one
+    bool notify = false;
     {
       std::lock_guard lock(q_mu);
       if (stopping)
@@ -1050,8 +1054,9 @@ struct SqliteStore::Impl {
                                                " is shutting down; nothing was written");
       take = TakeOfQueued(queue.size());
       queue.push_back(&op);
+      notify = queue.size() == wake_writer_at;
     }
-    q_cv.notify_one();
+    if (notify) q_cv.notify_one();
     for (;;) {
       WakeWord& word = wake[take % kWakeWords];
       const uint32_t seen = word.Load();
@@ -1087,15 +1092,17 @@ struct SqliteStore::Impl {
   // the writer calls op->Finish after its batch committed or failed. A
   // closing store answers it at once, on the calling thread.
   void SubmitAsync(WriteOp* op) {
+    bool notify = false;
     {
       std::lock_guard lock(q_mu);
       if (!stopping) {
         queue.push_back(op);
         op = nullptr;
+        notify = queue.size() == wake_writer_at;
       }
     }
     if (op == nullptr) {
-      q_cv.notify_one();
+      if (notify) q_cv.notify_one();
       return;
     }
     op->Finish(Unavailable("store_closed", "the SQLite store at " + opt.path +
@@ -1111,7 +1118,20 @@ struct SqliteStore::Impl {
       MaybeRestartWal();
       {
         std::unique_lock lock(q_mu);
-        q_cv.wait(lock, [&] { return (!queue.empty() && !paused) || stopping; });
+        // While a batch waits for its sync, the writer starts the next only
+        // once half as many requests as the last batch had are queued:
+        // under a light load it lets more requests gather (a batch's pages
+        // are written once however many requests share them) instead of
+        // committing each one or two on their own.
+        // (Queuing calls wake the writer only when the queue reaches
+        // wake_writer_at.)
+        q_cv.wait(lock, [&] {
+          if (stopping) return true;
+          wake_writer_at =
+              batches_unsynced == 0 ? 1 : std::max<size_t>(1, last_batch / 2);
+          return !paused && queue.size() >= wake_writer_at;
+        });
+        wake_writer_at = 1;
         if (queue.empty()) return;  // stopping, and every request answered
         if (queue.front()->bulk) {
           batch.push_back(queue.front());
@@ -1124,6 +1144,7 @@ struct SqliteStore::Impl {
           }
         }
         take = takes++;
+        last_batch = batch.size();
         waiting = false;
         for (WriteOp* op : batch) {
           op->take = take;
@@ -1131,8 +1152,8 @@ struct SqliteStore::Impl {
           waiting = waiting || !op->on_done;
         }
       }
-      const bool handed_off =
-          batch.front()->bulk ? RunBulk(*batch.front(), take, waiting) : RunBatch(batch, take, waiting);
+      const bool handed_off = batch.front()->bulk ? RunBulk(*batch.front(), take, waiting)
+                                                  : RunBatch(batch, take, waiting);
       // Every op of the batch is answered (and may be gone): one wake for
       // all the callers that wait for it. A committed batch is answered,
       // and its callers woken, by the syncer.
@@ -1444,6 +1465,10 @@ struct SqliteStore::Impl {
     c.sync_owed = sync_owed;
     c.tree_size = appender.size();
     {
+      std::lock_guard lock(q_mu);
+      ++batches_unsynced;
+    }
+    {
       std::lock_guard lock(s_mu);
       committed.push_back(std::move(c));
     }
@@ -1513,6 +1538,11 @@ struct SqliteStore::Impl {
           wake[c.take % kWakeWords].WakeAll();
         }
       }
+      {
+        std::lock_guard lock(q_mu);
+        batches_unsynced -= done.size();
+      }
+      q_cv.notify_one();
       done.clear();
     }
   }
@@ -2025,12 +2055,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
     // The writer's connection has the WAL open by now (the migrations and
     // ReloadWriterState read through it), and SQLite deletes it only when
     // the last connection to the database closes: this descriptor names
-    // the same file for as long as the store is open.
-    // (Linux syncs a file through a read-only descriptor too.) If it cannot
-    // be opened, each COMMIT syncs as usual.
+    // the same file for as long as the store is open (Linux syncs a file
+    // through a read-only descriptor too). If it cannot be opened, each
+    // COMMIT syncs as usual.
     const std::string wal = options.path + "-wal";
     impl->wal_fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
-    // What other processes committed without syncing yet becomes durable
+    // What other processes committed and did not sync yet becomes durable
     // before anything read from here on is served as durable.
     if (impl->wal_fd >= 0) {
       if (auto s = impl->SyncWal(); !s) return std::unexpected(s.error());
