@@ -48,6 +48,12 @@ void AppendStoreMetrics(const GroupCommitStats& s, std::string* out) {
          "WAL checkpoints that failed.", s.wal_checkpoint_errors);
   Scalar(out, "approvald_store_wal_frames", "gauge",
          "Frames in the write-ahead log as of the last commit.", s.wal_frames);
+  Scalar(out, "approvald_store_wal_syncs_total", "counter",
+         "Syncs of the write-ahead log that answered the group commits before them.",
+         s.wal_syncs);
+  Scalar(out, "approvald_store_wal_sync_failures_total", "counter",
+         "Syncs of the write-ahead log that failed (the store then takes no more writes).",
+         s.wal_sync_failures);
 }
 
 void AppendCacheMetrics(std::string_view name, std::string_view what, const CacheCounters& c,

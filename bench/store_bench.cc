@@ -1,10 +1,12 @@
 // store_bench: the SQLite store's durability and scale figures (issue 3).
 //
 //   (a) durable appends per second from 64 writer threads through group
-//       commit, against the same store with group commit off (max_batch 1:
-//       one transaction, one fsync per append of one event: plain SQLite
-//       with synchronous=FULL, same schema), alternating, several runs,
-//       medians;
+//       commit, against the same store with group commit off (max_batch 1,
+//       pipelined sync off: one transaction, one fsync in each COMMIT per
+//       append of one event: plain SQLite with synchronous=FULL, same
+//       schema), and group commit with pipelined sync off (each batch's
+//       COMMIT syncs before the writer takes the next), alternating, several
+//       runs, medians;
 //   (b) the instance trail query (all events of one instance, LoadEvents)
 //       and the durable append rate as the history grows from 0 to 10
 //       million events, measured at every million. The history is built
@@ -144,10 +146,14 @@ AppendRequest Request(InstanceId id, int64_t expected, int n, int64_t at_ms,
 // Set from --checkpoint-pages before any store is opened.
 int g_checkpoint_pages = 0;
 
-std::unique_ptr<SqliteStore> OpenOrDie(const std::string& path, int max_batch) {
+// pipelined: SqliteOptions::pipelined_sync (off: every COMMIT syncs the WAL
+// before it returns, as plain SQLite with synchronous=FULL does).
+std::unique_ptr<SqliteStore> OpenOrDie(const std::string& path, int max_batch,
+                                       bool pipelined = true) {
   SqliteOptions o;
   o.path = path;
   o.max_batch = max_batch;
+  o.pipelined_sync = pipelined;
   if (g_checkpoint_pages > 0) {
     o.checkpoint_wal_pages = g_checkpoint_pages;
     o.wal_restart_pages = std::max(o.wal_restart_pages, g_checkpoint_pages);
@@ -195,6 +201,7 @@ struct Rate {
   int64_t appends = 0;
   double mean_batch = 0;
   int64_t batches = 0;
+  int64_t syncs = 0;  // WAL syncs of the syncer (pipelined sync)
   WalUse wal;
   double WalKbPerAppend() const { return appends ? wal.bytes / 1024.0 / appends : 0; }
   double FramesPerBatch() const { return batches ? wal.Frames() / batches : 0; }
@@ -233,6 +240,7 @@ Rate RunWriters(SqliteStore& store, int threads, double seconds,
   r.appends = done;
   r.per_second = done / elapsed;
   r.batches = after.batches - before.batches;
+  r.syncs = after.wal_syncs - before.wal_syncs;
   r.mean_batch = r.batches ? double(after.requests - before.requests) / r.batches : 0;
   r.wal = WalUse::Now().Since(wal_before);
   return r;
@@ -267,9 +275,10 @@ void GroupCommitVersusBaseline(const Options& opt) {
               opt.threads, opt.runs, opt.seconds);
   std::printf(
       "| run | group commit | mean batch | WAL KB per append | frames per batch | "
-      "one txn per event | frames per commit | ratio |\n");
-  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
-  std::vector<double> group, plain, ratios;
+      "syncs per batch | group commit, sync in COMMIT | mean batch | one txn per event | "
+      "frames per commit | ratio | ratio, sync in COMMIT |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  std::vector<double> group, inline_group, plain, ratios, inline_ratios;
   std::string path = opt.dir + "/commit.db";
   for (int run = 1; run <= opt.runs; ++run) {
     // Alternate, each on a fresh database, so disk drift hits both alike.
@@ -280,22 +289,34 @@ void GroupCommitVersusBaseline(const Options& opt) {
       g = MeasureAppends(*store, opt.threads, opt.seconds);
     }
     RemoveDb(path);
+    Rate gi;
+    {
+      auto store = OpenOrDie(path, 1024, /*pipelined=*/false);
+      gi = MeasureAppends(*store, opt.threads, opt.seconds);
+    }
+    RemoveDb(path);
     Rate p;
     {
-      auto store = OpenOrDie(path, 1);
+      auto store = OpenOrDie(path, 1, /*pipelined=*/false);
       p = MeasureAppends(*store, opt.threads, opt.seconds);
     }
     RemoveDb(path);
     group.push_back(g.per_second);
+    inline_group.push_back(gi.per_second);
     plain.push_back(p.per_second);
     ratios.push_back(g.per_second / p.per_second);
-    std::printf("| %d | %.0f | %.1f | %.2f | %.1f | %.0f | %.1f | %.1f× |\n", run,
-                g.per_second, g.mean_batch, g.WalKbPerAppend(), g.FramesPerBatch(),
-                p.per_second, p.FramesPerBatch(), g.per_second / p.per_second);
+    inline_ratios.push_back(gi.per_second / p.per_second);
+    std::printf(
+        "| %d | %.0f | %.1f | %.2f | %.1f | %.2f | %.0f | %.1f | %.0f | %.1f | %.1f× | %.1f× |\n",
+        run, g.per_second, g.mean_batch, g.WalKbPerAppend(), g.FramesPerBatch(),
+        g.batches ? double(g.syncs) / g.batches : 0.0, gi.per_second, gi.mean_batch,
+        p.per_second, p.FramesPerBatch(), g.per_second / p.per_second,
+        gi.per_second / p.per_second);
     std::fflush(stdout);
   }
-  std::printf("| **median** | **%.0f** | | | | **%.0f** | | **%.1f×** |\n", Median(group),
-              Median(plain), Median(ratios));
+  std::printf("| **median** | **%.0f** | | | | | **%.0f** | | **%.0f** | | **%.1f×** | **%.1f×** |\n",
+              Median(group), Median(inline_group), Median(plain), Median(ratios),
+              Median(inline_ratios));
 }
 
 // (c): `threads` writers each own every threads-th of `instances` existing

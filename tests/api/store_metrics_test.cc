@@ -39,6 +39,8 @@ TEST(StoreMetricsTest, FailuresRerunsAndWalCountersAreExported) {
   s.wal_restarts = 3;
   s.wal_checkpoint_errors = 1;
   s.wal_frames = 1234;
+  s.wal_syncs = 567;
+  s.wal_sync_failures = 1;
   std::string t;
   AppendStoreMetrics(s, &t);
   EXPECT_THAT(t, HasSubstr("# TYPE approvald_store_failed_batches_total counter\n"
@@ -50,6 +52,8 @@ TEST(StoreMetricsTest, FailuresRerunsAndWalCountersAreExported) {
   EXPECT_THAT(t, HasSubstr("approvald_store_wal_checkpoint_errors_total 1\n"));
   EXPECT_THAT(t, HasSubstr("# TYPE approvald_store_wal_frames gauge\n"
                            "approvald_store_wal_frames 1234\n"));
+  EXPECT_THAT(t, HasSubstr("approvald_store_wal_syncs_total 567\n"));
+  EXPECT_THAT(t, HasSubstr("approvald_store_wal_sync_failures_total 1\n"));
 }
 
 TEST(StoreMetricsTest, CacheCountersAreCountersAndGauges) {

@@ -222,8 +222,10 @@ constexpr char kStrayLeafNode[] =
 constexpr char kInsertCheckpoint[] =
     "INSERT INTO checkpoints (size, root, at, signature)"
     " VALUES (?1, ?2, ?3, ?4)";
+// The latest checkpoint of at most ?1 leaves: the one served is over a tree
+// known to be durable (Impl::durable_size).
 constexpr char kLatestCheckpoint[] =
-    "SELECT size, root, at, signature FROM checkpoints"
+    "SELECT size, root, at, signature FROM checkpoints WHERE size <= ?1"
     " ORDER BY seq DESC LIMIT 1";
 constexpr char kListCheckpoints[] =
     "SELECT size, root, at, signature FROM checkpoints ORDER BY seq";
@@ -759,7 +761,8 @@ struct WriteOp {
   uint64_t take = 0;
   bool taken = false;
   // Set: the op was allocated with new and is owned by the queue and the
-  // writer until Finish. Runs on the writer thread: it must only hand off.
+  // writer until Finish. Runs on the writer or the syncer thread: it must
+  // only hand off.
   std::function<void(Status)> on_done;
 
   void Finish(Status s) {
@@ -860,6 +863,12 @@ struct SqliteStore::Impl {
   std::atomic<int64_t> known_hits{0};
   // Leaves known to be committed (set after each COMMIT and at open).
   std::atomic<int64_t> committed_size{0};
+  // Leaves known to be durable: committed and their WAL frames synced (set
+  // by the syncer). LatestCheckpoint serves none over more. At open,
+  // everything in the file is durable (the WAL was synced), checkpoints
+  // included: a checkpoint over more leaves than the log holds then is still
+  // served, as the evidence of a log cut short that it is.
+  std::atomic<int64_t> durable_size{0};
   bool writer_state_stale = false;
   std::thread writer;
   std::mutex q_mu;
@@ -876,6 +885,33 @@ struct SqliteStore::Impl {
   bool stopping = false;
   bool paused = false;  // PauseWriterForTesting
   std::atomic<int> fail_commits{0};
+
+  // Pipelined sync (SqliteOptions::pipelined_sync): the writer commits with
+  // the WAL's sync deferred (sqlite::DeferWalSyncs) and hands the batch to
+  // the syncer thread, which fdatasyncs the WAL (one sync for every batch
+  // committed meanwhile) and only then answers the batch's requests; the
+  // writer meanwhile runs the next batch. After a failed sync the state of
+  // the file is unknown: every later write is refused (sync_failed).
+  struct Committed {
+    std::vector<WriteOp*> ops;
+    std::vector<Status> results;
+    uint64_t take = 0;
+    bool waiting = false;  // an op of Submit: wake its batch's callers
+    bool sync_owed = false;
+    int64_t tree_size = 0;
+  };
+  int wal_fd = -1;  // the WAL file, opened by the store for its syncs
+  std::thread syncer;
+  std::mutex s_mu;
+  std::condition_variable s_cv;
+  std::vector<Committed> committed;  // under s_mu
+  bool s_stop = false;               // under s_mu
+  bool syncs_paused = false;         // under s_mu; PauseSyncsForTesting
+  size_t batches_unsynced = 0;       // under q_mu: handed to the syncer, not answered
+  size_t last_batch = 0;             // writer thread: requests of its last batch
+  size_t wake_writer_at = 1;         // under q_mu: queued requests worth a wake
+  std::atomic<bool> sync_failed{false};
+  std::atomic<int> fail_syncs{0};
 
   // WAL checkpoints.
   std::unique_ptr<Db> checkpoint_db;
@@ -906,6 +942,14 @@ struct SqliteStore::Impl {
     }
     q_cv.notify_all();
     if (writer.joinable()) writer.join();
+    {
+      std::lock_guard lock(s_mu);
+      s_stop = true;
+    }
+    s_cv.notify_all();
+    if (syncer.joinable()) syncer.join();
+    if (wal_fd >= 0) ::close(wal_fd);
+    wal_fd = -1;
     {
       std::lock_guard lock(cp_mu);
       cp_stop = true;
@@ -987,9 +1031,10 @@ struct SqliteStore::Impl {
     return QueryAuditSize(db);
   }
 
-  static Result<std::optional<Checkpoint>> QueryLatestCheckpoint(Db& db) {
+  static Result<std::optional<Checkpoint>> QueryLatestCheckpoint(Db& db, int64_t max_size) {
     auto st = db.Prepare(kLatestCheckpoint);
     if (!st) return std::unexpected(st.error());
+    (*st)->Bind(1, max_size);
     auto row = (*st)->Step();
     if (!row) return std::unexpected(row.error());
     if (!*row) return std::optional<Checkpoint>();
@@ -1001,6 +1046,7 @@ struct SqliteStore::Impl {
   // Queues `op` and waits until the writer answered it.
   Status Submit(WriteOp& op) {
     uint64_t take = 0;  // the batch that takes it: this one or a later one
+    bool notify = false;
     {
       std::lock_guard lock(q_mu);
       if (stopping)
@@ -1008,8 +1054,9 @@ struct SqliteStore::Impl {
                                                " is shutting down; nothing was written");
       take = TakeOfQueued(queue.size());
       queue.push_back(&op);
+      notify = queue.size() == wake_writer_at;
     }
-    q_cv.notify_one();
+    if (notify) q_cv.notify_one();
     for (;;) {
       WakeWord& word = wake[take % kWakeWords];
       const uint32_t seen = word.Load();
@@ -1045,15 +1092,17 @@ struct SqliteStore::Impl {
   // the writer calls op->Finish after its batch committed or failed. A
   // closing store answers it at once, on the calling thread.
   void SubmitAsync(WriteOp* op) {
+    bool notify = false;
     {
       std::lock_guard lock(q_mu);
       if (!stopping) {
         queue.push_back(op);
         op = nullptr;
+        notify = queue.size() == wake_writer_at;
       }
     }
     if (op == nullptr) {
-      q_cv.notify_one();
+      if (notify) q_cv.notify_one();
       return;
     }
     op->Finish(Unavailable("store_closed", "the SQLite store at " + opt.path +
@@ -1069,7 +1118,20 @@ struct SqliteStore::Impl {
       MaybeRestartWal();
       {
         std::unique_lock lock(q_mu);
-        q_cv.wait(lock, [&] { return (!queue.empty() && !paused) || stopping; });
+        // While a batch waits for its sync, the writer starts the next only
+        // once half as many requests as the last batch had are queued:
+        // under a light load it lets more requests gather (a batch's pages
+        // are written once however many requests share them) instead of
+        // committing each one or two on their own.
+        // (Queuing calls wake the writer only when the queue reaches
+        // wake_writer_at.)
+        q_cv.wait(lock, [&] {
+          if (stopping) return true;
+          wake_writer_at =
+              batches_unsynced == 0 ? 1 : std::max<size_t>(1, last_batch / 2);
+          return !paused && queue.size() >= wake_writer_at;
+        });
+        wake_writer_at = 1;
         if (queue.empty()) return;  // stopping, and every request answered
         if (queue.front()->bulk) {
           batch.push_back(queue.front());
@@ -1082,6 +1144,7 @@ struct SqliteStore::Impl {
           }
         }
         take = takes++;
+        last_batch = batch.size();
         waiting = false;
         for (WriteOp* op : batch) {
           op->take = take;
@@ -1089,13 +1152,12 @@ struct SqliteStore::Impl {
           waiting = waiting || !op->on_done;
         }
       }
-      if (batch.front()->bulk)
-        RunBulk(*batch.front());
-      else
-        RunBatch(batch);
+      const bool handed_off = batch.front()->bulk ? RunBulk(*batch.front(), take, waiting)
+                                                  : RunBatch(batch, take, waiting);
       // Every op of the batch is answered (and may be gone): one wake for
-      // all the callers that wait for it.
-      if (waiting) {
+      // all the callers that wait for it. A committed batch is answered,
+      // and its callers woken, by the syncer.
+      if (waiting && !handed_off) {
         {
           std::lock_guard lock(stats_mu);
           ++stats.caller_wakes;
@@ -1291,13 +1353,33 @@ struct SqliteStore::Impl {
     return Ops::kDone;
   }
 
-  void RunBatch(const std::vector<WriteOp*>& batch) {
-    if (writer_state_stale) {
-      if (auto s = ReloadWriterState(); !s)
-        return FailAll(batch, BatchError(batch.size(), s.error()));
+  // The error of every write after a failed sync of the WAL.
+  Error SyncFailedError() const {
+    return Error{ErrorCode::kUnavailable, "storage_failed",
+                 "an earlier sync of " + opt.path +
+                     "-wal failed, so what that file holds is unknown; the store "
+                     "takes no more writes: restart approvald (SQLite recovers the WAL "
+                     "up to its last complete commit)"};
+  }
+
+  // Runs a batch in one transaction. Returns true if it committed: its ops
+  // are then answered by the syncer (HandToSyncer), else they were answered
+  // here.
+  bool RunBatch(const std::vector<WriteOp*>& batch, uint64_t take, bool waiting) {
+    if (sync_failed.load(std::memory_order_acquire)) {
+      FailAll(batch, SyncFailedError());
+      return false;
     }
-    if (auto s = BeginWrite(); !s)
-      return AbortBatch(batch, BatchError(batch.size(), s.error()));
+    if (writer_state_stale) {
+      if (auto s = ReloadWriterState(); !s) {
+        FailAll(batch, BatchError(batch.size(), s.error()));
+        return false;
+      }
+    }
+    if (auto s = BeginWrite(); !s) {
+      AbortBatch(batch, BatchError(batch.size(), s.error()));
+      return false;
+    }
     std::vector<Status> results;
     results.reserve(batch.size());
     batch_nodes.clear();
@@ -1310,32 +1392,37 @@ struct SqliteStore::Impl {
     // exactly what that isolated pass alone would answer.
     audit::TreeAppender start = appender;
     Ops ran = RunOps(batch, /*isolated=*/false, results);
-    if (ran == Ops::kAborted) return;
+    if (ran == Ops::kAborted) return false;
     if (ran == Ops::kRefused) {
       {
         std::lock_guard lock(stats_mu);
         ++stats.isolated_reruns;
       }
-      if (auto s = Exec(kRollback); !s)
-        return AbortBatch(batch, BatchError(batch.size(), s.error()));
+      if (auto s = Exec(kRollback); !s) {
+        AbortBatch(batch, BatchError(batch.size(), s.error()));
+        return false;
+      }
       appender = std::move(start);
       batch_nodes.clear();
       DropPendingNodes();
       known_in_batch.clear();
       results.clear();
-      if (auto s = BeginWrite(); !s)
-        return AbortBatch(batch, BatchError(batch.size(), s.error()));
-      if (RunOps(batch, /*isolated=*/true, results) == Ops::kAborted) return;
+      if (auto s = BeginWrite(); !s) {
+        AbortBatch(batch, BatchError(batch.size(), s.error()));
+        return false;
+      }
+      if (RunOps(batch, /*isolated=*/true, results) == Ops::kAborted) return false;
     }
-    if (auto s = FlushNodes(); !s)
-      return AbortBatch(batch, BatchError(batch.size(), s.error()));
-    Status commit = Ok();
-    if (fail_commits.load() > 0 && fail_commits.fetch_sub(1) > 0) {
-      commit = Unavailable("storage_failed", "COMMIT refused by FailCommitsForTesting");
-    } else {
-      commit = Exec(kCommit);
+    if (auto s = FlushNodes(); !s) {
+      AbortBatch(batch, BatchError(batch.size(), s.error()));
+      return false;
     }
-    if (!commit) return AbortBatch(batch, BatchError(batch.size(), commit.error()));
+    bool sync_owed = false;
+    Status commit = CommitDeferringSync(sync_owed);
+    if (!commit) {
+      AbortBatch(batch, BatchError(batch.size(), commit.error()));
+      return false;
+    }
     node_cache->Publish(batch_nodes);
     DropPendingNodes();
     CommitKnown();
@@ -1350,14 +1437,127 @@ struct SqliteStore::Impl {
                                  GroupCommitStats::kBuckets - 1);
       ++stats.histogram[bucket];
     }
-    for (size_t i = 0; i < batch.size(); ++i)
-      batch[i]->Finish(std::move(results[i]));
+    HandToSyncer(batch, std::move(results), take, waiting, sync_owed);
+    return true;
   }
 
-  void RunBulk(WriteOp& op) {
+  // COMMIT. With pipelined sync, the WAL's sync is deferred: `sync_owed`
+  // tells whether the syncer must still make one before the batch is
+  // answered.
+  Status CommitDeferringSync(bool& sync_owed) {
+    sync_owed = false;
+    if (fail_commits.load() > 0 && fail_commits.fetch_sub(1) > 0)
+      return Unavailable("storage_failed", "COMMIT refused by FailCommitsForTesting");
+    if (wal_fd < 0) return Exec(kCommit);
+    const bool deferring = sqlite::DeferWalSyncs(writer_db->get(), true) == 0;
+    Status commit = Exec(kCommit);
+    if (deferring) sync_owed = sqlite::DeferWalSyncs(writer_db->get(), false) == 1;
+    return commit;
+  }
+
+  void HandToSyncer(const std::vector<WriteOp*>& batch, std::vector<Status> results,
+                    uint64_t take, bool waiting, bool sync_owed) {
+    Committed c;
+    c.ops = batch;
+    c.results = std::move(results);
+    c.take = take;
+    c.waiting = waiting;
+    c.sync_owed = sync_owed;
+    c.tree_size = appender.size();
+    {
+      std::lock_guard lock(q_mu);
+      ++batches_unsynced;
+    }
+    {
+      std::lock_guard lock(s_mu);
+      committed.push_back(std::move(c));
+    }
+    s_cv.notify_one();
+  }
+
+  // fdatasync of the WAL, through the store's own descriptor (the writer
+  // goes on writing through SQLite's meanwhile).
+  Status SyncWal() {
+    if (fail_syncs.load() > 0 && fail_syncs.fetch_sub(1) > 0)
+      return Unavailable("storage_failed", "WAL sync refused by FailSyncsForTesting");
+    int rc;
+    do {
+      rc = ::fdatasync(wal_fd);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0)
+      return Unavailable(errno == ENOSPC ? "storage_full" : "storage_failed",
+                         "syncing " + opt.path + "-wal failed: " + std::strerror(errno));
+    return Ok();
+  }
+
+  // The syncer thread: answers committed batches in the order they
+  // committed, after one sync of the WAL for all of those that owe one.
+  void SyncerLoop() {
+    std::vector<Committed> done;
+    for (;;) {
+      {
+        std::unique_lock lock(s_mu);
+        s_cv.wait(lock, [&] { return (!committed.empty() && !syncs_paused) || s_stop; });
+        if (committed.empty()) return;  // stopping, and every batch answered
+        done.swap(committed);
+      }
+      bool owed = false;
+      for (const Committed& c : done) owed = owed || c.sync_owed;
+      if (owed && !sync_failed.load(std::memory_order_acquire)) {
+        Status s = SyncWal();
+        {
+          std::lock_guard lock(stats_mu);
+          ++stats.wal_syncs;
+          if (!s) ++stats.wal_sync_failures;
+        }
+        if (!s) {
+          sync_failed.store(true, std::memory_order_release);
+          for (Committed& c : done)
+            for (Status& r : c.results)
+              if (r) r = std::unexpected(Error{ErrorCode::kUnavailable, s.error().reason,
+                                              "the batch committed, but " + s.error().message +
+                                                  "; whether it is stored is unknown"});
+        }
+      }
+      if (sync_failed.load(std::memory_order_acquire)) {
+        // The results of batches after the failed one: refused (their
+        // commit may be lost with it).
+        for (Committed& c : done)
+          for (Status& r : c.results)
+            if (r) r = std::unexpected(SyncFailedError());
+      } else if (done.back().tree_size > durable_size.load(std::memory_order_relaxed)) {
+        durable_size.store(done.back().tree_size, std::memory_order_release);
+      }
+      for (Committed& c : done) {
+        for (size_t i = 0; i < c.ops.size(); ++i) c.ops[i]->Finish(std::move(c.results[i]));
+        if (c.waiting) {
+          {
+            std::lock_guard lock(stats_mu);
+            ++stats.caller_wakes;
+          }
+          wake[c.take % kWakeWords].WakeAll();
+        }
+      }
+      {
+        std::lock_guard lock(q_mu);
+        batches_unsynced -= done.size();
+      }
+      q_cv.notify_one();
+      done.clear();
+    }
+  }
+
+  bool RunBulk(WriteOp& op, uint64_t take, bool waiting) {
     std::vector<WriteOp*> one{&op};
+    if (sync_failed.load(std::memory_order_acquire)) {
+      FailAll(one, SyncFailedError());
+      return false;
+    }
     if (writer_state_stale) {
-      if (auto s = ReloadWriterState(); !s) return FailAll(one, BatchError(1, s.error()));
+      if (auto s = ReloadWriterState(); !s) {
+        FailAll(one, BatchError(1, s.error()));
+        return false;
+      }
     }
     (void)writer_db->Exec("PRAGMA synchronous = OFF", "bulk load");
     audit::TreeAppender before = appender;
@@ -1378,7 +1578,15 @@ struct SqliteStore::Impl {
       (void)ReloadWriterState();
     }
     (void)writer_db->Exec("PRAGMA synchronous = FULL", "bulk load");
-    op.Finish(std::move(s));
+    if (!s) {
+      op.Finish(std::move(s));
+      return false;
+    }
+    // Answered in commit order, after the syncs the batches before it owe.
+    std::vector<Status> results;
+    results.push_back(std::move(s));
+    HandToSyncer(one, std::move(results), take, waiting, /*sync_owed=*/false);
+    return true;
   }
 
   // Adds the leaves `leaves` to audit_log, one statement each, and the
@@ -1718,7 +1926,7 @@ struct SqliteStore::Impl {
   Status WriteCheckpoint(const Checkpoint& cp) {
     // The root at an earlier size may need nodes this transaction completed.
     if (auto s = FlushNodes(); !s) return s;
-    auto latest = QueryLatestCheckpoint(*writer_db);
+    auto latest = QueryLatestCheckpoint(*writer_db, std::numeric_limits<int64_t>::max());
     if (!latest) return std::unexpected(latest.error());
     Hash root{};
     if (cp.size == appender.size()) {
@@ -1843,6 +2051,28 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
   impl->writer_nodes = std::make_unique<DbNodeReader>(*impl->writer_db);
   impl->node_cache = std::make_unique<NodeCache>(options.cached_node_level);
   if (auto s = impl->ReloadWriterState(); !s) return std::unexpected(s.error());
+  if (options.pipelined_sync && writer_vfs) {
+    // The writer's connection has the WAL open by now (the migrations and
+    // ReloadWriterState read through it), and SQLite deletes it only when
+    // the last connection to the database closes: this descriptor names
+    // the same file for as long as the store is open (Linux syncs a file
+    // through a read-only descriptor too). If it cannot be opened, each
+    // COMMIT syncs as usual.
+    const std::string wal = options.path + "-wal";
+    impl->wal_fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+    // What other processes committed and did not sync yet becomes durable
+    // before anything read from here on is served as durable.
+    if (impl->wal_fd >= 0) {
+      if (auto s = impl->SyncWal(); !s) return std::unexpected(s.error());
+    }
+  }
+  {
+    auto latest = Impl::QueryLatestCheckpoint(*impl->writer_db,
+                                              std::numeric_limits<int64_t>::max());
+    if (!latest) return std::unexpected(latest.error());
+    impl->durable_size.store(
+        std::max(impl->committed_size.load(), *latest ? (*latest)->size : int64_t{0}));
+  }
 
   for (int i = 0; i < options.read_connections; ++i) {
     const char* vfs = nullptr;
@@ -1868,6 +2098,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
   sqlite3_wal_hook(impl->writer_db->get(), &Impl::WalHook, impl.get());
   Impl* raw = impl.get();
   impl->writer = std::thread([raw] { raw->WriterLoop(); });
+  impl->syncer = std::thread([raw] { raw->SyncerLoop(); });
   impl->checkpointer = std::thread([raw] { raw->CheckpointLoop(); });
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
 }
@@ -1882,6 +2113,21 @@ GroupCommitStats SqliteStore::BatchStats() const {
 }
 
 void SqliteStore::FailCommitsForTesting(int n) { impl_->fail_commits.store(n); }
+
+void SqliteStore::FailSyncsForTesting(int n) { impl_->fail_syncs.store(n); }
+
+void SqliteStore::PauseSyncsForTesting() {
+  std::lock_guard lock(impl_->s_mu);
+  impl_->syncs_paused = true;
+}
+
+void SqliteStore::ResumeSyncsForTesting() {
+  {
+    std::lock_guard lock(impl_->s_mu);
+    impl_->syncs_paused = false;
+  }
+  impl_->s_cv.notify_all();
+}
 
 void SqliteStore::PauseWriterForTesting() {
   std::lock_guard lock(impl_->q_mu);
@@ -2490,7 +2736,8 @@ Result<std::vector<Checkpoint>> SqliteStore::ListCheckpoints() {
 
 Result<std::optional<Checkpoint>> SqliteStore::LatestCheckpoint() {
   auto lease = impl_->AcquireReader();
-  return Impl::QueryLatestCheckpoint(lease->db());
+  return Impl::QueryLatestCheckpoint(lease->db(),
+                                     impl_->durable_size.load(std::memory_order_acquire));
 }
 
 Result<std::string> SqliteStore::GetAttachment(const std::string& hash) {

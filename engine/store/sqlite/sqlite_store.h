@@ -1,16 +1,19 @@
 // SqliteStore: the embedded default Store, on one SQLite database file.
 //
 // Durability: WAL journal, synchronous=FULL; a call that writes returns only
-// after the COMMIT of the transaction holding its rows returned OK, so an
-// acknowledged write survives a crash or power loss.
+// after the transaction holding its rows committed and the WAL holding them
+// was synced, so an acknowledged write survives a crash or power loss.
 //
 // Group commit: one writer thread owns the only write connection. Writing
 // calls (Append, AppendAudit, SaveCheckpoint, PutAttachment, SaveDefinition)
 // queue a request and block; the writer takes every queued request (up to
-// `max_batch`), runs them in ONE transaction, each inside its own SAVEPOINT so
-// a refused request (version conflict, idempotency mismatch, ...) is rolled
-// back alone, then COMMITs and answers them all. If the COMMIT fails, every
-// request of the batch fails kUnavailable and none of it is stored.
+// `max_batch`), runs them in ONE transaction (a request refused halfway,
+// for a version conflict, an idempotency mismatch, ..., makes the batch run
+// again with each request in its own SAVEPOINT, so that it is rolled back
+// alone), then COMMITs, and the syncer thread answers them all once the WAL
+// is synced (pipelined_sync; meanwhile the writer runs the next batch). If
+// the COMMIT fails, every request of the batch fails kUnavailable and none
+// of it is stored.
 //
 // Reads use a pool of read connections that WAL lets run beside the writer.
 // WAL checkpoints (PASSIVE) run on a separate thread and connection, never in
@@ -92,6 +95,14 @@ struct SqliteOptions {
   // (sqlite/wal_batch_vfs.h);
   // the frames are still written and synced before the COMMIT returns.
   bool writer_wal_batching = true;
+  // Pipelined sync (needs writer_wal_batching): the writer's COMMIT returns
+  // once the batch's WAL frames are written; a thread of the store syncs the
+  // WAL (fdatasync) and only then answers the batch's requests, while the
+  // writer runs the next batch. Every answer still comes after the sync
+  // that makes it durable; readers may see a commit up to one sync earlier
+  // (as with synchronous=NORMAL), except checkpoints, which are served only
+  // over a durable tree. Off: each COMMIT syncs before it returns.
+  bool pipelined_sync = true;
 };
 
 // Group-commit statistics, for /metrics.
@@ -126,6 +137,11 @@ struct GroupCommitStats {
   // Frames in the WAL as of the last commit (0 once the writer has copied
   // them all back); small again after the WAL restarts from its beginning.
   int64_t wal_frames = 0;
+  // Syncs of the WAL made by the syncer before it answered the batches
+  // committed since the previous one (pipelined_sync), and those that
+  // failed (after the first, the store refuses every write).
+  int64_t wal_syncs = 0;
+  int64_t wal_sync_failures = 0;
 };
 
 class SqliteStore final : public Store {
@@ -221,6 +237,14 @@ class SqliteStore final : public Store {
   // The next `n` batch COMMITs fail as a refused disk write would: the
   // writer rolls the batch back and answers all its requests kUnavailable.
   void FailCommitsForTesting(int n);
+  // The next `n` syncs of the WAL by the syncer fail as a refused disk
+  // write would (pipelined_sync): the batches waiting for it are answered
+  // kUnavailable, and so is every write after it.
+  void FailSyncsForTesting(int n);
+  // Holds the syncer (pipelined_sync) so committed batches wait for their
+  // sync unanswered while the writer goes on; Resume lets it sync them.
+  void PauseSyncsForTesting();
+  void ResumeSyncsForTesting();
   // Holds the writer between batches so queued writes pile up; Resume lets
   // it take them (all in one batch, up to max_batch).
   void PauseWriterForTesting();

@@ -26,6 +26,16 @@ std::atomic<int64_t> g_made{0};
 std::atomic<int64_t> g_bytes{0};
 std::atomic<int64_t> g_barrier_flushes{0};
 std::atomic<int64_t> g_subjournals{0};
+std::atomic<int64_t> g_syncs_deferred{0};
+std::atomic<int64_t> g_syncs_made{0};
+
+// sqlite3_file_control opcodes of this VFS, on a database file (SQLite hands
+// opcodes it does not know to the VFS; its own are below 100).
+constexpr int kFcntlDeferWalSyncs = 0x61700001;
+
+// The WAL header (32 bytes at offset 0) is written when the WAL starts over
+// from its beginning; SQLite syncs it before it writes the first frame.
+constexpr int64_t kWalHeaderBytes = 32;
 
 // Our sqlite3_file; the wrapped file's storage follows it (szOsFile).
 struct File {
@@ -40,6 +50,15 @@ struct File {
   // WAL file: the collected bytes, for the file from buffer_offset on.
   std::vector<char>* buffer;
   int64_t buffer_offset;
+  // WAL file: deferred syncs (DeferWalSyncs). `defer` is set around a
+  // COMMIT; a sync asked for meanwhile is only recorded in `sync_owed`,
+  // unless the file was never synced through this handle (the first sync
+  // also syncs the directory of a new file) or its header was rewritten
+  // since the last sync (it must be durable before the frames after it).
+  bool defer;
+  bool sync_owed;
+  bool synced_once;
+  bool header_written;
 };
 
 File* Of(sqlite3_file* f) { return reinterpret_cast<File*>(f); }
@@ -118,6 +137,7 @@ int Write(sqlite3_file* f, const void* in, int amount, sqlite3_int64 offset) {
   File* file = Of(f);
   if (!file->wal) return Real(f)->pMethods->xWrite(Real(f), in, amount, offset);
   g_taken.fetch_add(1, std::memory_order_relaxed);
+  if (offset < kWalHeaderBytes) file->header_written = true;
   std::vector<char>& buf = *file->buffer;
   const bool continues =
       !buf.empty() && offset == file->buffer_offset + static_cast<int64_t>(buf.size());
@@ -142,8 +162,21 @@ int Truncate(sqlite3_file* f, sqlite3_int64 size) {
   return Real(f)->pMethods->xTruncate(Real(f), size);
 }
 int Sync(sqlite3_file* f, int flags) {
-  if (int rc = Flush(Of(f)); rc != SQLITE_OK) return rc;
-  return Real(f)->pMethods->xSync(Real(f), flags);
+  File* file = Of(f);
+  if (int rc = Flush(file); rc != SQLITE_OK) return rc;
+  if (!file->wal) return Real(f)->pMethods->xSync(Real(f), flags);
+  if (file->defer && file->synced_once && !file->header_written) {
+    file->sync_owed = true;
+    g_syncs_deferred.fetch_add(1, std::memory_order_relaxed);
+    return SQLITE_OK;
+  }
+  int rc = Real(f)->pMethods->xSync(Real(f), flags);
+  g_syncs_made.fetch_add(1, std::memory_order_relaxed);
+  if (rc == SQLITE_OK) {
+    file->synced_once = true;
+    file->header_written = false;
+  }
+  return rc;
 }
 int FileSize(sqlite3_file* f, sqlite3_int64* size) {
   if (int rc = Flush(Of(f)); rc != SQLITE_OK) return rc;
@@ -161,7 +194,19 @@ int CheckReservedLock(sqlite3_file* f, int* out) {
   return Real(f)->pMethods->xCheckReservedLock(Real(f), out);
 }
 int FileControl(sqlite3_file* f, int op, void* arg) {
-  if (int rc = Flush(Of(f)); rc != SQLITE_OK) return rc;
+  File* file = Of(f);
+  if (op == kFcntlDeferWalSyncs && !file->wal) {
+    // The database file and its WAL belong to one connection: the caller's
+    // thread is the only one using either.
+    File* wal = file->peer;
+    if (!wal) return SQLITE_NOTFOUND;
+    int* value = static_cast<int*>(arg);
+    wal->defer = *value != 0;
+    *value = wal->sync_owed ? 1 : 0;
+    wal->sync_owed = false;
+    return SQLITE_OK;
+  }
+  if (int rc = Flush(file); rc != SQLITE_OK) return rc;
   return Real(f)->pMethods->xFileControl(Real(f), op, arg);
 }
 int SectorSize(sqlite3_file* f) { return Real(f)->pMethods->xSectorSize(Real(f)); }
@@ -223,6 +268,10 @@ int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flags,
   file->db_name = nullptr;
   file->buffer = nullptr;
   file->buffer_offset = 0;
+  file->defer = false;
+  file->sync_owed = false;
+  file->synced_once = false;
+  file->header_written = false;
   sqlite3_vfs* parent = ShimParent(vfs);
   int rc = parent->xOpen(parent, name, file->real, flags, out_flags);
   if (rc != SQLITE_OK) return rc;  // the wrapped file closes itself on failure
@@ -255,11 +304,20 @@ const char* WalBatchVfsName() {
   return name;
 }
 
+int DeferWalSyncs(sqlite3* db, bool defer) {
+  int value = defer ? 1 : 0;
+  if (sqlite3_file_control(db, "main", kFcntlDeferWalSyncs, &value) != SQLITE_OK) return -1;
+  return value;
+}
+
 WalBatchCounters WalBatchCountersNow() {
-  return {g_taken.load(std::memory_order_relaxed), g_made.load(std::memory_order_relaxed),
+  return {g_taken.load(std::memory_order_relaxed),
+          g_made.load(std::memory_order_relaxed),
           g_bytes.load(std::memory_order_relaxed),
           g_barrier_flushes.load(std::memory_order_relaxed),
-          g_subjournals.load(std::memory_order_relaxed)};
+          g_subjournals.load(std::memory_order_relaxed),
+          g_syncs_deferred.load(std::memory_order_relaxed),
+          g_syncs_made.load(std::memory_order_relaxed)};
 }
 
 }  // namespace approvald::sqlite

@@ -34,10 +34,25 @@
 //
 // The database file and other files are passed through (their writes are
 // not buffered).
+//
+// Deferred syncs (DeferWalSyncs, for the store's writer): between two calls
+// a connection's WAL syncs are not made but recorded, so that a COMMIT
+// returns once its frames are written, and the caller syncs the file itself
+// (fdatasync on a descriptor of its own) before it tells anyone the commit
+// is durable. Two syncs are still made in place: the first of the handle
+// (for a new file it also syncs the directory) and one that follows a
+// rewrite of the WAL header (SQLite starts the WAL over with a new header
+// and syncs it before the frames that follow may overwrite the old ones, so
+// that a crash cannot pair the old header with some of the new frames).
+// Until that fdatasync returns, other connections may read the commit (as
+// with synchronous=NORMAL); a crash of the process loses nothing (the
+// frames are in the kernel), a crash of the machine may lose the commit.
 #ifndef APPROVALD_STORE_SQLITE_WAL_BATCH_VFS_H_
 #define APPROVALD_STORE_SQLITE_WAL_BATCH_VFS_H_
 
 #include <cstdint>
+
+struct sqlite3;
 
 namespace approvald::sqlite {
 
@@ -54,6 +69,13 @@ inline constexpr int64_t kWalWriteBytes = int64_t{120} << 10;
 // has no default VFS to wrap or refused the registration.
 const char* WalBatchVfsName();
 
+// Turns deferred syncs of `db`'s WAL on or off (the calling thread must be
+// the one using `db`). Turning them off returns 1 if a sync was deferred
+// since they were turned on (the caller owes the WAL a sync), else 0;
+// turning them on returns 0. -1: `db` has no WAL open through this VFS (its
+// syncs are made as usual).
+int DeferWalSyncs(sqlite3* db, bool defer);
+
 // Since the process started, over all connections (tests, benchmarks).
 struct WalBatchCounters {
   int64_t writes_taken = 0;  // SQLite's writes to WAL files
@@ -61,6 +83,8 @@ struct WalBatchCounters {
   int64_t bytes_written = 0;
   int64_t barrier_flushes = 0;  // flushes made by xShmBarrier
   int64_t subjournals_opened = 0;  // statement journals SQLite moved to a file
+  int64_t syncs_deferred = 0;      // WAL syncs recorded instead (DeferWalSyncs)
+  int64_t syncs_made = 0;          // WAL syncs passed to the wrapped file
 };
 WalBatchCounters WalBatchCountersNow();
 

@@ -901,7 +901,7 @@ TEST(SqliteStoreTest, ABatchWakesItsCallersWithOneWake) {
   EXPECT_EQ(store->AuditSize().value(), 4);
   EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
 
-  // AppendAsync's callbacks run on the writer: no caller to wake.
+  // AppendAsync's callbacks run on the syncer: no caller to wake.
   const int64_t wakes = store->BatchStats().caller_wakes;
   std::promise<Result<AppendResult>> async;
   store->AppendAsync(Submit(), [&](Result<AppendResult> r) { async.set_value(r); });
@@ -1016,6 +1016,176 @@ TEST(SqliteStoreTest, CommitsWithoutSyncAreInTheFileBeforeReadersSeeThem) {
   EXPECT_GE(after.barrier_flushes - before.barrier_flushes, 3);
   EXPECT_GT(after.bytes_written - before.bytes_written, 2 * sqlite::kWalBatchBytes);
   EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+}
+
+// Polls `done` for up to 10 s.
+bool Eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 10000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return done();
+}
+
+// Pipelined sync: the writer commits a batch with the WAL's sync deferred
+// and goes on with the next while the syncer syncs; no request is answered
+// before the sync that makes it durable, and one sync answers every batch
+// committed while the one before it ran.
+TEST(SqliteStoreTest, AnswersABatchOnlyAfterItsWalSyncWhileTheWriterGoesOn) {
+  TempDir dir;
+  auto store = MustOpen(dir.File("a.db"));
+  const InstanceId first = store->Append(Submit()).value().instance;
+  const int64_t syncs = store->BatchStats().wal_syncs;
+  EXPECT_GE(syncs, 1);
+  const sqlite::WalBatchCounters before = sqlite::WalBatchCountersNow();
+  store->PauseSyncsForTesting();
+  std::promise<Result<AppendResult>> a, b;
+  store->AppendAsync(Submit(), [&](Result<AppendResult> r) { a.set_value(r); });
+  // Committed (a reader connection sees it) but not answered.
+  ASSERT_TRUE(Eventually([&] { return store->CountEvents().value() == 2; }));
+  auto got_a = a.get_future();
+  EXPECT_EQ(got_a.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  // The writer takes the next batch meanwhile.
+  store->AppendAsync(Continue(first, 1), [&](Result<AppendResult> r) { b.set_value(r); });
+  ASSERT_TRUE(Eventually([&] { return store->CountEvents().value() == 3; }));
+  auto got_b = b.get_future();
+  EXPECT_EQ(got_b.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  EXPECT_EQ(got_a.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  EXPECT_EQ(store->BatchStats().wal_syncs, syncs);
+  const sqlite::WalBatchCounters deferred = sqlite::WalBatchCountersNow();
+  EXPECT_EQ(deferred.syncs_deferred - before.syncs_deferred, 2);
+  EXPECT_EQ(deferred.syncs_made - before.syncs_made, 0);
+
+  store->ResumeSyncsForTesting();
+  Result<AppendResult> ra = got_a.get(), rb = got_b.get();
+  ASSERT_TRUE(ra.has_value()) << ra.error().ToString();
+  ASSERT_TRUE(rb.has_value()) << rb.error().ToString();
+  EXPECT_EQ(rb->version, 2);
+  EXPECT_EQ(store->BatchStats().wal_syncs, syncs + 1);
+
+  // Off: each COMMIT syncs the WAL in place, and no sync is deferred.
+  SqliteOptions opt;
+  opt.pipelined_sync = false;
+  auto inline_store = MustOpen(dir.File("b.db"), opt);
+  const sqlite::WalBatchCounters off_before = sqlite::WalBatchCountersNow();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(inline_store->Append(Submit()).has_value());
+  const sqlite::WalBatchCounters off_after = sqlite::WalBatchCountersNow();
+  EXPECT_EQ(off_after.syncs_deferred - off_before.syncs_deferred, 0);
+  EXPECT_GE(off_after.syncs_made - off_before.syncs_made, 3);
+  EXPECT_EQ(inline_store->BatchStats().wal_syncs, 0);
+}
+
+// The latest checkpoint is served only once the tree it signs is durable:
+// a checkpoint over leaves whose sync is still pending could otherwise reach
+// an auditor and then vanish with them in a crash of the machine, which
+// would look like a forked log. Verification reads every checkpoint.
+TEST(SqliteStoreTest, ServesCheckpointsOnlyOverADurableTree) {
+  TempDir dir;
+  auto store = MustOpen(dir.File("a.db"));
+  ASSERT_TRUE(store->Append(Submit()).has_value());
+  ASSERT_TRUE(store->SaveCheckpoint(Checkpoint{1, *store->RootAt(1), {}, "s"}));
+  store->PauseSyncsForTesting();
+  std::promise<Result<AppendResult>> appended;
+  store->AppendAsync(Submit(), [&](Result<AppendResult> r) { appended.set_value(r); });
+  ASSERT_TRUE(Eventually([&] { return store->AuditSize().value() == 2; }));
+  Status saved = Ok();
+  std::thread saver([&] { saved = store->SaveCheckpoint(Checkpoint{2, *store->RootAt(2), {}, "s"}); });
+  RawDb raw(dir.File("a.db"));
+  ASSERT_TRUE(Eventually([&] { return raw.Int("SELECT count(*) FROM checkpoints") == 2; }));
+  EXPECT_EQ(store->LatestCheckpoint().value()->size, 1);
+  EXPECT_EQ(store->ListCheckpoints().value().size(), 2u);
+
+  store->ResumeSyncsForTesting();
+  saver.join();
+  ASSERT_TRUE(saved) << saved.error().ToString();
+  ASSERT_TRUE(appended.get_future().get().has_value());
+  EXPECT_EQ(store->LatestCheckpoint().value()->size, 2);
+  EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
+}
+
+// After a failed sync the WAL's contents are unknown (a later sync may
+// succeed without the lost pages): the batches that waited for it are
+// answered with an error that says so, and every later write is refused.
+TEST(SqliteStoreTest, AFailedWalSyncFailsItsBatchAndEveryWriteAfter) {
+  TempDir dir;
+  auto store = MustOpen(dir.File("a.db"));
+  ASSERT_TRUE(store->Append(Submit()).has_value());
+  store->FailSyncsForTesting(1);
+  Result<AppendResult> lost = store->Append(Submit());
+  ASSERT_FALSE(lost.has_value());
+  EXPECT_EQ(lost.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(lost.error().reason, "storage_failed");
+  EXPECT_THAT(lost.error().message, ::testing::HasSubstr("whether it is stored is unknown"));
+  Result<AppendResult> later = store->Append(Submit());
+  ASSERT_FALSE(later.has_value());
+  EXPECT_THAT(later.error().message, ::testing::HasSubstr("restart approvald"));
+  const GroupCommitStats stats = store->BatchStats();
+  EXPECT_EQ(stats.wal_sync_failures, 1);
+  // Restarted, the store holds what reached the file, whole.
+  store.reset();
+  auto again = MustOpen(dir.File("a.db"));
+  EXPECT_GE(again->AuditSize().value(), 1);
+  EXPECT_TRUE(again->CheckIntegrity()) << again->CheckIntegrity().error().ToString();
+  EXPECT_TRUE(again->Append(Submit()).has_value());
+}
+
+// The VFS defers a connection's WAL syncs only between DeferWalSyncs calls,
+// and even then makes two in place: the first through a handle (for a new
+// file it syncs the directory too) and the one after a new WAL header.
+TEST(WalBatchVfsTest, DefersWalSyncsExceptTheFirstAndAfterANewHeader) {
+  TempDir dir;
+  const std::string path = dir.File("v.db");
+  auto open = [&](sqlite3** db) {
+    ASSERT_EQ(sqlite3_open_v2(path.c_str(), db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                              sqlite::WalBatchVfsName()),
+              SQLITE_OK);
+  };
+  auto exec = [](sqlite3* db, const char* sql) {
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  };
+  sqlite3* db = nullptr;
+  open(&db);
+  // No WAL yet: nothing to defer.
+  EXPECT_EQ(sqlite::DeferWalSyncs(db, true), -1);
+  exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE t(x)");
+  auto commit = [&](sqlite3* c, int* owed) {
+    ASSERT_EQ(sqlite::DeferWalSyncs(c, true), 0);
+    exec(c, "INSERT INTO t VALUES (1)");
+    *owed = sqlite::DeferWalSyncs(c, false);
+  };
+  sqlite::WalBatchCounters c0 = sqlite::WalBatchCountersNow();
+  int owed = -1;
+  commit(db, &owed);
+  sqlite::WalBatchCounters c1 = sqlite::WalBatchCountersNow();
+  EXPECT_EQ(owed, 1);
+  EXPECT_EQ(c1.syncs_deferred - c0.syncs_deferred, 1);
+  EXPECT_EQ(c1.syncs_made - c0.syncs_made, 0);
+  // Not deferring: the commit syncs.
+  exec(db, "INSERT INTO t VALUES (2)");
+  sqlite::WalBatchCounters c2 = sqlite::WalBatchCountersNow();
+  EXPECT_EQ(c2.syncs_made - c1.syncs_made, 1);
+  EXPECT_EQ(c2.syncs_deferred - c1.syncs_deferred, 0);
+  // Everything copied back, the next transaction starts the WAL over: its
+  // header is synced in place, the commit's sync deferred.
+  exec(db, "PRAGMA wal_checkpoint(RESTART)");
+  sqlite::WalBatchCounters c3 = sqlite::WalBatchCountersNow();
+  commit(db, &owed);
+  sqlite::WalBatchCounters c4 = sqlite::WalBatchCountersNow();
+  EXPECT_EQ(owed, 1);
+  EXPECT_EQ(c4.syncs_made - c3.syncs_made, 1);
+  EXPECT_EQ(c4.syncs_deferred - c3.syncs_deferred, 1);
+  // A second connection's own WAL handle has never synced: its first
+  // commit syncs in place even when deferring.
+  sqlite3* other = nullptr;
+  open(&other);
+  exec(other, "SELECT count(*) FROM t");
+  commit(other, &owed);
+  sqlite::WalBatchCounters c5 = sqlite::WalBatchCountersNow();
+  EXPECT_EQ(owed, 0);
+  EXPECT_EQ(c5.syncs_made - c4.syncs_made, 1);
+  EXPECT_EQ(c5.syncs_deferred - c4.syncs_deferred, 0);
+  sqlite3_close(other);
+  sqlite3_close(db);
 }
 
 // A batch first runs without a SAVEPOINT per request; only a batch with a
