@@ -3028,6 +3028,14 @@ Status BackupSqliteDatabase(const std::string& db_path, const std::string& to_pa
     if (rc != SQLITE_DONE) return fail(std::string(sqlite3_errstr(rc)));
     if (fin != SQLITE_OK) return fail(sqlite3_errmsg((*dst)->get()));
   }
+  // The snapshot may hold a commit whose WAL frames the daemon has not
+  // synced yet (pipelined_sync): sync them, so the backup never holds what
+  // the database itself could still lose (a checkpoint above all).
+  if (int wal = ::open((db_path + "-wal").c_str(), O_RDONLY | O_CLOEXEC); wal >= 0) {
+    const int err = ::fdatasync(wal) == 0 ? 0 : errno;
+    ::close(wal);
+    if (err != 0) return fail("fdatasync " + db_path + "-wal: " + std::strerror(err));
+  }
   // Closing the target wrote and synced it (synchronous defaults to FULL);
   // sync once more through the file itself, then publish it atomically.
   int fd = ::open(tmp.c_str(), O_RDONLY);
