@@ -1824,18 +1824,6 @@ bool VisitPending(const WorkflowDef& def, const InstanceState& st, Fn&& fn) {
 
 }  // namespace
 
-std::vector<std::pair<std::string, PersonId>> PendingPeople(
-    const WorkflowDef& def, const InstanceState& st) {
-  std::vector<std::pair<std::string, PersonId>> out;
-  VisitPending(def, st, [&](const std::string& node, const PersonId& p) {
-    for (const auto& [n, q] : out)
-      if (n == node && q == p) return false;
-    out.emplace_back(node, p);
-    return false;
-  });
-  return out;
-}
-
 std::vector<PendingRef> PendingPeopleRefs(const WorkflowDef& def, const InstanceState& st) {
   std::vector<PendingRef> out;
   VisitPending(def, st, [&](const std::string& node, const PersonId& p) {
@@ -1844,6 +1832,13 @@ std::vector<PendingRef> PendingPeopleRefs(const WorkflowDef& def, const Instance
     out.push_back(PendingRef{&node, &p});
     return false;
   });
+  return out;
+}
+
+std::vector<std::pair<std::string, PersonId>> PendingPeople(
+    const WorkflowDef& def, const InstanceState& st) {
+  std::vector<std::pair<std::string, PersonId>> out;
+  for (const PendingRef& r : PendingPeopleRefs(def, st)) out.emplace_back(*r.node, *r.person);
   return out;
 }
 
