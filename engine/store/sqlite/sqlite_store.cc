@@ -1449,7 +1449,7 @@ struct SqliteStore::Impl {
     if (fail_commits.load() > 0 && fail_commits.fetch_sub(1) > 0)
       return Unavailable("storage_failed", "COMMIT refused by FailCommitsForTesting");
     if (wal_fd < 0) return Exec(kCommit);
-    const bool deferring = sqlite::DeferWalSyncs(writer_db->get(), true) == 0;
+    const bool deferring = sqlite::DeferWalSyncs(writer_db->get(), true) >= 0;
     Status commit = Exec(kCommit);
     if (deferring) sync_owed = sqlite::DeferWalSyncs(writer_db->get(), false) == 1;
     return commit;
@@ -2116,30 +2116,33 @@ void SqliteStore::FailCommitsForTesting(int n) { impl_->fail_commits.store(n); }
 
 void SqliteStore::FailSyncsForTesting(int n) { impl_->fail_syncs.store(n); }
 
+namespace {
+
+// Sets a thread's hold flag under its mutex; a release wakes the thread.
+void Hold(std::mutex& mu, std::condition_variable& cv, bool& flag, bool held) {
+  {
+    std::lock_guard lock(mu);
+    flag = held;
+  }
+  if (!held) cv.notify_all();
+}
+
+}  // namespace
+
 void SqliteStore::PauseSyncsForTesting() {
-  std::lock_guard lock(impl_->s_mu);
-  impl_->syncs_paused = true;
+  Hold(impl_->s_mu, impl_->s_cv, impl_->syncs_paused, true);
 }
 
 void SqliteStore::ResumeSyncsForTesting() {
-  {
-    std::lock_guard lock(impl_->s_mu);
-    impl_->syncs_paused = false;
-  }
-  impl_->s_cv.notify_all();
+  Hold(impl_->s_mu, impl_->s_cv, impl_->syncs_paused, false);
 }
 
 void SqliteStore::PauseWriterForTesting() {
-  std::lock_guard lock(impl_->q_mu);
-  impl_->paused = true;
+  Hold(impl_->q_mu, impl_->q_cv, impl_->paused, true);
 }
 
 void SqliteStore::ResumeWriterForTesting() {
-  {
-    std::lock_guard lock(impl_->q_mu);
-    impl_->paused = false;
-  }
-  impl_->q_cv.notify_all();
+  Hold(impl_->q_mu, impl_->q_cv, impl_->paused, false);
 }
 
 Result<std::vector<std::pair<std::string, int64_t>>>

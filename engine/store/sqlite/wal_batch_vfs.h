@@ -70,10 +70,9 @@ inline constexpr int64_t kWalWriteBytes = int64_t{120} << 10;
 const char* WalBatchVfsName();
 
 // Turns deferred syncs of `db`'s WAL on or off (the calling thread must be
-// the one using `db`). Turning them off returns 1 if a sync was deferred
-// since they were turned on (the caller owes the WAL a sync), else 0;
-// turning them on returns 0. -1: `db` has no WAL open through this VFS (its
-// syncs are made as usual).
+// the one using `db`). Returns 1 if a sync was deferred since the previous
+// call (the caller owes the WAL a sync), else 0; -1 if `db` has no WAL open
+// through this VFS (its syncs are made as usual).
 int DeferWalSyncs(sqlite3* db, bool defer);
 
 // Since the process started, over all connections (tests, benchmarks).
