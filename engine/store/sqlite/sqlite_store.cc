@@ -1503,7 +1503,12 @@ struct SqliteStore::Impl {
       }
       bool owed = false;
       for (const Committed& c : done) owed = owed || c.sync_owed;
-      if (owed && !sync_failed.load(std::memory_order_acquire)) {
+      // Set: the requests that succeeded are answered with it instead.
+      std::optional<Error> unknown;
+      if (sync_failed.load(std::memory_order_acquire)) {
+        // Batches after a failed sync: their commit may be lost with it.
+        unknown = SyncFailedError();
+      } else if (owed) {
         Status s = SyncWal();
         {
           std::lock_guard lock(stats_mu);
@@ -1512,19 +1517,15 @@ struct SqliteStore::Impl {
         }
         if (!s) {
           sync_failed.store(true, std::memory_order_release);
-          for (Committed& c : done)
-            for (Status& r : c.results)
-              if (r) r = std::unexpected(Error{ErrorCode::kUnavailable, s.error().reason,
-                                              "the batch committed, but " + s.error().message +
-                                                  "; whether it is stored is unknown"});
+          unknown = Error{ErrorCode::kUnavailable, s.error().reason,
+                          "the batch committed, but " + s.error().message +
+                              "; whether it is stored is unknown"};
         }
       }
-      if (sync_failed.load(std::memory_order_acquire)) {
-        // The results of batches after the failed one: refused (their
-        // commit may be lost with it).
+      if (unknown) {
         for (Committed& c : done)
           for (Status& r : c.results)
-            if (r) r = std::unexpected(SyncFailedError());
+            if (r) r = std::unexpected(*unknown);
       } else if (done.back().tree_size > durable_size.load(std::memory_order_relaxed)) {
         durable_size.store(done.back().tree_size, std::memory_order_release);
       }

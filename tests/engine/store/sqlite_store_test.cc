@@ -1018,14 +1018,21 @@ TEST(SqliteStoreTest, CommitsWithoutSyncAreInTheFileBeforeReadersSeeThem) {
   EXPECT_TRUE(store->CheckIntegrity()) << store->CheckIntegrity().error().ToString();
 }
 
-// Polls `done` for up to 10 s.
-bool Eventually(const std::function<bool()>& done) {
-  for (int i = 0; i < 10000; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+// Calls `step` until `done` holds or `seconds` pass; true if it held. For
+// properties that need some background thread to have run: the deadline is
+// generous so that a starved thread under heavy parallel load still makes it,
+// while a property that never comes true still fails the test.
+bool Eventually(const std::function<bool()>& done, const std::function<void()>& step = [] {},
+                int seconds = 60) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    step();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  return done();
+  return true;
 }
+
 
 // Pipelined sync: the writer commits a batch with the WAL's sync deferred
 // and goes on with the next while the syncer syncs; no request is answered
@@ -1771,21 +1778,6 @@ TEST(SqliteStoreTest, ReadsDoNotWaitForTheWriter) {
   store->ResumeWriterForTesting();
   writer.join();
   EXPECT_EQ(store->LoadEvents(InstanceId{1})->size(), 2u);
-}
-
-// Calls `step` until `done` holds or `seconds` pass; true if it held. For
-// properties that need some background thread to have run: the deadline is
-// generous so that a starved thread under heavy parallel load still makes it,
-// while a property that never comes true still fails the test.
-bool Eventually(const std::function<bool()>& done, const std::function<void()>& step,
-                int seconds = 60) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    step();
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
 }
 
 TEST(SqliteStoreTest, WalCheckpointsNeverRunInsideCommit) {
