@@ -8,7 +8,10 @@
 #      submitter's token (so no cache of one instance or one viewer carries
 #      it); and, labelled "get one", the first instance read over and over;
 #   3. approvald: durable approve actions spread over many instances, each
-#      acknowledged only after its synchronous=FULL commit: actions/s, p99;
+#      acknowledged only after its synchronous=FULL commit: actions/s, p99,
+#      and the daemon's CPU per action (its user + system time over the
+#      chunk, from /proc: less swayed than the rates by how fast this shared
+#      machine runs at the time, though not free of it);
 #   4. approvald's peak resident memory over 1-3;
 #   5. 10,000 idle authenticated WebSockets: resident memory per connection.
 # Each HTTP load runs twice: with bench/api_bench (this project's client) and
@@ -65,7 +68,24 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+# The process's user + system CPU time so far, in clock ticks (fields 14 and
+# 15 of /proc/PID/stat; the name before them has no spaces here).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+CLK_TCK="$(getconf CLK_TCK)"
+# The daemon's CPU in µs per action over a chunk: TICKS_BEFORE TICKS_AFTER ACTIONS.
+cpu_us_per() { echo $(( ($2 - $1) * 1000000 / CLK_TCK / ($3 > 0 ? $3 : 1) )); }
 record() { echo "$1" | tee -a "$OUT"; }
+# The state cache's hits and misses so far ("HITS MISSES"), from /metrics.
+state_cache() {
+  curl -s "http://127.0.0.1:$1/metrics" |
+    awk '/^approvald_state_cache_(hits|misses)_total / {v[$1]=$2}
+         END {print v["approvald_state_cache_hits_total"] + 0, v["approvald_state_cache_misses_total"] + 0}'
+}
+# Records how an approve phase's actions found their instances: CLIENT, then
+# the state_cache counts before and after it.
+record_cache() {
+  record "{\"bench\":\"caches_during_approve\",\"client\":\"$1\",\"state_hits\":$(( $4 - $2 )),\"state_misses\":$(( $5 - $3 ))}"
+}
 
 # --- approvald with benchmark limits -----------------------------------------
 PORT="$(free_port)"
@@ -142,12 +162,21 @@ run_get_one() {
 }
 # wrk, one thread like api_bench, walking a plan (bench/wrk/plan.lua).
 # Prints wrk's report line; fails if a request failed or wrk reported nothing.
-wrk_plan() {  # LABEL PORT PLAN_FILE SECONDS LOOP OFFSET ROUND
-  local line
+wrk_plan() {  # LABEL PORT PLAN_FILE SECONDS LOOP OFFSET ROUND [DAEMON_PID]
+  local line t0=0
+  # With DAEMON_PID: its CPU per request sent (every request wrk sent is
+  # taken; those still in flight when wrk stops are given 0.3 s to finish).
+  [[ -z "${8:-}" ]] || t0="$(cpu_ticks "$8")"
   line="$(LABEL="$1" PLAN="$3" LOOP="$5" OFFSET="$6" CONNS="$CONNS" \
     wrk -t1 -c"$CONNS" -d"$4"s -s "$WRK_PLAN" "http://127.0.0.1:$2" |
     grep '^{"bench"' | sed "s/}\$/,\"round\":$7}/")"
   [[ -n "$line" ]] || { echo "run-api-bench: wrk gave no report ($1)" >&2; return 1; }
+  if [[ -n "${8:-}" ]]; then
+    sleep 0.3
+    local sent
+    sent="$(echo "$line" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["sent"])')"
+    line="$(echo "$line" | sed "s/}\$/,\"daemon_cpu_us\":$(cpu_us_per "$t0" "$(cpu_ticks "$8")" "$sent")}/")"
+  fi
   echo "$line" | tee -a "$OUT"
   [[ "$line" == *'"failed":0,'* ]] || { echo "run-api-bench: requests failed ($1)" >&2; return 1; }
 }
@@ -185,10 +214,17 @@ done < "$WORK/instances.txt" >> "$WORK/plan.txt"
 TOTAL="$(wc -l < "$WORK/plan.txt")"
 split -l "$(( (TOTAL + REPS - 1) / REPS ))" -d "$WORK/plan.txt" "$WORK/plan.part."
 r=0
+read -r h0 m0 <<< "$(state_cache "$PORT")"
 for part in "$WORK"/plan.part.*; do
   r=$((r + 1))
-  "$LOAD" approve "$PORT" "$part" "$CONNS" | sed "s/}\$/,\"round\":$r}/" | tee -a "$OUT"
+  t0="$(cpu_ticks "$SERVER")"
+  line="$("$LOAD" approve "$PORT" "$part" "$CONNS")"
+  ok="$(echo "$line" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["ok"])')"
+  echo "$line" | sed "s/}\$/,\"round\":$r,\"daemon_cpu_us\":$(cpu_us_per "$t0" "$(cpu_ticks "$SERVER")" "$ok")}/" |
+    tee -a "$OUT"
 done
+read -r h1 m1 <<< "$(state_cache "$PORT")"
+record_cache api_bench "$h0" "$m0" "$h1" "$m1"
 # wrk's approvals: timed chunks on instances submitted for them, each chunk
 # going on where the last one's requests ended (its answered and unanswered
 # ones are all sent, so all are taken).
@@ -203,12 +239,15 @@ done
   done < "$WORK/wrk-instances.txt"
 } > "$WORK/wrk-approve-plan.txt"
 offset=0
+read -r h0 m0 <<< "$(state_cache "$PORT")"
 for r in $(seq 1 "$REPS"); do
-  line="$(wrk_plan "wrk approve" "$PORT" "$WORK/wrk-approve-plan.txt" "$APPROVE_SECS" 0 "$offset" "$r")"
+  line="$(wrk_plan "wrk approve" "$PORT" "$WORK/wrk-approve-plan.txt" "$APPROVE_SECS" 0 "$offset" "$r" "$SERVER")"
   sent="$(echo "$line" | python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); print(-1 if r["ran_out"] else r["sent"])')"
   (( sent >= 0 )) || { echo "run-api-bench: wrk ran out of approvals; raise the plan (7,500 instances per chunk)" >&2; exit 1; }
   offset=$(( offset + sent ))
 done
+read -r h1 m1 <<< "$(state_cache "$PORT")"
+record_cache wrk "$h0" "$m0" "$h1" "$m1"
 record "{\"bench\":\"rss_peak_after_http\",\"hwm_kb\":$(hwm_kb "$SERVER"),\"rss_kb\":$(rss_kb "$SERVER")}"
 curl -s "http://127.0.0.1:$PORT/metrics" | grep -E "^approvald_store_commit_batch_size_(sum|count)" \
   | tr '\n' ' ' | awk '{printf "{\"bench\":\"group_commit\",\"requests\":%s,\"batches\":%s}\n", $2, $4}' | tee -a "$OUT"
@@ -257,7 +296,9 @@ def block(prefix, title, approve_unit):
     print(f"   baseline        {b:9.0f} req/s  {lat('baseline get')}")
     print(f"   GET instance    {g:9.0f} req/s  {lat('get many')}  = {100*g/b:.0f} % of baseline  (rotating over every instance)")
     print(f"   GET one inst.   {g1:9.0f} req/s  {lat('get one')}  = {100*g1/b:.0f} % of baseline  (the first instance only)")
-    print(f"   approve         {a:9.0f} actions/s  {lat('approve')}  ({na} {approve_unit})")
+    cpu, _ = med(prefix + "approve", "daemon_cpu_us")
+    print(f"   approve         {a:9.0f} actions/s  {lat('approve')}  ({na} {approve_unit}; "
+          f"daemon CPU {cpu:.0f} µs per action)")
 block("", "api_bench as the client", "chunks")
 block("wrk ", "wrk as the client", "timed chunks")
 for r in rows:
@@ -267,6 +308,10 @@ for r in rows:
         sh, sm, hh, hm = r["state_hits"], r["state_misses"], r["head_hits"], r["head_misses"]
         print(f"   caches (after the GET rounds): state {100*sh/max(1,sh+sm):.0f} % hits, "
               f"view head {100*hh/max(1,hh+hm):.0f} % hits")
+    if r.get("bench") == "caches_during_approve":
+        sh, sm = r["state_hits"], r["state_misses"]
+        print(f"   approvals ({r['client']}) found their instance in the state cache: "
+              f"{100*sh/max(1,sh+sm):.0f} % ({sm} read from the store)")
     if r.get("bench") == "ws_idle":
         print(f"   idle WebSockets {r['websockets']}: {r['bytes_per_ws']/1024:.1f} KB each")
 PY
