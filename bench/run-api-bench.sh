@@ -75,12 +75,17 @@ CLK_TCK="$(getconf CLK_TCK)"
 # The daemon's CPU in µs per action over a chunk: TICKS_BEFORE TICKS_AFTER ACTIONS.
 cpu_us_per() { echo $(( ($2 - $1) * 1000000 / CLK_TCK / ($3 > 0 ? $3 : 1) )); }
 record() { echo "$1" | tee -a "$OUT"; }
-# The state cache's hits and misses so far ("HITS MISSES"), from /metrics.
-state_cache() {
-  curl -s "http://127.0.0.1:$1/metrics" |
-    awk '/^approvald_state_cache_(hits|misses)_total / {v[$1]=$2}
-         END {print v["approvald_state_cache_hits_total"] + 0, v["approvald_state_cache_misses_total"] + 0}'
+# The values of the daemon's /metrics samples NAME... (without labels), in
+# that order on one line, 0 for one it does not export: metrics PORT NAME...
+metrics() {
+  local port="$1"
+  shift
+  curl -s "http://127.0.0.1:$port/metrics" |
+    awk -v names="$*" '{v[$1] = $2}
+      END {n = split(names, want, " "); for (i = 1; i <= n; i++) printf "%s%s", v[want[i]] + 0, (i < n ? " " : "\n")}'
 }
+# The state cache's hits and misses so far ("HITS MISSES").
+state_cache() { metrics "$1" approvald_state_cache_hits_total approvald_state_cache_misses_total; }
 # Records how an approve phase's actions found their instances: CLIENT, then
 # the state_cache counts before and after it.
 record_cache() {
@@ -193,13 +198,11 @@ for r in $(seq 1 "$REPS"); do
 done
 kill "$BASE"
 # How the GET rounds were answered: the caches' hits and misses so far.
-curl -s "http://127.0.0.1:$PORT/metrics" |
-  awk '/^approvald_(state_cache|view_head_cache|viewer_actions)_(hits|misses)_total / {v[$1]=$2}
-       END {printf "{\"bench\":\"caches_after_get\",\"state_hits\":%d,\"state_misses\":%d,\"head_hits\":%d,\"head_misses\":%d,\"actions_hits\":%d,\"actions_misses\":%d}\n",
-            v["approvald_state_cache_hits_total"], v["approvald_state_cache_misses_total"],
-            v["approvald_view_head_cache_hits_total"], v["approvald_view_head_cache_misses_total"],
-            v["approvald_viewer_actions_hits_total"], v["approvald_viewer_actions_misses_total"]}' |
-  tee -a "$OUT"
+read -r sh sm hh hm ah am <<< "$(metrics "$PORT" \
+  approvald_state_cache_hits_total approvald_state_cache_misses_total \
+  approvald_view_head_cache_hits_total approvald_view_head_cache_misses_total \
+  approvald_viewer_actions_hits_total approvald_viewer_actions_misses_total)"
+record "{\"bench\":\"caches_after_get\",\"state_hits\":$sh,\"state_misses\":$sm,\"head_hits\":$hh,\"head_misses\":$hm,\"actions_hits\":$ah,\"actions_misses\":$am}"
 
 # --- 3. durable approve actions ----------------------------------------------
 # Line 1 of every instance first, then line 2: two actions per instance, never
@@ -249,8 +252,9 @@ done
 read -r h1 m1 <<< "$(state_cache "$PORT")"
 record_cache wrk "$h0" "$m0" "$h1" "$m1"
 record "{\"bench\":\"rss_peak_after_http\",\"hwm_kb\":$(hwm_kb "$SERVER"),\"rss_kb\":$(rss_kb "$SERVER")}"
-curl -s "http://127.0.0.1:$PORT/metrics" | grep -E "^approvald_store_commit_batch_size_(sum|count)" \
-  | tr '\n' ' ' | awk '{printf "{\"bench\":\"group_commit\",\"requests\":%s,\"batches\":%s}\n", $2, $4}' | tee -a "$OUT"
+read -r requests batches <<< "$(metrics "$PORT" approvald_store_commit_batch_size_sum \
+  approvald_store_commit_batch_size_count)"
+record "{\"bench\":\"group_commit\",\"requests\":$requests,\"batches\":$batches}"
 
 kill -TERM "$SERVER"
 wait "$SERVER" || true
@@ -272,7 +276,7 @@ for _ in $(seq 1 1200); do grep -q "holding" "$WORK/ws.out" 2>/dev/null && break
 sleep 2
 AFTER="$(rss_kb "$SERVER")"
 grep '^{' "$WORK/ws.out" | tee -a "$OUT"
-OPEN="$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^approvald_open_websockets / {print $2}')"
+OPEN="$(metrics "$PORT" approvald_open_websockets)"
 wait "$WSP" || true
 record "{\"bench\":\"ws_idle\",\"websockets\":$OPEN,\"rss_before_kb\":$BEFORE,\"rss_after_kb\":$AFTER,\"bytes_per_ws\":$(( (AFTER - BEFORE) * 1024 / (OPEN > 0 ? OPEN : 1) ))}"
 kill -TERM "$SERVER"
