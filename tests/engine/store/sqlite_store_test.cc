@@ -1033,7 +1033,6 @@ bool Eventually(const std::function<bool()>& done, const std::function<void()>& 
   return true;
 }
 
-
 // Pipelined sync: the writer commits a batch with the WAL's sync deferred
 // and goes on with the next while the syncer syncs; no request is answered
 // before the sync that makes it durable, and one sync answers every batch
