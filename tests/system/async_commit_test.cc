@@ -1,13 +1,18 @@
 // Submissions and approvals do not hold a worker thread while their commit
 // becomes durable (RouteAsync -> Engine::SubmitAsync / ActAsync ->
-// Store::AppendAsync): with a single worker thread, many concurrent clients
-// are all answered and their commits share group-commit transactions (the
-// /metrics batch-size histogram). With one blocked worker per request, every
+// Store::AppendAsync). With a single worker thread and the store's writer
+// held up (the test holds SQLite's write lock from outside), the daemon still
+// takes request after request: the 32 concurrent approvals all reach the
+// store and are committed together once the lock is released, and the worker
+// answers a read meanwhile. With one blocked worker per request, the worker
+// would wait in the first commit, the read would not be answered, and every
 // batch would hold one request.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sqlite3.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -34,6 +39,30 @@ int64_t MetricValue(HttpClient& c, const std::string& name) {
   ADD_FAILURE() << "no metric " << name << " in /metrics";
   return -1;
 }
+
+// Holds the write lock of the SQLite database at `path` (BEGIN IMMEDIATE)
+// from this process until destroyed; writes nothing.
+class OutsideWriteLock {
+ public:
+  explicit OutsideWriteLock(const std::string& path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK ||
+        sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      error_ = db_ ? sqlite3_errmsg(db_) : "cannot open " + path;
+    }
+  }
+  ~OutsideWriteLock() {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(db_);
+  }
+  OutsideWriteLock(const OutsideWriteLock&) = delete;
+  OutsideWriteLock& operator=(const OutsideWriteLock&) = delete;
+  // Empty when the lock is held.
+  const std::string& error() const { return error_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::string error_;
+};
 
 TEST(AsyncCommitTest, OneWorkerThreadAnswersManyConcurrentCommitsInSharedBatches) {
   std::string dir = TempDir("approvald_async_commit");
@@ -69,8 +98,6 @@ TEST(AsyncCommitTest, OneWorkerThreadAnswersManyConcurrentCommitsInSharedBatches
     for (auto& t : threads) t.join();
   };
 
-  int64_t sum0 = MetricValue(login, "approvald_store_commit_batch_size_sum");
-  int64_t count0 = MetricValue(login, "approvald_store_commit_batch_size_count");
   run([&](int i) {
     HttpClient c(d.port());
     const std::string& clerk = clerks[i % clerks.size()];
@@ -91,37 +118,58 @@ TEST(AsyncCommitTest, OneWorkerThreadAnswersManyConcurrentCommitsInSharedBatches
   ASSERT_EQ(failures.load(), 0);
   ASSERT_EQ(submitted.size(), size_t{kClients * kPerClient});
 
-  run([&](int i) {
-    HttpClient c(d.port());
-    for (size_t k = static_cast<size_t>(i); k < submitted.size(); k += kClients) {
-      const Submitted& s = submitted[k];
-      Reply r = c.Send(http::verb::post,
-                       "/api/v1/instances/" + std::to_string(s.id) + "/actions",
-                       R"({"action":"approve","node":"dept_head_review","expected_version":)" +
-                           std::to_string(s.version) + "}",
-                       {{"Authorization", Bearer(token[s.approver])}});
-      if (r.status != 200) {
-        ++failures;
-        ADD_FAILURE() << "approve " << s.id << ": " << r.status << " " << r.body << r.error;
-        continue;
+  // The approvals, the first of each client's four while the writer waits
+  // for the lock. The store's busy timeout (5 s) outlasts the hold.
+  const std::string batched = "approvald_store_commit_batch_size_bucket{le=\"16\"}";
+  int64_t sum0 = MetricValue(login, "approvald_store_commit_batch_size_sum");
+  int64_t count0 = MetricValue(login, "approvald_store_commit_batch_size_count");
+  int64_t small0 = MetricValue(login, batched);
+  std::string auditor = LoginAs(login, "qian_weidong");  // audited: before the lock
+  auto lock = std::make_unique<OutsideWriteLock>(dir + "/data/approvald.db");
+  ASSERT_EQ(lock->error(), "");
+  std::thread approvals([&] {
+    run([&](int i) {
+      HttpClient c(d.port());
+      for (size_t k = static_cast<size_t>(i); k < submitted.size(); k += kClients) {
+        const Submitted& s = submitted[k];
+        Reply r = c.Send(http::verb::post,
+                         "/api/v1/instances/" + std::to_string(s.id) + "/actions",
+                         R"({"action":"approve","node":"dept_head_review","expected_version":)" +
+                             std::to_string(s.version) + "}",
+                         {{"Authorization", Bearer(token[s.approver])}});
+        if (r.status != 200) {
+          ++failures;
+          ADD_FAILURE() << "approve " << s.id << ": " << r.status << " " << r.body << r.error;
+          continue;
+        }
+        EXPECT_GT(r.Json().at("version").as_int64(), s.version) << r.body;
+        EXPECT_FALSE(r.headers["x-request-id"].empty());
       }
-      EXPECT_GT(r.Json().at("version").as_int64(), s.version) << r.body;
-      EXPECT_FALSE(r.headers["x-request-id"].empty());
-    }
+    });
   });
+  // The one worker thread answers a read while the commits wait.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  auto read_start = std::chrono::steady_clock::now();
+  // (A list, which a worker answers; a cached instance would be answered
+  // without one.)
+  Reply read = login.Send(http::verb::get, "/api/v1/instances?limit=1", "",
+                          {{"Authorization", Bearer(auditor)}});
+  EXPECT_EQ(read.status, 200) << read.body << read.error;
+  EXPECT_LT(std::chrono::steady_clock::now() - read_start, std::chrono::seconds(2));
+  lock.reset();
+  approvals.join();
   ASSERT_EQ(failures.load(), 0);
   int64_t requests = MetricValue(login, "approvald_store_commit_batch_size_sum") - sum0;
   int64_t batches = MetricValue(login, "approvald_store_commit_batch_size_count") - count0;
-  // Every submission and approval was committed (and nothing else but the
-  // odd audit record or checkpoint).
-  EXPECT_GE(requests, 2 * kClients * kPerClient);
-  // With one worker holding each request until its commit, every batch
-  // would hold one request; here 32 clients share batches.
-  ASSERT_GT(batches, 0);
-  EXPECT_GE(requests, 2 * batches) << requests << " requests in " << batches << " batches";
+  int64_t small = MetricValue(login, batched) - small0;
+  // Every approval was committed (and nothing else but the odd audit
+  // record or checkpoint).
+  EXPECT_GE(requests, kClients * kPerClient);
+  // The approvals that waited for the lock were committed together.
+  EXPECT_LT(small, batches) << "no batch of more than 16 among " << batches << " batches of "
+                            << requests << " requests";
 
   // Every approval is stored (a fresh read from the store, via the list).
-  std::string auditor = LoginAs(login, "qian_weidong");
   bool ok = false;
   std::set<int64_t> ids = AllInstanceIds(login, auditor, &ok);
   ASSERT_TRUE(ok);
