@@ -38,6 +38,29 @@ size_t StringLiteralLength(std::string_view s) {
   return 0;
 }
 
+// The parts of an event leaf: the definition hash's string literal (quotes
+// included) and the event member, as they stand in `data`; nullopt if
+// `data` is not shaped like one (nothing is decoded).
+struct EventLeafParts {
+  std::string_view def_hash_literal;
+  std::string_view event;
+};
+std::optional<EventLeafParts> SplitEventLeaf(std::string_view data) {
+  if (!data.starts_with(kEventPrefix) || !data.ends_with('}')) return std::nullopt;
+  std::string_view rest = data.substr(kEventPrefix.size());
+  size_t len = StringLiteralLength(rest);
+  if (len == 0) return std::nullopt;
+  EventLeafParts parts;
+  parts.def_hash_literal = rest.substr(0, len);
+  rest.remove_prefix(len);
+  if (!rest.starts_with(kEventMiddle) || rest.size() < kEventMiddle.size() + 1)
+    return std::nullopt;
+  rest.remove_prefix(kEventMiddle.size());
+  rest.remove_suffix(1);  // the leaf's closing '}'
+  parts.event = rest;
+  return parts;
+}
+
 const Value* Member(const Value::Record& r, const char* key) {
   auto it = r.find(key);
   return it == r.end() ? nullptr : &it->second;
@@ -76,20 +99,21 @@ std::string_view LeafKindOf(std::string_view data) {
   return {};
 }
 
+std::optional<std::string_view> EventBytesOfLeaf(std::string_view data) {
+  auto parts = SplitEventLeaf(data);
+  if (!parts) return std::nullopt;
+  return parts->event;
+}
+
 std::optional<ParsedLeaf> ParseLeaf(std::string_view data) {
   if (data.size() < 2 || data.back() != '}') return std::nullopt;
   ParsedLeaf leaf;
   if (data.starts_with(kEventPrefix)) {
-    std::string_view rest = data.substr(kEventPrefix.size());
-    size_t len = StringLiteralLength(rest);
-    if (len == 0) return std::nullopt;
-    auto hash = DecodeValue(rest.substr(0, len));
+    auto parts = SplitEventLeaf(data);
+    if (!parts) return std::nullopt;
+    auto hash = DecodeValue(parts->def_hash_literal);
     if (!hash || !hash->is_string()) return std::nullopt;
-    rest.remove_prefix(len);
-    if (!rest.starts_with(kEventMiddle)) return std::nullopt;
-    rest.remove_prefix(kEventMiddle.size());
-    rest.remove_suffix(1);  // the leaf's closing '}'
-    auto event = DecodeEvent(rest);
+    auto event = DecodeEvent(parts->event);
     if (!event) return std::nullopt;
     leaf.kind = kEventLeafKind;
     leaf.def_hash = hash->as_string();

@@ -57,6 +57,13 @@ std::optional<ParsedLeaf> ParseLeaf(std::string_view data);
 // empty view if it starts like neither. Cheap: no decoding.
 std::string_view LeafKindOf(std::string_view data);
 
+// The event member E of an event leaf {"kind":"event","v":1,"def_hash":S,
+// "event":E}: the bytes of EncodeEvent as they stand in the leaf, found
+// from the leaf's fixed parts without decoding anything. nullopt if `data`
+// is not shaped like an event leaf. The slice is not checked to be a
+// canonical event (DecodeEvent does that).
+std::optional<std::string_view> EventBytesOfLeaf(std::string_view data);
+
 }  // namespace approvald::audit
 
 #endif  // APPROVALD_AUDIT_LEAF_H_

@@ -55,8 +55,10 @@ constexpr char kSavepoint[] = "SAVEPOINT op";
 constexpr char kRelease[] = "RELEASE op";
 constexpr char kRollbackTo[] = "ROLLBACK TO op";
 
-constexpr char kMaxVersion[] = "SELECT max(version) FROM events WHERE instance = ?1";
-constexpr char kNextInstance[] = "SELECT coalesce(max(instance), 0) + 1 FROM events";
+// An instance's events are its event leaves (schema migration 10), found
+// through audit_by_instance (instance, version): these read the index only.
+constexpr char kMaxVersion[] = "SELECT max(version) FROM audit_log WHERE instance = ?1";
+constexpr char kNextInstance[] = "SELECT coalesce(max(instance), 0) + 1 FROM audit_log";
 // `INSERT OR FAIL INTO <table_and_columns> VALUES` with `rows` rows of
 // `columns` numbered parameters each (?1 .. ?rows*columns, row by row).
 std::string MultiRowInsertSql(std::string_view table_and_columns, size_t columns, size_t rows) {
@@ -72,30 +74,12 @@ std::string MultiRowInsertSql(std::string_view table_and_columns, size_t columns
   }
   return sql;
 }
-// An append's events are written in statements of up to kRowsPerInsert
-// rows (an approval writes three): a statement costs its start and end
-// (cursors opened on the table and its index, allocated and freed per run)
-// besides its rows. OR FAIL, as for the Merkle nodes below: a refused row
-// fails the request, whose rows are then all taken back (the batch's
-// ROLLBACK, or its SAVEPOINT's). The audit leaves stay one row per
-// statement: in statements of several rows they measured no cheaper, since
-// SQLite keeps a statement journal for them (audit_log's CHECK
-// constraints), a copy of every page the statement changes that the
-// transaction had already written (bench/README.md, session 11).
-constexpr size_t kRowsPerInsert = 4;
-constexpr int kEventColumns = 8;
-// The INSERT of `n` events (1..kRowsPerInsert).
-const char* InsertEventsSql(size_t n) {
-  static const std::array<std::string, kRowsPerInsert + 1> kSql = [] {
-    std::array<std::string, kRowsPerInsert + 1> out;
-    for (size_t k = 1; k <= kRowsPerInsert; ++k)
-      out[k] = MultiRowInsertSql(
-          "events (instance, version, at, type, actor, on_behalf_of, node, body)", kEventColumns,
-          k);
-    return out;
-  }();
-  return kSql[n].c_str();
-}
+// The audit leaves, which also store the instance events (schema migration
+// 10), are written one row per statement: in statements of several rows
+// they measured no cheaper, since SQLite keeps a statement journal for them
+// (audit_log's CHECK constraints), a copy of every page the statement
+// changes that the transaction had already written (bench/README.md,
+// session 11).
 constexpr char kInsertLeaf[] =
     "INSERT INTO audit_log (idx, kind, at, instance, version, type, actor,"
     " def_hash, leaf_data, leaf_hash)"
@@ -246,8 +230,10 @@ constexpr char kInsertDefinition[] =
 constexpr char kListDefinitions[] =
     "SELECT workflow, version, hash, source FROM definitions"
     " ORDER BY workflow, version";
+// An instance's event leaves; each holds the event's canonical bytes
+// (audit::EventBytesOfLeaf).
 constexpr char kLoadEvents[] =
-    "SELECT version, body FROM events WHERE instance = ?1 ORDER BY version";
+    "SELECT version, leaf_data FROM audit_log WHERE instance = ?1 ORDER BY version";
 #define INSTANCE_COLUMNS                                                \
   "id, workflow, workflow_version, def_hash, status, submitter, title," \
   " amount_fen, current_nodes, version, created_at, updated_at, next_deadline"
@@ -276,32 +262,45 @@ constexpr char kScanLeaves[] = "SELECT " LEAF_COLUMNS
 constexpr char kScanLeavesUnnamed[] =
     "SELECT a.idx, a.kind, a.instance, a.version, a.leaf_data, a.leaf_hash"
     " FROM audit_log a WHERE a.idx >= ?1 ORDER BY a.idx LIMIT ?2";
-// With events, each event leaf's stored event and its instance's definition
-// hash are found by OrderedLookup on these (see ScanAuditLeaves).
+// With events, each event leaf's instance's definition hash, and for a leaf
+// from before schema migration 10 its row in the events table, are found by
+// OrderedLookup on these (see ScanAuditLeaves).
 constexpr char kEventsFrom[] =
     "SELECT instance, version, body FROM events"
     " WHERE (instance, version) >= (?1, ?2) ORDER BY instance, version";
 constexpr char kInstancesFrom[] =
     "SELECT id, def_hash FROM instances WHERE id >= ?1 ORDER BY id";
-// The same, each with the event row it records (for CheckIntegrity).
+// The same, each with the events row from before schema migration 10 it
+// records, if any (for CheckIntegrity).
 constexpr char kScanAudit[] =
     "SELECT " AUDIT_COLUMNS
     ", e.body FROM audit_log a"
     " LEFT JOIN events e ON e.instance = a.instance AND e.version = a.version"
     " WHERE a.idx >= ?1 ORDER BY a.idx LIMIT ?2";
-constexpr char kCountEvents[] = "SELECT count(*) FROM events";
-constexpr char kEventWithoutLeaf[] =
+constexpr char kEventsEnd[] = "SELECT leaf FROM events_end";
+// The rows of the events table (all from before schema migration 10).
+constexpr char kCountEventRows[] = "SELECT count(*) FROM events";
+// The stored events whose leaves lie below ?2: the events table's rows
+// (each with its leaf below events_end, ?1) and the event leaves from ?1 on,
+// counted on audit_by_instance's small entries (records have no instance).
+constexpr char kCountEvents[] =
+    "SELECT (SELECT count(*) FROM events) +"
+    " (SELECT count(*) FROM audit_log INDEXED BY audit_by_instance"
+    " WHERE instance IS NOT NULL AND idx >= ?1 AND idx < ?2)";
+// An events row with no leaf below events_end (?1): deleted leaf, or a row
+// added after schema migration 10.
+constexpr char kEventRowWithoutLeaf[] =
     "SELECT e.instance, e.version FROM events e WHERE NOT EXISTS"
     " (SELECT 1 FROM audit_log a WHERE a.instance = e.instance"
-    " AND a.version = e.version) LIMIT 1";
+    " AND a.version = e.version AND a.idx < ?1) LIMIT 1";
 constexpr char kProjectionMismatch[] =
-    "SELECT i.id, i.version, count(e.version), max(e.version)"
-    " FROM instances i LEFT JOIN events e ON e.instance = i.id"
-    " GROUP BY i.id HAVING i.version IS NOT count(e.version)"
-    " OR i.version IS NOT max(e.version) LIMIT 1";
+    "SELECT i.id, i.version, count(a.version), max(a.version)"
+    " FROM instances i LEFT JOIN audit_log a ON a.instance = i.id"
+    " GROUP BY i.id HAVING i.version IS NOT count(a.version)"
+    " OR i.version IS NOT max(a.version) LIMIT 1";
 constexpr char kEventsWithoutInstance[] =
-    "SELECT e.instance FROM events e WHERE NOT EXISTS"
-    " (SELECT 1 FROM instances i WHERE i.id = e.instance) LIMIT 1";
+    "SELECT a.instance FROM audit_log a WHERE a.instance IS NOT NULL AND NOT EXISTS"
+    " (SELECT 1 FROM instances i WHERE i.id = a.instance) LIMIT 1";
 
 // ListInstances: one statement per combination of filters, built once from
 // constant fragments. Parameters: ?1 after_id, ?2 workflow, ?3 status,
@@ -450,24 +449,40 @@ std::string LeafName(const AuditEntry& a) {
   return s;
 }
 
-// Checks that the event row `body` (nullptr if missing) is the event leaf
-// `a` records. Returns the problem, or an empty string.
-std::string EventLeafProblem(const AuditEntry& a, const std::string_view* body) {
-  if (!body)
-    return LeafName(a) + " records an event that is missing from the events table";
+// Checks event leaf `a` against the event it stores. From before schema
+// migration 10 (`in_events_table`) that is its row in the events table,
+// `row` (nullptr if missing); from then on, the leaf's own event member. The
+// leaf's columns (instance, version, type, actor, time, definition hash)
+// must be the event's. Returns the problem, or an empty string.
+std::string EventLeafProblem(const AuditEntry& a, bool in_events_table,
+                             const std::string_view* row) {
+  std::optional<std::string_view> body;
+  if (in_events_table) {
+    if (!row) return LeafName(a) + " records an event that is missing from the events table";
+    body = *row;
+  } else if (!(body = audit::EventBytesOfLeaf(a.leaf_data))) {
+    return LeafName(a) + ": its bytes are not shaped like an event leaf";
+  }
   // DecodeEvent accepts only canonical bytes, so any edit that keeps the
   // JSON valid but changes its spelling is caught here too.
   std::optional<Event> ev = DecodeEvent(*body);
   if (!ev)
-    return LeafName(a) + ": the stored event is not a valid canonical event any more";
+    return LeafName(a) + (in_events_table
+                              ? ": the stored event is not a valid canonical event any more"
+                              : ": the event it holds is not a valid canonical event");
   if (ev->instance != a.instance || ev->version != a.version)
-    return LeafName(a) + ": the events table holds instance " + Num(ev->instance.value) +
-           " version " + Num(ev->version) + " in its place (rows were moved)";
+    return LeafName(a) +
+           (in_events_table ? ": the events table holds instance " : ": it holds instance ") +
+           Num(ev->instance.value) + " version " + Num(ev->version) +
+           (in_events_table ? " in its place (rows were moved)" : "");
   if (ev->type != a.type || ev->actor != a.actor || ev->at != a.at ||
       audit::EventLeafData(*ev, a.def_hash) != a.leaf_data)
     return LeafName(a) +
-           ": the stored event differs from the one the audit log recorded "
-           "(the events table was changed after the event was logged)";
+           (in_events_table
+                ? ": the stored event differs from the one the audit log recorded "
+                  "(the events table was changed after the event was logged)"
+                : ": its type, actor, time or definition hash columns differ from the "
+                  "event it holds");
   return {};
 }
 
@@ -795,12 +810,12 @@ struct KnownInstance {
   std::vector<StoredTask> tasks;  // its task rows, by rowid
 };
 
-// The prepared parts of an append: the canonical bytes of each event and
-// its audit leaf. Computed on the caller's thread when the instance id is
-// known, so the writer (the serial bottleneck) only does SQL.
+// The prepared parts of an append: the audit leaf of each event, which
+// stores the event's canonical bytes. Computed on the caller's thread when
+// the instance id is known, so the writer (the serial bottleneck) only does
+// SQL.
 struct PreparedAppend {
   AppendRequest req;
-  std::vector<std::string> bodies;
   std::vector<AuditEntry> leaves;
   // Whether the request creates its instance (asked for instance 0). Kept
   // apart from req.instance, which the writer stamps with the new id: a
@@ -808,14 +823,10 @@ struct PreparedAppend {
   bool new_instance = false;
 
   void Compute() {
-    bodies.clear();
     leaves.clear();
-    bodies.reserve(req.events.size());
     leaves.reserve(req.events.size());
-    for (const Event& e : req.events) {
-      bodies.push_back(EncodeEvent(e));
-      leaves.push_back(store_internal::EventEntry(e, bodies.back(), req.row.def_hash));
-    }
+    for (const Event& e : req.events)
+      leaves.push_back(store_internal::EventEntry(e, EncodeEvent(e), req.row.def_hash));
   }
 };
 
@@ -863,6 +874,21 @@ struct SqliteStore::Impl {
   std::atomic<int64_t> known_hits{0};
   // Leaves known to be committed (set after each COMMIT and at open).
   std::atomic<int64_t> committed_size{0};
+  // The events table holds rows for the event leaves below this index only
+  // (schema migration 10); from here on an event is stored in its leaf
+  // alone. Read at open, never changes.
+  int64_t events_end = 0;
+
+  // The stored events whose leaves lie below `size`: the events table's
+  // rows and the event leaves from events_end on.
+  Result<int64_t> CountEventsBelow(Db& db, int64_t size) const {
+    auto st = db.Prepare(kCountEvents);
+    if (!st) return std::unexpected(st.error());
+    (*st)->Bind(1, events_end).Bind(2, size);
+    auto row = (*st)->Step();
+    if (!row) return std::unexpected(row.error());
+    return *row ? (*st)->Int(0) : 0;
+  }
   // Leaves known to be durable: committed and their WAL frames synced (set
   // by the syncer). LatestCheckpoint serves none over more. At open,
   // everything in the file is durable (the WAL was synced), checkpoints
@@ -1835,7 +1861,7 @@ struct SqliteStore::Impl {
     if (prior && prior->version == req.expected_version) {
       // Its events are 1..expected_version: nothing to read. (A version
       // that differs is read again below, and the conflict named from the
-      // events table.)
+      // audit log.)
       known_hits.fetch_add(1, std::memory_order_relaxed);
     } else if (p.new_instance) {
       auto st = writer_db->Prepare(kNextInstance);
@@ -1862,23 +1888,7 @@ struct SqliteStore::Impl {
     result.instance = id;
     result.version = req.row.version;
     result.first_leaf = appender.size();
-    for (size_t done = 0; done < req.events.size();) {
-      const size_t n = std::min(kRowsPerInsert, req.events.size() - done);
-      auto st = writer_db->Prepare(InsertEventsSql(n));
-      if (!st) return std::unexpected(st.error());
-      for (size_t i = 0; i < n; ++i) {
-        const Event& e = req.events[done + i];
-        const int c = static_cast<int>(i) * kEventColumns;
-        (*st)->Bind(c + 1, id.value).Bind(c + 2, e.version).Bind(c + 3, e.at.ms);
-        (*st)->BindUncopied(c + 4, e.type).BindUncopied(c + 5, e.actor.value);
-        (*st)
-            ->BindUncopied(c + 6, e.on_behalf_of.value)
-            .BindUncopied(c + 7, e.node)
-            .BindUncopied(c + 8, p.bodies[done + i]);
-      }
-      if (auto s = (*st)->Run(); !s) return std::unexpected(s.error());
-      done += n;
-    }
+    // The events are stored in their leaves (schema migration 10).
     if (auto s = WriteLeaves(p.leaves); !s) return std::unexpected(s.error());
     if (auto s = WriteInstanceRow(id, req.row, !p.new_instance, prior ? &*prior : nullptr);
         !s)
@@ -2037,6 +2047,16 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
     return std::unexpected(s.error());
   if (auto s = sqlite::ApplyMigrations(*impl->writer_db); !s)
     return std::unexpected(s.error());
+  {
+    auto st = impl->writer_db->Prepare(kEventsEnd);
+    if (!st) return std::unexpected(st.error());
+    auto row = (*st)->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row)
+      return MakeError(ErrorCode::kInternal, "integrity_violation",
+                       options.path + ": events_end holds no row (schema migration 10)");
+    impl->events_end = (*st)->Int(0);
+  }
   // A statement that may fail halfway keeps the pages it changes in a
   // statement journal (a SAVEPOINT likewise); past 64 KiB SQLite moves it to
   // a temporary file, and every later statement of that batch's transaction
@@ -2216,7 +2236,7 @@ Result<SqliteStore::ConnectionSettings> SqliteStore::ReaderSettingsForTesting() 
 
 Result<AppendResult> SqliteStore::Append(AppendRequest req) {
   if (auto s = store_internal::ValidateAppend(req); !s) return std::unexpected(s.error());
-  PreparedAppend p{std::move(req), {}, {}, false};
+  PreparedAppend p{std::move(req), {}, false};
   p.new_instance = p.req.instance.value == 0;
   if (!p.new_instance) {
     store_internal::StampInstance(p.req, p.req.instance);
@@ -2269,7 +2289,7 @@ Result<std::vector<AppendResult>> SqliteStore::BulkAppendForTesting(
   prepared.reserve(reqs.size());
   for (AppendRequest& r : reqs) {
     if (auto s = store_internal::ValidateAppend(r); !s) return std::unexpected(s.error());
-    prepared.push_back(PreparedAppend{std::move(r), {}, {}, false});
+    prepared.push_back(PreparedAppend{std::move(r), {}, false});
     prepared.back().new_instance = prepared.back().req.instance.value == 0;
     if (!prepared.back().new_instance) {
       store_internal::StampInstance(prepared.back().req, prepared.back().req.instance);
@@ -2421,7 +2441,9 @@ Result<std::vector<Event>> SqliteStore::LoadEvents(InstanceId id) {
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
     int64_t version = (*st)->Int(0);
-    std::optional<Event> e = DecodeEvent((*st)->TextView(1));
+    std::optional<std::string_view> bytes = audit::EventBytesOfLeaf((*st)->BlobView(1));
+    std::optional<Event> e;
+    if (bytes) e = DecodeEvent(*bytes);
     int64_t want = static_cast<int64_t>(out.size()) + 1;
     if (!e || version != want || e->version != version || e->instance != id)
       return MakeError(ErrorCode::kInternal, "corrupt_history",
@@ -2576,11 +2598,13 @@ Status SqliteStore::ScanLeaves(int64_t from, bool with_events, bool names,
   // snapshot held across chunks (a long verification does not keep the
   // daemon's WAL from restarting).
   //
-  // With events, an event leaf's stored event and its instance's definition
-  // hash are looked up by key on two more statements of the same connection
-  // (one read transaction while the leaf statement is active), which step
-  // forward instead of seeking again when the next key is the next row, as
-  // it is for an instance's events logged one after another (OrderedLookup).
+  // With events, an event leaf's instance's definition hash, and for a leaf
+  // from before schema migration 10 its events row, are looked up by key on
+  // more statements of the same connection (one read transaction while the
+  // leaf statement is active), which step forward instead of seeking again
+  // when the next key is the next row, as it is for an instance's events
+  // logged one after another (OrderedLookup). From migration 10 on the
+  // stored event is the leaf's own event member.
   constexpr int64_t kChunk = 1 << 16;
   // Column numbers of kScanLeaves (names) or kScanLeavesUnnamed.
   struct Columns {
@@ -2603,13 +2627,15 @@ Status SqliteStore::ScanLeaves(int64_t from, bool with_events, bool names,
     std::optional<OrderedLookup> events;
     std::optional<OrderedLookup> instances;
     if (with_events) {
-      auto e = lease->db().Prepare(kEventsFrom);
-      if (!e) return std::unexpected(e.error());
+      if (next < impl_->events_end) {
+        auto e = lease->db().Prepare(kEventsFrom);
+        if (!e) return std::unexpected(e.error());
+        events_st.emplace(std::move(*e));
+        events.emplace(**events_st, 2);
+      }
       auto i = lease->db().Prepare(kInstancesFrom);
       if (!i) return std::unexpected(i.error());
-      events_st.emplace(std::move(*e));
       instances_st.emplace(std::move(*i));
-      events.emplace(**events_st, 2);
       instances.emplace(**instances_st, 1);
     }
     for (;;) {
@@ -2636,9 +2662,13 @@ Status SqliteStore::ScanLeaves(int64_t from, bool with_events, bool names,
       v.event_body.reset();
       v.instance_def_hash.reset();
       if (with_events && v.kind == "event") {
-        auto body = events->Find(v.instance.value, v.version);
-        if (!body) return std::unexpected(body.error());
-        v.event_body = *body;
+        if (v.index < impl_->events_end) {
+          auto body = events->Find(v.instance.value, v.version);
+          if (!body) return std::unexpected(body.error());
+          v.event_body = *body;
+        } else {
+          v.event_body = audit::EventBytesOfLeaf(v.leaf_data);
+        }
         auto def_hash = instances->Find(v.instance.value, 0);
         if (!def_hash) return std::unexpected(def_hash.error());
         v.instance_def_hash = *def_hash;
@@ -2652,11 +2682,7 @@ Status SqliteStore::ScanLeaves(int64_t from, bool with_events, bool names,
 
 Result<int64_t> SqliteStore::CountEvents() {
   auto lease = impl_->AcquireReader();
-  auto st = lease->db().Prepare(kCountEvents);
-  if (!st) return std::unexpected(st.error());
-  auto row = (*st)->Step();
-  if (!row) return std::unexpected(row.error());
-  return *row ? (*st)->Int(0) : 0;
+  return impl_->CountEventsBelow(lease->db(), std::numeric_limits<int64_t>::max());
 }
 
 Result<int64_t> SqliteStore::CountEventsWithAuditSize(
@@ -2674,11 +2700,7 @@ Result<int64_t> SqliteStore::CountEventsWithAuditSize(
   auto size = Impl::QueryAuditSize(db);
   if (!size) return std::unexpected(size.error());
   on_size(*size);
-  auto st = db.Prepare(kCountEvents);
-  if (!st) return std::unexpected(st.error());
-  auto row = (*st)->Step();
-  if (!row) return std::unexpected(row.error());
-  return *row ? (*st)->Int(0) : 0;
+  return impl_->CountEventsBelow(db, *size);
 }
 
 Result<Hash> SqliteStore::RootAt(int64_t size) {
@@ -2864,7 +2886,7 @@ Status SqliteStore::CheckIntegrity() {
   };
   if (auto s = check_checkpoints(); !s) return s;
 
-  int64_t event_leaves = 0;
+  int64_t table_event_leaves = 0;  // event leaves below events_end
   int64_t node_count = 0;
   {
     auto st = db.Prepare(kScanAudit);
@@ -2885,9 +2907,11 @@ Status SqliteStore::CheckIntegrity() {
                          ": the stored leaf hash is not the hash of the "
                          "stored leaf bytes");
       if (a.kind == "event") {
-        ++event_leaves;
-        std::string_view body = (*st)->TextView(10);
-        std::string problem = EventLeafProblem(a, (*st)->IsNull(10) ? nullptr : &body);
+        const bool in_events_table = a.index < impl_->events_end;
+        if (in_events_table) ++table_event_leaves;
+        std::string_view row = (*st)->TextView(10);
+        std::string problem =
+            EventLeafProblem(a, in_events_table, (*st)->IsNull(10) ? nullptr : &row);
         if (!problem.empty()) return Violation(std::move(problem));
       }
       for (const audit::NodeWrite& w : tree.Append(a.leaf_hash)) {
@@ -2939,18 +2963,21 @@ Status SqliteStore::CheckIntegrity() {
                                            : "differs from the leaf hash of audit leaf " +
                                                  Num((*st)->Int(0))));
   }
-  auto events = count(kCountEvents);
-  if (!events) return std::unexpected(events.error());
-  if (*events != event_leaves) {
-    auto st = db.Prepare(kEventWithoutLeaf);
+  auto rows = count(kCountEventRows);
+  if (!rows) return std::unexpected(rows.error());
+  if (*rows != table_event_leaves) {
+    auto st = db.Prepare(kEventRowWithoutLeaf);
     if (!st) return std::unexpected(st.error());
+    (*st)->Bind(1, impl_->events_end);
     auto row = (*st)->Step();
     if (!row) return std::unexpected(row.error());
     if (*row)
       return Violation("event instance " + Num((*st)->Int(0)) + " version " +
-                       Num((*st)->Int(1)) + " has no audit leaf");
-    return Violation("the events table holds " + Num(*events) +
-                     " events but the audit log " + Num(event_leaves));
+                       Num((*st)->Int(1)) + " in the events table has no audit leaf below " +
+                       Num(impl_->events_end) + ", where that table ends (schema migration 10)");
+    return Violation("the events table holds " + Num(*rows) + " events but the audit log " +
+                     Num(table_event_leaves) + " below leaf " + Num(impl_->events_end) +
+                     ", where that table ends (schema migration 10)");
   }
   {
     auto st = db.Prepare(kProjectionMismatch);

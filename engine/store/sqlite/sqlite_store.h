@@ -180,13 +180,18 @@ class SqliteStore final : public Store {
   Status ScanAudit(int64_t from,
                    const std::function<bool(const AuditEntry&)>& fn) override;
   // Reads chunks of rows in place; `fn` runs while a read connection is
-  // leased, so it must not call back into this store.
+  // leased, so it must not call back into this store. With events, the
+  // stored event of a leaf from schema migration 10 on is the leaf's own
+  // event member (audit::EventBytesOfLeaf); of an older leaf, its row in
+  // the events table.
   Status ScanAuditLeaves(int64_t from, bool with_events,
                          const std::function<bool(const AuditLeafView&)>& fn) override;
   // The same without reading the at, type and actor columns.
   Status ScanAuditLeavesUnnamed(
       int64_t from, bool with_events,
       const std::function<bool(const AuditLeafView&)>& fn) override;
+  // The events table's rows (all from before schema migration 10) plus the
+  // event leaves from migration 10 on.
   Result<int64_t> CountEvents() override;
   // One read transaction: the log size (handed to `on_size`), then the
   // events counted in the same snapshot.
@@ -214,7 +219,9 @@ class SqliteStore final : public Store {
 
   // Checks the whole database against itself in one read snapshot, like an
   // fsck: leaf indexes 0..n-1 without gaps; every leaf hash is the hash of
-  // its bytes; every event has exactly one leaf and yields its bytes; every
+  // its bytes; every event leaf holds the event its columns name (and
+  // before schema migration 10, its events row is that event, and every
+  // row has its leaf); every
   // stored Merkle node equals the node recomputed from the leaves and none
   // is missing or extra; every checkpoint root is the recomputed root at its
   // size; every instance row's version is its number of events, which are

@@ -17,10 +17,12 @@
 
 #include "approvald/event.h"
 #include "audit/checkpoint.h"
+#include "audit/leaf.h"
 #include "audit/verify.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/read_ahead_vfs.h"
 #include "store/sqlite/sqlite_store.h"
+#include "sqlite_test_util.h"
 #include "store_test_util.h"
 
 namespace approvald {
@@ -106,20 +108,29 @@ std::map<int64_t, std::pair<std::string, std::string>> ScanFrom(SqliteStore& sto
   return out;
 }
 
-// The same, read with one SQL join per leaf (what the scan did before).
+// The same, read with one SQL join per leaf (what the scan did before
+// schema migration 10): below events_end the events row, from there on the
+// event the leaf holds.
 std::map<int64_t, std::pair<std::string, std::string>> JoinFrom(Raw& raw, int64_t from) {
   std::map<int64_t, std::pair<std::string, std::string>> out;
+  const int64_t events_end = std::stoll(raw.Rows("SELECT leaf FROM events_end").at(0));
   for (const std::string& row :
-       raw.Rows("SELECT a.idx, coalesce(e.body, '-'), coalesce(i.def_hash, '-') FROM "
+       raw.Rows("SELECT a.idx, coalesce(i.def_hash, '-'), coalesce(e.body, '-') FROM "
                 "audit_log a"
                 " LEFT JOIN events e ON e.instance = a.instance AND e.version = a.version"
                 " LEFT JOIN instances i ON i.id = a.instance"
                 " WHERE a.kind = 'event' AND a.idx >= " +
                 std::to_string(from) + " ORDER BY a.idx")) {
     size_t p1 = row.find('|');
-    size_t p2 = row.rfind('|');
-    out[std::stoll(row.substr(0, p1))] = {row.substr(p1 + 1, p2 - p1 - 1),
-                                          row.substr(p2 + 1)};
+    size_t p2 = row.find('|', p1 + 1);
+    const int64_t idx = std::stoll(row.substr(0, p1));
+    std::string event = row.substr(p2 + 1);
+    if (idx >= events_end) {
+      const std::string leaf =
+          raw.Rows("SELECT leaf_data FROM audit_log WHERE idx = " + std::to_string(idx)).at(0);
+      event = std::string(audit::EventBytesOfLeaf(leaf).value_or("-"));
+    }
+    out[idx] = {event, row.substr(p1 + 1, p2 - p1 - 1)};
   }
   return out;
 }
@@ -127,15 +138,21 @@ std::map<int64_t, std::pair<std::string, std::string>> JoinFrom(Raw& raw, int64_
 // Instances whose events interleave in the log in a random order, runs of
 // several events of one instance, audit records between them, and rows
 // removed behind the store's back: the scan finds, for every leaf and from
-// every starting index, exactly the rows a join by key finds.
+// every starting index, exactly the rows a join by key finds. The first 120
+// steps are written as before schema migration 10 (every event also in the
+// events table), the rest after it (each event in its leaf only).
 TEST(SqliteScanTest, LeavesCarryTheEventsAJoinWouldFindInAnyLogOrder) {
   TempDir dir;
   std::string path = dir.File("a.db");
-  {
+  std::mt19937 rng(7);
+  std::vector<std::pair<InstanceId, int64_t>> open;  // instance, version
+  for (int part = 0; part < 2; ++part) {
+    if (part == 1) {
+      storetest::DowngradeToEventsTable(path);
+      ASSERT_FALSE(HasFailure());
+    }
     auto store = MustOpen(path);
-    std::mt19937 rng(7);
-    std::vector<std::pair<InstanceId, int64_t>> open;  // instance, version
-    for (int step = 0; step < 120; ++step) {
+    for (int step = 0; step < (part == 0 ? 120 : 80); ++step) {
       int pick = static_cast<int>(rng() % 4);
       if (open.empty() || pick == 0) {
         auto r =
@@ -146,7 +163,7 @@ TEST(SqliteScanTest, LeavesCarryTheEventsAJoinWouldFindInAnyLogOrder) {
         AuditRecord rec;
         rec.type = "login";
         rec.actor = PersonId("li");
-        rec.at = Timestamp{1700000000000 + step};
+        rec.at = Timestamp{1700000000000 + part * 1000 + step};
         ASSERT_TRUE(store->AppendAudit(rec));
       } else {
         auto& [id, version] = open[rng() % open.size()];
@@ -157,7 +174,10 @@ TEST(SqliteScanTest, LeavesCarryTheEventsAJoinWouldFindInAnyLogOrder) {
     }
   }
   Raw raw(path);
+  ASSERT_THAT(raw.Rows("SELECT leaf > 100 AND leaf < count(*) FROM events_end, audit_log"),
+              ElementsAre("1"));
   raw.Exec("DROP TRIGGER events_append_only_d");
+  raw.Exec("DROP TRIGGER events_closed");
   raw.Exec("DELETE FROM events WHERE instance = 3 AND version = 2");
   raw.Exec("DELETE FROM events WHERE instance = 5");
   raw.Exec("DELETE FROM instances WHERE id = 7");
@@ -207,10 +227,13 @@ TEST(SqliteScanTest, StoppedScansDoNotDisturbTheNext) {
   }
 }
 
-// Migration 6: count(*) of the events walks the narrow index, an event
-// added with the sqlite3 shell is counted (SQLite keeps the index in step),
+// The stored events a verifier counts (Store::CountEvents): the events
+// table's rows (migration 6: over its narrow index events_count) and the
+// event leaves from events_end on (migration 10: over audit_by_instance's
+// entries); neither count reads a table's rows. A row added to the events
+// table with the sqlite3 shell is counted (SQLite keeps the index in step),
 // and with the index dropped the count is still exact (it walks the table).
-TEST(SqliteScanTest, EventsCountUsesTheNarrowIndexAndCountsShellInserts) {
+TEST(SqliteScanTest, EventsCountWalksNarrowIndexesAndCountsShellInserts) {
   TempDir dir;
   std::string path = dir.File("a.db");
   {
@@ -220,12 +243,20 @@ TEST(SqliteScanTest, EventsCountUsesTheNarrowIndexAndCountsShellInserts) {
     EXPECT_EQ(store->CountEvents().value_or(-1), 5);
   }
   Raw raw(path);
-  EXPECT_THAT(raw.Rows("EXPLAIN QUERY PLAN SELECT count(*) FROM events"),
-              ElementsAre(HasSubstr("COVERING INDEX events_count")));
+  // The statement of CountEventsWithAuditSize, with its parameters bound.
+  const std::string count =
+      "SELECT (SELECT count(*) FROM events) +"
+      " (SELECT count(*) FROM audit_log INDEXED BY audit_by_instance"
+      " WHERE instance IS NOT NULL AND idx >= 0 AND idx < 5)";
+  EXPECT_THAT(raw.Rows("EXPLAIN QUERY PLAN " + count),
+              ::testing::IsSupersetOf({HasSubstr("COVERING INDEX events_count"),
+                                       HasSubstr("COVERING INDEX audit_by_instance")}));
+  EXPECT_THAT(raw.Rows(count), ElementsAre("5"));
   EXPECT_THAT(raw.Rows("SELECT name FROM schema_migrations WHERE version = 6"),
               ElementsAre("events_count_index"));
   Event e = storetest::MakeEvent(3);
   e.instance = InstanceId{2};
+  raw.Exec("DROP TRIGGER events_closed");
   raw.Exec("INSERT INTO events VALUES (2, 3, 0, 'approved', 'li', '', 'line1', '" +
            EncodeEvent(e) + "')");
   {
@@ -238,8 +269,8 @@ TEST(SqliteScanTest, EventsCountUsesTheNarrowIndexAndCountsShellInserts) {
   }
   raw.Exec("DROP INDEX events_count");
   raw.Exec("INSERT INTO events VALUES (1, 4, 0, 'approved', 'li', '', 'line1', 'x')");
-  EXPECT_THAT(raw.Rows("EXPLAIN QUERY PLAN SELECT count(*) FROM events"),
-              ElementsAre(::testing::Not(HasSubstr("events_count"))));
+  EXPECT_THAT(raw.Rows("EXPLAIN QUERY PLAN " + count),
+              ::testing::Not(::testing::Contains(HasSubstr("events_count"))));
   auto store = MustOpen(path);
   EXPECT_EQ(store->CountEvents().value_or(-1), 7);
 }
@@ -480,15 +511,17 @@ TEST(SqliteScanTest, ReadAheadSeesChangesToTheFileBetweenTransactions) {
     ASSERT_TRUE(other->Append(Submit("expense", "wang", 2)));
   }
   Raw raw(path);
-  raw.Exec("DROP TRIGGER events_append_only_u");
-  raw.Exec("UPDATE events SET body = body || ' ' WHERE instance = 150 AND version = 3");
+  raw.Exec("DROP TRIGGER audit_log_append_only_u");
+  raw.Exec(
+      "UPDATE audit_log SET leaf_data = CAST(replace(CAST(leaf_data AS TEXT), '\"ok\"',"
+      " '\"OK\"') AS BLOB) WHERE instance = 150 AND version = 3");
   EXPECT_THAT(raw.Rows("PRAGMA wal_checkpoint(TRUNCATE)"), ElementsAre(HasSubstr("0|")));
   for (bool pipeline : {false, true}) {
     options.pipeline = pipeline;
     auto bad = audit::VerifyLog(*ahead, log_key, options);
     ASSERT_TRUE(bad.has_value()) << bad.error().ToString();
     ASSERT_TRUE(bad->failure) << bad->Summary();
-    EXPECT_EQ(bad->failure->code, "event_mismatch") << bad->Summary();
+    EXPECT_EQ(bad->failure->code, "leaf_hash_mismatch") << bad->Summary();
     EXPECT_EQ(bad->failure->instance.value, 150);
     EXPECT_EQ(bad->failure->version, 3);
   }
