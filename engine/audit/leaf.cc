@@ -53,7 +53,8 @@ std::optional<EventLeafParts> SplitEventLeaf(std::string_view data) {
   EventLeafParts parts;
   parts.def_hash_literal = rest.substr(0, len);
   rest.remove_prefix(len);
-  if (!rest.starts_with(kEventMiddle) || rest.size() < kEventMiddle.size() + 1)
+  // The middle, at least one byte of event, and the closing '}'.
+  if (!rest.starts_with(kEventMiddle) || rest.size() < kEventMiddle.size() + 2)
     return std::nullopt;
   rest.remove_prefix(kEventMiddle.size());
   rest.remove_suffix(1);  // the leaf's closing '}'

@@ -122,6 +122,28 @@ TEST(LeafFormatTest, KindIsReadFromThePrefix) {
   EXPECT_EQ(LeafKindOf(""), "");
 }
 
+// The SQLite store keeps each event only in its leaf and reads it back by
+// slicing the leaf's fixed parts away: the slice is exactly EncodeEvent's
+// bytes, whatever the definition hash holds (escapes included), and nothing
+// not shaped like an event leaf yields one.
+TEST(LeafFormatTest, EventBytesAreSlicedOutOfAnEventLeaf) {
+  const Event e = SampleEvent();
+  EXPECT_EQ(EventBytesOfLeaf(EventLeafData(e, kDefHash)), EncodeEvent(e));
+  EXPECT_EQ(EventBytesOfLeaf(EventLeafData(e, "odd \"quoted\" \\ hash")), EncodeEvent(e));
+  EXPECT_EQ(EventBytesOfLeaf(EventLeafData(e, "")), EncodeEvent(e));
+  const std::string leaf = EventLeafData(e, kDefHash);
+  EXPECT_FALSE(EventBytesOfLeaf(RecordLeafData(SampleRecord())).has_value());
+  EXPECT_FALSE(EventBytesOfLeaf(EncodeEvent(e)).has_value());
+  EXPECT_FALSE(EventBytesOfLeaf("").has_value());
+  EXPECT_FALSE(EventBytesOfLeaf(leaf + " ").has_value());
+  EXPECT_FALSE(
+      EventBytesOfLeaf(R"({"kind":"event","v":1,"def_hash":"x","event":})").has_value());
+  EXPECT_FALSE(
+      EventBytesOfLeaf(R"({"kind":"event","v":1,"def_hash":"x,"event":{}})").has_value());
+  EXPECT_FALSE(
+      EventBytesOfLeaf(R"({"kind":"event","v":1,"def_hash":"x","evnt":{}})").has_value());
+}
+
 TEST(LeafFormatTest, ParseRejectsEverythingButCanonicalLeaves) {
   std::string event_leaf = EventLeafData(SampleEvent(), kDefHash);
   std::string record_leaf = RecordLeafData(SampleRecord());
