@@ -18,8 +18,8 @@ namespace approvald::storetest {
 // Turns a database of this binary back into what a binary before schema
 // migration 10 leaves: every event also stored as a row of the events table
 // (its columns taken from the event its leaf holds; rows it already has
-// stay), no events_end, and migration 10 not recorded. The store must be closed. Opening the file
-// again applies migration 10 over these rows.
+// stay), no events_end, and migration 10 not recorded. The store must be closed. Opening
+// the file again applies migration 10 over these rows.
 inline void DowngradeToEventsTable(const std::string& path) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
@@ -40,9 +40,15 @@ inline void DowngradeToEventsTable(const std::string& path) {
                                " ORDER BY idx",
                                -1, &leaves, nullptr),
             SQLITE_OK);
-  EXPECT_EQ(sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                               -1, &insert, nullptr),
-            SQLITE_OK);
+  EXPECT_EQ(
+      sqlite3_prepare_v2(
+          db, "INSERT OR IGNORE INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1,
+          &insert, nullptr),
+      SQLITE_OK);
+  auto bind_text = [&insert](int column, std::string_view text) {
+    sqlite3_bind_text(insert, column, text.data(), static_cast<int>(text.size()),
+                      SQLITE_TRANSIENT);
+  };
   while (sqlite3_step(leaves) == SQLITE_ROW) {
     std::string_view leaf(static_cast<const char*>(sqlite3_column_blob(leaves, 0)),
                           static_cast<size_t>(sqlite3_column_bytes(leaves, 0)));
@@ -53,16 +59,11 @@ inline void DowngradeToEventsTable(const std::string& path) {
     sqlite3_bind_int64(insert, 1, e->instance.value);
     sqlite3_bind_int64(insert, 2, e->version);
     sqlite3_bind_int64(insert, 3, e->at.ms);
-    sqlite3_bind_text(insert, 4, e->type.data(), static_cast<int>(e->type.size()),
-                      SQLITE_TRANSIENT);
-    sqlite3_bind_text(insert, 5, e->actor.value.data(), static_cast<int>(e->actor.value.size()),
-                      SQLITE_TRANSIENT);
-    sqlite3_bind_text(insert, 6, e->on_behalf_of.value.data(),
-                      static_cast<int>(e->on_behalf_of.value.size()), SQLITE_TRANSIENT);
-    sqlite3_bind_text(insert, 7, e->node.data(), static_cast<int>(e->node.size()),
-                      SQLITE_TRANSIENT);
-    sqlite3_bind_text(insert, 8, bytes->data(), static_cast<int>(bytes->size()),
-                      SQLITE_TRANSIENT);
+    bind_text(4, e->type);
+    bind_text(5, e->actor.value);
+    bind_text(6, e->on_behalf_of.value);
+    bind_text(7, e->node);
+    bind_text(8, *bytes);
     EXPECT_EQ(sqlite3_step(insert), SQLITE_DONE) << sqlite3_errmsg(db);
     sqlite3_reset(insert);
   }
