@@ -90,6 +90,29 @@ std::optional<Timestamp> NextDeadline(const InstanceState& st) {
   return next;
 }
 
+// The projection row the store keeps for a version of an instance: what
+// lists, filters and Tick read without folding events.
+InstanceRow ProjectionOf(const WorkflowDef& def, const InstanceState& st) {
+  InstanceRow row;
+  row.id = st.id;
+  row.workflow = def.id;
+  row.workflow_version = def.version;
+  row.def_hash = def.hash;
+  row.status = std::string(InstanceStatusName(st.status));
+  row.submitter = st.submitter;
+  row.title = TitleOf(def, st.form);
+  row.amount = AmountOf(st.form);
+  for (const auto& [id, t] : st.active) {
+    if (!row.current_nodes.empty()) row.current_nodes.push_back(',');
+    row.current_nodes.append(id);
+  }
+  row.version = st.version;
+  row.created_at = st.created_at;
+  row.updated_at = st.updated_at;
+  row.next_deadline = NextDeadline(st);
+  return row;
+}
+
 }  // namespace
 
 Engine::Engine(EngineOptions options, Store& store, const Clock& clock,
@@ -216,24 +239,20 @@ void Engine::SubmitWith(const SubmitRequest& req, bool async, SharedViewDone don
 }
 
 Result<std::shared_ptr<const CachedInstance>> Engine::LoadFromStore(InstanceId id) {
-  // The events and the row are two reads; an append landing between them
-  // makes them disagree, so read again (the row then has caught up).
-  for (int attempt = 0;; ++attempt) {
-    auto events = store_.LoadEvents(id);
-    if (!events) return std::unexpected(events.error());
-    auto state = Fold(*events);
-    if (!state) return std::unexpected(state.error());
-    auto row = store_.GetInstance(id);
-    if (!row) return std::unexpected(row.error());
-    auto entry = std::make_shared<CachedInstance>();
-    entry->state = std::move(*state);
-    entry->row = std::move(*row);
-    if (entry->row.version == entry->state.version) {
-      cache_.Put(entry, StateCache::Admit::kOnSecondMiss);
-      return entry;
-    }
-    if (attempt == 2) return entry;  // correct state, uncached; rare
-  }
+  auto events = store_.LoadEvents(id);
+  if (!events) return std::unexpected(events.error());
+  auto state = Fold(*events);
+  if (!state) return std::unexpected(state.error());
+  auto def = DefinitionOf(*state);
+  if (!def) return std::unexpected(def.error());
+  // The row is what every append of this version stored (ProjectionOf), so
+  // it is derived here rather than read: one read, never out of step with
+  // the events.
+  auto entry = std::make_shared<CachedInstance>();
+  entry->row = ProjectionOf(**def, *state);
+  entry->state = std::move(*state);
+  cache_.Put(entry, StateCache::Admit::kOnSecondMiss);
+  return entry;
 }
 
 Result<std::shared_ptr<const CachedInstance>> Engine::Load(InstanceId id, bool* from_cache) {
@@ -387,23 +406,8 @@ void Engine::CommitWith(const WorkflowDef& def, const InstanceState& before, Dec
   req.facts = std::move(*facts);
   req.events = std::move(decision.events);
 
-  InstanceRow& row = req.row;
-  row.id = before.id;
-  row.workflow = def.id;
-  row.workflow_version = def.version;
-  row.def_hash = def.hash;
-  row.status = std::string(InstanceStatusName(st.status));
-  row.submitter = st.submitter;
-  row.title = TitleOf(def, st.form);
-  row.amount = AmountOf(st.form);
-  for (const auto& [id, t] : st.active) {
-    if (!row.current_nodes.empty()) row.current_nodes.push_back(',');
-    row.current_nodes.append(id);
-  }
-  row.version = st.version;
-  row.created_at = st.created_at;
-  row.updated_at = st.updated_at;
-  row.next_deadline = NextDeadline(st);
+  req.row = ProjectionOf(def, st);
+  req.row.id = before.id;
 
   // Task projection: who must act, who acted, who is copied. A task's
   // `since` is when it began (its node became active, the person acted, the

@@ -452,6 +452,45 @@ TEST_F(EngineTest, CachedStateEqualsTheStoresFold) {
   EXPECT_GT(engine_->state_cache().hits(), 0);
 }
 
+// An instance loaded from the store gets the projection row the store keeps
+// for that version, without reading it: every field, the deadline too.
+TEST_F(EngineTest, AnInstanceLoadedFromTheStoreHasTheStoresRow) {
+  EngineOptions no_cache;
+  no_cache.state_cache_capacity = 0;
+  Engine fresh(no_cache, store_, clock_, org_, registry_, nullptr);
+  auto v = Submit("c1", Claim(4200, "差旅费"));
+  ASSERT_TRUE(v);
+  InstanceId id = v->row.id;
+  auto check = [&](const char* when) {
+    auto loaded = fresh.Get(id, PersonId("bh"));
+    auto stored = store_.GetInstance(id);
+    ASSERT_TRUE(loaded && stored) << when;
+    const InstanceRow& a = loaded->row;
+    const InstanceRow& b = *stored;
+    EXPECT_EQ(a.id, b.id) << when;
+    EXPECT_EQ(a.workflow, b.workflow) << when;
+    EXPECT_EQ(a.workflow_version, b.workflow_version) << when;
+    EXPECT_EQ(a.def_hash, b.def_hash) << when;
+    EXPECT_EQ(a.status, b.status) << when;
+    EXPECT_EQ(a.submitter, b.submitter) << when;
+    EXPECT_EQ(a.title, b.title) << when;
+    EXPECT_EQ(a.amount.fen, b.amount.fen) << when;
+    EXPECT_EQ(a.current_nodes, b.current_nodes) << when;
+    EXPECT_EQ(a.version, b.version) << when;
+    EXPECT_EQ(a.created_at, b.created_at) << when;
+    EXPECT_EQ(a.updated_at, b.updated_at) << when;
+    EXPECT_EQ(a.next_deadline, b.next_deadline) << when;
+  };
+  check("after submit");
+  ASSERT_TRUE(store_.GetInstance(id)->next_deadline.has_value());  // review has a deadline
+  clock_.Advance(1000);
+  ASSERT_TRUE(Act(id, "approve", "bh"));
+  check("after the first approval");
+  ASSERT_TRUE(Act(id, "approve", "d2"));
+  check("at the end");
+  EXPECT_EQ(store_.GetInstance(id)->status, "approved");
+}
+
 // Reads and actions on a cached instance do not reload its events.
 TEST_F(EngineTest, CachedInstancesAreNotReloaded) {
   FailingStore failing(store_);
