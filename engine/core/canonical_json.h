@@ -1,7 +1,11 @@
 // Internal helpers for the canonical JSON text of values and events
-// (value.cc, event.cc). Not a general JSON library: the reader accepts the
-// subset the writer produces and leaves the final "is this byte-for-byte the
-// canonical text?" check to its callers (they re-encode and compare).
+// (value.cc, event.cc). Not a general JSON library: the reader accepts only
+// what the writer produces, spelled as the writer spells it, so text it
+// accepts is byte for byte the canonical encoding of what it returns (no
+// whitespace, no leading zeros or "-0", no escape the writer would not write,
+// keys strictly ascending, tagged scalars and wrapped records only where the
+// writer makes them). The property tests in value_test.cc and event_test.cc
+// hold it to that.
 #ifndef APPROVALD_CORE_CANONICAL_JSON_H_
 #define APPROVALD_CORE_CANONICAL_JSON_H_
 
@@ -35,11 +39,13 @@ struct Reader {
   bool Consume(char c);
   // Consumes `word` if it comes next.
   bool ConsumeWord(std::string_view word);
-  // Reads a JSON string literal (see AppendString for what is accepted;
-  // any \u escape above U+007F is refused because the writer never makes
-  // one). Fails on invalid UTF-8.
+  // Reads a JSON string literal as AppendString writes it: bytes that stand
+  // for themselves taken as they are, \" and \\, and \u00xx (lower-case
+  // hex) for U+0000..U+001F and U+007F only. Fails on anything else: other
+  // escapes, raw control characters or DEL, invalid UTF-8.
   bool ReadString(std::string* out);
-  // Reads an optionally negative decimal integer that fits in int64_t.
+  // Reads an optionally negative decimal integer that fits in int64_t,
+  // spelled as std::to_chars spells it (no leading zero, no "-0").
   bool ReadInt(int64_t* out);
   // Reads one value; `depth` is the nesting level of the caller (0 at the
   // top). Fails when lists and records nest beyond kMaxValueDepth.

@@ -131,8 +131,8 @@ void AppendDate(std::string* out, Date d) {
   out->push_back(static_cast<char>('0' + day % 10));
 }
 
-// Inverse of AppendDate, lenient about zero padding (the caller's
-// re-encoding check enforces the canonical form). Refuses days that do not
+// Inverse of AppendDate, lenient about zero padding (the reader compares
+// what it parsed with the canonical spelling). Refuses days that do not
 // exist and dates outside Date's range.
 std::optional<Date> ParseExpandedDate(std::string_view s) {
   if (s.size() == 10) return ParseDate(s);
@@ -206,24 +206,36 @@ bool IsValidUtf8(std::string_view s) {
 
 namespace canonical {
 
+namespace {
+
+// The end of the run of bytes from `i` that stand for themselves in a string
+// literal: printable ASCII but '"' and '\\', and valid UTF-8 sequences. The
+// writer copies such a run at once; the reader takes exactly such runs.
+size_t LiteralRun(std::string_view s, size_t i) {
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c == '"' || c == '\\' || c < 0x20 || c == 0x7F) break;
+      ++i;
+    } else {
+      size_t n = Utf8SequenceLength(s, i);
+      if (n == 0) break;
+      i += n;
+    }
+  }
+  return i;
+}
+
+// True for the characters the writer spells \u00xx.
+bool EscapedAsUnicode(unsigned c) { return c < 0x20 || c == 0x7F; }
+
+}  // namespace
+
 void AppendString(std::string* out, std::string_view s) {
   out->push_back('"');
   size_t i = 0;
   while (i < s.size()) {
-    // The longest run of bytes written as they are (printable ASCII but '"'
-    // and '\\', and valid UTF-8 sequences), appended at once.
-    size_t end = i;
-    while (end < s.size()) {
-      unsigned char c = static_cast<unsigned char>(s[end]);
-      if (c < 0x80) {
-        if (c == '"' || c == '\\' || c < 0x20 || c == 0x7F) break;
-        ++end;
-      } else {
-        size_t n = Utf8SequenceLength(s, end);
-        if (n == 0) break;
-        end += n;
-      }
-    }
+    size_t end = LiteralRun(s, i);
     out->append(s.data() + i, end - i);
     i = end;
     if (i == s.size()) break;
@@ -231,7 +243,7 @@ void AppendString(std::string* out, std::string_view s) {
     if (c == '"' || c == '\\') {
       out->push_back('\\');
       out->push_back(static_cast<char>(c));
-    } else if (c < 0x20 || c == 0x7F) {
+    } else if (EscapedAsUnicode(c)) {
       out->append("\\u00");
       out->push_back(kHex[c >> 4]);
       out->push_back(kHex[c & 0xF]);
@@ -304,46 +316,45 @@ bool Reader::ConsumeWord(std::string_view word) {
 bool Reader::ReadString(std::string* out) {
   if (!Consume('"')) return false;
   out->clear();
-  while (pos < text.size()) {
-    unsigned char c = static_cast<unsigned char>(text[pos]);
+  for (;;) {
+    size_t end = LiteralRun(text, pos);
+    out->append(text.data() + pos, end - pos);
+    pos = end;
+    if (pos >= text.size()) return false;
+    char c = text[pos];
     if (c == '"') {
       ++pos;
       return true;
     }
-    if (c == '\\') {
-      if (pos + 1 >= text.size()) return false;
-      char e = text[pos + 1];
-      if (e == '"' || e == '\\') {
-        out->push_back(e);
-        pos += 2;
-        continue;
-      }
-      if (e != 'u' || pos + 6 > text.size()) return false;
-      unsigned code = 0;
-      for (size_t k = pos + 2; k < pos + 6; ++k) {
-        char h = text[k];
-        unsigned digit;
-        if (h >= '0' && h <= '9') {
-          digit = static_cast<unsigned>(h - '0');
-        } else if (h >= 'a' && h <= 'f') {
-          digit = static_cast<unsigned>(h - 'a' + 10);
-        } else {
-          return false;  // upper-case hex is not canonical
-        }
-        code = code * 16 + digit;
-      }
-      if (code > 0x7F) return false;
-      out->push_back(static_cast<char>(code));
-      pos += 6;
+    // Anything else that ends a run is written escaped: a raw control
+    // character, DEL or invalid UTF-8 is not canonical.
+    if (c != '\\' || pos + 1 >= text.size()) return false;
+    char e = text[pos + 1];
+    if (e == '"' || e == '\\') {
+      out->push_back(e);
+      pos += 2;
       continue;
     }
-    if (c < 0x20) return false;
-    size_t n = Utf8SequenceLength(text, pos);
-    if (n == 0) return false;
-    out->append(text.substr(pos, n));
-    pos += n;
+    if (e != 'u' || pos + 6 > text.size() || text[pos + 2] != '0' || text[pos + 3] != '0')
+      return false;
+    unsigned code = 0;
+    for (size_t k = pos + 4; k < pos + 6; ++k) {
+      char h = text[k];
+      unsigned digit;
+      if (h >= '0' && h <= '9') {
+        digit = static_cast<unsigned>(h - '0');
+      } else if (h >= 'a' && h <= 'f') {
+        digit = static_cast<unsigned>(h - 'a' + 10);
+      } else {
+        return false;  // upper-case hex is not canonical
+      }
+      code = code * 16 + digit;
+    }
+    // Only what the writer escapes this way: \u0041 for "A" is not canonical.
+    if (!EscapedAsUnicode(code)) return false;
+    out->push_back(static_cast<char>(code));
+    pos += 6;
   }
-  return false;
 }
 
 bool Reader::ReadInt(int64_t* out) {
@@ -352,71 +363,56 @@ bool Reader::ReadInt(int64_t* out) {
   size_t digits = pos;
   while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
   if (pos == digits) return false;
+  // As to_chars writes: no leading zero, no "-0".
+  if (text[digits] == '0' && (pos - digits > 1 || digits > start)) return false;
   auto [end, ec] = std::from_chars(text.data() + start, text.data() + pos, *out);
   return ec == std::errc() && end == text.data() + pos;
 }
 
 bool Reader::ReadRaw(Value* out, int raw_depth) {
+  // Each value is built where it ends up (`*out`, a list's new element, a
+  // record's new member): nothing is moved after it is read.
   if (pos >= text.size()) return false;
   char c = text[pos];
   if (c == 'n') {
-    *out = Value::Null();
+    out->v.emplace<std::monostate>();
     return ConsumeWord("null");
   }
   if (c == 't') {
-    *out = Value::Bool(true);
+    out->v.emplace<bool>(true);
     return ConsumeWord("true");
   }
   if (c == 'f') {
-    *out = Value::Bool(false);
+    out->v.emplace<bool>(false);
     return ConsumeWord("false");
   }
-  if (c == '"') {
-    std::string s;
-    if (!ReadString(&s)) return false;
-    *out = Value::Str(std::move(s));
-    return true;
-  }
-  if (c == '-' || (c >= '0' && c <= '9')) {
-    int64_t i;
-    if (!ReadInt(&i)) return false;
-    *out = Value::Int(i);
-    return true;
-  }
+  if (c == '"') return ReadString(&out->v.emplace<std::string>());
+  if (c == '-' || (c >= '0' && c <= '9')) return ReadInt(&out->v.emplace<int64_t>());
   if (c != '[' && c != '{') return false;
   // A wrapped record takes two JSON levels; a tagged scalar one more.
   if (raw_depth + 1 > kMaxRawDepth) return false;
   ++pos;
   if (c == '[') {
-    Value::List list;
-    if (!Consume(']')) {
-      for (;;) {
-        Value element;
-        if (!ReadRaw(&element, raw_depth + 1)) return false;
-        list.push_back(std::move(element));
-        if (Consume(']')) break;
-        if (!Consume(',')) return false;
-      }
-    }
-    *out = Value::Of(std::move(list));
-    return true;
-  }
-  Value::Record members;
-  if (!Consume('}')) {
+    auto& list = out->v.emplace<Value::List>();
+    if (Consume(']')) return true;
     for (;;) {
-      std::string key;
-      if (!ReadString(&key) || !Consume(':')) return false;
-      Value member;
-      if (!ReadRaw(&member, raw_depth + 1)) return false;
-      // Keys must be strictly ascending: no duplicates, canonical order.
-      if (!members.empty() && !(members.rbegin()->first < key)) return false;
-      members.emplace_hint(members.end(), std::move(key), std::move(member));
-      if (Consume('}')) break;
+      if (!ReadRaw(&list.emplace_back(), raw_depth + 1)) return false;
+      if (Consume(']')) return true;
       if (!Consume(',')) return false;
     }
   }
-  *out = Value::Of(std::move(members));
-  return true;
+  auto& members = out->v.emplace<Value::Record>();
+  if (Consume('}')) return true;
+  std::string key;
+  for (;;) {
+    if (!ReadString(&key) || !Consume(':')) return false;
+    // Keys must be strictly ascending: no duplicates, canonical order.
+    if (!members.empty() && !(members.rbegin()->first < key)) return false;
+    auto member = members.emplace_hint(members.end(), std::move(key), Value());
+    if (!ReadRaw(&member->second, raw_depth + 1)) return false;
+    if (Consume('}')) return true;
+    if (!Consume(',')) return false;
+  }
 }
 
 bool Reader::Interpret(Value* v, int depth) {
@@ -443,6 +439,10 @@ bool Reader::Interpret(Value* v, int depth) {
     if (tag == "date" && member.is_string()) {
       auto d = ParseExpandedDate(member.as_string());
       if (!d) return false;
+      // ParseExpandedDate allows more zero padding than the writer writes.
+      std::string spelled;
+      AppendDate(&spelled, *d);
+      if (spelled != member.as_string()) return false;
       *v = Value::Of(*d);
       return true;
     }
@@ -485,10 +485,9 @@ std::string EncodeValue(const Value& v) {
 std::optional<Value> DecodeValue(std::string_view text) {
   canonical::Reader reader{text};
   Value v;
+  // The reader takes only canonical spellings, so what it accepts is the
+  // canonical text of what it returns.
   if (!reader.ReadValue(&v, 0) || !reader.AtEnd()) return std::nullopt;
-  // The reader is lenient about a few spellings (zero padding of expanded
-  // years, "-0", leading zeros); only the canonical text is accepted.
-  if (EncodeValue(v) != text) return std::nullopt;
   return v;
 }
 

@@ -298,7 +298,12 @@ TEST(ValueCodecTest, RejectsNonCanonicalAndMalformedText) {
       "tru",
       "falsey",
       "01",
+      "00",
       "-0",
+      "-00",
+      "-01",
+      "[1,02]",
+      "{\"a\":-0}",
       "+1",
       "1.0",
       "1e2",
@@ -322,6 +327,10 @@ TEST(ValueCodecTest, RejectsNonCanonicalAndMalformedText) {
       "\"\\x41\"",
       "\"\\\"",
       "\"\t\"",
+      "\"\x7f\"",
+      "\"\\u0022\"",
+      "\"\\u005c\"",
+      "\"\\u0000\\u007F\"",
       "\"\x01\"",
       "\"\xff\"",
       "\"\xc0\xaf\"",
@@ -379,6 +388,51 @@ TEST(ValueCodecTest, RejectsNonCanonicalAndMalformedText) {
   // Embedded NUL bytes are not whitespace either.
   EXPECT_EQ(DecodeValue(std::string_view("1\0", 2)), std::nullopt);
   EXPECT_EQ(DecodeValue(std::string_view("\"a\0\"", 4)), std::nullopt);
+}
+
+// The reader takes only the writer's spelling (DecodeValue has no
+// re-encoding check behind it): every one-character string in every
+// spelling a JSON reader would allow is accepted exactly when it is the one
+// EncodeValue writes.
+TEST(ValueCodecTest, EachCharacterIsAcceptedOnlyInTheWritersSpelling) {
+  const char* hex = "0123456789abcdef";
+  const char* upper = "0123456789ABCDEF";
+  for (unsigned c = 0; c < 0x80; ++c) {
+    std::string canonical = EncodeValue(Value::Str(std::string(1, static_cast<char>(c))));
+    std::string spellings[] = {
+        std::string("\"") + static_cast<char>(c) + "\"",
+        std::string("\"\\u00") + hex[c >> 4] + hex[c & 15] + "\"",
+        std::string("\"\\u00") + upper[c >> 4] + upper[c & 15] + "\"",
+        std::string("\"\\") + static_cast<char>(c) + "\"",
+    };
+    for (const std::string& text : spellings) {
+      auto v = DecodeValue(text);
+      if (text == canonical) {
+        ASSERT_TRUE(v.has_value()) << "char " << c << ": " << text;
+        EXPECT_EQ(v->as_string(), std::string(1, static_cast<char>(c)));
+      } else {
+        EXPECT_FALSE(v.has_value()) << "char " << c << " accepted as " << text;
+      }
+    }
+  }
+  // Numbers: only as to_chars writes them.
+  for (int n = -12; n <= 12; ++n) {
+    std::string canonical = std::to_string(n);
+    std::string digits = std::to_string(n < 0 ? -n : n);
+    std::string sign = n < 0 ? "-" : "";
+    for (const std::string& text : {canonical, sign + "0" + digits, sign + "00" + digits}) {
+      auto v = DecodeValue(text);
+      EXPECT_EQ(v.has_value(), text == canonical) << text;
+      if (v) {
+        EXPECT_EQ(v->as_int(), n);
+      }
+    }
+  }
+  // Dates: the expanded form only outside 0000..9999, padded to four digits.
+  EXPECT_TRUE(DecodeValue(R"({"date":"+10000-01-01"})").has_value());
+  EXPECT_FALSE(DecodeValue(R"({"date":"+010000-01-01"})").has_value());
+  EXPECT_TRUE(DecodeValue(R"({"date":"-0001-01-01"})").has_value());
+  EXPECT_FALSE(DecodeValue(R"({"date":"-00001-01-01"})").has_value());
 }
 
 TEST(ValueCodecTest, NestingLimit) {
