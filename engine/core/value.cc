@@ -4,9 +4,10 @@
 // recursive-descent reader for the JSON subset the writer produces turns the
 // text into a raw tree (objects as records, nothing interpreted), then
 // Interpret() resolves tagged scalars and wrapped records, for which it
-// needs to know how many members an object has. DecodeValue finally
-// re-encodes what it read and compares, so the only text it accepts for a
-// value is that value's canonical encoding.
+// needs to know how many members an object has. Both phases accept only
+// the writer's own spelling of each part (canonical_json.h), so the only text
+// DecodeValue accepts for a value is that value's canonical encoding, without
+// encoding it again to compare.
 #include "approvald/value.h"
 
 #include <charconv>
