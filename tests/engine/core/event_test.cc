@@ -136,9 +136,9 @@ TEST(EventCodecTest, RejectsAnythingButTheCanonicalText) {
               R"("opinion":"x","amount":{"fen":123450},)"),    // unsorted data
       replace(R"(\u000a)", R"(\n)"),                           // other escape
       replace(R"(\u000a)", R"(\u000A)"),                       // upper-case hex
-      replace(R"("comment":"ok")", R"("comment":"\u006fk")"),   // needless escape
+      replace(R"("comment":"ok")", R"("comment":"\u006fk")"),  // needless escape
       replace(R"("comment":"ok")", "\"comment\":\"o\x7fk\""),  // raw DEL
-      replace(R"({"fen":123450})", R"({"fen":0123450})"),       // leading zero in data
+      replace(R"({"fen":123450})", R"({"fen":0123450})"),      // leading zero in data
       replace(R"("comment":"ok")", "\"comment\":\"o\xffk\""),  // bad UTF-8
   };
   for (const std::string& text : bad) {

@@ -420,7 +420,8 @@ TEST(ValueCodecTest, EachCharacterIsAcceptedOnlyInTheWritersSpelling) {
     std::string canonical = std::to_string(n);
     std::string digits = std::to_string(n < 0 ? -n : n);
     std::string sign = n < 0 ? "-" : "";
-    for (const std::string& text : {canonical, sign + "0" + digits, sign + "00" + digits}) {
+    for (const std::string& text :
+         {canonical, sign + "0" + digits, sign + "00" + digits}) {
       auto v = DecodeValue(text);
       EXPECT_EQ(v.has_value(), text == canonical) << text;
       if (v) {
