@@ -132,9 +132,9 @@ void AppendDate(std::string* out, Date d) {
   out->push_back(static_cast<char>('0' + day % 10));
 }
 
-// Inverse of AppendDate, lenient about zero padding (the reader compares
-// what it parsed with the canonical spelling). Refuses days that do not
-// exist and dates outside Date's range.
+// Exact inverse of AppendDate: takes only its spelling (the expanded form
+// only for years outside 0000..9999, zero padded to four digits and no
+// further). Refuses days that do not exist and dates outside Date's range.
 std::optional<Date> ParseExpandedDate(std::string_view s) {
   if (s.size() == 10) return ParseDate(s);
   if (s.empty() || (s[0] != '+' && s[0] != '-')) return std::nullopt;
@@ -147,6 +147,8 @@ std::optional<Date> ParseExpandedDate(std::string_view s) {
     year = year * 10 + (s[i] - '0');
   }
   if (negative) year = -year;
+  if (year >= 0 && year <= 9999) return std::nullopt;  // written plain
+  if (dash > 5 && s[1] == '0') return std::nullopt;    // padded beyond four digits
   // Re-use ParseDate's month/day validation on a stand-in year with the same
   // leap-year status (the Gregorian cycle is 400 years).
   std::string_view rest = s.substr(dash);  // "-MM-DD"
@@ -440,10 +442,6 @@ bool Reader::Interpret(Value* v, int depth) {
     if (tag == "date" && member.is_string()) {
       auto d = ParseExpandedDate(member.as_string());
       if (!d) return false;
-      // ParseExpandedDate allows more zero padding than the writer writes.
-      std::string spelled;
-      AppendDate(&spelled, *d);
-      if (spelled != member.as_string()) return false;
       *v = Value::Of(*d);
       return true;
     }
